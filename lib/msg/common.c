@@ -1,0 +1,482 @@
+/*
+ * Types shared by several CMP bodies: PKIFreeText, AlgorithmIdentifier,
+ * GeneralName, InfoTypeAndValue, PKIStatusInfo, certificate sequences and
+ * CertId. See msg.h for the ASN.1.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+
+int
+cmp_decode_fail(struct cmp_err *err, const struct der_in *at, const char *file, int line,
+                const char *what)
+{
+    cmp_err_set(err, CMP_E_DECODE, CMP_FI_BAD_DATA_FORMAT, file, line, "malformed %s", what);
+    if (at != NULL) {
+        cmp_err_set_pos(err, at->p);
+    }
+    return 0;
+}
+
+int
+cmp_limit_fail(struct cmp_err *err, const struct der_in *at, const char *file, int line,
+               const char *what)
+{
+    cmp_err_set(err, CMP_E_LIMIT, CMP_FI_BAD_DATA_FORMAT, file, line,
+                "%s has more than %u elements", what, (unsigned)CMP_MAX_ITEMS);
+    if (at != NULL) {
+        cmp_err_set_pos(err, at->p);
+    }
+    return 0;
+}
+
+int
+cmp_seq_count(const struct der_in *contents, size_t max, size_t *out_num)
+{
+    struct der_in in = *contents;
+    size_t n = 0;
+
+    while (!der_done(&in)) {
+        if (n >= max || !der_get_any(&in, NULL, NULL, NULL)) {
+            return 0;
+        }
+        n++;
+    }
+    *out_num = n;
+    return 1;
+}
+
+/*
+ * Opens a SEQUENCE OF with tag |tag| and counts its elements. Distinguishes a
+ * malformed element (decode failure) from too many (limit failure).
+ */
+static int
+seq_of_open(struct der_in *in, uint32_t tag, int nonempty, struct der_in *out_contents,
+            size_t *out_num, struct cmp_err *err, const char *what)
+{
+    struct der_in at = *in, contents;
+
+    if (!der_get(in, tag, &contents)) {
+        return CMP_DECODE_FAIL(err, &at, what);
+    }
+    if (!cmp_seq_count(&contents, SIZE_MAX, out_num)) {
+        *in = at;
+        return CMP_DECODE_FAIL(err, &at, what);
+    }
+    if (*out_num > CMP_MAX_ITEMS) {
+        *in = at;
+        return CMP_LIMIT_FAIL(err, &at, what);
+    }
+    if (nonempty && *out_num == 0) {
+        *in = at;
+        return CMP_DECODE_FAIL(err, &at, what);
+    }
+    *out_contents = contents;
+    return 1;
+}
+
+/* ---- PKIFreeText ---- */
+
+int
+cmp_freetext_decode(struct der_in *in, struct cmp_freetext *out, struct cmp_err *err)
+{
+    struct der_in at = *in, contents;
+    size_t num, i;
+
+    if (!seq_of_open(in, DER_SEQUENCE, 1, &contents, &num, err, "PKIFreeText")) {
+        return 0;
+    }
+    out->strs = calloc(num, sizeof(*out->strs));
+    if (out->strs == NULL) {
+        *in = at;
+        return CMP_FAIL(err, CMP_E_MEMORY, "PKIFreeText");
+    }
+    for (i = 0; i < num; i++) {
+        struct der_in item = contents;
+        if (!der_get(&contents, DER_UTF8_STRING, &out->strs[i])) {
+            *in = at;
+            CMP_DECODE_FAIL(err, &item, "PKIFreeText UTF8String");
+            return CMP_CONTEXT(err, "PKIFreeText #%zu", i);
+        }
+        out->num++;
+    }
+    return 1;
+}
+
+int
+cmp_freetext_encode(struct der_out *out, const struct cmp_freetext *ft)
+{
+    size_t seq, i;
+
+    if (!der_open(out, DER_SEQUENCE, &seq)) {
+        return 0;
+    }
+    for (i = 0; i < ft->num; i++) {
+        if (!der_put_prim(out, DER_UTF8_STRING, ft->strs[i].p, ft->strs[i].len)) {
+            return 0;
+        }
+    }
+    return der_close(out, seq);
+}
+
+void
+cmp_freetext_cleanup(struct cmp_freetext *ft)
+{
+    free(ft->strs);
+    memset(ft, 0, sizeof(*ft));
+}
+
+/* ---- AlgorithmIdentifier ---- */
+
+int
+cmp_algid_decode(struct der_in *in, uint32_t tag, struct cmp_algid *out, struct cmp_err *err)
+{
+    struct der_in at = *in, contents, whole, params;
+
+    if (!der_get_tlv(in, tag, &whole)) {
+        return CMP_DECODE_FAIL(err, &at, "AlgorithmIdentifier");
+    }
+    contents = whole;
+    if (!der_get(&contents, tag, &contents)) {
+        *in = at;
+        return CMP_DECODE_FAIL(err, &at, "AlgorithmIdentifier");
+    }
+    params = contents;
+    if (!der_get_oid(&contents, &out->oid)) {
+        *in = at;
+        return CMP_DECODE_FAIL(err, &params, "AlgorithmIdentifier.algorithm");
+    }
+    out->params = DER_IN_EMPTY;
+    if (!der_done(&contents)) {
+        params = contents;
+        if (!der_get_any(&contents, NULL, NULL, &out->params) || !der_done(&contents) ||
+            !der_walk(&out->params, DER_MAX_DEPTH)) {
+            *in = at;
+            return CMP_DECODE_FAIL(err, &params, "AlgorithmIdentifier.parameters");
+        }
+    }
+    out->whole = whole;
+    return 1;
+}
+
+int
+cmp_algid_encode(struct der_out *out, const struct cmp_algid *alg)
+{
+    return der_put_in(out, &alg->whole);
+}
+
+/* ---- GeneralName ---- */
+
+int
+cmp_gname_decode(struct der_in *in, struct cmp_gname *out, struct cmp_err *err)
+{
+    struct der_in at = *in, body, whole, inner;
+    uint32_t tag, number;
+
+    if (!der_get_any(in, &tag, &body, &whole) || (tag & DER_CLASS_MASK) != DER_CLASS_CONTEXT) {
+        *in = at;
+        return CMP_DECODE_FAIL(err, &at, "GeneralName");
+    }
+    number = tag & DER_TAG_NUMBER_MASK;
+    switch (number) {
+    case CMP_GN_EMAIL:
+    case CMP_GN_DNS:
+    case CMP_GN_URI:
+    case CMP_GN_IP:
+        /* IA5String / OCTET STRING under IMPLICIT tags: primitive. */
+        if (tag & DER_CONSTRUCTED) {
+            *in = at;
+            return CMP_DECODE_FAIL(err, &at, "GeneralName");
+        }
+        out->value = body;
+        break;
+    case CMP_GN_RID:
+        if ((tag & DER_CONSTRUCTED) || !der_check_oid(&body)) {
+            *in = at;
+            return CMP_DECODE_FAIL(err, &at, "GeneralName.registeredID");
+        }
+        out->value = body;
+        break;
+    case CMP_GN_DIRNAME:
+        /* [4] EXPLICIT Name: exactly one SEQUENCE (RDNSequence). */
+        inner = body;
+        if (!(tag & DER_CONSTRUCTED) || !der_get_tlv(&inner, DER_SEQUENCE, &out->value) ||
+            !der_done(&inner) || !der_walk(&out->value, DER_MAX_DEPTH)) {
+            *in = at;
+            return CMP_DECODE_FAIL(err, &at, "GeneralName.directoryName");
+        }
+        break;
+    case CMP_GN_OTHER:
+    case CMP_GN_X400:
+    case CMP_GN_EDIPARTY:
+        inner = whole;
+        if (!(tag & DER_CONSTRUCTED) || !der_walk(&inner, DER_MAX_DEPTH)) {
+            *in = at;
+            return CMP_DECODE_FAIL(err, &at, "GeneralName");
+        }
+        out->value = body;
+        break;
+    default:
+        *in = at;
+        return CMP_DECODE_FAIL(err, &at, "GeneralName (unknown alternative)");
+    }
+    out->type = (int)number;
+    out->whole = whole;
+    return 1;
+}
+
+int
+cmp_gname_encode(struct der_out *out, const struct cmp_gname *gn)
+{
+    return der_put_in(out, &gn->whole);
+}
+
+int
+cmp_gname_set_dirname(struct cmp_gname *gn, uint8_t *buf, size_t buf_len,
+                      const struct der_in *name)
+{
+    struct der_out w;
+    uint8_t *enc;
+    size_t enc_len, mark;
+
+    der_out_init(&w, buf_len);
+    if (!der_open(&w, DER_EXPLICIT(CMP_GN_DIRNAME), &mark) || !der_put_in(&w, name) ||
+        !der_close(&w, mark) || !der_out_finish(&w, &enc, &enc_len)) {
+        der_out_cleanup(&w);
+        return 0;
+    }
+    memcpy(buf, enc, enc_len);
+    free(enc);
+    gn->type = CMP_GN_DIRNAME;
+    gn->whole = der_in_make(buf, enc_len);
+    gn->value = der_in_make(buf + (enc_len - name->len), name->len);
+    return 1;
+}
+
+/* ---- InfoTypeAndValue ---- */
+
+int
+cmp_itav_decode(struct der_in *in, struct cmp_itav *out, struct cmp_err *err)
+{
+    struct der_in at = *in, contents, field;
+
+    if (!der_get(in, DER_SEQUENCE, &contents)) {
+        return CMP_DECODE_FAIL(err, &at, "InfoTypeAndValue");
+    }
+    field = contents;
+    if (!der_get_oid(&contents, &out->type)) {
+        *in = at;
+        return CMP_DECODE_FAIL(err, &field, "InfoTypeAndValue.infoType");
+    }
+    out->has_value = 0;
+    out->value = DER_IN_EMPTY;
+    if (!der_done(&contents)) {
+        field = contents;
+        if (!der_get_any(&contents, NULL, NULL, &out->value) || !der_done(&contents) ||
+            !der_walk(&out->value, DER_MAX_DEPTH)) {
+            *in = at;
+            return CMP_DECODE_FAIL(err, &field, "InfoTypeAndValue.infoValue");
+        }
+        out->has_value = 1;
+    }
+    return 1;
+}
+
+int
+cmp_itav_encode(struct der_out *out, const struct cmp_itav *itav)
+{
+    size_t seq;
+
+    return der_open(out, DER_SEQUENCE, &seq) &&
+           der_put_prim(out, DER_OID, itav->type.p, itav->type.len) &&
+           (!itav->has_value || der_put_in(out, &itav->value)) && der_close(out, seq);
+}
+
+int
+cmp_itavs_decode(struct der_in *in, uint32_t tag, int nonempty, struct cmp_itavs *out,
+                 struct cmp_err *err)
+{
+    struct der_in at = *in, contents;
+    size_t num, i;
+
+    if (!seq_of_open(in, tag, nonempty, &contents, &num, err, "SEQUENCE OF InfoTypeAndValue")) {
+        return 0;
+    }
+    if (num > 0) {
+        out->items = calloc(num, sizeof(*out->items));
+        if (out->items == NULL) {
+            *in = at;
+            return CMP_FAIL(err, CMP_E_MEMORY, "InfoTypeAndValue");
+        }
+    }
+    for (i = 0; i < num; i++) {
+        if (!cmp_itav_decode(&contents, &out->items[i], err)) {
+            *in = at;
+            return CMP_CONTEXT(err, "InfoTypeAndValue #%zu", i);
+        }
+        out->num++;
+    }
+    return 1;
+}
+
+int
+cmp_itavs_encode(struct der_out *out, uint32_t tag, const struct cmp_itavs *itavs)
+{
+    size_t seq, i;
+
+    if (!der_open(out, tag, &seq)) {
+        return 0;
+    }
+    for (i = 0; i < itavs->num; i++) {
+        if (!cmp_itav_encode(out, &itavs->items[i])) {
+            return 0;
+        }
+    }
+    return der_close(out, seq);
+}
+
+void
+cmp_itavs_cleanup(struct cmp_itavs *itavs)
+{
+    free(itavs->items);
+    memset(itavs, 0, sizeof(*itavs));
+}
+
+/* ---- PKIStatusInfo ---- */
+
+int
+cmp_pkistatus_decode(struct der_in *in, struct cmp_pkistatus *out, struct cmp_err *err)
+{
+    struct der_in at = *in, contents, field;
+
+    if (!der_get(in, DER_SEQUENCE, &contents)) {
+        return CMP_DECODE_FAIL(err, &at, "PKIStatusInfo");
+    }
+    field = contents;
+    if (!der_get_int64(&contents, &out->status)) {
+        *in = at;
+        return CMP_DECODE_FAIL(err, &field, "PKIStatusInfo.status");
+    }
+    if (der_peek(&contents, DER_SEQUENCE)) {
+        if (!cmp_freetext_decode(&contents, &out->status_string, err)) {
+            *in = at;
+            return CMP_CONTEXT(err, "PKIStatusInfo.statusString");
+        }
+        out->has_status_string = 1;
+    }
+    if (!der_done(&contents)) {
+        field = contents;
+        if (!der_get_named_bits(&contents, DER_BIT_STRING, &out->fail_info)) {
+            *in = at;
+            return CMP_DECODE_FAIL(err, &field, "PKIStatusInfo.failInfo");
+        }
+        out->has_fail_info = 1;
+    }
+    if (!der_done(&contents)) {
+        *in = at;
+        return CMP_DECODE_FAIL(err, &contents, "PKIStatusInfo (trailing data)");
+    }
+    return 1;
+}
+
+int
+cmp_pkistatus_encode(struct der_out *out, const struct cmp_pkistatus *si)
+{
+    size_t seq;
+
+    return der_open(out, DER_SEQUENCE, &seq) && der_put_int64(out, si->status) &&
+           (!si->has_status_string || cmp_freetext_encode(out, &si->status_string)) &&
+           (!si->has_fail_info || der_put_named_bits(out, DER_BIT_STRING, si->fail_info)) &&
+           der_close(out, seq);
+}
+
+void
+cmp_pkistatus_cleanup(struct cmp_pkistatus *si)
+{
+    cmp_freetext_cleanup(&si->status_string);
+    memset(si, 0, sizeof(*si));
+}
+
+/* ---- SEQUENCE OF CMPCertificate ---- */
+
+int
+cmp_certs_decode(struct der_in *in, uint32_t tag, struct cmp_certs *out, struct cmp_err *err)
+{
+    struct der_in at = *in, contents;
+    size_t num, i;
+
+    if (!seq_of_open(in, tag, 1, &contents, &num, err, "SEQUENCE OF Certificate")) {
+        return 0;
+    }
+    out->items = calloc(num, sizeof(*out->items));
+    if (out->items == NULL) {
+        *in = at;
+        return CMP_FAIL(err, CMP_E_MEMORY, "certificates");
+    }
+    for (i = 0; i < num; i++) {
+        struct der_in item = contents;
+        if (!der_get_tlv(&contents, DER_SEQUENCE, &out->items[i]) ||
+            !der_walk(&out->items[i], DER_MAX_DEPTH)) {
+            *in = at;
+            CMP_DECODE_FAIL(err, &item, "Certificate");
+            return CMP_CONTEXT(err, "certificate #%zu", i);
+        }
+        out->num++;
+    }
+    return 1;
+}
+
+int
+cmp_certs_encode(struct der_out *out, uint32_t tag, const struct cmp_certs *certs)
+{
+    size_t seq, i;
+
+    if (!der_open(out, tag, &seq)) {
+        return 0;
+    }
+    for (i = 0; i < certs->num; i++) {
+        if (!der_put_in(out, &certs->items[i])) {
+            return 0;
+        }
+    }
+    return der_close(out, seq);
+}
+
+void
+cmp_certs_cleanup(struct cmp_certs *certs)
+{
+    free(certs->items);
+    memset(certs, 0, sizeof(*certs));
+}
+
+/* ---- CertId ---- */
+
+int
+cmp_certid_decode(struct der_in *in, struct cmp_certid *out, struct cmp_err *err)
+{
+    struct der_in at = *in, contents, field;
+
+    if (!der_get(in, DER_SEQUENCE, &contents)) {
+        return CMP_DECODE_FAIL(err, &at, "CertId");
+    }
+    if (!cmp_gname_decode(&contents, &out->issuer, err)) {
+        *in = at;
+        return CMP_CONTEXT(err, "CertId.issuer");
+    }
+    field = contents;
+    if (!der_get_integer(&contents, DER_INTEGER, &out->serial) || !der_done(&contents)) {
+        *in = at;
+        return CMP_DECODE_FAIL(err, &field, "CertId.serialNumber");
+    }
+    return 1;
+}
+
+int
+cmp_certid_encode(struct der_out *out, const struct cmp_certid *id)
+{
+    size_t seq;
+
+    return der_open(out, DER_SEQUENCE, &seq) && cmp_gname_encode(out, &id->issuer) &&
+           der_put_prim(out, DER_INTEGER, id->serial.p, id->serial.len) && der_close(out, seq);
+}

@@ -1,0 +1,485 @@
+/* PKIMessage and PKIBody, RFC 9810 5.1 (ASN.1 in msg.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+
+static const char *const body_names[CMP_BODY_MAX + 1] = {
+    "ir",     "ip",     "cr",      "cp",     "p10cr",   "popdecc", "popdecr",
+    "kur",    "kup",    "krr",     "krp",    "rr",      "rp",      "ccr",
+    "ccp",    "ckuann", "cann",    "rann",   "crlann",  "pkiconf", "nested",
+    "genm",   "genp",   "error",   "certConf", "pollReq", "pollRep",
+};
+
+const char *
+cmp_body_type_name(int type)
+{
+    if (type < 0 || type > CMP_BODY_MAX) {
+        return NULL;
+    }
+    return body_names[type];
+}
+
+/* ---- nested: PKIMessages ::= SEQUENCE SIZE (1..MAX) OF PKIMessage ---- */
+
+static void
+msgs_cleanup(struct cmp_msgs *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->num; i++) {
+        cmp_msg_cleanup(m->items[i]);
+        free(m->items[i]);
+    }
+    free(m->items);
+    memset(m, 0, sizeof(*m));
+}
+
+static int
+msgs_decode(struct der_in *in, struct cmp_msgs *out, int depth, struct cmp_err *err)
+{
+    struct der_in at = *in, contents;
+    size_t num, i;
+
+    if (depth >= CMP_MAX_NESTING) {
+        cmp_err_set(err, CMP_E_LIMIT, CMP_FI_BAD_DATA_FORMAT, __FILE__, __LINE__,
+                    "nested messages deeper than %d", CMP_MAX_NESTING);
+        cmp_err_set_pos(err, at.p);
+        return 0;
+    }
+    if (!der_get(in, DER_SEQUENCE, &contents) || !cmp_seq_count(&contents, SIZE_MAX, &num) ||
+        num == 0) {
+        *in = at;
+        return CMP_DECODE_FAIL(err, &at, "PKIMessages");
+    }
+    if (num > CMP_MAX_ITEMS) {
+        *in = at;
+        return CMP_LIMIT_FAIL(err, &at, "PKIMessages");
+    }
+    out->items = calloc(num, sizeof(*out->items));
+    if (out->items == NULL) {
+        *in = at;
+        return CMP_FAIL(err, CMP_E_MEMORY, "PKIMessages");
+    }
+    for (i = 0; i < num; i++) {
+        out->items[i] = calloc(1, sizeof(struct cmp_msg));
+        if (out->items[i] == NULL) {
+            *in = at;
+            return CMP_FAIL(err, CMP_E_MEMORY, "PKIMessages");
+        }
+        out->num++;
+        if (!cmp_msg_decode_in(&contents, out->items[i], depth + 1, err)) {
+            *in = at;
+            return CMP_CONTEXT(err, "nested PKIMessage #%zu", i);
+        }
+    }
+    return 1;
+}
+
+static int
+msgs_encode(struct der_out *out, const struct cmp_msgs *m)
+{
+    size_t seq, i;
+
+    if (!der_open(out, DER_SEQUENCE, &seq)) {
+        return 0;
+    }
+    for (i = 0; i < m->num; i++) {
+        if (!cmp_msg_encode_out(out, m->items[i])) {
+            return 0;
+        }
+    }
+    return der_close(out, seq);
+}
+
+/* ---- PKIBody ---- */
+
+int
+cmp_body_decode(struct der_in *in, struct cmp_body *out, int depth, struct cmp_err *err)
+{
+    struct der_in at = *in, c, whole;
+    uint32_t tag;
+    int type, ok;
+
+    if (!der_get_any(in, &tag, &c, &whole)) {
+        return CMP_DECODE_FAIL(err, &at, "PKIBody");
+    }
+    type = (int)(tag & DER_TAG_NUMBER_MASK);
+    if ((tag & ~DER_TAG_NUMBER_MASK) != (DER_CLASS_CONTEXT | DER_CONSTRUCTED) ||
+        type > CMP_BODY_MAX) {
+        *in = at;
+        return CMP_DECODE_FAIL(err, &at, "PKIBody (unknown body type)");
+    }
+    out->type = type;
+    out->raw = whole;
+    switch (type) {
+    case CMP_BODY_IR:
+    case CMP_BODY_CR:
+    case CMP_BODY_KUR:
+    case CMP_BODY_KRR:
+    case CMP_BODY_CCR:
+        ok = cmp_cert_req_msgs_decode(&c, &out->u.req, err);
+        break;
+    case CMP_BODY_IP:
+    case CMP_BODY_CP:
+    case CMP_BODY_KUP:
+    case CMP_BODY_CCP:
+        ok = cmp_cert_rep_decode(&c, &out->u.rep, err);
+        break;
+    case CMP_BODY_P10CR: {
+        /* CertificationRequest (RFC 2986); its contents are for libcrypto. */
+        struct der_in csr = c;
+        ok = der_get_tlv(&c, DER_SEQUENCE, &out->u.p10cr) && der_walk(&out->u.p10cr, DER_MAX_DEPTH);
+        if (!ok) {
+            CMP_DECODE_FAIL(err, &csr, "CertificationRequest");
+        }
+        break;
+    }
+    case CMP_BODY_RR:
+        ok = cmp_rev_req_decode(&c, &out->u.rr, err);
+        break;
+    case CMP_BODY_RP:
+        ok = cmp_rev_rep_decode(&c, &out->u.rp, err);
+        break;
+    case CMP_BODY_PKICONF: {
+        struct der_in n = c;
+        ok = der_get_null(&c);
+        if (!ok) {
+            CMP_DECODE_FAIL(err, &n, "PKIConfirmContent");
+        }
+        break;
+    }
+    case CMP_BODY_NESTED:
+        ok = msgs_decode(&c, &out->u.nested, depth, err);
+        break;
+    case CMP_BODY_GENM:
+    case CMP_BODY_GENP:
+        ok = cmp_itavs_decode(&c, DER_SEQUENCE, 0, &out->u.itavs, err);
+        break;
+    case CMP_BODY_ERROR:
+        ok = cmp_error_msg_decode(&c, &out->u.error, err);
+        break;
+    case CMP_BODY_CERTCONF:
+        ok = cmp_certconf_decode(&c, &out->u.cert_conf, err);
+        break;
+    case CMP_BODY_POLLREQ:
+        ok = cmp_poll_req_decode(&c, &out->u.poll_req, err);
+        break;
+    case CMP_BODY_POLLREP:
+        ok = cmp_poll_rep_decode(&c, &out->u.poll_rep, err);
+        break;
+    case CMP_BODY_POPDECC:
+    case CMP_BODY_POPDECR:
+    case CMP_BODY_KRP:
+    case CMP_BODY_CKUANN:
+    case CMP_BODY_CANN:
+    case CMP_BODY_RANN:
+    case CMP_BODY_CRLANN:
+        ok = cmp_opaque_decode(&c, &out->u.opaque, err);
+        break;
+    default:
+        ok = CMP_DECODE_FAIL(err, &at, "PKIBody (unknown body type)");
+        break;
+    }
+    if (ok && !der_done(&c)) {
+        ok = CMP_DECODE_FAIL(err, &c, "PKIBody (trailing data)");
+    }
+    if (!ok) {
+        *in = at;
+        return CMP_CONTEXT(err, "PKIBody %s", body_names[type]);
+    }
+    return 1;
+}
+
+int
+cmp_body_encode(struct der_out *out, const struct cmp_body *b)
+{
+    size_t t;
+    int ok;
+
+    if (b->type < 0 || b->type > CMP_BODY_MAX || !der_open(out, DER_EXPLICIT(b->type), &t)) {
+        out->failed = 1;
+        return 0;
+    }
+    switch (b->type) {
+    case CMP_BODY_IR:
+    case CMP_BODY_CR:
+    case CMP_BODY_KUR:
+    case CMP_BODY_KRR:
+    case CMP_BODY_CCR:
+        ok = cmp_cert_req_msgs_encode(out, &b->u.req);
+        break;
+    case CMP_BODY_IP:
+    case CMP_BODY_CP:
+    case CMP_BODY_KUP:
+    case CMP_BODY_CCP:
+        ok = cmp_cert_rep_encode(out, &b->u.rep);
+        break;
+    case CMP_BODY_P10CR:
+        ok = der_put_in(out, &b->u.p10cr);
+        break;
+    case CMP_BODY_RR:
+        ok = cmp_rev_req_encode(out, &b->u.rr);
+        break;
+    case CMP_BODY_RP:
+        ok = cmp_rev_rep_encode(out, &b->u.rp);
+        break;
+    case CMP_BODY_PKICONF:
+        ok = der_put_null(out);
+        break;
+    case CMP_BODY_NESTED:
+        ok = msgs_encode(out, &b->u.nested);
+        break;
+    case CMP_BODY_GENM:
+    case CMP_BODY_GENP:
+        ok = cmp_itavs_encode(out, DER_SEQUENCE, &b->u.itavs);
+        break;
+    case CMP_BODY_ERROR:
+        ok = cmp_error_msg_encode(out, &b->u.error);
+        break;
+    case CMP_BODY_CERTCONF:
+        ok = cmp_certconf_encode(out, &b->u.cert_conf);
+        break;
+    case CMP_BODY_POLLREQ:
+        ok = cmp_poll_req_encode(out, &b->u.poll_req);
+        break;
+    case CMP_BODY_POLLREP:
+        ok = cmp_poll_rep_encode(out, &b->u.poll_rep);
+        break;
+    default:
+        ok = der_put_in(out, &b->u.opaque);
+        break;
+    }
+    return ok && der_close(out, t);
+}
+
+void
+cmp_body_cleanup(struct cmp_body *b)
+{
+    switch (b->type) {
+    case CMP_BODY_IR:
+    case CMP_BODY_CR:
+    case CMP_BODY_KUR:
+    case CMP_BODY_KRR:
+    case CMP_BODY_CCR:
+        cmp_cert_req_msgs_cleanup(&b->u.req);
+        break;
+    case CMP_BODY_IP:
+    case CMP_BODY_CP:
+    case CMP_BODY_KUP:
+    case CMP_BODY_CCP:
+        cmp_cert_rep_cleanup(&b->u.rep);
+        break;
+    case CMP_BODY_RR:
+        cmp_rev_req_cleanup(&b->u.rr);
+        break;
+    case CMP_BODY_RP:
+        cmp_rev_rep_cleanup(&b->u.rp);
+        break;
+    case CMP_BODY_NESTED:
+        msgs_cleanup(&b->u.nested);
+        break;
+    case CMP_BODY_GENM:
+    case CMP_BODY_GENP:
+        cmp_itavs_cleanup(&b->u.itavs);
+        break;
+    case CMP_BODY_ERROR:
+        cmp_error_msg_cleanup(&b->u.error);
+        break;
+    case CMP_BODY_CERTCONF:
+        cmp_certconf_cleanup(&b->u.cert_conf);
+        break;
+    case CMP_BODY_POLLREQ:
+        cmp_poll_req_cleanup(&b->u.poll_req);
+        break;
+    case CMP_BODY_POLLREP:
+        cmp_poll_rep_cleanup(&b->u.poll_rep);
+        break;
+    default:
+        break;
+    }
+    memset(b, 0, sizeof(*b));
+}
+
+/* ---- PKIMessage ---- */
+
+int
+cmp_msg_decode_in(struct der_in *in, struct cmp_msg *out, int depth, struct cmp_err *err)
+{
+    struct der_in at = *in, c, field, w;
+    int has;
+
+    if (!der_get_tlv(in, DER_SEQUENCE, &out->raw)) {
+        return CMP_DECODE_FAIL(err, &at, "PKIMessage");
+    }
+    c = out->raw;
+    if (!der_get(&c, DER_SEQUENCE, &c)) {
+        *in = at;
+        return CMP_DECODE_FAIL(err, &at, "PKIMessage");
+    }
+    if (!cmp_header_decode(&c, &out->hdr, err)) {
+        *in = at;
+        return 0;
+    }
+    if (!cmp_body_decode(&c, &out->body, depth, err)) {
+        *in = at;
+        return 0;
+    }
+    field = c;
+    if (!der_get_opt(&c, DER_EXPLICIT(0), &w, &out->has_protection)) {
+        *in = at;
+        return CMP_DECODE_FAIL(err, &field, "PKIMessage.protection");
+    }
+    if (out->has_protection &&
+        (!der_get_bitstring(&w, DER_BIT_STRING, &out->protection, &out->protection_unused) ||
+         !der_done(&w))) {
+        *in = at;
+        return CMP_DECODE_FAIL(err, &field, "PKIMessage.protection");
+    }
+    field = c;
+    if (!der_get_opt(&c, DER_EXPLICIT(1), &w, &has)) {
+        *in = at;
+        return CMP_DECODE_FAIL(err, &field, "PKIMessage.extraCerts");
+    }
+    if (has) {
+        if (!cmp_certs_decode(&w, DER_SEQUENCE, &out->extra_certs, err)) {
+            *in = at;
+            return CMP_CONTEXT(err, "PKIMessage.extraCerts");
+        }
+        out->has_extra_certs = 1;
+        if (!der_done(&w)) {
+            *in = at;
+            return CMP_DECODE_FAIL(err, &w, "PKIMessage.extraCerts");
+        }
+    }
+    if (!der_done(&c)) {
+        *in = at;
+        return CMP_DECODE_FAIL(err, &c, "PKIMessage (unexpected field)");
+    }
+    return 1;
+}
+
+int
+cmp_msg_encode_out(struct der_out *out, const struct cmp_msg *m)
+{
+    size_t seq, t;
+
+    return der_open(out, DER_SEQUENCE, &seq) && cmp_header_encode(out, &m->hdr) &&
+           cmp_body_encode(out, &m->body) &&
+           (!m->has_protection ||
+            (der_open(out, DER_EXPLICIT(0), &t) &&
+             der_put_bitstring(out, DER_BIT_STRING, m->protection.p, m->protection.len,
+                               m->protection_unused) &&
+             der_close(out, t))) &&
+           (!m->has_extra_certs ||
+            (der_open(out, DER_EXPLICIT(1), &t) &&
+             cmp_certs_encode(out, DER_SEQUENCE, &m->extra_certs) && der_close(out, t))) &&
+           der_close(out, seq);
+}
+
+void
+cmp_msg_cleanup(struct cmp_msg *m)
+{
+    cmp_header_cleanup(&m->hdr);
+    cmp_body_cleanup(&m->body);
+    cmp_certs_cleanup(&m->extra_certs);
+    free(m->raw_buf);
+    memset(m, 0, sizeof(*m));
+}
+
+int
+cmp_protected_part_encode(struct der_out *out, const struct cmp_msg *m)
+{
+    size_t seq;
+
+    if (!der_open(out, DER_SEQUENCE, &seq)) {
+        return 0;
+    }
+    if (m->hdr.raw.len > 0 && m->body.raw.len > 0) {
+        /* RFC 9810 5.1.3: protection covers the header and body as sent. */
+        return der_put_in(out, &m->hdr.raw) && der_put_in(out, &m->body.raw) &&
+               der_close(out, seq);
+    }
+    return cmp_header_encode(out, &m->hdr) && cmp_body_encode(out, &m->body) &&
+           der_close(out, seq);
+}
+
+/* ---- public API ---- */
+
+int
+cmp_msg_decode(struct cmp_msg **out, const uint8_t *der, size_t len, struct cmp_err *err)
+{
+    struct cmp_msg *m;
+    struct der_in in;
+
+    *out = NULL;
+    if (der == NULL || len == 0) {
+        return CMP_FAIL(err, CMP_E_DECODE, "empty input, expected a DER PKIMessage");
+    }
+    if (len > CMP_MAX_MSG_LEN) {
+        return CMP_FAIL(err, CMP_E_LIMIT, "message of %zu bytes exceeds the limit of %u bytes",
+                        len, (unsigned)CMP_MAX_MSG_LEN);
+    }
+    m = calloc(1, sizeof(*m));
+    if (m == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "PKIMessage");
+    }
+    m->raw_buf = malloc(len);
+    if (m->raw_buf == NULL) {
+        free(m);
+        return CMP_FAIL(err, CMP_E_MEMORY, "PKIMessage");
+    }
+    memcpy(m->raw_buf, der, len);
+    in = der_in_make(m->raw_buf, len);
+    if (!cmp_msg_decode_in(&in, m, 0, err)) {
+        goto fail;
+    }
+    if (!der_done(&in)) {
+        CMP_DECODE_FAIL(err, &in, "PKIMessage (trailing bytes after the message)");
+        goto fail;
+    }
+    *out = m;
+    return 1;
+
+fail:
+    if (err != NULL && err->pos != NULL && err->pos >= m->raw_buf &&
+        err->pos <= m->raw_buf + len) {
+        cmp_err_set_offset(err, (size_t)(err->pos - m->raw_buf));
+    }
+    if (err != NULL) {
+        err->pos = NULL; /* points into the freed copy */
+    }
+    cmp_msg_free(m);
+    return 0;
+}
+
+int
+cmp_msg_encode(const struct cmp_msg *msg, uint8_t **out, size_t *out_len, struct cmp_err *err)
+{
+    struct der_out w;
+
+    der_out_init(&w, CMP_MAX_MSG_LEN);
+    if (!cmp_msg_encode_out(&w, msg) || !der_out_finish(&w, out, out_len)) {
+        der_out_cleanup(&w);
+        return CMP_FAIL(err, CMP_E_ENCODE, "cannot encode the PKIMessage (%s body)",
+                        cmp_body_type_name(msg->body.type) ? cmp_body_type_name(msg->body.type)
+                                                           : "unknown");
+    }
+    return 1;
+}
+
+void
+cmp_msg_free(struct cmp_msg *msg)
+{
+    if (msg == NULL) {
+        return;
+    }
+    cmp_msg_cleanup(msg);
+    free(msg);
+}
+
+int
+cmp_msg_body_type(const struct cmp_msg *msg)
+{
+    return msg->body.type;
+}
