@@ -107,44 +107,49 @@ der_get_any(struct der_in *in, uint32_t *out_tag, struct der_in *out_body,
     if (!der_parse_header(in, &tag, &hdr, &body)) {
         return 0;
     }
-    if (out_tag != NULL) {
-        *out_tag = tag;
+    {
+        struct der_in b = der_in_make(in->p + hdr, body);
+        struct der_in w = der_in_make(in->p, hdr + body);
+        der_skip(in, hdr + body);
+        if (out_tag != NULL) {
+            *out_tag = tag;
+        }
+        if (out_body != NULL) {
+            *out_body = b;
+        }
+        if (out_whole != NULL) {
+            *out_whole = w;
+        }
     }
-    if (out_body != NULL) {
-        out_body->p = in->p + hdr;
-        out_body->len = body;
-    }
-    if (out_whole != NULL) {
-        out_whole->p = in->p;
-        out_whole->len = hdr + body;
-    }
-    der_skip(in, hdr + body);
     return 1;
 }
 
+/* |out| may be |in| itself: descend into an element's contents. */
 int
 der_get(struct der_in *in, uint32_t tag, struct der_in *out_body)
 {
-    struct der_in copy = *in;
+    struct der_in copy = *in, body;
     uint32_t got;
 
-    if (!der_get_any(&copy, &got, out_body, NULL) || got != tag) {
+    if (!der_get_any(&copy, &got, &body, NULL) || got != tag) {
         return 0;
     }
     *in = copy;
+    *out_body = body;
     return 1;
 }
 
 int
 der_get_tlv(struct der_in *in, uint32_t tag, struct der_in *out_whole)
 {
-    struct der_in copy = *in;
+    struct der_in copy = *in, whole;
     uint32_t got;
 
-    if (!der_get_any(&copy, &got, NULL, out_whole) || got != tag) {
+    if (!der_get_any(&copy, &got, NULL, &whole) || got != tag) {
         return 0;
     }
     *in = copy;
+    *out_whole = whole;
     return 1;
 }
 
@@ -431,7 +436,7 @@ der_in_eq(const struct der_in *a, const struct der_in *b)
 int
 der_oid_eq(const struct der_in *oid, const uint8_t *c, size_t len)
 {
-    return oid->len == len && memcmp(oid->p, c, len) == 0;
+    return oid->len == len && (len == 0 || memcmp(oid->p, c, len) == 0);
 }
 
 /* ---- writer ---- */
@@ -653,7 +658,9 @@ der_put_bitstring(struct der_out *out, uint32_t tag, const uint8_t *bits, size_t
     size_t mark;
     uint8_t u = (uint8_t)unused;
 
-    if (unused > 7 || (len == 0 && unused != 0)) {
+    /* Same rules as der_check_bitstring(): the padding bits are zero in DER. */
+    if (unused > 7 || (len == 0 && unused != 0) ||
+        (len > 0 && (bits[len - 1] & ((1u << unused) - 1)) != 0)) {
         out->failed = 1;
         return 0;
     }
@@ -695,20 +702,27 @@ der_put_null(struct der_out *out)
 int
 der_out_finish(struct der_out *out, uint8_t **out_buf, size_t *out_len)
 {
-    if (out->failed || out->num_open != 0) {
-        der_out_cleanup(out);
-        return 0;
-    }
-    *out_buf = out->buf;
-    *out_len = out->len;
-    if (out->buf == NULL) {
+    uint8_t *buf = out->buf;
+
+    *out_buf = NULL;
+    *out_len = 0;
+    if (!out->failed && out->num_open == 0 && buf == NULL) {
         /* An empty result is still a valid, freeable buffer. */
-        *out_buf = malloc(1);
-        if (*out_buf == NULL) {
-            der_out_cleanup(out);
-            return 0;
+        buf = malloc(1);
+        if (buf == NULL) {
+            out->failed = 1;
         }
     }
+    if (out->failed || out->num_open != 0) {
+        /* Drop the partial output but stay failed: errors are sticky. */
+        free(out->buf);
+        out->buf = NULL;
+        out->len = out->cap = 0;
+        out->failed = 1;
+        return 0;
+    }
+    *out_buf = buf;
+    *out_len = out->len;
     der_out_init(out, out->max);
     return 1;
 }

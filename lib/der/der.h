@@ -87,7 +87,10 @@ der_in_make(const uint8_t *p, size_t len)
 int der_parse_header(const struct der_in *in, uint32_t *out_tag, size_t *out_hdr_len,
                      size_t *out_body_len) CMP_MUST_CHECK;
 
-/* der_get() consumes one element with tag |tag| and returns its contents. */
+/*
+ * der_get() consumes one element with tag |tag| and returns its contents.
+ * |out_body| may be |in| itself, to step into the element.
+ */
 int der_get(struct der_in *in, uint32_t tag, struct der_in *out_body) CMP_MUST_CHECK;
 
 /* der_get_tlv() consumes one element with tag |tag| and returns it whole. */
@@ -220,8 +223,9 @@ void der_out_cleanup(struct der_out *out);
 
 /*
  * der_out_finish() hands the bytes to the caller (free() them) and resets
- * the writer. Fails, returning nothing, if any earlier call failed or an
- * element is still open.
+ * the writer. Fails, returning nothing (*out_buf NULL, *out_len 0), if any
+ * earlier call failed or an element is still open; the partial output is
+ * freed and the writer stays failed.
  */
 int der_out_finish(struct der_out *out, uint8_t **out_buf, size_t *out_len) CMP_MUST_CHECK;
 
@@ -257,7 +261,11 @@ int der_put_int64_tag(struct der_out *out, uint32_t tag, int64_t v) CMP_MUST_CHE
 /* der_put_bool() writes a BOOLEAN (FF for true). */
 int der_put_bool(struct der_out *out, uint32_t tag, int v) CMP_MUST_CHECK;
 
-/* der_put_bitstring() writes a BIT STRING from bytes and an unused-bit count. */
+/*
+ * der_put_bitstring() writes a BIT STRING from bytes and an unused-bit count;
+ * fails on what der_check_bitstring() rejects (unused > 7, unused bits with
+ * no bytes, nonzero padding bits).
+ */
 int der_put_bitstring(struct der_out *out, uint32_t tag, const uint8_t *bits, size_t len,
                       unsigned unused) CMP_MUST_CHECK;
 
