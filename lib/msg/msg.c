@@ -341,7 +341,15 @@ cmp_msg_decode_in(struct der_in *in, struct cmp_msg *out, int depth, struct cmp_
         *in = at;
         return CMP_DECODE_FAIL(err, &field, "PKIMessage.extraCerts");
     }
-    if (has) {
+    if (has && der_peek(&w, DER_SEQUENCE) && w.len == 2) {
+        /*
+         * RFC 9810 says SIZE (1..MAX), but OpenSSL has sent an empty
+         * extraCerts (A1 02 30 00; see its CMP unit-test messages). Accept it
+         * for interop and keep it, so that the message re-encodes as received.
+         */
+        der_skip(&w, 2);
+        out->has_extra_certs = 1;
+    } else if (has) {
         if (!cmp_certs_decode(&w, DER_SEQUENCE, &out->extra_certs, err)) {
             *in = at;
             return CMP_CONTEXT(err, "PKIMessage.extraCerts");

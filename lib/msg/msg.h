@@ -280,7 +280,7 @@ struct cmp_cert_template {
     int has_extensions;
     struct der_in extensions; /* contents of [9]: the Extension TLVs */
 };
-/* |tag| is DER_SEQUENCE (CertRequest, RevDetails). */
+/* A SEQUENCE (in CertRequest and RevDetails). */
 int cmp_cert_template_decode(struct der_in *in, struct cmp_cert_template *out,
                              struct cmp_err *err);
 int cmp_cert_template_encode(struct der_out *out, const struct cmp_cert_template *t);
