@@ -72,10 +72,14 @@ der_oid_from_text(const char *text, uint8_t *buf, size_t buf_len, size_t *out_le
         int nd = 0;
         arc = 0;
         while (*p >= '0' && *p <= '9') {
-            if (arc > (UINT64_MAX - 9) / 10 || (nd > 0 && arc == 0)) {
-                return 0; /* overflow or leading zero */
+            uint64_t digit = (uint64_t)(*p - '0');
+            if (nd > 0 && arc == 0) {
+                return 0; /* leading zero */
             }
-            arc = arc * 10 + (uint64_t)(*p - '0');
+            if (arc > UINT64_MAX / 10 || (arc == UINT64_MAX / 10 && digit > UINT64_MAX % 10)) {
+                return 0; /* overflow */
+            }
+            arc = arc * 10 + digit;
             p++;
             nd++;
         }
