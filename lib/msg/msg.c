@@ -4,6 +4,8 @@
 
 #include "msg.h"
 
+static void arena_free(struct cmp_arena_block *b);
+
 static const char *const body_names[CMP_BODY_MAX + 1] = {
     "ir",     "ip",     "cr",      "cp",     "p10cr",   "popdecc", "popdecr",
     "kur",    "kup",    "krr",     "krp",    "rr",      "rp",      "ccr",
@@ -392,24 +394,82 @@ cmp_msg_cleanup(struct cmp_msg *m)
     cmp_body_cleanup(&m->body);
     cmp_certs_cleanup(&m->extra_certs);
     free(m->raw_buf);
+    arena_free(m->arena);
     memset(m, 0, sizeof(*m));
 }
 
 int
-cmp_protected_part_encode(struct der_out *out, const struct cmp_msg *m)
+cmp_protected_part_encode(struct der_out *out, const struct cmp_msg *m, int as_received)
 {
     size_t seq;
 
+    if (as_received && (m->hdr.raw.len == 0 || m->body.raw.len == 0)) {
+        out->failed = 1;
+        return 0;
+    }
     if (!der_open(out, DER_SEQUENCE, &seq)) {
         return 0;
     }
-    if (m->hdr.raw.len > 0 && m->body.raw.len > 0) {
+    if (as_received) {
         /* RFC 9810 5.1.3: protection covers the header and body as sent. */
         return der_put_in(out, &m->hdr.raw) && der_put_in(out, &m->body.raw) &&
                der_close(out, seq);
     }
     return cmp_header_encode(out, &m->hdr) && cmp_body_encode(out, &m->body) &&
            der_close(out, seq);
+}
+
+/* ---- the arena of a message being built ---- */
+
+struct cmp_arena_block {
+    struct cmp_arena_block *next;
+    size_t len;
+    uint8_t data[];
+};
+
+uint8_t *
+cmp_msg_alloc(struct cmp_msg *msg, size_t len)
+{
+    struct cmp_arena_block *b;
+
+    if (len > CMP_MAX_MSG_LEN) {
+        return NULL;
+    }
+    b = calloc(1, sizeof(*b) + (len > 0 ? len : 1));
+    if (b == NULL) {
+        return NULL;
+    }
+    b->len = len;
+    b->next = msg->arena;
+    msg->arena = b;
+    return b->data;
+}
+
+uint8_t *
+cmp_msg_dup(struct cmp_msg *msg, const void *p, size_t len)
+{
+    uint8_t *d = cmp_msg_alloc(msg, len);
+
+    if (d != NULL && len > 0) {
+        memcpy(d, p, len);
+    }
+    return d;
+}
+
+static void
+arena_free(struct cmp_arena_block *b)
+{
+    while (b != NULL) {
+        struct cmp_arena_block *next = b->next;
+        free(b);
+        b = next;
+    }
+}
+
+struct cmp_msg *
+cmp_msg_new(void)
+{
+    return calloc(1, sizeof(struct cmp_msg));
 }
 
 /* ---- public API ---- */

@@ -581,8 +581,10 @@ struct cmp_body {
  *     protection [0] PKIProtection OPTIONAL,          -- BIT STRING
  *     extraCerts [1] SEQUENCE SIZE (1..MAX) OF CMPCertificate OPTIONAL }
  */
+struct cmp_arena_block; /* bytes owned by a message, freed with it */
 struct cmp_msg {
     uint8_t *raw_buf; /* owned copy of the input; NULL when built or nested */
+    struct cmp_arena_block *arena; /* what the slices of a built message point to */
     struct der_in raw;  /* the whole message as received */
     struct cmp_header hdr;
     struct cmp_body body;
@@ -604,9 +606,22 @@ void cmp_body_cleanup(struct cmp_body *body);
 
 /*
  * cmp_protected_part_encode() writes ProtectedPart ::= SEQUENCE { header,
- * body } from the raw slices when present (a received message), else by
- * encoding them.
+ * body }. With |as_received| (verifying), from the raw slices as received,
+ * never a re-encoding (RFC 9810 5.1.3; fails if the message was not
+ * decoded); otherwise (protecting) by encoding the model.
  */
-int cmp_protected_part_encode(struct der_out *out, const struct cmp_msg *msg);
+int cmp_protected_part_encode(struct der_out *out, const struct cmp_msg *msg,
+                              int as_received) CMP_MUST_CHECK;
+
+/*
+ * cmp_msg_alloc() returns |len| zeroed bytes owned by |msg| and freed with
+ * it, for the slices of a message being built; NULL if out of memory.
+ * cmp_msg_dup() copies |len| bytes from |p| the same way.
+ */
+uint8_t *cmp_msg_alloc(struct cmp_msg *msg, size_t len);
+uint8_t *cmp_msg_dup(struct cmp_msg *msg, const void *p, size_t len);
+
+/* cmp_msg_new() returns an empty message to build, or NULL. */
+struct cmp_msg *cmp_msg_new(void);
 
 #endif
