@@ -1,0 +1,199 @@
+/*
+ * Protection, proof of possession, certHash, and loading of keys,
+ * certificates and secrets. The only layer below verify/ that uses libcrypto
+ * (for cryptography and X.509 only: never its CMP/CRMF/HTTP code).
+ *
+ * Messages being built keep their bytes in the message's arena
+ * (cmp_msg_alloc); the functions here that change a message put what they
+ * add there.
+ */
+#ifndef CMPKIT_CRYPTO_H
+#define CMPKIT_CRYPTO_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "msg/msg.h"
+
+/* ---- limits on what a peer may ask of us ---- */
+
+#define CMP_PBM_DEFAULT_MAX_ITERATIONS 100000 /* a larger count is a DoS */
+#define CMP_PBM_MAX_SALT_LEN 256
+#define CMP_PBM_MIN_SALT_LEN 1
+#define CMP_MAC_MAX_LEN EVP_MAX_MD_SIZE
+#define CMP_PBMAC1_MAX_KEY_LEN 128
+
+struct cmp_mac_limits {
+    int64_t max_iterations; /* 0 means CMP_PBM_DEFAULT_MAX_ITERATIONS */
+};
+
+/* ---- OIDs (contents octets) used across crypto/ and verify/ ---- */
+
+extern const uint8_t CMP_OID_PBM[];     /* 1.2.840.113533.7.66.13 */
+extern const size_t CMP_OID_PBM_LEN;
+extern const uint8_t CMP_OID_PBMAC1[];  /* 1.2.840.113549.1.5.14 */
+extern const size_t CMP_OID_PBMAC1_LEN;
+
+/* ---- MAC-based protection (protect.c) ---- */
+
+/*
+ * PBM, RFC 4211 4.4 / RFC 9481 6.1.1:
+ *   PBMParameter ::= SEQUENCE { salt OCTET STRING, owf AlgorithmIdentifier,
+ *       iterationCount INTEGER, mac AlgorithmIdentifier }
+ * key = owf^iterationCount(secret || salt); protection = MAC(key, ProtectedPart)
+ */
+struct cmp_pbm_opts {
+    const char *owf;    /* digest name; NULL: "SHA256" (as openssl cmp) */
+    const char *mac;    /* NULL: "hmac-sha1" (as openssl cmp); or a digest name for
+                         * hmacWith<digest>, or an HMAC algorithm name */
+    int64_t iterations; /* 0: 500 (as openssl cmp) */
+    size_t salt_len;    /* 0: 16 */
+};
+
+/*
+ * PBMAC1, RFC 9480 2.2 / RFC 9481 6.1.3 / RFC 8018 A.5:
+ *   PBMAC1-params ::= SEQUENCE { keyDerivationFunc AlgorithmIdentifier (PBKDF2),
+ *       messageAuthScheme AlgorithmIdentifier (HMAC) }
+ */
+struct cmp_pbmac1_opts {
+    const char *prf;    /* PBKDF2 PRF digest; NULL: "SHA256" */
+    const char *mac;    /* HMAC digest; NULL: "SHA256" */
+    int64_t iterations; /* 0: 10000 */
+    size_t salt_len;    /* 0: 16 */
+    size_t key_len;     /* 0: the MAC digest's size */
+};
+
+/*
+ * cmp_protect_pbm() / cmp_protect_pbmac1() set msg->hdr's protectionAlg and
+ * the message's protection over the freshly encoded ProtectedPart. Call them
+ * last, when header and body are final. On failure the message is unchanged
+ * in meaning (it may hold unused arena bytes).
+ */
+int cmp_protect_pbm(struct cmp_msg *msg, const struct cmp_pbm_opts *opts, const uint8_t *secret,
+                    size_t secret_len, struct cmp_err *err) CMP_MUST_CHECK;
+int cmp_protect_pbmac1(struct cmp_msg *msg, const struct cmp_pbmac1_opts *opts,
+                       const uint8_t *secret, size_t secret_len,
+                       struct cmp_err *err) CMP_MUST_CHECK;
+
+/* cmp_msg_mac_protected() is 1 if protectionAlg is PBM or PBMAC1. */
+int cmp_msg_mac_protected(const struct cmp_msg *msg);
+
+/*
+ * cmp_verify_mac() checks a PBM or PBMAC1 protection with |secret| over the
+ * ProtectedPart as received. Parameters are checked against |limits| (NULL:
+ * defaults) before any work. Failure bits: badAlg (unknown or unacceptable
+ * algorithm or parameters, iteration count over the limit), badMessageCheck
+ * (wrong MAC, no protection).
+ */
+int cmp_verify_mac(const struct cmp_msg *msg, const uint8_t *secret, size_t secret_len,
+                   const struct cmp_mac_limits *limits, struct cmp_err *err) CMP_MUST_CHECK;
+
+/* ---- signature-based protection (sig.c) ---- */
+
+/*
+ * cmp_protect_sig() signs the freshly encoded ProtectedPart with |key| and
+ * sets protectionAlg: RSA PKCS#1 v1.5 (or RSASSA-PSS with |pss|), ECDSA,
+ * Ed25519, Ed448. |digest| NULL means SHA256; ignored for EdDSA.
+ */
+int cmp_protect_sig(struct cmp_msg *msg, EVP_PKEY *key, const char *digest, int pss,
+                    struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_verify_sig() checks the signature protection of a received message
+ * with |pub| (the signer's public key). Failure bits: badAlg (unsupported or
+ * mismatching algorithm), badMessageCheck (wrong signature).
+ */
+int cmp_verify_sig(const struct cmp_msg *msg, EVP_PKEY *pub, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_sign_data() / cmp_verify_data(): the signature primitives under
+ * cmp_protect_sig and POPO. |alg_out| receives the AlgorithmIdentifier DER
+ * (a new buffer, free() it).
+ */
+int cmp_sign_data(EVP_PKEY *key, const char *digest, int pss, const uint8_t *data, size_t len,
+                  uint8_t **sig, size_t *sig_len, uint8_t **alg_der, size_t *alg_der_len,
+                  struct cmp_err *err) CMP_MUST_CHECK;
+int cmp_verify_data(EVP_PKEY *pub, const struct cmp_algid *alg, const uint8_t *data, size_t len,
+                    const uint8_t *sig, size_t sig_len, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_set_extra_certs() sets the message's extraCerts: |cert| first, then the
+ * chain up to (not including) a self-signed root built from |untrusted| and
+ * |extra|, then the rest of |extra| (RFC 9483 3.3 order). extraCerts lie
+ * outside ProtectedPart, so this may come before or after protecting.
+ */
+int cmp_set_extra_certs(struct cmp_msg *msg, X509 *cert, STACK_OF(X509) *untrusted,
+                        STACK_OF(X509) *extra, struct cmp_err *err) CMP_MUST_CHECK;
+
+/* ---- proof of possession (popo.c) ---- */
+
+/*
+ * cmp_popo_sign() sets |req|'s POPO to signature: the signature by |key|
+ * over the DER of its CertRequest (RFC 4211 4.1, no poposkInput when the
+ * template has subject and publicKey). Bytes go to |msg|'s arena.
+ */
+int cmp_popo_sign(struct cmp_msg *msg, struct cmp_cert_req_msg *req, EVP_PKEY *key,
+                  const char *digest, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_popo_verify() checks a request's POPO: a signature with the
+ * template's public key over the CertRequest as received (or over
+ * poposkInput); raVerified only if |accept_raverified|. Failure bit badPOP.
+ */
+int cmp_popo_verify(const struct cmp_cert_req_msg *req, int accept_raverified,
+                    struct cmp_err *err) CMP_MUST_CHECK;
+
+/* cmp_p10cr_verify() checks the self-signature of a PKCS#10 request. badPOP. */
+int cmp_p10cr_verify(const struct der_in *csr, struct cmp_err *err) CMP_MUST_CHECK;
+
+/* ---- certHash (certhash.c) ---- */
+
+/*
+ * cmp_cert_hash() computes certHash, RFC 9810 5.3.18: with |hash_alg| (pvno
+ * 3) that algorithm; otherwise the digest of the certificate's signature
+ * algorithm (SHA-512 for Ed25519, SHAKE256 with 64 bytes for Ed448; SHA-256
+ * when the signature algorithm has none).
+ */
+int cmp_cert_hash(const X509 *cert, const struct cmp_algid *hash_alg, uint8_t *out,
+                  size_t *out_len, struct cmp_err *err) CMP_MUST_CHECK;
+
+/* ---- loading (load.c), as openssl cmp loads them ---- */
+
+/*
+ * cmp_pass_get() resolves a pass phrase argument as openssl-passphrase-
+ * options(1): pass:, env:, file:, fd:, stdin, or (as openssl cmp accepts)
+ * a bare string. |*out| is a new NUL-terminated string; free it with
+ * cmp_pass_free(), which wipes it.
+ */
+int cmp_pass_get(char **out, const char *arg, const char *desc, struct cmp_err *err) CMP_MUST_CHECK;
+void cmp_pass_free(char *pass);
+
+/* Key and certificate formats (-keyform, -certform). */
+enum cmp_format { CMP_FORMAT_ANY = 0, CMP_FORMAT_PEM, CMP_FORMAT_DER, CMP_FORMAT_P12 };
+
+/*
+ * cmp_load_key() loads a private key (or with |public_only| a public key)
+ * from a file (PEM, DER, PKCS#12) or an OSSL_STORE URI. |pass| may be NULL.
+ * |desc| names it in errors ("client key"). Returns a new key or NULL.
+ */
+EVP_PKEY *cmp_load_key(const char *uri, int format, const char *pass, int public_only,
+                       const char *desc, struct cmp_err *err);
+
+/* cmp_load_cert() loads exactly one certificate. */
+X509 *cmp_load_cert(const char *uri, int format, const char *pass, const char *desc,
+                    struct cmp_err *err);
+
+/*
+ * cmp_load_certs() loads every certificate of a list of files/URIs separated
+ * by commas or whitespace (as openssl cmp's "filenames|uris") and appends
+ * them to |*certs| (created if NULL).
+ */
+int cmp_load_certs(STACK_OF(X509) **certs, const char *uris, int format, const char *pass,
+                   const char *desc, struct cmp_err *err) CMP_MUST_CHECK;
+
+/* After a failed libcrypto call: records CMP_E_CRYPTO with OpenSSL's queue. */
+int cmp_fail_ssl(struct cmp_err *err, int failure_bit, const char *file, int line,
+                 const char *fmt, ...) CMP_PRINTF(5, 6);
+#define CMP_FAIL_SSL(err, bit, ...) cmp_fail_ssl((err), (bit), __FILE__, __LINE__, __VA_ARGS__)
+
+#endif
