@@ -109,6 +109,10 @@ cmp_freetext_encode(struct der_out *out, const struct cmp_freetext *ft)
 {
     size_t seq, i;
 
+    if (ft->num == 0) {
+        out->failed = 1; /* SIZE (1..MAX): an empty one has no valid encoding */
+        return 0;
+    }
     if (!der_open(out, DER_SEQUENCE, &seq)) {
         return 0;
     }
@@ -432,6 +436,10 @@ cmp_certs_encode(struct der_out *out, uint32_t tag, const struct cmp_certs *cert
 {
     size_t seq, i;
 
+    if (certs->num == 0) {
+        out->failed = 1; /* SIZE (1..MAX): an empty one has no valid encoding */
+        return 0;
+    }
     if (!der_open(out, tag, &seq)) {
         return 0;
     }

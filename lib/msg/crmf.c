@@ -657,8 +657,13 @@ int
 cmp_cert_req_msgs_encode(struct der_out *out, const struct cmp_cert_req_msgs *reqs)
 {
     size_t seq, i;
-    int ok = der_open(out, DER_SEQUENCE, &seq);
+    int ok;
 
+    if (reqs->num == 0) {
+        out->failed = 1; /* SIZE (1..MAX): an empty one has no valid encoding */
+        return 0;
+    }
+    ok = der_open(out, DER_SEQUENCE, &seq);
     for (i = 0; ok && i < reqs->num; i++) {
         ok = cert_req_msg_encode(out, &reqs->items[i]);
     }

@@ -369,6 +369,20 @@ cmp_msg_decode_in(struct der_in *in, struct cmp_msg *out, int depth, struct cmp_
     return 1;
 }
 
+/* extraCerts [1]: an empty list is the OpenSSL form that decoding keeps (see above). */
+static int
+extra_certs_encode(struct der_out *out, const struct cmp_certs *certs)
+{
+    size_t t, seq;
+
+    if (certs->num == 0) {
+        return der_open(out, DER_EXPLICIT(1), &t) && der_open(out, DER_SEQUENCE, &seq) &&
+               der_close(out, seq) && der_close(out, t);
+    }
+    return der_open(out, DER_EXPLICIT(1), &t) && cmp_certs_encode(out, DER_SEQUENCE, certs) &&
+           der_close(out, t);
+}
+
 int
 cmp_msg_encode_out(struct der_out *out, const struct cmp_msg *m)
 {
@@ -381,9 +395,7 @@ cmp_msg_encode_out(struct der_out *out, const struct cmp_msg *m)
              der_put_bitstring(out, DER_BIT_STRING, m->protection.p, m->protection.len,
                                m->protection_unused) &&
              der_close(out, t))) &&
-           (!m->has_extra_certs ||
-            (der_open(out, DER_EXPLICIT(1), &t) &&
-             cmp_certs_encode(out, DER_SEQUENCE, &m->extra_certs) && der_close(out, t))) &&
+           (!m->has_extra_certs || extra_certs_encode(out, &m->extra_certs)) &&
            der_close(out, seq);
 }
 

@@ -74,6 +74,7 @@ struct cmp_freetext {
     struct der_in *strs; /* UTF8String contents, borrowed */
 };
 int cmp_freetext_decode(struct der_in *in, struct cmp_freetext *out, struct cmp_err *err);
+/* Encoding an empty one fails: SIZE (1..MAX) has no valid empty encoding. */
 int cmp_freetext_encode(struct der_out *out, const struct cmp_freetext *ft);
 void cmp_freetext_cleanup(struct cmp_freetext *ft);
 
@@ -178,6 +179,7 @@ struct cmp_certs {
 };
 /* |tag| is the SEQUENCE OF's own tag; elements must be SEQUENCEs. */
 int cmp_certs_decode(struct der_in *in, uint32_t tag, struct cmp_certs *out, struct cmp_err *err);
+/* An empty one fails (SIZE (1..MAX)); msg.c writes OpenSSL's empty extraCerts itself. */
 int cmp_certs_encode(struct der_out *out, uint32_t tag, const struct cmp_certs *certs);
 void cmp_certs_cleanup(struct cmp_certs *certs);
 
@@ -372,6 +374,7 @@ struct cmp_cert_req_msgs {
 };
 int cmp_cert_req_msgs_decode(struct der_in *in, struct cmp_cert_req_msgs *out,
                              struct cmp_err *err);
+/* Encoding an empty one fails: SIZE (1..MAX). */
 int cmp_cert_req_msgs_encode(struct der_out *out, const struct cmp_cert_req_msgs *reqs);
 void cmp_cert_req_msgs_cleanup(struct cmp_cert_req_msgs *reqs);
 /* One CertRequest (used to build the POPO signature input). */
