@@ -131,6 +131,9 @@ port=
 start_server() {
     local name=$1 log=$logs/server_$1.log pid
     shift
+    # The log must exist before the poll below reads it: the redirection
+    # happens in the child, which may not have run yet.
+    : >"$log"
     timeout 60 openssl cmp -config "" -port 0 \
         -srv_cert "$pki/server.crt" -srv_key "$pki/server.key" \
         -srv_secret "file:$out/secret.txt" -srv_ref "$ref" \
