@@ -130,7 +130,11 @@ int cmp_set_extra_certs(struct cmp_msg *msg, X509 *cert, STACK_OF(X509) *untrust
 /*
  * cmp_popo_sign() sets |req|'s POPO to signature: the signature by |key|
  * over the DER of its CertRequest (RFC 4211 4.1, no poposkInput when the
- * template has subject and publicKey). Bytes go to |msg|'s arena.
+ * template has subject and publicKey). The template's publicKey must be
+ * |key|'s. Without a subject it signs POPOSigningKeyInput with authInfo
+ * sender = msg->hdr.sender (set it first; RFC 4211 wants an authenticated
+ * name there). An RSA-PSS key signs with RSASSA-PSS. Sets req->cert_req to
+ * the fresh CertRequest DER. Bytes go to |msg|'s arena.
  */
 int cmp_popo_sign(struct cmp_msg *msg, struct cmp_cert_req_msg *req, EVP_PKEY *key,
                   const char *digest, struct cmp_err *err) CMP_MUST_CHECK;
@@ -138,12 +142,19 @@ int cmp_popo_sign(struct cmp_msg *msg, struct cmp_cert_req_msg *req, EVP_PKEY *k
 /*
  * cmp_popo_verify() checks a request's POPO: a signature with the
  * template's public key over the CertRequest as received (or over
- * poposkInput); raVerified only if |accept_raverified|. Failure bit badPOP.
+ * poposkInput, whose publicKey must equal the template's; its authInfo is the
+ * caller's to check); raVerified only if |accept_raverified|. Failure bit
+ * badPOP, also for a missing POPO. keyEncipherment and keyAgreement fail with
+ * CMP_E_UNSUPPORTED: a caller that supports subsequentMessage (encrCert,
+ * challengeResp) must handle it before calling.
  */
 int cmp_popo_verify(const struct cmp_cert_req_msg *req, int accept_raverified,
                     struct cmp_err *err) CMP_MUST_CHECK;
 
-/* cmp_p10cr_verify() checks the self-signature of a PKCS#10 request. badPOP. */
+/*
+ * cmp_p10cr_verify() checks the self-signature of a PKCS#10 request. badPOP
+ * (badDataFormat if it does not parse as exactly one CertificationRequest).
+ */
 int cmp_p10cr_verify(const struct der_in *csr, struct cmp_err *err) CMP_MUST_CHECK;
 
 /* ---- certHash (certhash.c) ---- */
@@ -152,7 +163,8 @@ int cmp_p10cr_verify(const struct der_in *csr, struct cmp_err *err) CMP_MUST_CHE
  * cmp_cert_hash() computes certHash, RFC 9810 5.3.18: with |hash_alg| (pvno
  * 3) that algorithm; otherwise the digest of the certificate's signature
  * algorithm (SHA-512 for Ed25519, SHAKE256 with 64 bytes for Ed448; SHA-256
- * when the signature algorithm has none).
+ * when the signature algorithm has none or is unknown). |out| has room for
+ * EVP_MAX_MD_SIZE bytes; |*out_len| gets the length. Failure bit badAlg.
  */
 int cmp_cert_hash(const X509 *cert, const struct cmp_algid *hash_alg, uint8_t *out,
                   size_t *out_len, struct cmp_err *err) CMP_MUST_CHECK;

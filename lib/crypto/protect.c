@@ -1,0 +1,895 @@
+/*
+ * MAC-based protection of PKIMessages (RFC 9810 5.1.3.1):
+ *   PBM     RFC 4211 4.4 (as updated by RFC 9045), RFC 9481 6.1.1
+ *   PBMAC1  RFC 8018 A.5 and 7.1, RFC 9480 2.2, RFC 9481 6.1.3
+ * plus what protect.c and sig.c share (protect_internal.h) and cmp_fail_ssl().
+ *
+ * A sender chooses the parameters of its MAC, and an attacker can send any
+ * parameters it likes. So verification parses them completely and checks
+ * every one against fixed bounds and the caller's limits before it hashes
+ * anything: the iteration count (a huge one is a denial of service), the salt
+ * length, the PBMAC1 key length (a short key would turn forgery into a
+ * guess) and the algorithms (only those in the tables below).
+ */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "crypto/crypto.h"
+#include "crypto/protect_internal.h"
+
+/* RFC 4211 4.4 (RFC 9045): "The iterationCount MUST be a minimum of 100." */
+#define PBM_MIN_ITERATIONS 100
+#define PBM_DEFAULT_ITERATIONS 500 /* openssl cmp */
+#define PBM_DEFAULT_SALT_LEN 16    /* openssl cmp */
+#define PBMAC1_DEFAULT_ITERATIONS 10000
+/*
+ * A PBMAC1 key shorter than this would let a forger guess the key instead of
+ * the password: the verifier derives whatever length the message asks for.
+ */
+#define PBMAC1_MIN_KEY_LEN 16
+#define OID_TEXT_MAX 96
+
+/* 1.2.840.113533.7.66.13 */
+const uint8_t CMP_OID_PBM[] = {0x2A, 0x86, 0x48, 0x86, 0xF6, 0x7D, 0x07, 0x42, 0x0D};
+const size_t CMP_OID_PBM_LEN = sizeof(CMP_OID_PBM);
+/* 1.2.840.113549.1.5.14 */
+const uint8_t CMP_OID_PBMAC1[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x05, 0x0E};
+const size_t CMP_OID_PBMAC1_LEN = sizeof(CMP_OID_PBMAC1);
+/* id-PBKDF2 1.2.840.113549.1.5.12 */
+static const uint8_t OID_PBKDF2[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x05, 0x0C};
+
+/* 2.16.840.1.101.3.4.2.n (NIST hash algorithms and hmacWithSHA3-*) */
+#define NIST_HASH(n) {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, (n)}, 9
+/* 1.2.840.113549.2.n (RSADSI digestAlgorithm: the RFC 8018 hmacWith* OIDs) */
+#define RSADSI_DIGEST(n) {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x02, (n)}, 8
+
+/* One-way functions for PBM (RFC 9481 2 and 6.1.1). */
+struct owf_alg {
+    const char *name; /* the OpenSSL digest name */
+    uint8_t oid[9];
+    size_t oid_len;
+};
+
+static const struct owf_alg owf_algs[] = {
+    {"SHA1", {0x2B, 0x0E, 0x03, 0x02, 0x1A}, 5},
+    {"SHA224", NIST_HASH(0x04)},
+    {"SHA256", NIST_HASH(0x01)},
+    {"SHA384", NIST_HASH(0x02)},
+    {"SHA512", NIST_HASH(0x03)},
+    {"SHA512-224", NIST_HASH(0x05)},
+    {"SHA512-256", NIST_HASH(0x06)},
+    {"SHA3-224", NIST_HASH(0x07)},
+    {"SHA3-256", NIST_HASH(0x08)},
+    {"SHA3-384", NIST_HASH(0x09)},
+    {"SHA3-512", NIST_HASH(0x0A)},
+};
+
+/* HMAC algorithms (RFC 9481 6.2.1); |pkcs5| marks the RFC 8018 PBKDF2 PRFs. */
+struct mac_alg {
+    const char *name;   /* OpenSSL's name of the OID */
+    const char *digest; /* the OpenSSL digest name */
+    int pkcs5;
+    uint8_t oid[9];
+    size_t oid_len;
+};
+
+static const struct mac_alg mac_algs[] = {
+    /* 1.3.6.1.5.5.8.1.2: openssl cmp's default for PBM (RFC 4210) */
+    {"hmac-sha1", "SHA1", 0, {0x2B, 0x06, 0x01, 0x05, 0x05, 0x08, 0x01, 0x02}, 8},
+    {"hmacWithSHA1", "SHA1", 1, RSADSI_DIGEST(0x07)},
+    {"hmacWithSHA224", "SHA224", 1, RSADSI_DIGEST(0x08)},
+    {"hmacWithSHA256", "SHA256", 1, RSADSI_DIGEST(0x09)},
+    {"hmacWithSHA384", "SHA384", 1, RSADSI_DIGEST(0x0A)},
+    {"hmacWithSHA512", "SHA512", 1, RSADSI_DIGEST(0x0B)},
+    {"hmacWithSHA512-224", "SHA512-224", 1, RSADSI_DIGEST(0x0C)},
+    {"hmacWithSHA512-256", "SHA512-256", 1, RSADSI_DIGEST(0x0D)},
+    {"hmacWithSHA3-224", "SHA3-224", 0, NIST_HASH(0x0D)},
+    {"hmacWithSHA3-256", "SHA3-256", 0, NIST_HASH(0x0E)},
+    {"hmacWithSHA3-384", "SHA3-384", 0, NIST_HASH(0x0F)},
+    {"hmacWithSHA3-512", "SHA3-512", 0, NIST_HASH(0x10)},
+};
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- errors -------------------------------------------------------------- */
+
+int
+cmp_fail_ssl(struct cmp_err *err, int failure_bit, const char *file, int line, const char *fmt, ...)
+{
+    char what[CMP_ERR_MSG_MAX], first_text[160] = "", last_text[96] = "";
+    const char *data = NULL, *d;
+    unsigned long e, first = 0, last = 0;
+    int flags = 0, f;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    for (;;) {
+        e = ERR_get_error_all(NULL, NULL, NULL, &d, &f);
+        if (e == 0) {
+            break;
+        }
+        if (first == 0) {
+            first = e;
+            data = d;
+            flags = f;
+            ERR_error_string_n(e, first_text, sizeof(first_text));
+            if (data != NULL && (flags & ERR_TXT_STRING) != 0 && data[0] != '\0') {
+                size_t n = strlen(first_text);
+                snprintf(first_text + n, sizeof(first_text) - n, " (%s)", data);
+            }
+        }
+        last = e;
+    }
+    ERR_clear_error();
+    if (last != first && ERR_reason_error_string(last) != NULL) {
+        snprintf(last_text, sizeof(last_text), "; %s", ERR_reason_error_string(last));
+    }
+    if (first == 0) {
+        return cmp_err_set(err, CMP_E_CRYPTO, failure_bit, file, line, "%s", what);
+    }
+    return cmp_err_set(err, CMP_E_CRYPTO, failure_bit, file, line, "%s: %s%s", what, first_text,
+                       last_text);
+}
+
+/* A malformed parameter of a MAC algorithm: the peer's algorithm is unusable. */
+#define BAD_PARAMS(err, what)                                                                      \
+    cmp_err_set((err), CMP_E_DECODE, CMP_FI_BAD_ALG, __FILE__, __LINE__, "malformed %s", (what))
+
+static const char *
+oid_text(const struct der_in *oid, char *buf, size_t len)
+{
+    if (!der_oid_to_text(oid, buf, len)) {
+        snprintf(buf, len, "(bad OID)");
+    }
+    return buf;
+}
+
+/* ---- what protect.c and sig.c share (protect_internal.h) ---------------- */
+
+void
+cmp_prot_begin(const struct cmp_msg *msg, struct cmp_prot_saved *saved)
+{
+    saved->has_protection_alg = msg->hdr.has_protection_alg;
+    saved->protection_alg = msg->hdr.protection_alg;
+    saved->hdr_raw = msg->hdr.raw;
+    saved->body_raw = msg->body.raw;
+    saved->has_protection = msg->has_protection;
+    saved->protection = msg->protection;
+    saved->protection_unused = msg->protection_unused;
+}
+
+void
+cmp_prot_abort(struct cmp_msg *msg, const struct cmp_prot_saved *saved)
+{
+    msg->hdr.has_protection_alg = saved->has_protection_alg;
+    msg->hdr.protection_alg = saved->protection_alg;
+    msg->hdr.raw = saved->hdr_raw;
+    msg->body.raw = saved->body_raw;
+    msg->has_protection = saved->has_protection;
+    msg->protection = saved->protection;
+    msg->protection_unused = saved->protection_unused;
+}
+
+int
+cmp_prot_set_alg(struct cmp_msg *msg, const uint8_t *der, size_t len, struct cmp_err *err)
+{
+    struct cmp_algid alg;
+    struct der_in in;
+    uint8_t *copy = cmp_msg_dup(msg, der, len);
+
+    if (copy == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "protectionAlg");
+    }
+    memset(&alg, 0, sizeof(alg));
+    in = der_in_make(copy, len);
+    if (!cmp_algid_decode(&in, DER_SEQUENCE, &alg, err) || !der_done(&in)) {
+        return CMP_FAIL(err, CMP_E_ENCODE, "protectionAlg: not one AlgorithmIdentifier");
+    }
+    msg->hdr.protection_alg = alg;
+    msg->hdr.has_protection_alg = 1;
+    return 1;
+}
+
+int
+cmp_prot_part_fresh(struct cmp_msg *msg, struct der_in *out, struct cmp_err *err)
+{
+    struct der_out w;
+    struct der_in in, hdr, body;
+    uint8_t *buf = NULL, *copy;
+    size_t len = 0;
+
+    der_out_init(&w, CMP_MAX_MSG_LEN);
+    if (!cmp_protected_part_encode(&w, msg, 0) || !der_out_finish(&w, &buf, &len)) {
+        der_out_cleanup(&w);
+        return CMP_FAIL(err, CMP_E_ENCODE, "cannot encode the ProtectedPart");
+    }
+    copy = cmp_msg_dup(msg, buf, len);
+    free(buf);
+    if (copy == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "ProtectedPart");
+    }
+    in = der_in_make(copy, len);
+    if (!der_get(&in, DER_SEQUENCE, &in) || !der_get_any(&in, NULL, NULL, &hdr) ||
+        !der_get_any(&in, NULL, NULL, &body) || !der_done(&in)) {
+        return CMP_FAIL(err, CMP_E_ENCODE, "ProtectedPart is not SEQUENCE { header, body }");
+    }
+    msg->hdr.raw = hdr;
+    msg->body.raw = body;
+    *out = der_in_make(copy, len);
+    return 1;
+}
+
+int
+cmp_prot_part_received(const struct cmp_msg *msg, uint8_t **out, size_t *out_len,
+                       struct cmp_err *err)
+{
+    struct der_out w;
+
+    *out = NULL;
+    *out_len = 0;
+    if (msg->hdr.raw.len == 0 || msg->body.raw.len == 0) {
+        return CMP_FAIL(err, CMP_E_ARG,
+                        "the message was neither received nor protected: no header and body "
+                        "bytes to verify");
+    }
+    der_out_init(&w, CMP_MAX_MSG_LEN);
+    if (!cmp_protected_part_encode(&w, msg, 1) || !der_out_finish(&w, out, out_len)) {
+        der_out_cleanup(&w);
+        return CMP_FAIL(err, CMP_E_ENCODE, "cannot assemble the ProtectedPart");
+    }
+    return 1;
+}
+
+int
+cmp_prot_set_value(struct cmp_msg *msg, const uint8_t *p, size_t len, struct cmp_err *err)
+{
+    uint8_t *copy = cmp_msg_dup(msg, p, len);
+
+    if (copy == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "protection");
+    }
+    msg->protection = der_in_make(copy, len);
+    msg->protection_unused = 0;
+    msg->has_protection = 1;
+    return 1;
+}
+
+int
+cmp_prot_check_value(const struct cmp_msg *msg, struct cmp_err *err)
+{
+    if (!msg->has_protection) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_MESSAGE_CHECK, "the message has no protection");
+    }
+    if (msg->protection_unused != 0) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_MESSAGE_CHECK,
+                             "the protection BIT STRING has %u unused bits",
+                             msg->protection_unused);
+    }
+    return 1;
+}
+
+/* ---- algorithm tables ---------------------------------------------------- */
+
+static const struct owf_alg *
+owf_by_oid(const struct der_in *oid)
+{
+    size_t i;
+
+    for (i = 0; i < ARRAY_LEN(owf_algs); i++) {
+        if (der_oid_eq(oid, owf_algs[i].oid, owf_algs[i].oid_len)) {
+            return &owf_algs[i];
+        }
+    }
+    return NULL;
+}
+
+static const struct mac_alg *
+mac_by_oid(const struct der_in *oid)
+{
+    size_t i;
+
+    for (i = 0; i < ARRAY_LEN(mac_algs); i++) {
+        if (der_oid_eq(oid, mac_algs[i].oid, mac_algs[i].oid_len)) {
+            return &mac_algs[i];
+        }
+    }
+    return NULL;
+}
+
+/* owf_by_name() finds a digest by any name OpenSSL knows for it ("sha256", "SHA2-256"). */
+static const struct owf_alg *
+owf_by_name(const char *name)
+{
+    const struct owf_alg *found = NULL;
+    EVP_MD *md;
+    size_t i;
+
+    for (i = 0; i < ARRAY_LEN(owf_algs); i++) {
+        if (strcasecmp(name, owf_algs[i].name) == 0) {
+            return &owf_algs[i]; /* no fetch for the common names */
+        }
+    }
+    md = EVP_MD_fetch(NULL, name, NULL);
+    if (md == NULL) {
+        ERR_clear_error();
+        return NULL;
+    }
+    for (i = 0; i < ARRAY_LEN(owf_algs) && found == NULL; i++) {
+        if (EVP_MD_is_a(md, owf_algs[i].name)) {
+            found = &owf_algs[i];
+        }
+    }
+    EVP_MD_free(md);
+    return found;
+}
+
+/*
+ * mac_by_name() takes "hmac-sha1" (the PKIX OID, as openssl cmp's -mac), a
+ * table name such as "hmacWithSHA256", "hmac-<digest>", or a digest name
+ * alone (hmacWith<digest>).
+ */
+static const struct mac_alg *
+mac_by_name(const char *name, int pkcs5_only)
+{
+    const struct owf_alg *digest;
+    size_t i;
+
+    for (i = 0; i < ARRAY_LEN(mac_algs); i++) {
+        if (strcasecmp(name, mac_algs[i].name) == 0) {
+            return !pkcs5_only || mac_algs[i].pkcs5 ? &mac_algs[i] : NULL;
+        }
+    }
+    if (strncasecmp(name, "hmacWith", 8) == 0) {
+        name += 8;
+    } else if (strncasecmp(name, "hmac-", 5) == 0) {
+        name += 5;
+    }
+    digest = owf_by_name(name);
+    if (digest == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < ARRAY_LEN(mac_algs); i++) {
+        /* the first entry for a digest is the PKIX hmac-sha1 one: skip it */
+        if (strcmp(mac_algs[i].digest, digest->name) == 0 &&
+            strncmp(mac_algs[i].name, "hmacWith", 8) == 0 && (!pkcs5_only || mac_algs[i].pkcs5)) {
+            return &mac_algs[i];
+        }
+    }
+    return NULL;
+}
+
+/* Hash and HMAC AlgorithmIdentifiers: parameters absent or NULL (both are seen). */
+static int
+params_absent_or_null(const struct cmp_algid *a)
+{
+    return a->params.len == 0 ||
+           (a->params.len == 2 && a->params.p[0] == DER_NULL && a->params.p[1] == 0x00);
+}
+
+static int
+put_algid(struct der_out *out, const uint8_t *oid, size_t oid_len, int null_params)
+{
+    size_t seq;
+
+    return der_open(out, DER_SEQUENCE, &seq) && der_put_prim(out, DER_OID, oid, oid_len) &&
+           (!null_params || der_put_null(out)) && der_close(out, seq);
+}
+
+/* ---- the computations ---------------------------------------------------- */
+
+static int
+hmac(const struct mac_alg *mac, const uint8_t *key, size_t key_len, const uint8_t *data, size_t len,
+     uint8_t *out, size_t *out_len, struct cmp_err *err)
+{
+    if (EVP_Q_mac(NULL, "HMAC", NULL, mac->digest, NULL, key, key_len, data, len, out,
+                  CMP_MAC_MAX_LEN, out_len) == NULL) {
+        return CMP_FAIL_SSL(err, CMP_FI_BAD_ALG, "HMAC with %s", mac->digest);
+    }
+    return 1;
+}
+
+struct pbm_params {
+    struct der_in salt;
+    const struct owf_alg *owf;
+    int64_t iterations;
+    const struct mac_alg *mac;
+};
+
+/* key = owf^iterationCount(secret || salt); out = MAC(key, data). */
+static int
+pbm_compute(const struct pbm_params *p, const uint8_t *secret, size_t secret_len,
+            const uint8_t *data, size_t len, uint8_t *out, size_t *out_len, struct cmp_err *err)
+{
+    uint8_t key[EVP_MAX_MD_SIZE];
+    unsigned key_len = 0;
+    EVP_MD *owf;
+    EVP_MD_CTX *ctx;
+    int64_t i;
+    int ok = 0;
+
+    owf = EVP_MD_fetch(NULL, p->owf->name, NULL);
+    ctx = EVP_MD_CTX_new();
+    if (owf == NULL || ctx == NULL) {
+        CMP_FAIL_SSL(err, CMP_FI_BAD_ALG, "PBM owf %s", p->owf->name);
+        goto done;
+    }
+    /* The first round hashes secret || salt, each further one the previous output. */
+    if (!EVP_DigestInit_ex2(ctx, owf, NULL) || !EVP_DigestUpdate(ctx, secret, secret_len) ||
+        !EVP_DigestUpdate(ctx, p->salt.p, p->salt.len) || !EVP_DigestFinal_ex(ctx, key, &key_len)) {
+        CMP_FAIL_SSL(err, CMP_FI_BAD_ALG, "PBM owf %s", p->owf->name);
+        goto done;
+    }
+    for (i = 1; i < p->iterations; i++) {
+        if (!EVP_DigestInit_ex2(ctx, NULL, NULL) || !EVP_DigestUpdate(ctx, key, key_len) ||
+            !EVP_DigestFinal_ex(ctx, key, &key_len)) {
+            CMP_FAIL_SSL(err, CMP_FI_BAD_ALG, "PBM owf %s", p->owf->name);
+            goto done;
+        }
+    }
+    ok = hmac(p->mac, key, key_len, data, len, out, out_len, err);
+
+done:
+    OPENSSL_cleanse(key, sizeof(key));
+    EVP_MD_CTX_free(ctx);
+    EVP_MD_free(owf);
+    return ok;
+}
+
+struct pbmac1_params {
+    struct der_in salt;
+    int64_t iterations;
+    int64_t key_len;
+    const struct mac_alg *prf;
+    const struct mac_alg *mac;
+};
+
+/* key = PBKDF2(prf, secret, salt, iterationCount, keyLength); out = MAC(key, data). */
+static int
+pbmac1_compute(const struct pbmac1_params *p, const uint8_t *secret, size_t secret_len,
+               const uint8_t *data, size_t len, uint8_t *out, size_t *out_len, struct cmp_err *err)
+{
+    uint8_t key[CMP_PBMAC1_MAX_KEY_LEN];
+    EVP_MD *prf;
+    int ok = 0;
+
+    if (secret_len > INT_MAX || p->iterations > INT_MAX || p->key_len < 1 ||
+        p->key_len > (int64_t)sizeof(key) || p->salt.len > INT_MAX) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBMAC1 parameters out of range");
+    }
+    prf = EVP_MD_fetch(NULL, p->prf->digest, NULL);
+    if (prf == NULL) {
+        return CMP_FAIL_SSL(err, CMP_FI_BAD_ALG, "PBKDF2 prf %s", p->prf->name);
+    }
+    if (!PKCS5_PBKDF2_HMAC((const char *)secret, (int)secret_len, p->salt.p, (int)p->salt.len,
+                           (int)p->iterations, prf, (int)p->key_len, key)) {
+        CMP_FAIL_SSL(err, CMP_FI_BAD_ALG, "PBKDF2 with %s", p->prf->name);
+        goto done;
+    }
+    ok = hmac(p->mac, key, (size_t)p->key_len, data, len, out, out_len, err);
+
+done:
+    OPENSSL_cleanse(key, sizeof(key));
+    EVP_MD_free(prf);
+    return ok;
+}
+
+/* ---- parameters: decoding and checking ----------------------------------- */
+
+/* Checks what PBM and PBMAC1 share against the limits; before any work. */
+static int
+check_limits(const char *scheme, int64_t iterations, size_t salt_len,
+             const struct cmp_mac_limits *limits, struct cmp_err *err)
+{
+    int64_t max = CMP_PBM_DEFAULT_MAX_ITERATIONS;
+
+    if (limits != NULL && limits->max_iterations > 0) {
+        max = limits->max_iterations;
+    }
+    if (iterations > max) {
+        return cmp_err_set(err, CMP_E_LIMIT, CMP_FI_BAD_ALG, __FILE__, __LINE__,
+                           "%s iterationCount %lld exceeds the limit %lld", scheme,
+                           (long long)iterations, (long long)max);
+    }
+    if (iterations < PBM_MIN_ITERATIONS) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG,
+                             "%s iterationCount %lld is below the minimum %d (RFC 4211 4.4)",
+                             scheme, (long long)iterations, PBM_MIN_ITERATIONS);
+    }
+    if (salt_len < CMP_PBM_MIN_SALT_LEN || salt_len > CMP_PBM_MAX_SALT_LEN) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "%s salt of %zu bytes is outside %d..%d", scheme,
+                             salt_len, CMP_PBM_MIN_SALT_LEN, CMP_PBM_MAX_SALT_LEN);
+    }
+    return 1;
+}
+
+/*
+ * PBMParameter ::= SEQUENCE { salt OCTET STRING, owf AlgorithmIdentifier,
+ *     iterationCount INTEGER, mac AlgorithmIdentifier }
+ */
+static int
+pbm_params_decode(const struct der_in *params, struct pbm_params *out, struct cmp_err *err)
+{
+    struct der_in in = *params, seq;
+    struct cmp_algid owf, mac;
+    char oid[OID_TEXT_MAX];
+
+    memset(out, 0, sizeof(*out));
+    memset(&owf, 0, sizeof(owf));
+    memset(&mac, 0, sizeof(mac));
+    if (params->len == 0) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBM protectionAlg without PBMParameter");
+    }
+    if (!der_get(&in, DER_SEQUENCE, &seq) || !der_done(&in)) {
+        return BAD_PARAMS(err, "PBMParameter");
+    }
+    if (!der_get(&seq, DER_OCTET_STRING, &out->salt)) {
+        return BAD_PARAMS(err, "PBMParameter.salt");
+    }
+    if (!cmp_algid_decode(&seq, DER_SEQUENCE, &owf, NULL)) {
+        return BAD_PARAMS(err, "PBMParameter.owf");
+    }
+    if (!der_get_int64(&seq, &out->iterations)) {
+        return BAD_PARAMS(err, "PBMParameter.iterationCount");
+    }
+    if (!cmp_algid_decode(&seq, DER_SEQUENCE, &mac, NULL)) {
+        return BAD_PARAMS(err, "PBMParameter.mac");
+    }
+    if (!der_done(&seq)) {
+        return BAD_PARAMS(err, "PBMParameter (trailing data)");
+    }
+    out->owf = owf_by_oid(&owf.oid);
+    if (out->owf == NULL) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBM owf %s is not supported",
+                             oid_text(&owf.oid, oid, sizeof(oid)));
+    }
+    if (!params_absent_or_null(&owf)) {
+        return BAD_PARAMS(err, "PBMParameter.owf parameters");
+    }
+    out->mac = mac_by_oid(&mac.oid);
+    if (out->mac == NULL) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBM mac %s is not supported",
+                             oid_text(&mac.oid, oid, sizeof(oid)));
+    }
+    if (!params_absent_or_null(&mac)) {
+        return BAD_PARAMS(err, "PBMParameter.mac parameters");
+    }
+    return 1;
+}
+
+/*
+ * PBMAC1-params ::= SEQUENCE { keyDerivationFunc AlgorithmIdentifier,
+ *     messageAuthScheme AlgorithmIdentifier }
+ * keyDerivationFunc is id-PBKDF2 with
+ * PBKDF2-params ::= SEQUENCE {
+ *     salt CHOICE { specified OCTET STRING, otherSource AlgorithmIdentifier },
+ *     iterationCount INTEGER (1..MAX), keyLength INTEGER (1..MAX) OPTIONAL,
+ *     prf AlgorithmIdentifier DEFAULT algid-hmacWithSHA1 }
+ */
+static int
+pbmac1_params_decode(const struct der_in *params, struct pbmac1_params *out, struct cmp_err *err)
+{
+    struct der_in in = *params, seq, kdf_params;
+    struct cmp_algid kdf, mac, prf;
+    char oid[OID_TEXT_MAX];
+    int has_key_len;
+
+    memset(out, 0, sizeof(*out));
+    memset(&kdf, 0, sizeof(kdf));
+    memset(&mac, 0, sizeof(mac));
+    memset(&prf, 0, sizeof(prf));
+    if (params->len == 0) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBMAC1 protectionAlg without PBMAC1-params");
+    }
+    if (!der_get(&in, DER_SEQUENCE, &seq) || !der_done(&in) ||
+        !cmp_algid_decode(&seq, DER_SEQUENCE, &kdf, NULL) ||
+        !cmp_algid_decode(&seq, DER_SEQUENCE, &mac, NULL) || !der_done(&seq)) {
+        return BAD_PARAMS(err, "PBMAC1-params");
+    }
+    if (!der_oid_eq(&kdf.oid, OID_PBKDF2, sizeof(OID_PBKDF2))) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBMAC1 keyDerivationFunc %s is not PBKDF2",
+                             oid_text(&kdf.oid, oid, sizeof(oid)));
+    }
+    in = kdf.params;
+    if (!der_get(&in, DER_SEQUENCE, &kdf_params) || !der_done(&in)) {
+        return BAD_PARAMS(err, "PBKDF2-params");
+    }
+    if (der_peek(&kdf_params, DER_SEQUENCE)) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG,
+                             "PBKDF2-params.salt otherSource is not supported");
+    }
+    if (!der_get(&kdf_params, DER_OCTET_STRING, &out->salt)) {
+        return BAD_PARAMS(err, "PBKDF2-params.salt");
+    }
+    if (!der_get_int64(&kdf_params, &out->iterations)) {
+        return BAD_PARAMS(err, "PBKDF2-params.iterationCount");
+    }
+    has_key_len = der_peek(&kdf_params, DER_INTEGER);
+    if (has_key_len && !der_get_int64(&kdf_params, &out->key_len)) {
+        return BAD_PARAMS(err, "PBKDF2-params.keyLength");
+    }
+    out->prf = mac_by_name("hmacWithSHA1", 1); /* the DEFAULT */
+    if (!der_done(&kdf_params)) {
+        if (!cmp_algid_decode(&kdf_params, DER_SEQUENCE, &prf, NULL)) {
+            return BAD_PARAMS(err, "PBKDF2-params.prf");
+        }
+        out->prf = mac_by_oid(&prf.oid);
+        if (out->prf == NULL || !out->prf->pkcs5) {
+            return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBKDF2 prf %s is not supported",
+                                 oid_text(&prf.oid, oid, sizeof(oid)));
+        }
+        if (!params_absent_or_null(&prf)) {
+            return BAD_PARAMS(err, "PBKDF2-params.prf parameters");
+        }
+    }
+    if (!der_done(&kdf_params)) {
+        return BAD_PARAMS(err, "PBKDF2-params (trailing data)");
+    }
+    out->mac = mac_by_oid(&mac.oid);
+    if (out->mac == NULL) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBMAC1 messageAuthScheme %s is not supported",
+                             oid_text(&mac.oid, oid, sizeof(oid)));
+    }
+    if (!params_absent_or_null(&mac)) {
+        return BAD_PARAMS(err, "PBMAC1-params.messageAuthScheme parameters");
+    }
+    /* RFC 9481 6.1.3: keyLength is required, so that the key size is explicit. */
+    if (!has_key_len) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBKDF2-params.keyLength is absent");
+    }
+    if (out->key_len < PBMAC1_MIN_KEY_LEN || out->key_len > CMP_PBMAC1_MAX_KEY_LEN) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBKDF2 keyLength %lld is outside %d..%d",
+                             (long long)out->key_len, PBMAC1_MIN_KEY_LEN, CMP_PBMAC1_MAX_KEY_LEN);
+    }
+    return 1;
+}
+
+/* ---- protecting ---------------------------------------------------------- */
+
+static int
+check_secret(const uint8_t *secret, size_t secret_len, struct cmp_err *err)
+{
+    if (secret == NULL || secret_len == 0) {
+        return CMP_FAIL(err, CMP_E_ARG, "no secret for MAC-based protection");
+    }
+    return 1;
+}
+
+/*
+ * finish_mac_protection() sets |alg| as protectionAlg, encodes ProtectedPart
+ * and sets the protection that |compute| returns over it.
+ */
+static int
+finish_mac_protection(struct cmp_msg *msg, const uint8_t *alg, size_t alg_len, int is_pbm,
+                      const void *params, const uint8_t *secret, size_t secret_len,
+                      struct cmp_err *err)
+{
+    struct cmp_prot_saved saved;
+    struct der_in part;
+    uint8_t mac[CMP_MAC_MAX_LEN];
+    size_t mac_len = 0;
+    int ok;
+
+    cmp_prot_begin(msg, &saved);
+    ok = cmp_prot_set_alg(msg, alg, alg_len, err) && cmp_prot_part_fresh(msg, &part, err);
+    if (ok) {
+        ok = is_pbm
+                 ? pbm_compute(params, secret, secret_len, part.p, part.len, mac, &mac_len, err)
+                 : pbmac1_compute(params, secret, secret_len, part.p, part.len, mac, &mac_len, err);
+    }
+    ok = ok && cmp_prot_set_value(msg, mac, mac_len, err);
+    if (!ok) {
+        cmp_prot_abort(msg, &saved);
+    }
+    return ok;
+}
+
+int
+cmp_protect_pbm(struct cmp_msg *msg, const struct cmp_pbm_opts *opts, const uint8_t *secret,
+                size_t secret_len, struct cmp_err *err)
+{
+    const char *owf_name = opts != NULL && opts->owf != NULL ? opts->owf : "SHA256";
+    const char *mac_name = opts != NULL && opts->mac != NULL ? opts->mac : "hmac-sha1";
+    uint8_t salt[CMP_PBM_MAX_SALT_LEN];
+    struct pbm_params p;
+    struct der_out w;
+    uint8_t *alg = NULL;
+    size_t alg_len = 0, seq, params;
+    int ok;
+
+    memset(&p, 0, sizeof(p));
+    p.iterations =
+        opts != NULL && opts->iterations != 0 ? opts->iterations : PBM_DEFAULT_ITERATIONS;
+    p.salt.len = opts != NULL && opts->salt_len != 0 ? opts->salt_len : PBM_DEFAULT_SALT_LEN;
+    if (!check_secret(secret, secret_len, err)) {
+        return 0;
+    }
+    if (p.iterations < PBM_MIN_ITERATIONS) {
+        return CMP_FAIL(err, CMP_E_ARG, "PBM iterationCount %lld is below the minimum %d",
+                        (long long)p.iterations, PBM_MIN_ITERATIONS);
+    }
+    if (p.salt.len < CMP_PBM_MIN_SALT_LEN || p.salt.len > CMP_PBM_MAX_SALT_LEN) {
+        return CMP_FAIL(err, CMP_E_ARG, "PBM salt length %zu is outside %d..%d", p.salt.len,
+                        CMP_PBM_MIN_SALT_LEN, CMP_PBM_MAX_SALT_LEN);
+    }
+    p.owf = owf_by_name(owf_name);
+    if (p.owf == NULL) {
+        return CMP_FAIL(err, CMP_E_ARG, "PBM owf \"%s\" is not a supported digest", owf_name);
+    }
+    p.mac = mac_by_name(mac_name, 0);
+    if (p.mac == NULL) {
+        return CMP_FAIL(err, CMP_E_ARG, "PBM mac \"%s\" is not a supported HMAC", mac_name);
+    }
+    if (RAND_bytes(salt, (int)p.salt.len) != 1) {
+        return CMP_FAIL_SSL(err, CMP_FI_SYSTEM_FAILURE, "PBM salt");
+    }
+    p.salt.p = salt;
+
+    /* openssl cmp writes owf and mac without parameters; so do we. */
+    der_out_init(&w, 1024);
+    if (!der_open(&w, DER_SEQUENCE, &seq) ||
+        !der_put_prim(&w, DER_OID, CMP_OID_PBM, CMP_OID_PBM_LEN) ||
+        !der_open(&w, DER_SEQUENCE, &params) || !der_put_octets(&w, salt, p.salt.len) ||
+        !put_algid(&w, p.owf->oid, p.owf->oid_len, 0) || !der_put_int64(&w, p.iterations) ||
+        !put_algid(&w, p.mac->oid, p.mac->oid_len, 0) || !der_close(&w, params) ||
+        !der_close(&w, seq) || !der_out_finish(&w, &alg, &alg_len)) {
+        der_out_cleanup(&w);
+        return CMP_FAIL(err, CMP_E_ENCODE, "PBM AlgorithmIdentifier");
+    }
+    ok = finish_mac_protection(msg, alg, alg_len, 1, &p, secret, secret_len, err);
+    free(alg);
+    return ok ? 1 : CMP_CONTEXT(err, "PBM protection");
+}
+
+int
+cmp_protect_pbmac1(struct cmp_msg *msg, const struct cmp_pbmac1_opts *opts, const uint8_t *secret,
+                   size_t secret_len, struct cmp_err *err)
+{
+    const char *prf_name = opts != NULL && opts->prf != NULL ? opts->prf : "SHA256";
+    const char *mac_name = opts != NULL && opts->mac != NULL ? opts->mac : "SHA256";
+    uint8_t salt[CMP_PBM_MAX_SALT_LEN];
+    struct pbmac1_params p;
+    struct der_out w;
+    uint8_t *alg = NULL;
+    size_t alg_len = 0, seq, params, kdf, kdf_params;
+    int ok;
+
+    memset(&p, 0, sizeof(p));
+    p.iterations =
+        opts != NULL && opts->iterations != 0 ? opts->iterations : PBMAC1_DEFAULT_ITERATIONS;
+    p.salt.len = opts != NULL && opts->salt_len != 0 ? opts->salt_len : PBM_DEFAULT_SALT_LEN;
+    if (!check_secret(secret, secret_len, err)) {
+        return 0;
+    }
+    p.prf = mac_by_name(prf_name, 1);
+    if (p.prf == NULL) {
+        return CMP_FAIL(err, CMP_E_ARG, "PBKDF2 prf \"%s\" is not a supported HMAC", prf_name);
+    }
+    p.mac = mac_by_name(mac_name, 0);
+    if (p.mac == NULL) {
+        return CMP_FAIL(err, CMP_E_ARG, "PBMAC1 mac \"%s\" is not a supported HMAC", mac_name);
+    }
+    if (opts != NULL && opts->key_len != 0) {
+        p.key_len = (int64_t)opts->key_len;
+    } else {
+        EVP_MD *md = EVP_MD_fetch(NULL, p.mac->digest, NULL);
+
+        if (md == NULL) {
+            return CMP_FAIL_SSL(err, CMP_FI_BAD_ALG, "PBMAC1 mac %s", p.mac->name);
+        }
+        p.key_len = EVP_MD_get_size(md);
+        EVP_MD_free(md);
+    }
+    if (p.iterations < PBM_MIN_ITERATIONS || p.iterations > INT_MAX) {
+        return CMP_FAIL(err, CMP_E_ARG, "PBMAC1 iterationCount %lld is outside %d..%d",
+                        (long long)p.iterations, PBM_MIN_ITERATIONS, INT_MAX);
+    }
+    if (p.salt.len < CMP_PBM_MIN_SALT_LEN || p.salt.len > CMP_PBM_MAX_SALT_LEN) {
+        return CMP_FAIL(err, CMP_E_ARG, "PBMAC1 salt length %zu is outside %d..%d", p.salt.len,
+                        CMP_PBM_MIN_SALT_LEN, CMP_PBM_MAX_SALT_LEN);
+    }
+    if (p.key_len < PBMAC1_MIN_KEY_LEN || p.key_len > CMP_PBMAC1_MAX_KEY_LEN) {
+        return CMP_FAIL(err, CMP_E_ARG, "PBMAC1 key length %lld is outside %d..%d",
+                        (long long)p.key_len, PBMAC1_MIN_KEY_LEN, CMP_PBMAC1_MAX_KEY_LEN);
+    }
+    if (RAND_bytes(salt, (int)p.salt.len) != 1) {
+        return CMP_FAIL_SSL(err, CMP_FI_SYSTEM_FAILURE, "PBMAC1 salt");
+    }
+    p.salt.p = salt;
+
+    /*
+     * RFC 8018 gives the hmacWith* identifiers NULL parameters; the prf is
+     * left out when it is the DEFAULT hmacWithSHA1 (DER).
+     */
+    der_out_init(&w, 1024);
+    if (!der_open(&w, DER_SEQUENCE, &seq) ||
+        !der_put_prim(&w, DER_OID, CMP_OID_PBMAC1, CMP_OID_PBMAC1_LEN) ||
+        !der_open(&w, DER_SEQUENCE, &params) || !der_open(&w, DER_SEQUENCE, &kdf) ||
+        !der_put_prim(&w, DER_OID, OID_PBKDF2, sizeof(OID_PBKDF2)) ||
+        !der_open(&w, DER_SEQUENCE, &kdf_params) || !der_put_octets(&w, salt, p.salt.len) ||
+        !der_put_int64(&w, p.iterations) || !der_put_int64(&w, p.key_len) ||
+        (strcmp(p.prf->name, "hmacWithSHA1") != 0 &&
+         !put_algid(&w, p.prf->oid, p.prf->oid_len, 1)) ||
+        !der_close(&w, kdf_params) || !der_close(&w, kdf) ||
+        !put_algid(&w, p.mac->oid, p.mac->oid_len, 1) || !der_close(&w, params) ||
+        !der_close(&w, seq) || !der_out_finish(&w, &alg, &alg_len)) {
+        der_out_cleanup(&w);
+        return CMP_FAIL(err, CMP_E_ENCODE, "PBMAC1 AlgorithmIdentifier");
+    }
+    ok = finish_mac_protection(msg, alg, alg_len, 0, &p, secret, secret_len, err);
+    free(alg);
+    return ok ? 1 : CMP_CONTEXT(err, "PBMAC1 protection");
+}
+
+/* ---- verifying ----------------------------------------------------------- */
+
+int
+cmp_msg_mac_protected(const struct cmp_msg *msg)
+{
+    const struct der_in *oid = &msg->hdr.protection_alg.oid;
+
+    return msg->hdr.has_protection_alg && (der_oid_eq(oid, CMP_OID_PBM, CMP_OID_PBM_LEN) ||
+                                           der_oid_eq(oid, CMP_OID_PBMAC1, CMP_OID_PBMAC1_LEN));
+}
+
+int
+cmp_verify_mac(const struct cmp_msg *msg, const uint8_t *secret, size_t secret_len,
+               const struct cmp_mac_limits *limits, struct cmp_err *err)
+{
+    const struct cmp_algid *alg = &msg->hdr.protection_alg;
+    struct pbm_params pbm;
+    struct pbmac1_params pbmac1;
+    uint8_t mac[CMP_MAC_MAX_LEN], *part = NULL;
+    size_t mac_len = 0, part_len = 0;
+    char oid[OID_TEXT_MAX];
+    int is_pbm, ok;
+
+    if (!msg->hdr.has_protection_alg) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_MESSAGE_CHECK,
+                             "the message has no protectionAlg: it is not protected");
+    }
+    is_pbm = der_oid_eq(&alg->oid, CMP_OID_PBM, CMP_OID_PBM_LEN);
+    if (!is_pbm && !der_oid_eq(&alg->oid, CMP_OID_PBMAC1, CMP_OID_PBMAC1_LEN)) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "protectionAlg %s is not MAC-based",
+                             oid_text(&alg->oid, oid, sizeof(oid)));
+    }
+    /* Every parameter is checked before any hashing. */
+    if (is_pbm) {
+        if (!pbm_params_decode(&alg->params, &pbm, err) ||
+            !check_limits("PBM", pbm.iterations, pbm.salt.len, limits, err)) {
+            return CMP_CONTEXT(err, "PBM protection");
+        }
+    } else if (!pbmac1_params_decode(&alg->params, &pbmac1, err) ||
+               !check_limits("PBMAC1", pbmac1.iterations, pbmac1.salt.len, limits, err)) {
+        return CMP_CONTEXT(err, "PBMAC1 protection");
+    }
+    if (!cmp_prot_check_value(msg, err) || !check_secret(secret, secret_len, err) ||
+        !cmp_prot_part_received(msg, &part, &part_len, err)) {
+        return CMP_CONTEXT(err, is_pbm ? "PBM protection" : "PBMAC1 protection");
+    }
+    ok = is_pbm ? pbm_compute(&pbm, secret, secret_len, part, part_len, mac, &mac_len, err)
+                : pbmac1_compute(&pbmac1, secret, secret_len, part, part_len, mac, &mac_len, err);
+    free(part);
+    if (!ok) {
+        return CMP_CONTEXT(err, is_pbm ? "PBM protection" : "PBMAC1 protection");
+    }
+    /* The length is public; the comparison of the values takes constant time. */
+    ok = mac_len == msg->protection.len && CRYPTO_memcmp(mac, msg->protection.p, mac_len) == 0;
+    OPENSSL_cleanse(mac, sizeof(mac));
+    if (!ok) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_MESSAGE_CHECK,
+                             "%s protection does not verify (wrong secret or altered message)",
+                             is_pbm ? "PBM" : "PBMAC1");
+    }
+    return 1;
+}

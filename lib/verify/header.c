@@ -1,0 +1,198 @@
+/*
+ * PKIHeader checks of a received message (RFC 9810 5.1.1, RFC 9483 3.1 and
+ * 3.5): pvno, transactionID, nonces, messageTime, sender and recipient.
+ */
+#include <limits.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "verify/internal.h"
+#include "verify/verify.h"
+
+int
+cmp_vfy_name_is_null(const struct der_in *name)
+{
+    return name->len == 2 && name->p[0] == 0x30 && name->p[1] == 0x00;
+}
+
+X509_NAME *
+cmp_vfy_name_parse(const struct der_in *der)
+{
+    const unsigned char *p = der->p;
+    X509_NAME *name;
+
+    if (der->len == 0 || der->len > (size_t)LONG_MAX) {
+        return NULL;
+    }
+    name = d2i_X509_NAME(NULL, &p, (long)der->len);
+    if (name != NULL && p != der->p + der->len) {
+        X509_NAME_free(name);
+        return NULL;
+    }
+    return name;
+}
+
+int
+cmp_vfy_name_eq(const struct der_in *a, const struct der_in *b)
+{
+    X509_NAME *na, *nb;
+    int eq = 0;
+
+    if (der_in_eq(a, b)) {
+        return 1; /* same bytes: same DN, whatever X509_NAME makes of them */
+    }
+    na = cmp_vfy_name_parse(a);
+    nb = cmp_vfy_name_parse(b);
+    if (na != NULL && nb != NULL) {
+        eq = X509_NAME_cmp(na, nb) == 0;
+    }
+    X509_NAME_free(na);
+    X509_NAME_free(nb);
+    return eq;
+}
+
+/* RFC 9810 5.1.1: pvno; RFC 9480 2.20 added cmp2021(3). */
+int
+cmp_vfy_pvno(const struct cmp_msg *msg, struct cmp_err *err)
+{
+    if (msg->hdr.pvno != CMP_PVNO_2000 && msg->hdr.pvno != CMP_PVNO_2021) {
+        return CMP_FAIL_INFO(err, CMP_FI_UNSUPPORTED_VERSION,
+                             "pvno %lld is not supported (expected 2 or 3)",
+                             (long long)msg->hdr.pvno);
+    }
+    return 1;
+}
+
+/* RFC 9810 5.1.1: every message of a transaction carries its transactionID. */
+int
+cmp_vfy_transaction_id(const struct cmp_msg *msg, const struct der_in *expected,
+                       struct cmp_err *err)
+{
+    if (!msg->hdr.has_transaction_id) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "transactionID is missing");
+    }
+    if (expected != NULL && expected->len != 0 && !der_in_eq(&msg->hdr.transaction_id, expected)) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
+                             "transactionID does not match the transactionID of our transaction");
+    }
+    return 1;
+}
+
+/*
+ * RFC 9810 5.1.1: "If the transactionID is already in use, the recipient
+ * ... MUST reply with transactionIdInUse." Only the server's transaction
+ * table knows; |in_use| asks it.
+ */
+int
+cmp_vfy_transaction_id_new(const struct cmp_msg *msg, cmp_vfy_tid_in_use_fn *in_use, void *arg,
+                           struct cmp_err *err)
+{
+    if (!msg->hdr.has_transaction_id) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "transactionID is missing");
+    }
+    if (in_use != NULL && in_use(arg, &msg->hdr.transaction_id)) {
+        return CMP_FAIL_INFO(err, CMP_FI_TRANSACTION_ID_IN_USE,
+                             "transactionID of a new transaction is already in use");
+    }
+    return 1;
+}
+
+/* RFC 9810 5.1.1 (senderNonce), RFC 9483 3.1: at least 128 bits of random. */
+int
+cmp_vfy_sender_nonce(const struct cmp_msg *msg, struct cmp_err *err)
+{
+    if (!msg->hdr.has_sender_nonce) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_SENDER_NONCE, "senderNonce is missing");
+    }
+    if (msg->hdr.sender_nonce.len < CMP_VFY_MIN_NONCE_LEN) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_SENDER_NONCE,
+                             "senderNonce has %zu bytes, fewer than the 16 (128 bits) required",
+                             msg->hdr.sender_nonce.len);
+    }
+    return 1;
+}
+
+/* RFC 9810 5.1.1: recipNonce is the senderNonce of the message answered. */
+int
+cmp_vfy_recip_nonce(const struct cmp_msg *msg, const struct der_in *last_sender_nonce,
+                    struct cmp_err *err)
+{
+    if (!msg->hdr.has_recip_nonce) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_RECIPIENT_NONCE, "recipNonce is missing");
+    }
+    if (!der_in_eq(&msg->hdr.recip_nonce, last_sender_nonce)) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_RECIPIENT_NONCE,
+                             "recipNonce does not match the senderNonce of our last message");
+    }
+    return 1;
+}
+
+/* RFC 9810 5.1.1, RFC 9483 3.5: messageTime "sufficiently close" by local policy. */
+int
+cmp_vfy_message_time(const struct cmp_msg *msg, int64_t now, int64_t max_drift, struct cmp_err *err)
+{
+    int64_t diff;
+
+    if (!msg->hdr.has_message_time) {
+        return 1;
+    }
+    if (now == 0) {
+        now = (int64_t)time(NULL);
+    }
+    if (max_drift < 0) {
+        max_drift = 0;
+    }
+    /* Both are bounded by the time parser (years 0..9999), so no overflow. */
+    diff = msg->hdr.message_time_secs - now;
+    if (diff > max_drift || diff < -max_drift) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_TIME,
+                             "messageTime is %lld seconds off our clock (allowed: %lld)",
+                             (long long)diff, (long long)max_drift);
+    }
+    return 1;
+}
+
+/*
+ * RFC 9810 5.1.1: sender names the sender; openssl cmp accepts only a
+ * directoryName and compares it with -expect_sender ("only a particular
+ * entity is accepted as CMP message signer").
+ */
+int
+cmp_vfy_sender(const struct cmp_msg *msg, const struct der_in *expected, struct cmp_err *err)
+{
+    if (msg->hdr.sender.type != CMP_GN_DIRNAME) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT,
+                             "sender is not a directoryName (GeneralName type %d)",
+                             msg->hdr.sender.type);
+    }
+    if (expected != NULL && expected->len != 0 &&
+        !cmp_vfy_name_eq(&msg->hdr.sender.value, expected)) {
+        return CMP_FAIL_INFO(err, CMP_FI_SIGNER_NOT_TRUSTED,
+                             "sender does not match the expected sender");
+    }
+    return 1;
+}
+
+/*
+ * RFC 9810 5.1.1: recipient names the intended recipient; the NULL-DN is
+ * used when the sender does not know it (RFC 9483 3.1).
+ */
+int
+cmp_vfy_recipient(const struct cmp_msg *msg, const struct der_in *expected, struct cmp_err *err)
+{
+    if (expected == NULL || expected->len == 0) {
+        return 1;
+    }
+    if (msg->hdr.recipient.type != CMP_GN_DIRNAME) {
+        return CMP_FAIL_INFO(err, CMP_FI_WRONG_AUTHORITY,
+                             "recipient is not a directoryName (GeneralName type %d)",
+                             msg->hdr.recipient.type);
+    }
+    if (cmp_vfy_name_is_null(&msg->hdr.recipient.value) ||
+        cmp_vfy_name_eq(&msg->hdr.recipient.value, expected)) {
+        return 1;
+    }
+    return CMP_FAIL_INFO(err, CMP_FI_WRONG_AUTHORITY, "recipient is not our name");
+}

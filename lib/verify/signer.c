@@ -1,0 +1,273 @@
+/*
+ * Signature-based protection of a received message (RFC 9810 5.1.3.3):
+ * finding the signer certificate, checking that it may sign for the sender,
+ * its key usage and its path to a trust anchor, as openssl cmp's -srvcert,
+ * -trusted, -untrusted and -ignore_keyusage describe.
+ */
+#include <string.h>
+
+#include <openssl/x509v3.h>
+
+#include "verify/internal.h"
+#include "verify/verify.h"
+
+/*
+ * RFC 9810 5.1.1: with signature-based protection the sender is the subject
+ * of the protection certificate; RFC 9483 3.1: senderKID is its SKID (when
+ * it has one).
+ */
+/* Is |cert|'s subject the sender (a directoryName)? -1 if the sender is no valid Name. */
+static int
+subject_is_sender(const struct cmp_msg *msg, X509 *cert)
+{
+    X509_NAME *sender;
+    int eq;
+
+    if (msg->hdr.sender.type != CMP_GN_DIRNAME) {
+        return 0;
+    }
+    sender = cmp_vfy_name_parse(&msg->hdr.sender.value);
+    if (sender == NULL) {
+        return -1;
+    }
+    eq = X509_NAME_cmp(sender, X509_get_subject_name(cert)) == 0;
+    X509_NAME_free(sender);
+    return eq;
+}
+
+/* Is senderKID |cert|'s SKID, or one of them absent? */
+static int
+kid_matches(const struct cmp_msg *msg, X509 *cert)
+{
+    const ASN1_OCTET_STRING *skid = X509_get0_subject_key_id(cert);
+
+    if (!msg->hdr.has_sender_kid || skid == NULL) {
+        return 1;
+    }
+    return msg->hdr.sender_kid.len == (size_t)ASN1_STRING_length(skid) &&
+           memcmp(msg->hdr.sender_kid.p, ASN1_STRING_get0_data(skid), msg->hdr.sender_kid.len) == 0;
+}
+
+/*
+ * RFC 9810 5.1.1: with signature-based protection the sender is the subject
+ * of the protection certificate; RFC 9483 3.1: senderKID is its SKID (when
+ * it has one).
+ */
+int
+cmp_vfy_signer_matches(const struct cmp_msg *msg, X509 *cert, int bit, struct cmp_err *err)
+{
+    int eq = subject_is_sender(msg, cert);
+
+    if (eq < 0) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "sender is not a valid Name");
+    }
+    if (eq == 0) {
+        return CMP_FAIL_INFO(err, bit, "sender does not match the signer certificate's subject");
+    }
+    if (!kid_matches(msg, cert)) {
+        return CMP_FAIL_INFO(err, bit,
+                             "senderKID does not match the signer certificate's "
+                             "subjectKeyIdentifier");
+    }
+    return 1;
+}
+
+/* RFC 5280 4.2.1.3; openssl-cmp(1) -ignore_keyusage. */
+int
+cmp_vfy_key_usage(X509 *cert, struct cmp_err *err)
+{
+    if ((X509_get_extension_flags(cert) & EXFLAG_KUSAGE) != 0 &&
+        (X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE) == 0) {
+        return CMP_FAIL_INFO(err, CMP_FI_SIGNER_NOT_TRUSTED,
+                             "signer certificate's keyUsage lacks digitalSignature");
+    }
+    return 1;
+}
+
+/* The signature itself, with |cert|'s public key. */
+static int
+verify_with(const struct cmp_msg *msg, X509 *cert, struct cmp_err *err)
+{
+    EVP_PKEY *pub = X509_get0_pubkey(cert);
+
+    if (pub == NULL) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG,
+                             "signer certificate's public key is not usable (protectionAlg)");
+    }
+    if (!cmp_verify_sig(msg, pub, err)) {
+        return CMP_CONTEXT(err, "signature-based protection");
+    }
+    return 1;
+}
+
+/*
+ * The signer of an earlier message of the transaction: acceptable as it was
+ * (no new path validation, as openssl), still within its validity period.
+ */
+static int
+try_validated(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg, X509 *cert,
+              struct cmp_err *err)
+{
+    if (!cmp_vfy_signer_matches(msg, cert, CMP_FI_SIGNER_NOT_TRUSTED, err)) {
+        return 0;
+    }
+    if (!opts->ignore_keyusage && !cmp_vfy_key_usage(cert, err)) {
+        return 0;
+    }
+    if (X509_cmp_timeframe(opts->vpm, X509_get0_notBefore(cert), X509_get0_notAfter(cert)) != 0) {
+        return CMP_FAIL_INFO(err, CMP_FI_SIGNER_NOT_TRUSTED,
+                             "signer certificate is not within its validity period");
+    }
+    return verify_with(msg, cert, err);
+}
+
+/* How far a candidate got; the furthest one's error is the one reported. */
+enum stage { ST_NONE = 0, ST_NO_NAME, ST_NO_KID, ST_UNACCEPTABLE, ST_BAD_SIG, ST_NO_PATH };
+
+struct search {
+    const struct cmp_vfy_opts *opts;
+    const struct cmp_msg *msg;
+    STACK_OF(X509) *chain; /* extraCerts and -untrusted: intermediates */
+    int tried;             /* signatures tried */
+    int stage;             /* furthest stage reached by a failing candidate */
+    struct cmp_err best;   /* its error */
+    X509 *found;
+};
+
+static void
+search_note(struct search *s, int stage, const struct cmp_err *e)
+{
+    if (stage > s->stage) {
+        s->stage = stage;
+        s->best = *e;
+    }
+}
+
+/* One candidate; 1 if it is the signer. */
+static int
+search_try(struct search *s, X509 *cert)
+{
+    struct cmp_err e;
+
+    cmp_err_init(&e);
+    if (subject_is_sender(s->msg, cert) != 1) {
+        search_note(s, ST_NO_NAME, &e);
+        return 0;
+    }
+    if (!kid_matches(s->msg, cert)) {
+        CMP_FAIL_INFO(&e, CMP_FI_SIGNER_NOT_TRUSTED,
+                      "senderKID matches the subjectKeyIdentifier of no certificate in "
+                      "extraCerts or -untrusted whose subject is the sender");
+        search_note(s, ST_NO_KID, &e);
+        return 0;
+    }
+    if (!s->opts->ignore_keyusage && !cmp_vfy_key_usage(cert, &e)) {
+        search_note(s, ST_UNACCEPTABLE, &e);
+        return 0;
+    }
+    if (s->tried >= CMP_VFY_MAX_CANDIDATES) {
+        return 0;
+    }
+    s->tried++;
+    if (!verify_with(s->msg, cert, &e)) {
+        search_note(s, ST_BAD_SIG, &e);
+        return 0;
+    }
+    if (!cmp_vfy_cert_path(s->opts->trusted, s->chain, cert, s->opts->vpm, 0, 0,
+                           CMP_FI_SIGNER_NOT_TRUSTED, "signer certificate", &e)) {
+        search_note(s, ST_NO_PATH, &e);
+        return 0;
+    }
+    s->found = cert;
+    return 1;
+}
+
+static int
+search_stack(struct search *s, STACK_OF(X509) *certs)
+{
+    int i;
+
+    for (i = 0; i < sk_X509_num(certs); i++) {
+        if (search_try(s, sk_X509_value(certs, i))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int
+cmp_vfy_signature(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg, X509 **out_signer,
+                  struct cmp_err *err)
+{
+    STACK_OF(X509) *extra = NULL;
+    struct search s;
+    struct cmp_err e;
+    int ok = 0;
+
+    if (out_signer != NULL) {
+        *out_signer = NULL;
+    }
+    if (opts->srvcert != NULL) {
+        /* -srvcert: "expect and directly trust (even if it is expired)". */
+        if (!cmp_vfy_signer_matches(msg, opts->srvcert, CMP_FI_BAD_MESSAGE_CHECK, err)) {
+            return CMP_CONTEXT(err, "pinned server certificate (-srvcert)");
+        }
+        if (!verify_with(msg, opts->srvcert, err)) {
+            return CMP_CONTEXT(err, "pinned server certificate (-srvcert)");
+        }
+        if (out_signer != NULL && X509_up_ref(opts->srvcert)) {
+            *out_signer = opts->srvcert;
+        }
+        return 1;
+    }
+    if (opts->trusted == NULL) {
+        /* wrongIntegrity: "password based instead of signature or vice versa" */
+        return CMP_FAIL_INFO(
+            err, opts->secret != NULL ? CMP_FI_WRONG_INTEGRITY : CMP_FI_SIGNER_NOT_TRUSTED,
+            "protection is signature-based, but we have no trust anchor or "
+            "pinned certificate to verify it");
+    }
+    if (opts->validated_signer != NULL) {
+        cmp_err_init(&e);
+        if (try_validated(opts, msg, opts->validated_signer, &e)) {
+            if (out_signer != NULL && X509_up_ref(opts->validated_signer)) {
+                *out_signer = opts->validated_signer;
+            }
+            return 1;
+        }
+        /* As openssl: fall back to a full search (the server may have a new key). */
+    }
+
+    memset(&s, 0, sizeof(s));
+    s.opts = opts;
+    s.msg = msg;
+    cmp_err_init(&s.best);
+    if (!cmp_vfy_msg_certs(&extra, msg, 0, err)) {
+        CMP_CONTEXT(err, "signature-based protection");
+        goto done;
+    }
+    s.chain = sk_X509_new_null();
+    if (s.chain == NULL || !X509_add_certs(s.chain, extra, X509_ADD_FLAG_UP_REF) ||
+        !X509_add_certs(s.chain, opts->untrusted, X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP)) {
+        CMP_FAIL(err, CMP_E_MEMORY, "signer certificate candidates");
+        goto done;
+    }
+    /* RFC 9483 3.3: the protection certificate comes first in extraCerts. */
+    if (search_stack(&s, extra) || search_stack(&s, opts->untrusted)) {
+        if (out_signer != NULL && X509_up_ref(s.found)) {
+            *out_signer = s.found;
+        }
+        ok = 1;
+        goto done;
+    }
+    if (s.stage <= ST_NO_NAME) {
+        CMP_FAIL_INFO(err, CMP_FI_SIGNER_NOT_TRUSTED,
+                      "sender is the subject of no certificate in extraCerts or -untrusted");
+    } else if (err != NULL) {
+        *err = s.best;
+    }
+done:
+    sk_X509_pop_free(s.chain, X509_free);
+    sk_X509_pop_free(extra, X509_free);
+    return ok;
+}

@@ -1,0 +1,313 @@
+/*
+ * Checks of a received PKIMessage (RFC 9810 5.1, RFC 9483 3.5), used by the
+ * client on responses and by the server on requests (mirrored). Each check
+ * is a separate function that fails with the PKIFailureInfo bit the RFC
+ * defines for it (RFC 9810 5.2.3) and a message that names the field:
+ *
+ *   unsupportedVersion  pvno is not cmp2000(2) or cmp2021(3)
+ *   badDataFormat       a required header field is missing or of the wrong
+ *                       kind (transactionID, sender not a directoryName,
+ *                       extraCerts that are not certificates)
+ *   badRequest          transactionID differs from our transaction's
+ *   transactionIdInUse  a new transaction reuses a transactionID (server)
+ *   badSenderNonce      senderNonce missing or shorter than 128 bits
+ *   badRecipientNonce   recipNonce missing or not our last senderNonce
+ *   badTime             messageTime too far from our clock
+ *   wrongAuthority      recipient is not us
+ *   badAlg              protectionAlg unknown or its parameters unacceptable
+ *                       (PBM iteration count over the limit: refused before
+ *                       any work)
+ *   wrongIntegrity      MAC-based protection where signature-based is
+ *                       expected or vice versa, or the kind we have no
+ *                       credentials for (no secret, no trust anchor)
+ *   badMessageCheck     protection missing or wrong (MAC or signature does
+ *                       not verify; sender or senderKID differ from the
+ *                       pinned signer certificate)
+ *   signerNotTrusted    no acceptable signer certificate (none matches sender
+ *                       and senderKID, no digitalSignature key usage, no
+ *                       chain to a trust anchor) or the sender is not the
+ *                       expected sender
+ *   incorrectData       a newly enrolled certificate does not validate
+ *                       against -out_trusted
+ *
+ * cmp_vfy_msg() runs them in order and stops at the first failure. The
+ * options mirror `openssl cmp`'s server authentication options (-trusted,
+ * -untrusted, -srvcert, -expect_sender, -ignore_keyusage,
+ * -unprotected_errors) and its mock server's (-srv_trusted, -srv_untrusted,
+ * -srv_secret, -accept_unprotected, -accept_unprot_err).
+ */
+#ifndef CMPKIT_VERIFY_H
+#define CMPKIT_VERIFY_H
+
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include "crypto/crypto.h"
+#include "msg/msg.h"
+
+/* RFC 9483 3.1: a senderNonce carries at least 128 bits. */
+#define CMP_VFY_MIN_NONCE_LEN 16
+/* Signer candidates (extraCerts, -untrusted) whose signature we try at most. */
+#define CMP_VFY_MAX_CANDIDATES 16
+
+/* The kind of protection a message has or that was verified. */
+enum cmp_vfy_prot { CMP_VFY_PROT_NONE = 0, CMP_VFY_PROT_MAC = 1, CMP_VFY_PROT_SIG = 2 };
+
+/*
+ * The server's transaction table: returns 1 if |tid| already names a
+ * transaction (RFC 9810 5.1.1: the new one then fails with
+ * transactionIdInUse), 0 if it is free.
+ */
+typedef int cmp_vfy_tid_in_use_fn(void *arg, const struct der_in *tid);
+
+/*
+ * What a received message is checked against. Zeroed means: any sender,
+ * nothing checked that needs state, no protection accepted (no secret, no
+ * trust). Everything is borrowed and must outlive the call.
+ */
+struct cmp_vfy_opts {
+    /* MAC-based protection (-secret, -srv_secret) */
+    const uint8_t *secret;
+    size_t secret_len;
+    struct cmp_mac_limits mac_limits; /* PBM/PBMAC1 iteration count limit */
+
+    /* signature-based protection */
+    X509 *srvcert;             /* -srvcert: pinned and directly trusted, even if expired */
+    X509_STORE *trusted;       /* -trusted: trust anchors; ignored with srvcert */
+    STACK_OF(X509) *untrusted; /* -untrusted: intermediates, signer candidates */
+    X509_VERIFY_PARAM *vpm;    /* verification options (-attime, -policy...); may be NULL */
+    int ignore_keyusage;       /* -ignore_keyusage */
+    X509 *validated_signer;    /* the signer of an earlier message of this transaction,
+                                * tried first (cmp_vfy_result.signer); may be NULL */
+
+    /* names (Name DER, a SEQUENCE; len 0: not set) */
+    struct der_in expect_sender;    /* -expect_sender; default: srvcert's subject */
+    struct der_in expect_recipient; /* our own name; a NULL-DN recipient also passes */
+
+    /* which protection is acceptable */
+    int expect_protection;  /* enum cmp_vfy_prot: 0 any; else the other kind is wrongIntegrity */
+    int unprotected_errors; /* client: missing or invalid protection of negative responses */
+    int accept_unprotected; /* server: missing or invalid protection of any request */
+    int accept_unprot_err;  /* server: missing or invalid protection of error messages */
+
+    /* transaction state */
+    struct der_in transaction_id;      /* ours; len 0: a new transaction (server) */
+    cmp_vfy_tid_in_use_fn *tid_in_use; /* server, new transaction; may be NULL */
+    void *tid_in_use_arg;
+    struct der_in last_sender_nonce; /* recipNonce must equal it; len 0: not checked */
+
+    /* time */
+    int check_time;         /* check messageTime when present */
+    int64_t now;            /* seconds since the epoch; 0: time(NULL) */
+    int64_t max_time_drift; /* allowed |messageTime - now| in seconds */
+};
+
+/* What cmp_vfy_msg() found, for the caller to act on and log. */
+struct cmp_vfy_result {
+    int protection;                /* enum cmp_vfy_prot that verified; NONE when accepted without */
+    X509 *signer;                  /* owned: the certificate that verified the signature, or NULL */
+    int unprotected_accepted;      /* missing or invalid protection accepted by an exception */
+    char warning[CMP_ERR_MSG_MAX + 64]; /* why it was accepted, for the log; "" if not */
+};
+
+/* cmp_vfy_result_cleanup() frees the signer and zeroes |res|. Safe on a zeroed struct. */
+void cmp_vfy_result_cleanup(struct cmp_vfy_result *res);
+
+/*
+ * cmp_vfy_msg() runs the checks below in this order and stops at the first
+ * failure: pvno, sender, recipient, transactionID, senderNonce, recipNonce,
+ * messageTime, protection (with the -unprotected_errors / -accept_unprot*
+ * exceptions). |res| must be zeroed; on success it says how the message
+ * was protected and, for a signature, which certificate verified it (the
+ * client pins it as opts->validated_signer for the rest of the transaction,
+ * as openssl does). On failure |res| is left zeroed and |err| has the bit.
+ */
+int cmp_vfy_msg(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg,
+                struct cmp_vfy_result *res, struct cmp_err *err) CMP_MUST_CHECK;
+
+/* ---- header checks (header.c) ---- */
+
+/* cmp_vfy_pvno(): RFC 9810 5.1.1, pvno cmp2000(2) or cmp2021(3); else unsupportedVersion. */
+int cmp_vfy_pvno(const struct cmp_msg *msg, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_transaction_id(): RFC 9810 5.1.1, transactionID present
+ * (badDataFormat) and, with |expected| non-empty, equal to our
+ * transaction's (badRequest).
+ */
+int cmp_vfy_transaction_id(const struct cmp_msg *msg, const struct der_in *expected,
+                           struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_transaction_id_new(): RFC 9810 5.1.1, the first message of a new
+ * transaction at the server: transactionID present (badDataFormat) and, if
+ * |in_use| (the server's transaction table; may be NULL) says it names a
+ * transaction already, transactionIdInUse.
+ */
+int cmp_vfy_transaction_id_new(const struct cmp_msg *msg, cmp_vfy_tid_in_use_fn *in_use, void *arg,
+                               struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_sender_nonce(): RFC 9810 5.1.1, RFC 9483 3.1, senderNonce present
+ * and at least 128 bits; else badSenderNonce.
+ */
+int cmp_vfy_sender_nonce(const struct cmp_msg *msg, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_recip_nonce(): RFC 9810 5.1.1, recipNonce present and equal to
+ * |last_sender_nonce|, the senderNonce of the message this one answers;
+ * else badRecipientNonce.
+ */
+int cmp_vfy_recip_nonce(const struct cmp_msg *msg, const struct der_in *last_sender_nonce,
+                        struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_message_time(): RFC 9810 5.1.1, RFC 9483 3.5, a messageTime, if
+ * present, within |max_drift| seconds of |now| (0: time(NULL)); else
+ * badTime. A message without one passes.
+ */
+int cmp_vfy_message_time(const struct cmp_msg *msg, int64_t now, int64_t max_drift,
+                         struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_sender(): RFC 9810 5.1.1, sender is a directoryName
+ * (badDataFormat) and, with |expected| non-empty (-expect_sender), the same
+ * DN (X509_NAME_cmp); a different one is signerNotTrusted.
+ */
+int cmp_vfy_sender(const struct cmp_msg *msg, const struct der_in *expected,
+                   struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_recipient(): RFC 9810 5.1.1, recipient is a directoryName equal to
+ * |expected|, or the NULL-DN (the sender may not know our name); else
+ * wrongAuthority. Passes if |expected| is empty.
+ */
+int cmp_vfy_recipient(const struct cmp_msg *msg, const struct der_in *expected,
+                      struct cmp_err *err) CMP_MUST_CHECK;
+
+/* ---- protection (protection.c) ---- */
+
+/*
+ * cmp_vfy_prot_kind() classifies protectionAlg: CMP_VFY_PROT_MAC (PBM,
+ * PBMAC1), CMP_VFY_PROT_SIG (a signature algorithm libcrypto knows),
+ * CMP_VFY_PROT_NONE if absent, or -1 if unknown.
+ */
+int cmp_vfy_prot_kind(const struct cmp_msg *msg);
+
+/*
+ * cmp_vfy_is_negative() is 1 for the negative responses that
+ * -unprotected_errors covers (openssl-cmp(1)): error messages, ip/cp/kup
+ * with a single CertResponse of status rejection, rp whose first status is
+ * rejection, and pkiConf (which has no status; openssl accepts every one).
+ */
+int cmp_vfy_is_negative(const struct cmp_msg *msg);
+
+/*
+ * cmp_vfy_unprotected_ok() is 1 if |opts| let |msg| through with missing or
+ * invalid protection: -unprotected_errors for a negative response,
+ * -accept_unprotected for any message, -accept_unprot_err for an error.
+ */
+int cmp_vfy_unprotected_ok(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg);
+
+/*
+ * cmp_vfy_protection() checks the protection (RFC 9810 5.1.3) with the
+ * credentials of |opts|: badMessageCheck if absent; MAC or signature below;
+ * badAlg for an unknown algorithm; wrongIntegrity for a kind not expected.
+ * On success sets res->protection and, for a signature, res->signer.
+ */
+int cmp_vfy_protection(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg,
+                       struct cmp_vfy_result *res, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_mac() checks PBM/PBMAC1 protection (RFC 9810 5.1.3.1) with
+ * opts->secret via cmp_verify_mac() (the iteration limit first). No secret:
+ * wrongIntegrity if we could check a signature instead, else badMessageCheck.
+ */
+int cmp_vfy_mac(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg,
+                struct cmp_err *err) CMP_MUST_CHECK;
+
+/* ---- signature-based protection (signer.c) ---- */
+
+/*
+ * cmp_vfy_signature() checks signature-based protection (RFC 9810 5.1.3.3):
+ *   - with opts->srvcert: that certificate (no key usage, validity or path
+ *     check: it is pinned);
+ *   - else opts->validated_signer if it is still acceptable;
+ *   - else the first acceptable certificate among extraCerts, then
+ *     opts->untrusted, whose key verifies the signature and which chains to
+ *     opts->trusted (with extraCerts and opts->untrusted as intermediates).
+ * Acceptable: subject equal to sender, SKID equal to senderKID when both are
+ * present, digitalSignature key usage unless opts->ignore_keyusage, within
+ * its validity period. On success |*out_signer| (may be NULL) gets a new
+ * reference to the certificate.
+ */
+int cmp_vfy_signature(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg, X509 **out_signer,
+                      struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_signer_matches() checks that |cert| may be the signer of |msg|
+ * (RFC 9810 5.1.1, RFC 9483 3.1): subject equal to the sender, SKID equal
+ * to senderKID when both are present. Failure bit |bit| (badMessageCheck
+ * for a pinned certificate, signerNotTrusted for a candidate).
+ */
+int cmp_vfy_signer_matches(const struct cmp_msg *msg, X509 *cert, int bit,
+                           struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_key_usage() requires the digitalSignature key usage when |cert|
+ * has a keyUsage extension (RFC 5280 4.2.1.3); else signerNotTrusted.
+ */
+int cmp_vfy_key_usage(X509 *cert, struct cmp_err *err) CMP_MUST_CHECK;
+
+/* ---- certificate paths (certpath.c) ---- */
+
+/*
+ * cmp_vfy_msg_certs() decodes msg's extraCerts and, with |with_ca_pubs|,
+ * the caPubs of an ip/cp/kup, appending them to |*certs| (created if NULL).
+ * badDataFormat if one is not a certificate.
+ */
+int cmp_vfy_msg_certs(STACK_OF(X509) **certs, const struct cmp_msg *msg, int with_ca_pubs,
+                      struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_cert_path() builds and verifies a path from |cert| to a trust
+ * anchor of |trusted|, with |untrusted| as intermediates and |vpm| (may be
+ * NULL) applied over the store's parameters. |keep_host| keeps vpm's
+ * -verify_hostname/-verify_ip/-verify_email (only -out_trusted uses them);
+ * |no_status| disables CRL checking (-out_trusted: "any certificate status
+ * checking is disabled"). Fails with |bit| and the X509 verify error text.
+ */
+int cmp_vfy_cert_path(X509_STORE *trusted, STACK_OF(X509) *untrusted, X509 *cert,
+                      X509_VERIFY_PARAM *vpm, int keep_host, int no_status, int bit,
+                      const char *what, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_new_cert() validates a newly enrolled certificate against
+ * |out_trusted| (-out_trusted), with the response's extraCerts and caPubs
+ * and |untrusted| as intermediates; incorrectData on failure (the bit
+ * openssl cmp puts in the certConf that rejects the certificate).
+ */
+int cmp_vfy_new_cert(X509_STORE *out_trusted, const struct cmp_msg *rsp, X509 *cert,
+                     STACK_OF(X509) *untrusted, X509_VERIFY_PARAM *vpm,
+                     struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_own_chain() verifies the client's own CMP signer certificate
+ * (-cert) against |own_trusted| (-own_trusted) with |untrusted| as
+ * intermediates. A local configuration error: CMP_E_INVALID, no bit.
+ */
+int cmp_vfy_own_chain(X509_STORE *own_trusted, X509 *cert, STACK_OF(X509) *untrusted,
+                      X509_VERIFY_PARAM *vpm, struct cmp_err *err) CMP_MUST_CHECK;
+
+/* ---- helpers shared with the client and server ---- */
+
+/*
+ * cmp_vfy_name_eq() is 1 if the Name DER |a| and |b| are the same DN
+ * (X509_NAME_cmp: canonical comparison), 0 if not or if one fails to parse.
+ */
+int cmp_vfy_name_eq(const struct der_in *a, const struct der_in *b);
+
+/* cmp_vfy_name_is_null() is 1 for the NULL-DN (an empty SEQUENCE, 30 00). */
+int cmp_vfy_name_is_null(const struct der_in *name);
+
+#endif
