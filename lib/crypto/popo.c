@@ -328,7 +328,7 @@ int
 cmp_popo_sign(struct cmp_msg *msg, struct cmp_cert_req_msg *req, EVP_PKEY *key, const char *digest,
               struct cmp_err *err)
 {
-    struct der_in signed_data, alg_in;
+    struct der_in signed_data = DER_IN_EMPTY, alg_in;
     uint8_t *sig = NULL, *alg = NULL, *sig_copy, *alg_copy;
     size_t sig_len = 0, alg_len = 0;
     struct cmp_popo popo;

@@ -86,7 +86,7 @@ check_protection(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg,
     missing = !msg->has_protection && !msg->hdr.has_protection_alg;
     res->protection = CMP_VFY_PROT_NONE;
     res->unprotected_accepted = 1;
-    snprintf(res->warning, sizeof(res->warning), "ignoring %s protection of %s%s%s",
+    snprintf(res->warning, sizeof(res->warning), "ignoring %s protection of %.40s%s%.150s",
              missing ? "missing" : "invalid", what_negative(msg), missing ? "" : ": ",
              missing ? "" : e.msg);
     return 1;
