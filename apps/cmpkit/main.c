@@ -166,7 +166,7 @@ do_print(const char *path)
         ok = cmp_pem_to_der((const char *)data, data_len, &der, &der_len, &err);
         free(data);
         if (!ok) {
-            print_error("cannot read PEM in", path, &err);
+            print_error("cannot decode", path, &err);
             return 1;
         }
     } else {

@@ -177,22 +177,25 @@ enum text_enc {
 
 /*
  * Code points printed as they are: not C0/C1 controls or DEL, not
- * surrogates, and none of the invisible or text-reordering characters
- * (soft hyphen, zero-width and bidi controls, line and paragraph
- * separators, BOM, specials) that could make the output lie.
+ * surrogates or noncharacters, and none of the invisible or text-reordering
+ * characters that could make the output lie (soft hyphen, Arabic letter
+ * mark, zero-width and bidi controls, line and paragraph separators, BOM,
+ * interlinear annotation, tag characters).
  */
 static int
 cp_printable(uint32_t cp)
 {
-    if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0xAD) {
+    if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
         return 0;
     }
-    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF || (cp & 0xFFFE) == 0xFFFE ||
+        (cp >= 0xFDD0 && cp <= 0xFDEF)) {
         return 0;
     }
-    if ((cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
-        (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF || cp >= 0xFFF9) {
-        return cp > 0xFFFF && cp <= 0x10FFFF && (cp & 0xFFFE) != 0xFFFE;
+    if (cp == 0xAD || cp == 0x61C || (cp >= 0x200B && cp <= 0x200F) ||
+        (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF ||
+        (cp >= 0xFFF9 && cp <= 0xFFFB) || (cp >= 0xE0000 && cp <= 0xE007F)) {
+        return 0;
     }
     return 1;
 }
@@ -399,13 +402,21 @@ sb_freetext(struct sbuf *sb, const struct cmp_freetext *ft)
 /* ================= small DER parsers ================= */
 
 /* OID constants used by the printer's logic (contents only). */
+/* 1.2.840.113533.7.66.13 */
 static const uint8_t oid_pbm[] = {0x2A, 0x86, 0x48, 0x86, 0xF6, 0x7D, 0x07, 0x42, 0x0D};
+/* 1.2.840.113533.7.66.30 */
 static const uint8_t oid_dhbm[] = {0x2A, 0x86, 0x48, 0x86, 0xF6, 0x7D, 0x07, 0x42, 0x1E};
+/* 1.2.840.113549.1.5.14 */
 static const uint8_t oid_pbmac1[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x05, 0x0E};
+/* 1.2.840.113549.1.5.12 */
 static const uint8_t oid_pbkdf2[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x05, 0x0C};
+/* 1.2.840.113549.1.1.1 */
 static const uint8_t oid_rsa[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01};
+/* 1.2.840.113549.1.1.10 */
 static const uint8_t oid_rsapss[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0A};
+/* 1.2.840.10045.2.1 */
 static const uint8_t oid_ec[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01};
+/* 1.2.840.113549.1.9.14 */
 static const uint8_t oid_ext_req[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x0E};
 static const uint8_t oid_san[] = {0x55, 0x1D, 0x11};        /* 2.5.29.17 */
 static const uint8_t oid_crl_reason[] = {0x55, 0x1D, 0x15}; /* 2.5.29.21 */
