@@ -486,6 +486,33 @@ cmp_msg_new(void)
 
 /* ---- public API ---- */
 
+/*
+ * The total size that a SEQUENCE header at |p| announces, for the message
+ * of a truncated input (the strict reader only says it does not fit).
+ */
+static int
+outer_len(const uint8_t *p, size_t len, size_t *out_total)
+{
+    size_t n, i, body = 0;
+
+    if (len < 2 || p[0] != 0x30) {
+        return 0;
+    }
+    if (p[1] < 0x80) {
+        *out_total = 2 + (size_t)p[1];
+        return 1;
+    }
+    n = p[1] & 0x7Fu;
+    if (n == 0 || n > 4 || len < 2 + n) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        body = (body << 8) | p[2 + i];
+    }
+    *out_total = 2 + n + body;
+    return 1;
+}
+
 int
 cmp_msg_decode(struct cmp_msg **out, const uint8_t *der, size_t len, struct cmp_err *err)
 {
@@ -512,6 +539,12 @@ cmp_msg_decode(struct cmp_msg **out, const uint8_t *der, size_t len, struct cmp_
     memcpy(m->raw_buf, der, len);
     in = der_in_make(m->raw_buf, len);
     if (!cmp_msg_decode_in(&in, m, 0, err)) {
+        size_t announced;
+        if (outer_len(der, len, &announced) && announced > len) {
+            CMP_FAIL(err, CMP_E_DECODE,
+                     "truncated PKIMessage: it announces %zu bytes, the input has %zu", announced,
+                     len);
+        }
         goto fail;
     }
     if (!der_done(&in)) {
