@@ -1,7 +1,7 @@
 /*
  * cmp_vfy_msg(): every check of a received message, in order, stopping at
- * the first failure (RFC 9483 3.5 lists them; openssl cmp's
- * ossl_cmp_msg_check_update() runs the same set).
+ * the first failure (RFC 9483 3.5 lists them; OpenSSL's client runs the
+ * same set).
  */
 #include <stdio.h>
 #include <string.h>
