@@ -1,0 +1,211 @@
+/*
+ * libFuzzer target: the server engine (cmp_srv_handle), no sockets. An input
+ * is a short conversation: up to 8 requests, each one DER element after the
+ * other (anything left over that is no element is sent as the last
+ * request). If the first byte is not 0x30 (a SEQUENCE) it picks the mock
+ * server options instead: bit 0 -accept_unprotected and -accept_unprot_err,
+ * bit 1 -poll_count 2, bit 2 -send_unprot_err, bit 3 -grant_implicitconf,
+ * bit 4 -accept_raverified, bit 5 -send_error, bit 6 -pkistatus 2.
+ *
+ * Each input gets a fresh engine, freed at the end with every transaction
+ * the input left open (LeakSanitizer checks that); the table holds at most
+ * 4. Every request must get a response that decodes.
+ *
+ * The server has the PBM secret of tests/vectors/gen_vectors.sh and the
+ * certificates and key of the run that made the seeds in
+ * fuzz/corpus/server_request/, so the seeds pass the MAC, signature, POPO
+ * and path checks; CMP_FUZZ makes nonces deterministic, and verification
+ * time is fixed inside the certificates' validity.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "cmpkit/msg.h"
+#include "cmpkit/server.h"
+#include "der/der.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* gen_vectors.sh's PBM secret and reference */
+static const uint8_t secret[] = "cmpkit-pbm-secret";
+static const char ref[] = "cmpkit-ref";
+
+/* pki/root.crt, server.crt, server.key and ee.crt of the run that made the seeds */
+static const char root_pem[] = "-----BEGIN CERTIFICATE-----\n"
+                               "MIIBjjCCATWgAwIBAgICEAEwCgYIKoZIzj0EAwIwHjEcMBoGA1UEAwwTY21wa2l0\n"
+                               "IFRlc3QgUm9vdCBDQTAeFw0yNjExMjYyMDU4MzlaFw0zNjExMjMyMDU4MzlaMB4x\n"
+                               "HDAaBgNVBAMME2NtcGtpdCBUZXN0IFJvb3QgQ0EwWTATBgcqhkjOPQIBBggqhkjO\n"
+                               "PQMBBwNCAARJs6CR6nl+daDuBt+cZxTXQfUVCUaM+mQA6k25FQILSZTQjXxX/7fJ\n"
+                               "Hc2+IQX23I1KGMlz9CvNjDprmofPaXzYo2MwYTAPBgNVHRMBAf8EBTADAQH/MA4G\n"
+                               "A1UdDwEB/wQEAwIBBjAdBgNVHQ4EFgQU6zMErnqPeQF2rtMOppNhiagCEV4wHwYD\n"
+                               "VR0jBBgwFoAU6zMErnqPeQF2rtMOppNhiagCEV4wCgYIKoZIzj0EAwIDRwAwRAIg\n"
+                               "EOryawv/K35gF4KsP4uNhUdUHgjxKAUSFoIiN7PaJVICIHQA+G3lUohFwCpd/TBY\n"
+                               "u6Uj0EJTGF0Br3OsADIYyTn6\n"
+                               "-----END CERTIFICATE-----\n";
+
+static const char server_pem[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBljCCATugAwIBAgICEAIwCgYIKoZIzj0EAwIwHjEcMBoGA1UEAwwTY21wa2l0\n"
+    "IFRlc3QgUm9vdCBDQTAeFw0yNjExMjYyMDU4MzlaFw0zNjExMjMyMDU4MzlaMCEx\n"
+    "HzAdBgNVBAMMFmNtcGtpdCBUZXN0IENNUCBTZXJ2ZXIwWTATBgcqhkjOPQIBBggq\n"
+    "hkjOPQMBBwNCAAQs4VikBAyXvG5V8I4TF6URuLPYz10yGFYPKlrh2vuZVTYhCZyh\n"
+    "p8cAm+YToA/QQxfl81RAp4gEzWbf2TVZo/wKo2YwZDASBgNVHRMBAf8ECDAGAQH/\n"
+    "AgEAMA4GA1UdDwEB/wQEAwIBhjAdBgNVHQ4EFgQUssvJHSqZT4mEhBp+lELZQCRR\n"
+    "DUQwHwYDVR0jBBgwFoAU6zMErnqPeQF2rtMOppNhiagCEV4wCgYIKoZIzj0EAwID\n"
+    "SQAwRgIhAPwsyD1ktoD3C0iAzefBerLkAUpnRuszp1rqNVxxSienAiEAi/8vllz5\n"
+    "uf0peepSrAJ4bZEb8Hg6IGC+mgQeJ5qJTq8=\n"
+    "-----END CERTIFICATE-----\n";
+
+static const char server_key_pem[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgkwfjoSuHxlp0Em+g\n"
+    "qC220ftY+2telE8uQhStcDaKJfahRANCAAQs4VikBAyXvG5V8I4TF6URuLPYz10y\n"
+    "GFYPKlrh2vuZVTYhCZyhp8cAm+YToA/QQxfl81RAp4gEzWbf2TVZo/wK\n"
+    "-----END PRIVATE KEY-----\n";
+
+static const char ee_pem[] = "-----BEGIN CERTIFICATE-----\n"
+                             "MIIBijCCATCgAwIBAgICEAQwCgYIKoZIzj0EAwIwITEfMB0GA1UEAwwWY21wa2l0\n"
+                             "IFRlc3QgQ01QIFNlcnZlcjAeFw0yNjExMjYyMDU4MzlaFw0zNjExMjMyMDU4Mzla\n"
+                             "MBkxFzAVBgNVBAMMDmNtcGtpdCBUZXN0IEVFMFkwEwYHKoZIzj0CAQYIKoZIzj0D\n"
+                             "AQcDQgAEZ9lThHD8S7HedBVNLxC5GsHDEoJn3p0fz1iBuYWfMUDId/9/K62OInOc\n"
+                             "DaOwH7QildPr4rRPpu6fdyaftmgKWaNgMF4wDAYDVR0TAQH/BAIwADAOBgNVHQ8B\n"
+                             "Af8EBAMCB4AwHQYDVR0OBBYEFKWrE4DxR/La3ltVJvH2irZSk0bBMB8GA1UdIwQY\n"
+                             "MBaAFLLLyR0qmU+JhIQafpRC2UAkUQ1EMAoGCCqGSM49BAMCA0gAMEUCIGJ674QQ\n"
+                             "5s/ROR8eTBER1PkmPwSd3JZ1qppxqaexu20GAiEAyBD2AKD6EWWb+h9DDeMa0OQ9\n"
+                             "GXVo0vqSWKKs83/fjF0=\n"
+                             "-----END CERTIFICATE-----\n";
+
+/* notBefore of the certificates (2026-11-26 20:58:39 UTC) plus a day */
+#define FUZZ_NOW (INT64_C(1795726719) + 86400)
+
+#define MAX_REQUESTS 8
+
+static X509 *root, *server, *ee;
+static EVP_PKEY *server_key;
+static X509_STORE *trusted;
+static STACK_OF(X509) * extra, *capubs;
+static X509_VERIFY_PARAM *vpm;
+
+static X509 *
+pem_cert(const char *pem)
+{
+    BIO *b = BIO_new_mem_buf(pem, -1);
+    X509 *x = b != NULL ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+
+    BIO_free(b);
+    return x;
+}
+
+static void
+init(void)
+{
+    BIO *b = BIO_new_mem_buf(server_key_pem, -1);
+
+    server_key = b != NULL ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    root = pem_cert(root_pem);
+    server = pem_cert(server_pem);
+    ee = pem_cert(ee_pem);
+    trusted = X509_STORE_new();
+    extra = sk_X509_new_null();
+    capubs = sk_X509_new_null();
+    vpm = X509_VERIFY_PARAM_new();
+    if (server_key == NULL || root == NULL || server == NULL || ee == NULL || trusted == NULL ||
+        extra == NULL || capubs == NULL || vpm == NULL || !X509_STORE_add_cert(trusted, root) ||
+        !sk_X509_push(extra, server) || !sk_X509_push(capubs, root)) {
+        __builtin_trap();
+    }
+    X509_VERIFY_PARAM_set_time(vpm, (time_t)FUZZ_NOW);
+}
+
+static struct cmp_srv *
+engine(unsigned flags)
+{
+    struct cmp_srv_config c;
+    struct cmp_err err;
+    struct cmp_srv *srv;
+
+    cmp_srv_config_init(&c);
+    c.ref = ref;
+    c.secret = secret;
+    c.secret_len = sizeof(secret) - 1;
+    c.cert = server;
+    c.key = server_key;
+    c.trusted = trusted;
+    c.vpm = vpm;
+    c.rsp_cert = ee;
+    c.rsp_extracerts = extra;
+    c.rsp_capubs = capubs;
+    c.accept_unprotected = c.accept_unprot_err = (flags & 1) != 0;
+    c.poll_count = (flags & 2) != 0 ? 2 : 0;
+    c.send_unprot_err = (flags & 4) != 0;
+    c.grant_implicitconf = (flags & 8) != 0;
+    c.accept_raverified = (flags & 16) != 0;
+    c.send_error = (flags & 32) != 0;
+    c.pkistatus = (flags & 64) != 0 ? 2 : 0;
+    c.max_transactions = 4;
+    c.max_iterations = 10000; /* keep a PBM with a mutated count cheap */
+    cmp_err_init(&err);
+    srv = cmp_srv_new(&c, &err);
+    if (srv == NULL) {
+        __builtin_trap();
+    }
+    return srv;
+}
+
+static void
+answer(struct cmp_srv *srv, const uint8_t *req, size_t len)
+{
+    uint8_t *rsp = NULL;
+    size_t rsp_len = 0;
+    struct cmp_msg *m = NULL;
+    struct cmp_err err;
+
+    if (!cmp_srv_handle(srv, req, len, &rsp, &rsp_len) || rsp == NULL || rsp_len == 0) {
+        __builtin_trap(); /* every request gets an answer */
+    }
+    cmp_err_init(&err);
+    if (!cmp_msg_decode(&m, rsp, rsp_len, &err)) {
+        __builtin_trap(); /* and it decodes */
+    }
+    cmp_msg_free(m);
+    free(rsp);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static int ready;
+    struct cmp_srv *srv;
+    unsigned flags = 0;
+    int n;
+
+    if (!ready) {
+        init();
+        ready = 1;
+    }
+    if (size > 0 && data[0] != 0x30) {
+        flags = data[0];
+        data++;
+        size--;
+    }
+    srv = engine(flags);
+    for (n = 0; n < MAX_REQUESTS && size > 0; n++) {
+        struct der_in in = der_in_make(data, size), whole;
+        size_t len = size;
+
+        if (der_get_any(&in, NULL, NULL, &whole) && n + 1 < MAX_REQUESTS) {
+            len = whole.len;
+        }
+        answer(srv, data, len);
+        data += len;
+        size -= len;
+    }
+    cmp_srv_free(srv);
+    ERR_clear_error();
+    return 0;
+}
