@@ -96,6 +96,34 @@ msgs_encode(struct der_out *out, const struct cmp_msgs *m)
 
 /* ---- PKIBody ---- */
 
+/* What each PKIBody alternative contains; decode, encode and cleanup switch on it. */
+enum body_content {
+    C_OPAQUE = 0, /* popdecc popdecr krp ckuann cann rann crlann: a validated TLV */
+    C_REQS,       /* CertReqMessages */
+    C_REP,        /* CertRepMessage */
+    C_P10CR,
+    C_RR,
+    C_RP,
+    C_PKICONF,
+    C_NESTED,
+    C_ITAVS,      /* GenMsgContent, GenRepContent */
+    C_ERROR,
+    C_CERTCONF,
+    C_POLLREQ,
+    C_POLLREP
+};
+
+static const unsigned char body_content[CMP_BODY_MAX + 1] = {
+    [CMP_BODY_IR] = C_REQS,         [CMP_BODY_CR] = C_REQS,      [CMP_BODY_KUR] = C_REQS,
+    [CMP_BODY_KRR] = C_REQS,        [CMP_BODY_CCR] = C_REQS,     [CMP_BODY_IP] = C_REP,
+    [CMP_BODY_CP] = C_REP,          [CMP_BODY_KUP] = C_REP,      [CMP_BODY_CCP] = C_REP,
+    [CMP_BODY_P10CR] = C_P10CR,     [CMP_BODY_RR] = C_RR,        [CMP_BODY_RP] = C_RP,
+    [CMP_BODY_PKICONF] = C_PKICONF, [CMP_BODY_NESTED] = C_NESTED, [CMP_BODY_GENM] = C_ITAVS,
+    [CMP_BODY_GENP] = C_ITAVS,      [CMP_BODY_ERROR] = C_ERROR,  [CMP_BODY_CERTCONF] = C_CERTCONF,
+    [CMP_BODY_POLLREQ] = C_POLLREQ, [CMP_BODY_POLLREP] = C_POLLREP,
+};
+
+
 int
 cmp_body_decode(struct der_in *in, struct cmp_body *out, int depth, struct cmp_err *err)
 {
@@ -114,21 +142,14 @@ cmp_body_decode(struct der_in *in, struct cmp_body *out, int depth, struct cmp_e
     }
     out->type = type;
     out->raw = whole;
-    switch (type) {
-    case CMP_BODY_IR:
-    case CMP_BODY_CR:
-    case CMP_BODY_KUR:
-    case CMP_BODY_KRR:
-    case CMP_BODY_CCR:
+    switch (body_content[type]) {
+    case C_REQS:
         ok = cmp_cert_req_msgs_decode(&c, &out->u.req, err);
         break;
-    case CMP_BODY_IP:
-    case CMP_BODY_CP:
-    case CMP_BODY_KUP:
-    case CMP_BODY_CCP:
+    case C_REP:
         ok = cmp_cert_rep_decode(&c, &out->u.rep, err);
         break;
-    case CMP_BODY_P10CR: {
+    case C_P10CR: {
         /* CertificationRequest (RFC 2986); its contents are for libcrypto. */
         struct der_in csr = c;
         ok = der_get_tlv(&c, DER_SEQUENCE, &out->u.p10cr) && der_walk(&out->u.p10cr, DER_MAX_DEPTH);
@@ -137,13 +158,13 @@ cmp_body_decode(struct der_in *in, struct cmp_body *out, int depth, struct cmp_e
         }
         break;
     }
-    case CMP_BODY_RR:
+    case C_RR:
         ok = cmp_rev_req_decode(&c, &out->u.rr, err);
         break;
-    case CMP_BODY_RP:
+    case C_RP:
         ok = cmp_rev_rep_decode(&c, &out->u.rp, err);
         break;
-    case CMP_BODY_PKICONF: {
+    case C_PKICONF: {
         struct der_in n = c;
         ok = der_get_null(&c);
         if (!ok) {
@@ -151,32 +172,25 @@ cmp_body_decode(struct der_in *in, struct cmp_body *out, int depth, struct cmp_e
         }
         break;
     }
-    case CMP_BODY_NESTED:
+    case C_NESTED:
         ok = msgs_decode(&c, &out->u.nested, depth, err);
         break;
-    case CMP_BODY_GENM:
-    case CMP_BODY_GENP:
+    case C_ITAVS:
         ok = cmp_itavs_decode(&c, DER_SEQUENCE, 0, &out->u.itavs, err);
         break;
-    case CMP_BODY_ERROR:
+    case C_ERROR:
         ok = cmp_error_msg_decode(&c, &out->u.error, err);
         break;
-    case CMP_BODY_CERTCONF:
+    case C_CERTCONF:
         ok = cmp_certconf_decode(&c, &out->u.cert_conf, err);
         break;
-    case CMP_BODY_POLLREQ:
+    case C_POLLREQ:
         ok = cmp_poll_req_decode(&c, &out->u.poll_req, err);
         break;
-    case CMP_BODY_POLLREP:
+    case C_POLLREP:
         ok = cmp_poll_rep_decode(&c, &out->u.poll_rep, err);
         break;
-    case CMP_BODY_POPDECC:
-    case CMP_BODY_POPDECR:
-    case CMP_BODY_KRP:
-    case CMP_BODY_CKUANN:
-    case CMP_BODY_CANN:
-    case CMP_BODY_RANN:
-    case CMP_BODY_CRLANN:
+    case C_OPAQUE:
         ok = cmp_opaque_decode(&c, &out->u.opaque, err);
         break;
     default:
@@ -203,49 +217,41 @@ cmp_body_encode(struct der_out *out, const struct cmp_body *b)
         out->failed = 1;
         return 0;
     }
-    switch (b->type) {
-    case CMP_BODY_IR:
-    case CMP_BODY_CR:
-    case CMP_BODY_KUR:
-    case CMP_BODY_KRR:
-    case CMP_BODY_CCR:
+    switch (body_content[b->type]) {
+    case C_REQS:
         ok = cmp_cert_req_msgs_encode(out, &b->u.req);
         break;
-    case CMP_BODY_IP:
-    case CMP_BODY_CP:
-    case CMP_BODY_KUP:
-    case CMP_BODY_CCP:
+    case C_REP:
         ok = cmp_cert_rep_encode(out, &b->u.rep);
         break;
-    case CMP_BODY_P10CR:
+    case C_P10CR:
         ok = der_put_in(out, &b->u.p10cr);
         break;
-    case CMP_BODY_RR:
+    case C_RR:
         ok = cmp_rev_req_encode(out, &b->u.rr);
         break;
-    case CMP_BODY_RP:
+    case C_RP:
         ok = cmp_rev_rep_encode(out, &b->u.rp);
         break;
-    case CMP_BODY_PKICONF:
+    case C_PKICONF:
         ok = der_put_null(out);
         break;
-    case CMP_BODY_NESTED:
+    case C_NESTED:
         ok = msgs_encode(out, &b->u.nested);
         break;
-    case CMP_BODY_GENM:
-    case CMP_BODY_GENP:
+    case C_ITAVS:
         ok = cmp_itavs_encode(out, DER_SEQUENCE, &b->u.itavs);
         break;
-    case CMP_BODY_ERROR:
+    case C_ERROR:
         ok = cmp_error_msg_encode(out, &b->u.error);
         break;
-    case CMP_BODY_CERTCONF:
+    case C_CERTCONF:
         ok = cmp_certconf_encode(out, &b->u.cert_conf);
         break;
-    case CMP_BODY_POLLREQ:
+    case C_POLLREQ:
         ok = cmp_poll_req_encode(out, &b->u.poll_req);
         break;
-    case CMP_BODY_POLLREP:
+    case C_POLLREP:
         ok = cmp_poll_rep_encode(out, &b->u.poll_rep);
         break;
     default:
@@ -258,43 +264,35 @@ cmp_body_encode(struct der_out *out, const struct cmp_body *b)
 void
 cmp_body_cleanup(struct cmp_body *b)
 {
-    switch (b->type) {
-    case CMP_BODY_IR:
-    case CMP_BODY_CR:
-    case CMP_BODY_KUR:
-    case CMP_BODY_KRR:
-    case CMP_BODY_CCR:
+    switch (b->type >= 0 && b->type <= CMP_BODY_MAX ? body_content[b->type] : C_OPAQUE) {
+    case C_REQS:
         cmp_cert_req_msgs_cleanup(&b->u.req);
         break;
-    case CMP_BODY_IP:
-    case CMP_BODY_CP:
-    case CMP_BODY_KUP:
-    case CMP_BODY_CCP:
+    case C_REP:
         cmp_cert_rep_cleanup(&b->u.rep);
         break;
-    case CMP_BODY_RR:
+    case C_RR:
         cmp_rev_req_cleanup(&b->u.rr);
         break;
-    case CMP_BODY_RP:
+    case C_RP:
         cmp_rev_rep_cleanup(&b->u.rp);
         break;
-    case CMP_BODY_NESTED:
+    case C_NESTED:
         msgs_cleanup(&b->u.nested);
         break;
-    case CMP_BODY_GENM:
-    case CMP_BODY_GENP:
+    case C_ITAVS:
         cmp_itavs_cleanup(&b->u.itavs);
         break;
-    case CMP_BODY_ERROR:
+    case C_ERROR:
         cmp_error_msg_cleanup(&b->u.error);
         break;
-    case CMP_BODY_CERTCONF:
+    case C_CERTCONF:
         cmp_certconf_cleanup(&b->u.cert_conf);
         break;
-    case CMP_BODY_POLLREQ:
+    case C_POLLREQ:
         cmp_poll_req_cleanup(&b->u.poll_req);
         break;
-    case CMP_BODY_POLLREP:
+    case C_POLLREP:
         cmp_poll_rep_cleanup(&b->u.poll_rep);
         break;
     default:
