@@ -1,9 +1,9 @@
 /*
- * cmpkit: the command-line tool, growing into a drop-in replacement for
- * `openssl cmp` (see cmpkit(1)). For now: -print, -help and -version.
+ * cmpkit: the command-line tool, a drop-in replacement for `openssl cmp`
+ * (see cmpkit(1)): the options of openssl cmp 3.0 (opts.c), read from the
+ * config file (config.c) and then the command line; the mock server mode
+ * (-port, server_main.c); and cmpkit's own -print and -version.
  *
- * Options follow OpenSSL's syntax: "-name value", "-name=value", and "--name"
- * for "-name". They are described by one table; -help prints it.
  * The CLI sees only the public headers.
  */
 #include <errno.h>
@@ -11,80 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
 #include "cmpkit/err.h"
 #include "cmpkit/msg.h"
+#include "opts.h"
 
 #ifndef CMPKIT_VERSION
 #define CMPKIT_VERSION "0.1.0"
 #endif
 
-#define PROG "cmpkit"
 #define MAX_INPUT_FILE (4u << 20) /* -print reads at most 4 MiB */
-
-/* What an option takes, shown by -help as OpenSSL shows it. */
-enum arg_kind {
-    ARG_NONE,   /* a flag */
-    ARG_INFILE, /* an input file name: "infile" */
-    ARG_VAL     /* any string: "val" */
-};
-
-enum opt_id { OPT_HELP, OPT_VERSION, OPT_PRINT };
-
-struct opt_def {
-    const char *name; /* without the leading '-' */
-    int kind;         /* enum arg_kind */
-    int id;           /* enum opt_id */
-    const char *help;
-};
-
-static const struct opt_def options[] = {
-    {"help", ARG_NONE, OPT_HELP, "Display this summary"},
-    {"version", ARG_NONE, OPT_VERSION, "Display the cmpkit version"},
-    {"print", ARG_INFILE, OPT_PRINT, "Decode the PKIMessage in a DER or PEM file and print it"},
-};
-
-#define NUM_OPTIONS (sizeof(options) / sizeof(options[0]))
-
-static const char *
-arg_kind_name(int kind)
-{
-    switch (kind) {
-    case ARG_INFILE:
-        return "infile";
-    case ARG_VAL:
-        return "val";
-    default:
-        return "";
-    }
-}
-
-static void
-print_help(FILE *fp)
-{
-    char left[64];
-    size_t i;
-
-    fprintf(fp, "Usage: %s [options]\n", PROG);
-    fprintf(fp, "Valid options are:\n");
-    for (i = 0; i < NUM_OPTIONS; i++) {
-        snprintf(left, sizeof(left), "-%s %s", options[i].name, arg_kind_name(options[i].kind));
-        fprintf(fp, " %-22s %s\n", left, options[i].help);
-    }
-    fprintf(fp, "\nThe options of `openssl cmp` are to come; see %s(1).\n", PROG);
-}
-
-static const struct opt_def *
-find_option(const char *name, size_t name_len)
-{
-    size_t i;
-
-    for (i = 0; i < NUM_OPTIONS; i++) {
-        if (strlen(options[i].name) == name_len && memcmp(options[i].name, name, name_len) == 0) {
-            return &options[i];
-        }
-    }
-    return NULL;
-}
 
 /*
  * read_file() reads all of |path| into a new buffer (free() it), failing
@@ -188,65 +126,144 @@ do_print(const char *path)
     return 0;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * prescan() takes -config, -section and -verbosity before the config file
+ * is read (as openssl cmp does), and notes -print, which reads no config.
+ * Unknown options are left to cmp_opts_parse_args() to report.
+ */
+static void
+prescan(struct cmp_opts *o, int argc, char **argv, int *print_mode)
 {
-    const char *print_file = NULL;
     int i;
 
     for (i = 1; i < argc; i++) {
-        const char *arg = argv[i], *name, *eq, *value = NULL;
-        const struct opt_def *opt;
-        size_t name_len;
+        const char *arg = argv[i], *name = arg + 1, *eq, *value = NULL;
+        const struct opt_def *d;
+        size_t len;
+        long n;
 
         if (arg[0] != '-' || arg[1] == '\0') {
-            fprintf(stderr, "%s: unexpected argument: %s\n", PROG, arg);
-            fprintf(stderr, "%s: use -help for summary\n", PROG);
-            return 1;
+            continue;
         }
-        name = arg + 1;
         if (name[0] == '-') {
-            name++; /* "--name" as OpenSSL accepts it */
+            name++;
         }
         eq = strchr(name, '=');
-        name_len = eq != NULL ? (size_t)(eq - name) : strlen(name);
-        opt = find_option(name, name_len);
-        if (opt == NULL) {
-            fprintf(stderr, "%s: unknown option: %s\n", PROG, arg);
-            fprintf(stderr, "%s: use -help for summary\n", PROG);
-            return 1;
+        len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+        d = cmp_opts_find(name, len);
+        if (d == NULL || d->kind == OPTK_FLAG) {
+            continue;
         }
-        if (opt->kind == ARG_NONE) {
-            if (eq != NULL) {
-                fprintf(stderr, "%s: option -%s takes no value\n", PROG, opt->name);
-                return 1;
-            }
-        } else if (eq != NULL) {
+        if (eq != NULL) {
             value = eq + 1;
         } else if (i + 1 < argc) {
             value = argv[++i];
         } else {
-            fprintf(stderr, "%s: option -%s needs a value\n", PROG, opt->name);
-            return 1;
+            continue;
         }
-        switch (opt->id) {
-        case OPT_HELP:
-            print_help(stdout);
-            return 0;
-        case OPT_VERSION:
-            printf("%s %s\n", PROG, CMPKIT_VERSION);
-            return 0;
-        case OPT_PRINT:
-            print_file = value;
-            break;
-        default:
-            break;
+        if (d->id == OPTID_CONFIG) {
+            o->config = value;
+        } else if (d->id == OPTID_SECTION) {
+            o->section = value;
+        } else if (d->id == OPTID_PRINT) {
+            *print_mode = 1;
+        } else if (strcmp(d->name, "verbosity") == 0 && parse_long(value, 0, &n) &&
+                   n >= LOG_LVL_EMERG && n <= LOG_LVL_TRACE) {
+            o->verbosity = (int)n;
         }
     }
-    if (print_file == NULL) {
-        fprintf(stderr, "%s: nothing to do (so far only -print is implemented)\n", PROG);
+}
+
+/* load_rand() loads the -rand files (separated by ':', as openssl's app_RAND_load()). */
+static int
+load_rand(const char *files)
+{
+    char *list, *p, *next;
+    int ok = 1;
+
+    if (files == NULL) {
+        return 1;
+    }
+    list = strdup(files);
+    if (list == NULL) {
+        fprintf(stderr, "%s: out of memory\n", PROG);
+        return 0;
+    }
+    for (p = list; ok && p != NULL; p = next) {
+        next = strchr(p, ':');
+        if (next != NULL) {
+            *next++ = '\0';
+        }
+        if (*p != '\0' && RAND_load_file(p, -1) < 0) {
+            fprintf(stderr, "%s: cannot load %s into the random number generator\n", PROG, p);
+            ok = 0;
+        }
+    }
+    free(list);
+    return ok;
+}
+
+static int
+run(struct cmp_opts *o, int argc, char **argv)
+{
+    int print_mode = 0;
+
+    prescan(o, argc, argv, &print_mode);
+    if (!print_mode && !cmp_config_apply(o)) {
+        return 1;
+    }
+    if (!cmp_opts_parse_args(o, argc, argv)) {
+        return 1;
+    }
+    if (o->help) {
+        cmp_opts_help(stdout);
+        return 0;
+    }
+    if (o->version) {
+        printf("%s %s\n", PROG, CMPKIT_VERSION);
+        return 0;
+    }
+    if (!cmp_opts_check(o)) {
         fprintf(stderr, "%s: use -help for summary\n", PROG);
         return 1;
     }
-    return do_print(print_file);
+    if (o->print != NULL) {
+        return do_print(o->print);
+    }
+    if (!load_rand(o->rand)) {
+        return 1;
+    }
+    if (o->port != NULL) {
+        return cmp_server_main(o);
+    }
+    fprintf(stderr,
+            "%s: the CMP client (-cmd, -server, -use_mock_srv) is not implemented yet; "
+            "so far there are -port (mock server) and -print\n",
+            PROG);
+    fprintf(stderr, "%s: use -help for summary\n", PROG);
+    return 1;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct cmp_opts o;
+    int ret;
+
+    if (argc <= 1) {
+        /* as openssl cmp: no arguments, the summary and failure */
+        cmp_opts_help(stderr);
+        return 1;
+    }
+    if (!cmp_opts_init(&o)) {
+        fprintf(stderr, "%s: out of memory\n", PROG);
+        return 1;
+    }
+    ret = run(&o, argc, argv);
+    if (o.writerand != NULL && RAND_write_file(o.writerand) == -1) {
+        fprintf(stderr, "%s: cannot write random bytes to %s\n", PROG, o.writerand);
+        ret = 1;
+    }
+    cmp_opts_cleanup(&o);
+    return ret;
 }

@@ -1,0 +1,353 @@
+/*
+ * The mock server mode (-port): the options of the `openssl cmp` 3.0 mock
+ * server become a struct cmp_srv_config, checked and loaded as openssl cmp
+ * does it (its setup_srv_ctx()), the engine answers what the HTTP listener
+ * collects. Errors name the option and the file at fault; exit status 1.
+ *
+ * Log lines go to stderr (as openssl's server side, print_to_bio_err), in
+ * openssl's form "CMP <level>: <text>", up to -verbosity.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/err.h>
+
+#include "cmpkit/err.h"
+#include "cmpkit/load.h"
+#include "cmpkit/server.h"
+#include "listener.h"
+#include "opts.h"
+
+struct srv_app {
+    struct cmp_srv *srv;
+    int verbosity;
+};
+
+static void
+srv_log(void *arg, int level, const char *line)
+{
+    const struct srv_app *app = arg;
+
+    if (level > app->verbosity) {
+        return;
+    }
+    flockfile(stderr);
+    fprintf(stderr, "CMP %s: %s\n", app_level_name(level), line);
+    fflush(stderr);
+    funlockfile(stderr);
+}
+
+static int
+srv_handle(void *arg, const uint8_t *req, size_t req_len, uint8_t **rsp, size_t *rsp_len)
+{
+    struct srv_app *app = arg;
+
+    return cmp_srv_handle(app->srv, req, req_len, rsp, rsp_len);
+}
+
+/* fail() prints "cmpkit: -option value: <the error>" and returns 0. */
+static int
+fail(const char *opt, const char *value, const struct cmp_err *err)
+{
+    char buf[1024];
+
+    if (value != NULL) {
+        fprintf(stderr, "%s: -%s %s: %s\n", PROG, opt, value,
+                cmp_err_format(err, buf, sizeof(buf)));
+    } else {
+        fprintf(stderr, "%s: -%s: %s\n", PROG, opt, cmp_err_format(err, buf, sizeof(buf)));
+    }
+    return 0;
+}
+
+/* The loaded material, owned here until the engine has taken its references. */
+struct srv_material {
+    char *secret;
+    X509 *cert;
+    EVP_PKEY *key;
+    X509_STORE *trusted;
+    STACK_OF(X509) * untrusted;
+    X509 *rsp_cert;
+    STACK_OF(X509) * rsp_extracerts;
+    STACK_OF(X509) * rsp_capubs;
+};
+
+static void
+material_cleanup(struct srv_material *m)
+{
+    cmp_load_pass_free(m->secret);
+    X509_free(m->cert);
+    EVP_PKEY_free(m->key);
+    X509_STORE_free(m->trusted);
+    sk_X509_pop_free(m->untrusted, X509_free);
+    X509_free(m->rsp_cert);
+    sk_X509_pop_free(m->rsp_extracerts, X509_free);
+    sk_X509_pop_free(m->rsp_capubs, X509_free);
+    memset(m, 0, sizeof(*m));
+}
+
+/* key_format() maps -keyform as openssl's opt_format() with PEM, DER and P12. */
+static int
+key_format(const char *s, int *out)
+{
+    if (s == NULL) {
+        *out = CMP_LOAD_FORMAT_ANY;
+    } else if (strcasecmp(s, "PEM") == 0) {
+        *out = CMP_LOAD_FORMAT_PEM;
+    } else if (strcasecmp(s, "DER") == 0) {
+        *out = CMP_LOAD_FORMAT_DER;
+    } else if (strcasecmp(s, "P12") == 0 || strcasecmp(s, "PKCS12") == 0) {
+        *out = CMP_LOAD_FORMAT_P12;
+    } else {
+        fprintf(stderr,
+                "%s: -keyform %s: unknown or unsupported key format "
+                "(PEM, DER or P12)\n",
+                PROG, s);
+        return 0;
+    }
+    return 1;
+}
+
+/* The checks and the loading of openssl cmp's setup_srv_ctx(), in its order. */
+static int
+load_material(const struct cmp_opts *o, struct srv_material *m, struct cmp_srv_config *cfg)
+{
+    struct cmp_err err;
+    char *keypass = NULL, *otherpass = NULL;
+    int format, ok = 0;
+
+    cmp_err_init(&err);
+    if (o->srv_ref == NULL && o->srv_cert == NULL) {
+        fprintf(stderr, "%s: must give -srv_ref for mock server if no -srv_cert given\n", PROG);
+        return 0;
+    }
+    if (o->srv_secret != NULL) {
+        if (!cmp_load_pass(&m->secret, o->srv_secret, "PBMAC secret of mock server", &err)) {
+            return fail("srv_secret", NULL, &err);
+        }
+    } else if (o->srv_cert == NULL) {
+        fprintf(stderr,
+                "%s: mock server credentials (-srv_secret or -srv_cert) must be given if "
+                "-use_mock_srv or -port is used\n",
+                PROG);
+        return 0;
+    } else {
+        app_log(o->verbosity, LOG_LVL_WARN,
+                "mock server will not be able to handle PBM-protected "
+                "requests since -srv_secret is not given");
+    }
+    if (o->srv_secret == NULL && (o->srv_cert == NULL) != (o->srv_key == NULL)) {
+        fprintf(stderr, "%s: must give both -srv_cert and -srv_key options or neither\n", PROG);
+        return 0;
+    }
+    if (!key_format(o->keyform, &format)) {
+        return 0;
+    }
+    if (o->srv_keypass != NULL &&
+        !cmp_load_pass(&keypass, o->srv_keypass, "pass phrase of -srv_key", &err)) {
+        return fail("srv_keypass", NULL, &err);
+    }
+    if (o->otherpass != NULL &&
+        !cmp_load_pass(&otherpass, o->otherpass, "pass phrase of -otherpass", &err)) {
+        cmp_load_pass_free(keypass);
+        return fail("otherpass", NULL, &err);
+    }
+    if (o->srv_cert != NULL) {
+        m->cert = cmp_load_one_cert(o->srv_cert, keypass, "certificate of the mock server", &err);
+        if (m->cert == NULL) {
+            fail("srv_cert", o->srv_cert, &err);
+            goto end;
+        }
+    }
+    if (o->srv_key != NULL) {
+        m->key = cmp_load_private_key(o->srv_key, format, keypass,
+                                      "private key for mock server cert", &err);
+        if (m->key == NULL) {
+            fail("srv_key", o->srv_key, &err);
+            goto end;
+        }
+    }
+    if (o->srv_trusted != NULL) {
+        m->trusted = cmp_load_trust_store(o->srv_trusted, otherpass, o->vpm,
+                                          "certs trusted by mock server", &err);
+        if (m->trusted == NULL) {
+            fail("srv_trusted", o->srv_trusted, &err);
+            goto end;
+        }
+    } else {
+        app_log(o->verbosity, LOG_LVL_WARN,
+                "mock server will not be able to handle "
+                "signature-protected requests since -srv_trusted "
+                "is not given");
+    }
+    if (o->srv_untrusted != NULL &&
+        !cmp_load_cert_list(&m->untrusted, o->srv_untrusted, otherpass,
+                            "untrusted certificates for mock server", &err)) {
+        fail("srv_untrusted", o->srv_untrusted, &err);
+        goto end;
+    }
+    if (o->rsp_cert == NULL) {
+        app_log(o->verbosity, LOG_LVL_WARN, "no -rsp_cert given for mock server");
+    } else {
+        /* openssl cmp 3.0 reads -rsp_cert with -keypass */
+        char *pass = NULL;
+
+        if (o->keypass != NULL &&
+            !cmp_load_pass(&pass, o->keypass, "pass phrase of -keypass", &err)) {
+            fail("keypass", NULL, &err);
+            goto end;
+        }
+        m->rsp_cert =
+            cmp_load_one_cert(o->rsp_cert, pass, "cert to be returned by the mock server", &err);
+        cmp_load_pass_free(pass);
+        if (m->rsp_cert == NULL) {
+            fail("rsp_cert", o->rsp_cert, &err);
+            goto end;
+        }
+    }
+    if (o->rsp_extracerts != NULL &&
+        !cmp_load_cert_list(&m->rsp_extracerts, o->rsp_extracerts, otherpass,
+                            "CMP extra certificates for mock server", &err)) {
+        fail("rsp_extracerts", o->rsp_extracerts, &err);
+        goto end;
+    }
+    if (o->rsp_capubs != NULL && !cmp_load_cert_list(&m->rsp_capubs, o->rsp_capubs, otherpass,
+                                                     "caPubs for mock server", &err)) {
+        fail("rsp_capubs", o->rsp_capubs, &err);
+        goto end;
+    }
+
+    /* -failure / -failurebits as setup_srv_ctx() resolves them */
+    if (o->failure != INT_MIN) {
+        if (o->failure < 0 || o->failure > CMP_FI_MAX) {
+            fprintf(stderr, "%s: -failure out of range, should be >= 0 and <= %d\n", PROG,
+                    CMP_FI_MAX);
+            goto end;
+        }
+        if (o->failurebits != 0) {
+            app_log(o->verbosity, LOG_LVL_WARN, "-failurebits overrides -failure");
+        }
+    }
+    if ((unsigned)o->failurebits >= (1u << (CMP_FI_MAX + 1))) {
+        fprintf(stderr, "%s: -failurebits out of range\n", PROG);
+        goto end;
+    }
+    if (o->pkistatus < 0 || o->pkistatus > 6) {
+        fprintf(stderr, "%s: -pkistatus %d out of range, should be 0..6\n", PROG, o->pkistatus);
+        goto end;
+    }
+
+    cfg->ref = o->srv_ref;
+    if (m->secret != NULL) {
+        cfg->secret = (const uint8_t *)m->secret;
+        cfg->secret_len = strlen(m->secret);
+    }
+    cfg->cert = m->cert;
+    cfg->key = m->key;
+    cfg->trusted = m->trusted;
+    cfg->untrusted = m->untrusted;
+    cfg->vpm = o->vpm;
+    cfg->rsp_cert = m->rsp_cert;
+    cfg->rsp_extracerts = m->rsp_extracerts;
+    cfg->rsp_capubs = m->rsp_capubs;
+    cfg->poll_count = o->poll_count;
+    cfg->check_after = o->check_after;
+    cfg->grant_implicitconf = o->grant_implicitconf;
+    cfg->pkistatus = o->pkistatus;
+    cfg->failure = o->failure == INT_MIN ? -1 : o->failure;
+    cfg->failurebits = (uint32_t)o->failurebits;
+    cfg->statusstring = o->statusstring;
+    cfg->send_error = o->send_error;
+    cfg->send_unprotected = o->send_unprotected;
+    cfg->send_unprot_err = o->send_unprot_err;
+    cfg->accept_unprotected = o->accept_unprotected;
+    cfg->accept_unprot_err = o->accept_unprot_err;
+    cfg->accept_raverified = o->accept_raverified;
+    ok = 1;
+end:
+    cmp_load_pass_free(keypass);
+    cmp_load_pass_free(otherpass);
+    return ok;
+}
+
+/* The option combinations openssl cmp 3.0 refuses with -port. */
+static int
+check_mode(const struct cmp_opts *o)
+{
+    if ((o->tls_cert != NULL || o->tls_key != NULL || o->tls_keypass != NULL ||
+         o->tls_extra != NULL || o->tls_trusted != NULL || o->tls_host != NULL) &&
+        !o->tls_used) {
+        app_log(o->verbosity, LOG_LVL_WARN, "ignoring TLS options(s) since -tls_used is not given");
+    }
+    if (o->tls_used) {
+        fprintf(stderr, "%s: -tls_used option not supported with -port option\n", PROG);
+        return 0;
+    }
+    if (o->use_mock_srv || o->server != NULL || o->rspin != NULL) {
+        fprintf(stderr, "%s: cannot use -port with -use_mock_srv, -server, or -rspin options\n",
+                PROG);
+        return 0;
+    }
+    if (o->reqin != NULL || o->reqout != NULL || o->rspout != NULL) {
+        app_log(o->verbosity, LOG_LVL_WARN,
+                "ignoring -reqin, -reqout and -rspout, which the -port mode does not support");
+    }
+    if (o->engine != NULL) {
+        fprintf(stderr, "%s: -engine %s: engines are not supported; use -provider\n", PROG,
+                o->engine);
+        return 0;
+    }
+    return 1;
+}
+
+int
+cmp_server_main(struct cmp_opts *o)
+{
+    struct cmp_listener_config lc;
+    struct cmp_srv_config cfg;
+    struct srv_material m;
+    struct srv_app app;
+    struct cmp_err err;
+    int ret;
+
+    if (!check_mode(o)) {
+        return 1;
+    }
+    memset(&m, 0, sizeof(m));
+    cmp_srv_config_init(&cfg);
+    if (!load_material(o, &m, &cfg)) {
+        material_cleanup(&m);
+        return 1;
+    }
+    app.srv = NULL;
+    /* The engine's verbosity 0 means its default; levels 0..2 log nothing of it anyway. */
+    app.verbosity = o->verbosity;
+    cfg.log = srv_log;
+    cfg.log_arg = &app;
+    cfg.verbosity = o->verbosity > 0 ? o->verbosity : 1;
+
+    cmp_err_init(&err);
+    app.srv = cmp_srv_new(&cfg, &err);
+    material_cleanup(&m); /* the engine holds its own references and copies */
+    if (app.srv == NULL) {
+        char buf[1024];
+
+        fprintf(stderr, "%s: cannot set up the mock server: %s\n", PROG,
+                cmp_err_format(&err, buf, sizeof(buf)));
+        return 1;
+    }
+
+    memset(&lc, 0, sizeof(lc));
+    lc.port = o->port;
+    lc.path = o->path;
+    lc.max_msgs = o->max_msgs;
+    lc.verbosity = o->verbosity;
+    lc.handle = srv_handle;
+    lc.handle_arg = &app;
+    ret = cmp_listener_run(&lc);
+    cmp_srv_free(app.srv);
+    return ret;
+}
