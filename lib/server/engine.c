@@ -338,13 +338,15 @@ check_config(const struct cmp_srv_config *c, struct cmp_err *err)
     if (c->cert == NULL && c->ref == NULL) {
         return CMP_FAIL(err, CMP_E_ARG, "-srv_ref must be given when no -srv_cert is");
     }
-    if (c->cert != NULL && c->key == NULL) {
+    /* As openssl cmp: -srv_cert without -srv_key is fine with -srv_secret (the
+     * certificate then only names the sender of MAC-protected responses). */
+    if (c->cert != NULL && c->key == NULL && c->secret == NULL) {
         return CMP_FAIL(err, CMP_E_ARG, "-srv_key must be given with -srv_cert");
     }
     if (c->key != NULL && c->cert == NULL) {
         return CMP_FAIL(err, CMP_E_ARG, "-srv_cert must be given with -srv_key");
     }
-    if (c->cert != NULL && X509_check_private_key(c->cert, c->key) != 1) {
+    if (c->key != NULL && X509_check_private_key(c->cert, c->key) != 1) {
         return CMP_FAIL_SSL(err, CMP_FI_NONE, "-srv_key does not match -srv_cert");
     }
     if (c->pkistatus < CMP_STATUS_ACCEPTED || c->pkistatus > CMP_STATUS_KEY_UPDATE_WARNING) {

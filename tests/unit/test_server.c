@@ -1763,7 +1763,7 @@ test_config(void)
         const char *name;
         int field;
     } rows[] = {
-        {"no credentials", 0},      {"cert without key", 1},    {"key of another cert", 2},
+        {"no credentials", 0},      {"cert without key or secret", 1}, {"key of another cert", 2},
         {"no ref without cert", 3}, {"pkistatus 7", 4},         {"failure 27", 5},
         {"failurebits 2^27", 6},    {"negative poll_count", 7}, {"empty secret", 8},
     };
@@ -1783,6 +1783,7 @@ test_config(void)
             break;
         case 1:
             c.key = NULL;
+            c.secret = NULL;
             break;
         case 2:
             c.key = g_client_key;
@@ -1822,6 +1823,7 @@ test_config(void)
         struct exch x;
         char text[] = "status text";
 
+        memset(&x, 0, sizeof(x));
         base_config(&c);
         c.rsp_cert = ee;
         c.statusstring = text;
@@ -1833,6 +1835,24 @@ test_config(void)
 
             CHECK(si->has_status_string && si->status_string.strs[0].len == 11 &&
                   memcmp(si->status_string.strs[0].p, "status text", 11) == 0);
+        }
+        exch_free(&x);
+        cmp_srv_free(srv);
+    }
+    {
+        /* -srv_cert without -srv_key but with -srv_secret starts, as in openssl
+         * cmp, and answers MAC-protected requests. */
+        struct cmp_srv_config c;
+        struct cmp_srv *srv;
+        struct exch x;
+
+        memset(&x, 0, sizeof(x));
+        base_config(&c);
+        c.key = NULL;
+        srv = new_engine(&c);
+        if (CHECK(srv != NULL) && CHECK(send_msg(srv, request("ir_pbm_1_ir.der"), P_PBM, &x))) {
+            CHECK(x.rsp->body.type == CMP_BODY_IP &&
+                  x.rsp->body.u.rep.responses[0].status.status == CMP_STATUS_ACCEPTED);
         }
         exch_free(&x);
         cmp_srv_free(srv);
