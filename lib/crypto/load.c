@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -231,6 +232,43 @@ done_wanting(const struct want *w, int num_certs)
 }
 
 /*
+ * A plain path or a file: URI that cannot be opened gets the system's reason
+ * ("No such file or directory"), which OSSL_STORE would hide behind
+ * "unregistered scheme". Other URIs (a provider's) are left to OSSL_STORE.
+ */
+static int
+file_readable(const char *uri, const char *desc, struct cmp_err *err)
+{
+    const char *path = uri, *p = uri;
+    FILE *f;
+
+    if (strncasecmp(uri, "file:", 5) == 0) {
+        path = uri + 5;
+        if (strncmp(path, "//", 2) == 0) {
+            /* file://[localhost]/path */
+            const char *slash = strchr(path + 2, '/');
+            path = slash != NULL ? slash : path;
+        }
+    } else {
+        /* scheme ":" (RFC 3986 3.1), unless a file of that name exists */
+        while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+               (p > uri && ((*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.'))) {
+            p++;
+        }
+        if (p > uri && *p == ':' && access(uri, F_OK) != 0) {
+            return 1;
+        }
+    }
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        return CMP_FAIL(err, CMP_E_IO, "cannot open '%s' (the %s): %s", path, desc,
+                        strerror(errno));
+    }
+    fclose(f);
+    return 1;
+}
+
+/*
  * store_load() reads |uri| through OSSL_STORE with |pass| for whatever is
  * encrypted, keeping what |w| asks for. |format| is a hint, as in openssl's
  * load_key_certs_crls(): PEM or DER becomes the store's input type.
@@ -254,6 +292,9 @@ store_load(const char *uri, int format, const char *pass, const char *desc, stru
                         "cannot load the %s from %s: HTTP is not "
                         "supported for loading",
                         desc, uri);
+    }
+    if (!file_readable(uri, desc, err)) {
+        return 0;
     }
     switch (format) {
     case CMP_FORMAT_PEM:

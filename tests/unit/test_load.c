@@ -284,7 +284,7 @@ static const struct {
     {"public key is no private key", "pub.pem", 0, CMP_FORMAT_ANY, NULL, 0, 0, CMP_E_CRYPTO},
     {"a certificate is no key", "root.pem", 0, CMP_FORMAT_ANY, NULL, 0, 0, CMP_E_CRYPTO},
     {"not PEM", "garbage.pem", 0, CMP_FORMAT_ANY, NULL, 0, 0, CMP_E_CRYPTO},
-    {"missing file", "no-such-key.pem", 0, CMP_FORMAT_ANY, NULL, 0, 0, CMP_E_CRYPTO},
+    {"missing file", "no-such-key.pem", 0, CMP_FORMAT_ANY, NULL, 0, 0, CMP_E_IO},
 };
 
 static void
