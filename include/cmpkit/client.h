@@ -1,0 +1,247 @@
+/*
+ * cmpkit public API: the CMP client.
+ *
+ * A struct cmp_ctx holds everything a transaction needs (the options of
+ * openssl-cmp(1), set one by one) and, after a transaction, its results.
+ * One call runs one whole transaction: cmp_exec_ir/cr/kur/p10cr/rr/genm.
+ * The messages go through a struct cmp_transfer (cmpkit/transfer.h):
+ * HTTP(S), an in-process server engine, files.
+ *
+ * Fallbacks are those of openssl cmp 3.0 (see the setters). Ownership:
+ * set1 copies or takes a new reference, set0 takes over what it is given
+ * (on success only), get0 borrows until the next transaction or
+ * cmp_ctx_free().
+ *
+ * A context is used by one thread at a time.
+ */
+#ifndef CMPKIT_PUBLIC_CLIENT_H
+#define CMPKIT_PUBLIC_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include "cmpkit/err.h"
+#include "cmpkit/transfer.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct cmp_ctx;
+
+/* Log levels, as `openssl cmp -verbosity` (syslog numbers). */
+enum cmp_log_level {
+    CMP_LOG_ERR = 3,
+    CMP_LOG_WARN = 4,
+    CMP_LOG_NOTE = 5,
+    CMP_LOG_INFO = 6, /* one line per message sent and received, polling waits */
+    CMP_LOG_DEBUG = 7
+};
+
+/* A log line without trailing newline; peer text in it is already sanitized. */
+typedef void cmp_log_fn(void *arg, int level, const char *line);
+
+/* cmp_ctx_new() returns a context with openssl cmp's defaults, or NULL. */
+CMP_API struct cmp_ctx *cmp_ctx_new(void);
+
+/* cmp_ctx_free() frees |ctx|, its transfer and its results; secrets are wiped. */
+CMP_API void cmp_ctx_free(struct cmp_ctx *ctx);
+
+/* cmp_ctx_error() is the record of the last failure (code CMP_E_NONE after success). */
+CMP_API const struct cmp_err *cmp_ctx_error(const struct cmp_ctx *ctx);
+
+/* cmp_ctx_set_log_cb() sets where log lines go (NULL: nowhere) and up to which level. */
+CMP_API void cmp_ctx_set_log_cb(struct cmp_ctx *ctx, cmp_log_fn *fn, void *arg, int verbosity);
+
+/* ---- integer options ---- */
+
+enum cmp_opt {
+    CMP_OPT_DAYS = 1,           /* -days: validity requested; 0 none */
+    CMP_OPT_POPO,               /* -popo: -1 none, 0 raVerified, 1 signature (default),
+                                 * 2 keyEncipherment */
+    CMP_OPT_REVREASON,          /* -revreason: -1 none (default), 0..10 */
+    CMP_OPT_IMPLICIT_CONFIRM,   /* -implicit_confirm */
+    CMP_OPT_DISABLE_CONFIRM,    /* -disable_confirm */
+    CMP_OPT_UNPROTECTED_SEND,   /* -unprotected_requests */
+    CMP_OPT_UNPROTECTED_ERRORS, /* -unprotected_errors */
+    CMP_OPT_IGNORE_KEYUSAGE,    /* -ignore_keyusage */
+    CMP_OPT_MSG_TIMEOUT,        /* -msg_timeout seconds; <= 0 none; default: -total_timeout */
+    CMP_OPT_TOTAL_TIMEOUT,      /* -total_timeout seconds; <= 0 none (default) */
+    CMP_OPT_SANS_CRITICAL,      /* "critical" in -sans */
+    CMP_OPT_SAN_NODEFAULT,      /* -san_nodefault */
+    CMP_OPT_POLICIES_CRITICAL,  /* -policy_oids_critical */
+    CMP_OPT_REQIN_NEW_TID,      /* -reqin_new_tid */
+    CMP_OPT_PBM_ITERATIONS      /* PBM iteration count of our requests (default 500) */
+};
+
+/* cmp_ctx_set_option() sets an integer option; fails (CMP_E_ARG) when out of range. */
+CMP_API int cmp_ctx_set_option(struct cmp_ctx *ctx, int opt, int value) CMP_MUST_CHECK;
+
+/* ---- transfer ---- */
+
+/*
+ * cmp_ctx_set0_transfer() makes |t| the context's transfer (freeing any
+ * earlier one). Without one every exec fails.
+ */
+CMP_API void cmp_ctx_set0_transfer(struct cmp_ctx *ctx, struct cmp_transfer *t);
+
+/*
+ * cmp_ctx_set1_reqin() (-reqin): the n-th request of a transaction is read
+ * from the n-th file instead of being built; from the second on, its
+ * recipNonce is updated and it is protected again (as openssl cmp does);
+ * with CMP_OPT_REQIN_NEW_TID it gets a fresh transactionID too. NULL: none.
+ */
+CMP_API int cmp_ctx_set1_reqin(struct cmp_ctx *ctx, const char *files) CMP_MUST_CHECK;
+
+/* ---- our credentials ---- */
+
+/* -secret (PBM; takes precedence over -cert/-key for protection) and -ref (senderKID). */
+CMP_API int cmp_ctx_set1_secret(struct cmp_ctx *ctx, const uint8_t *secret,
+                                size_t len) CMP_MUST_CHECK;
+CMP_API int cmp_ctx_set1_ref(struct cmp_ctx *ctx, const uint8_t *ref, size_t len) CMP_MUST_CHECK;
+
+/* -cert and -key: signer certificate and key for signature-based protection. */
+CMP_API int cmp_ctx_set1_cert(struct cmp_ctx *ctx, X509 *cert) CMP_MUST_CHECK;
+CMP_API int cmp_ctx_set1_key(struct cmp_ctx *ctx, EVP_PKEY *key) CMP_MUST_CHECK;
+
+/* -extracerts: more certificates for the extraCerts of requests. */
+CMP_API int cmp_ctx_set1_extracerts(struct cmp_ctx *ctx, STACK_OF(X509) * certs) CMP_MUST_CHECK;
+
+/* -untrusted: intermediates for our chain, the server's and the new certificate's. */
+CMP_API int cmp_ctx_set1_untrusted(struct cmp_ctx *ctx, STACK_OF(X509) * certs) CMP_MUST_CHECK;
+
+/* -own_trusted: our own signer certificate must chain to these before use. */
+CMP_API int cmp_ctx_set1_own_trusted(struct cmp_ctx *ctx, X509_STORE *store) CMP_MUST_CHECK;
+
+/* -digest (signatures and the PBM one-way function; default SHA256) and -mac (default hmac-sha1).
+ */
+CMP_API int cmp_ctx_set1_digest(struct cmp_ctx *ctx, const char *name) CMP_MUST_CHECK;
+CMP_API int cmp_ctx_set1_mac(struct cmp_ctx *ctx, const char *name) CMP_MUST_CHECK;
+
+/* ---- the server ---- */
+
+/* -trusted: trust anchors for signed responses (ignored with -srvcert). */
+CMP_API int cmp_ctx_set1_trusted(struct cmp_ctx *ctx, X509_STORE *store) CMP_MUST_CHECK;
+/* -srvcert: the pinned server certificate. */
+CMP_API int cmp_ctx_set1_srvcert(struct cmp_ctx *ctx, X509 *cert) CMP_MUST_CHECK;
+/* -expect_sender */
+CMP_API int cmp_ctx_set1_expect_sender(struct cmp_ctx *ctx, const X509_NAME *name) CMP_MUST_CHECK;
+/* verification options (-attime, -no_check_time...) for every path check; NULL: none */
+CMP_API int cmp_ctx_set1_vpm(struct cmp_ctx *ctx, const X509_VERIFY_PARAM *vpm) CMP_MUST_CHECK;
+
+/*
+ * -recipient. Default: the subject of -srvcert, else -issuer, else the
+ * issuer of -oldcert, else of -cert, else the NULL-DN.
+ */
+CMP_API int cmp_ctx_set1_recipient(struct cmp_ctx *ctx, const X509_NAME *name) CMP_MUST_CHECK;
+
+/* ---- what is requested ---- */
+
+/*
+ * -subject and -issuer of the certificate template. A name without any
+ * entry (the NULL-DN "/") means: none in the template. Defaults as
+ * openssl-cmp(1): subject from -csr, else (kur, or ir/cr without SANs) the
+ * reference certificate (-oldcert, else -cert); issuer from the reference
+ * certificate. Without -cert and -oldcert the subject is also the sender.
+ */
+CMP_API int cmp_ctx_set1_subject(struct cmp_ctx *ctx, const X509_NAME *name) CMP_MUST_CHECK;
+CMP_API int cmp_ctx_set1_issuer(struct cmp_ctx *ctx, const X509_NAME *name) CMP_MUST_CHECK;
+
+/* -newkey: the key to certify (private for POPO signature); default -key. */
+CMP_API int cmp_ctx_set1_newkey(struct cmp_ctx *ctx, EVP_PKEY *key) CMP_MUST_CHECK;
+
+/* -oldcert: the certificate to update (kur; default -cert) or to revoke (rr). */
+CMP_API int cmp_ctx_set1_oldcert(struct cmp_ctx *ctx, X509 *cert) CMP_MUST_CHECK;
+
+/* -csr: PKCS#10 request (p10cr as is; ir/cr/kur/rr take names and key from it). */
+CMP_API int cmp_ctx_set1_csr(struct cmp_ctx *ctx, X509_REQ *csr) CMP_MUST_CHECK;
+
+/*
+ * -reqexts: the DER of an Extensions SEQUENCE (X509_EXTENSIONS) to request;
+ * they override those of -csr with the same OID.
+ */
+CMP_API int cmp_ctx_set1_reqexts(struct cmp_ctx *ctx, const uint8_t *der,
+                                 size_t len) CMP_MUST_CHECK;
+
+/*
+ * -sans: "a.example.com, 192.0.2.1, https://x.example/ critical": names
+ * separated by commas and/or whitespace, each an IP address if it parses
+ * as one, else a URI if it has a ':', else a DNS name; "critical" marks
+ * the extension critical. Appends to any earlier ones.
+ */
+CMP_API int cmp_ctx_set1_sans(struct cmp_ctx *ctx, const char *spec) CMP_MUST_CHECK;
+
+/* -policy_oids: certificate policies to request (dotted OIDs or names). Appends. */
+CMP_API int cmp_ctx_add1_policy(struct cmp_ctx *ctx, const char *oid) CMP_MUST_CHECK;
+
+/* -geninfo: an ITAV for the generalInfo of every request (|oid| dotted or a name,
+ * |value_der| one DER element). Appends. */
+CMP_API int cmp_ctx_add1_geninfo(struct cmp_ctx *ctx, const char *oid, const uint8_t *value_der,
+                                 size_t value_len) CMP_MUST_CHECK;
+
+/* -infotype: the InfoType of the genm: a name after "id-it-" (signKeyPairTypes), or an OID. */
+CMP_API int cmp_ctx_set1_infotype(struct cmp_ctx *ctx, const char *oid) CMP_MUST_CHECK;
+
+/* -out_trusted: the new certificate must validate against these, or it is rejected. */
+CMP_API int cmp_ctx_set1_out_trusted(struct cmp_ctx *ctx, X509_STORE *store) CMP_MUST_CHECK;
+
+/* ---- transactions ---- */
+
+/*
+ * Each runs one transaction. On success (1) the results below are set; on
+ * failure (0) cmp_ctx_error() says why, and for a negative answer of the
+ * peer cmp_ctx_get_status() and cmp_ctx_status_text() say what it said.
+ */
+CMP_API int cmp_exec_ir(struct cmp_ctx *ctx) CMP_MUST_CHECK;
+CMP_API int cmp_exec_cr(struct cmp_ctx *ctx) CMP_MUST_CHECK;
+CMP_API int cmp_exec_kur(struct cmp_ctx *ctx) CMP_MUST_CHECK;
+CMP_API int cmp_exec_p10cr(struct cmp_ctx *ctx) CMP_MUST_CHECK;
+CMP_API int cmp_exec_rr(struct cmp_ctx *ctx) CMP_MUST_CHECK;
+CMP_API int cmp_exec_genm(struct cmp_ctx *ctx) CMP_MUST_CHECK;
+
+/* ---- results of the last transaction ---- */
+
+/* The enrolled certificate, or NULL. */
+CMP_API X509 *cmp_ctx_get0_newcert(const struct cmp_ctx *ctx);
+/* Its chain (without it and without a self-signed root), or NULL. */
+CMP_API STACK_OF(X509) * cmp_ctx_get0_newchain(const struct cmp_ctx *ctx);
+/* caPubs of the last ip/cp/kup, or NULL. */
+CMP_API STACK_OF(X509) * cmp_ctx_get0_capubs(const struct cmp_ctx *ctx);
+/* extraCerts of the last response (except pollRep and pkiConf), or NULL. */
+CMP_API STACK_OF(X509) * cmp_ctx_get0_extracerts_in(const struct cmp_ctx *ctx);
+
+/* The ITAVs of the genp: count, and the |i|-th as OID contents and value TLV (len 0: none). */
+CMP_API size_t cmp_ctx_num_genp_itavs(const struct cmp_ctx *ctx);
+CMP_API int cmp_ctx_get0_genp_itav(const struct cmp_ctx *ctx, size_t i, const uint8_t **oid,
+                                   size_t *oid_len, const uint8_t **value,
+                                   size_t *value_len) CMP_MUST_CHECK;
+
+/*
+ * The peer's PKIStatus in the last ip/cp/kup/rp/error (-1 if none), its
+ * PKIFailureInfo bits (bit n is 1 << n) and, written into |buf|, the whole
+ * PKIStatusInfo as openssl prints it:
+ *   PKIStatus: rejection; PKIFailureInfo: badRequest; StatusString: "text"
+ * (quoted, control characters replaced). Returns |buf|.
+ */
+CMP_API int cmp_ctx_get_status(const struct cmp_ctx *ctx);
+CMP_API uint32_t cmp_ctx_get_failinfo(const struct cmp_ctx *ctx);
+CMP_API const char *cmp_ctx_status_text(const struct cmp_ctx *ctx, char *buf, size_t buf_len);
+
+/* ---- names ---- */
+
+/*
+ * cmp_name_parse() parses "/type0=value0/type1=value1+type2=value2..." as
+ * openssl-cmp(1) -subject does: "\" escapes, "+" joins the AVAs of one
+ * multi-valued RDN, an empty value drops its AVA, "/" alone is the NULL-DN.
+ * Returns a new X509_NAME, or NULL with |err| naming the bad part.
+ */
+CMP_API X509_NAME *cmp_name_parse(const char *text, struct cmp_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,860 @@
+/*
+ * Client transactions (RFC 9810 5.3, RFC 9483 4): a table-driven state
+ * machine. Each state builds one request and names the responses it
+ * accepts; its handler reads the response and picks the next state. Only
+ * the driver loop (run()) changes state:
+ *
+ *   ST_REQUEST   ir/cr/kur/p10cr/rr/genm -> ip/cp/kup/rp/genp
+ *                  certificate 'waiting'     -> ST_POLL
+ *                  certificate, to confirm   -> ST_CERTCONF
+ *   ST_POLL      pollReq -> pollRep (wait checkAfter) -> ST_POLL
+ *                        -> ip/cp/kup as above
+ *   ST_CERTCONF  certConf -> pkiConf -> ST_DONE
+ *
+ * Every response is decoded and checked (lib/verify: transactionID, our
+ * senderNonce as recipNonce, protection; the server's signer is pinned for
+ * the rest of the transaction, as openssl does) before its handler sees it.
+ * An error message ends the transaction with the peer's status quoted.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#include "client/internal.h"
+
+enum cmp_cli_state { ST_REQUEST = 0, ST_POLL, ST_CERTCONF, ST_DONE };
+
+/* .expect: a body type, or EXPECT_CMD for the command's own response */
+#define EXPECT_NONE (-1)
+#define EXPECT_CMD (-2)
+
+struct cmp_cli_state_def {
+    const char *name;
+    int body; /* the body type sent, or EXPECT_CMD for the command's request */
+    int (*build)(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err);
+    int expect[2];
+    int (*handle)(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct cmp_err *err);
+};
+
+struct cmp_cli_cmd_def {
+    const char *name;
+    int req;
+    int rsp;
+    int (*build)(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err);
+};
+
+static int build_first(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err);
+static int handle_first(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next,
+                        struct cmp_err *err);
+static int handle_poll(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next,
+                       struct cmp_err *err);
+static int handle_pkiconf(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next,
+                          struct cmp_err *err);
+
+static const struct cmp_cli_cmd_def commands[] = {
+    [CMP_CMD_IR] = {.name = "ir",
+                    .req = CMP_BODY_IR,
+                    .rsp = CMP_BODY_IP,
+                    .build = cmp_cli_body_certreq},
+    [CMP_CMD_CR] = {.name = "cr",
+                    .req = CMP_BODY_CR,
+                    .rsp = CMP_BODY_CP,
+                    .build = cmp_cli_body_certreq},
+    [CMP_CMD_KUR] = {.name = "kur",
+                     .req = CMP_BODY_KUR,
+                     .rsp = CMP_BODY_KUP,
+                     .build = cmp_cli_body_certreq},
+    [CMP_CMD_P10CR] = {.name = "p10cr",
+                       .req = CMP_BODY_P10CR,
+                       .rsp = CMP_BODY_CP,
+                       .build = cmp_cli_body_p10cr},
+    [CMP_CMD_RR] = {.name = "rr", .req = CMP_BODY_RR, .rsp = CMP_BODY_RP, .build = cmp_cli_body_rr},
+    [CMP_CMD_GENM] = {.name = "genm",
+                      .req = CMP_BODY_GENM,
+                      .rsp = CMP_BODY_GENP,
+                      .build = cmp_cli_body_genm},
+};
+
+static const struct cmp_cli_state_def states[] = {
+    [ST_REQUEST] = {.name = "request",
+                    .body = EXPECT_CMD,
+                    .build = build_first,
+                    .expect = {EXPECT_CMD, EXPECT_NONE},
+                    .handle = handle_first},
+    [ST_POLL] = {.name = "pollReq",
+                 .body = CMP_BODY_POLLREQ,
+                 .build = cmp_cli_body_pollreq,
+                 .expect = {CMP_BODY_POLLREP, EXPECT_CMD},
+                 .handle = handle_poll},
+    [ST_CERTCONF] = {.name = "certConf",
+                     .body = CMP_BODY_CERTCONF,
+                     .build = cmp_cli_body_certconf,
+                     .expect = {CMP_BODY_PKICONF, EXPECT_NONE},
+                     .handle = handle_pkiconf},
+    [ST_DONE] = {.name = "done",
+                 .body = EXPECT_NONE,
+                 .build = NULL,
+                 .expect = {EXPECT_NONE, EXPECT_NONE},
+                 .handle = NULL},
+};
+
+/* ---- time ---- */
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(int64_t ms)
+{
+    struct timespec ts;
+
+#ifdef CMP_FUZZ
+    ms = 0; /* a fuzz input's checkAfter must not stall the fuzzer */
+#endif
+    if (ms <= 0) {
+        return;
+    }
+    ts.tv_sec = (time_t)(ms / 1000);
+    ts.tv_nsec = (long)(ms % 1000) * 1000000;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/*
+ * The timeout of the next exchange: -msg_timeout (by default none), cut to
+ * what is left of -total_timeout. 0: none. Fails when no time is left.
+ */
+static int
+exchange_timeout(const struct cmp_cli_txn *t, int64_t *out_ms, struct cmp_err *err)
+{
+    const struct cmp_ctx *ctx = t->ctx;
+    int64_t ms =
+        ctx->msg_timeout_set && ctx->msg_timeout > 0 ? (int64_t)ctx->msg_timeout * 1000 : 0;
+
+    if (t->end_ms != 0) {
+        int64_t left = t->end_ms - now_ms();
+
+        if (left <= 0) {
+            return CMP_FAIL(err, CMP_E_IO, "total timeout of %d s exceeded (-total_timeout)",
+                            ctx->total_timeout);
+        }
+        if (ms == 0 || left < ms) {
+            ms = left;
+        }
+    }
+    *out_ms = ms;
+    return 1;
+}
+
+/* ---- helpers ---- */
+
+static int
+is_certrep(int type)
+{
+    return type == CMP_BODY_IP || type == CMP_BODY_CP || type == CMP_BODY_KUP;
+}
+
+static X509 *
+cert_of(const struct der_in *der)
+{
+    const unsigned char *p = der->p;
+    X509 *x = d2i_X509(NULL, &p, (long)der->len);
+
+    if (x != NULL && p != der->p + der->len) {
+        X509_free(x);
+        x = NULL;
+    }
+    if (x == NULL) {
+        ERR_clear_error();
+    }
+    return x;
+}
+
+/* Appends the certificates of |certs| to |*out| (created if NULL). */
+static int
+certs_to_stack(STACK_OF(X509) * *out, const struct cmp_certs *certs, struct cmp_err *err)
+{
+    size_t i;
+
+    if (*out == NULL && (*out = sk_X509_new_null()) == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "certificates");
+    }
+    for (i = 0; i < certs->num; i++) {
+        X509 *x = cert_of(&certs->items[i]);
+
+        if (x == NULL) {
+            return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "certificate #%zu does not parse", i);
+        }
+        if (!sk_X509_push(*out, x)) {
+            X509_free(x);
+            return CMP_FAIL(err, CMP_E_MEMORY, "certificates");
+        }
+    }
+    return 1;
+}
+
+/* RFC 9810 5.1.1.1: did the server grant implicit confirmation? */
+static int
+implicit_granted(const struct cmp_msg *rsp)
+{
+    static const uint8_t oid[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x04, 0x0D};
+    size_t i;
+
+    for (i = 0; rsp->hdr.has_general_info && i < rsp->hdr.general_info.num; i++) {
+        if (der_oid_eq(&rsp->hdr.general_info.items[i].type, oid, sizeof(oid))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The peer said no: the status is in the context; the error quotes it. */
+static int
+peer_failed(struct cmp_cli_txn *t, const char *what, struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+    int bit, first = -1;
+
+    for (bit = 0; bit <= CMP_FI_MAX; bit++) {
+        if ((ctx->failinfo >> bit) & 1) {
+            first = bit;
+            break;
+        }
+    }
+    cmp_err_set(err, CMP_E_PEER, first, __FILE__, __LINE__, "%s: %s", what, ctx->status_text);
+    return 0;
+}
+
+/* ---- building and sending ---- */
+
+static int
+build_first(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err)
+{
+    return commands[t->cmd].build(t, m, err);
+}
+
+/*
+ * -reqin: the request of this position comes from a file. From the second
+ * on its recipNonce is ours to set, and a fresh transactionID comes with
+ * -reqin_new_tid; either means protecting it again (as openssl cmp does).
+ * The response is then checked against the request actually sent.
+ */
+static int
+apply_reqin(struct cmp_cli_txn *t, const char *path, uint8_t **der, size_t *der_len,
+            struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+    struct cmp_msg *m = NULL;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int changed = 0, ok = 0;
+
+    if (!cmp_file_read(path, CMP_MAX_MSG_LEN, &buf, &len, err) ||
+        !cmp_msg_decode(&m, buf, len, err)) {
+        free(buf);
+        return CMP_CONTEXT(err, "-reqin %.40s", path);
+    }
+    if (t->num_sent > 0 && t->recip_nonce_len > 0) {
+        m->hdr.has_recip_nonce = 1;
+        m->hdr.recip_nonce = der_in_make(t->recip_nonce, t->recip_nonce_len);
+        changed = 1;
+    }
+    if (ctx->reqin_new_tid) {
+        m->hdr.has_transaction_id = 1;
+        m->hdr.transaction_id = der_in_make(t->tid, sizeof(t->tid));
+        changed = 1;
+    }
+    if (changed && m->hdr.has_protection_alg && !cmp_cli_protect(t, m, err)) {
+        goto done;
+    }
+    if (changed) {
+        free(buf);
+        buf = NULL;
+        if (!cmp_msg_encode(m, &buf, &len, err)) {
+            goto done;
+        }
+    }
+    /* Responses must answer what was sent. */
+    if (m->hdr.has_transaction_id) {
+        free(t->tid_buf);
+        t->tid_buf = malloc(m->hdr.transaction_id.len + 1);
+        if (t->tid_buf == NULL) {
+            CMP_FAIL(err, CMP_E_MEMORY, "-reqin");
+            goto done;
+        }
+        memcpy(t->tid_buf, m->hdr.transaction_id.p, m->hdr.transaction_id.len);
+        t->tid_in = der_in_make(t->tid_buf, m->hdr.transaction_id.len);
+    }
+    t->nonce_len = 0;
+    if (m->hdr.has_sender_nonce && m->hdr.sender_nonce.len <= sizeof(t->nonce)) {
+        memcpy(t->nonce, m->hdr.sender_nonce.p, m->hdr.sender_nonce.len);
+        t->nonce_len = m->hdr.sender_nonce.len;
+    }
+    *der = buf;
+    *der_len = len;
+    buf = NULL;
+    ok = 1;
+done:
+    free(buf);
+    cmp_msg_free(m);
+    return ok ? 1 : CMP_CONTEXT(err, "-reqin %.40s", path);
+}
+
+/* Builds the request of state |s|, or takes it from -reqin, as DER. */
+static int
+make_request(struct cmp_cli_txn *t, const struct cmp_cli_state_def *s, int body_type, uint8_t **der,
+             size_t *der_len, struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+    struct cmp_msg *m = NULL;
+    int ok;
+
+    if (t->num_sent < ctx->reqin.num) {
+        return apply_reqin(t, ctx->reqin.items[t->num_sent], der, der_len, err);
+    }
+    ok = cmp_cli_new_request(t, body_type, &m, err) && s->build(t, m, err) &&
+         cmp_cli_protect(t, m, err) && cmp_msg_encode(m, der, der_len, err);
+    cmp_msg_free(m);
+    return ok;
+}
+
+/* The extraCerts of a response: kept as intermediates, and reported. */
+static int
+take_extracerts(struct cmp_cli_txn *t, const struct cmp_msg *rsp, struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+    STACK_OF(X509) *in = NULL;
+
+    if (rsp->body.type == CMP_BODY_POLLREP || rsp->body.type == CMP_BODY_PKICONF) {
+        return 1;
+    }
+    if (rsp->has_extra_certs && !certs_to_stack(&in, &rsp->extra_certs, err)) {
+        sk_X509_pop_free(in, X509_free);
+        return CMP_CONTEXT(err, "extraCerts");
+    }
+    sk_X509_pop_free(ctx->extracerts_in, X509_free);
+    ctx->extracerts_in = in;
+    if (in != NULL &&
+        !X509_add_certs(t->untrusted, in, X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP)) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "extraCerts");
+    }
+    return 1;
+}
+
+/* Decodes and checks a response (lib/verify), pinning the server's signer. */
+static int
+check_response(struct cmp_cli_txn *t, const uint8_t *der, size_t len, struct cmp_msg **out,
+               struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+    struct cmp_vfy_opts o;
+    struct cmp_vfy_result res;
+    struct cmp_msg *rsp = NULL;
+    unsigned char *sender_der = NULL;
+    int sender_len = 0, ok;
+
+    *out = NULL;
+    if (!cmp_msg_decode(&rsp, der, len, err)) {
+        return CMP_CONTEXT(err, "response");
+    }
+    memset(&o, 0, sizeof(o));
+    memset(&res, 0, sizeof(res));
+    o.secret = ctx->secret;
+    o.secret_len = ctx->secret_len;
+    o.srvcert = ctx->srvcert;
+    o.trusted = ctx->trusted;
+    o.untrusted = t->untrusted;
+    o.vpm = ctx->vpm;
+    o.ignore_keyusage = ctx->ignore_keyusage;
+    o.validated_signer = t->signer;
+    if (ctx->expect_sender != NULL) {
+        sender_len = i2d_X509_NAME(ctx->expect_sender, &sender_der);
+        if (sender_len <= 0) {
+            cmp_msg_free(rsp);
+            return CMP_FAIL_SSL(err, CMP_FI_NONE, "-expect_sender");
+        }
+        o.expect_sender = der_in_make(sender_der, (size_t)sender_len);
+    }
+    o.unprotected_errors = ctx->unprotected_errors;
+#ifdef CMP_FUZZ
+    o.mac_limits.max_iterations = 2000; /* keeps each fuzz input fast */
+#endif
+    o.transaction_id = t->tid_in;
+    o.last_sender_nonce = der_in_make(t->nonce, t->nonce_len);
+    ok = cmp_vfy_msg(&o, rsp, &res, err);
+    OPENSSL_free(sender_der);
+    if (!ok) {
+        cmp_msg_free(rsp);
+        return CMP_CONTEXT(err, "checking the response");
+    }
+    if (res.unprotected_accepted) {
+        cmp_cli_log(ctx, CMP_LOG_WARN, "%s", res.warning);
+    }
+    if (t->signer == NULL && res.signer != NULL) {
+        t->signer = res.signer; /* pinned for the rest of the transaction */
+        res.signer = NULL;
+    }
+    cmp_vfy_result_cleanup(&res);
+    if (rsp->hdr.has_sender_nonce && rsp->hdr.sender_nonce.len <= sizeof(t->recip_nonce)) {
+        memcpy(t->recip_nonce, rsp->hdr.sender_nonce.p, rsp->hdr.sender_nonce.len);
+        t->recip_nonce_len = rsp->hdr.sender_nonce.len;
+    } else {
+        cmp_msg_free(rsp);
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_SENDER_NONCE, "senderNonce longer than %d bytes",
+                             CMP_CLI_MAX_NONCE_LEN);
+    }
+    if (!take_extracerts(t, rsp, err)) {
+        cmp_msg_free(rsp);
+        return 0;
+    }
+    *out = rsp;
+    return 1;
+}
+
+/* An error message from the server: its status and details, quoted. */
+static int
+error_response(struct cmp_cli_txn *t, const struct cmp_msg *rsp, struct cmp_err *err)
+{
+    const struct cmp_error_msg *em = &rsp->body.u.error;
+    struct cmp_ctx *ctx = t->ctx;
+    size_t pos, i;
+
+    cmp_cli_set_status(ctx, &em->status);
+    pos = strlen(ctx->status_text);
+    if (em->has_error_code && pos + 40 < sizeof(ctx->status_text)) {
+        pos += (size_t)snprintf(ctx->status_text + pos, sizeof(ctx->status_text) - pos,
+                                "; errorCode: %lld", (long long)em->error_code);
+    }
+    for (i = 0; em->has_error_details && i < em->error_details.num; i++) {
+        const struct der_in *s = &em->error_details.strs[i];
+        int n;
+
+        if (pos + 8 >= sizeof(ctx->status_text)) {
+            break;
+        }
+        n = snprintf(ctx->status_text + pos, sizeof(ctx->status_text) - pos, "%s\"%.*s\"",
+                     i == 0 ? "; errorDetails: " : ", ", s->len > 200 ? 200 : (int)s->len,
+                     (const char *)s->p);
+        if (n < 0) {
+            break;
+        }
+        pos += (size_t)n < sizeof(ctx->status_text) - pos ? (size_t)n
+                                                          : sizeof(ctx->status_text) - pos - 1;
+    }
+    cmp_cli_sanitize(ctx->status_text);
+    return peer_failed(t, "received error message", err);
+}
+
+/* Runs the transaction from ST_REQUEST to ST_DONE. */
+static int
+run(struct cmp_cli_txn *t, struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+    int state = ST_REQUEST;
+
+    while (state != ST_DONE) {
+        const struct cmp_cli_state_def *s = &states[state];
+        int body_type = s->body == EXPECT_CMD ? commands[t->cmd].req : s->body;
+        uint8_t *req = NULL, *rsp_der = NULL;
+        size_t req_len = 0, rsp_len = 0;
+        struct cmp_msg *rsp = NULL;
+        int64_t timeout = 0;
+        int i, type, expected = 0, next = ST_DONE, ok;
+
+        if (!make_request(t, s, body_type, &req, &req_len, err)) {
+            return CMP_CONTEXT(err, "building %s", cmp_body_type_name(body_type));
+        }
+        if (!exchange_timeout(t, &timeout, err)) {
+            free(req);
+            return 0;
+        }
+        cmp_cli_log(ctx, CMP_LOG_INFO, "sending %s", cmp_body_type_name(body_type));
+        ok = cmp_transfer_exchange(ctx->transfer, req, req_len, timeout, &rsp_der, &rsp_len, err);
+        free(req);
+        t->num_sent++;
+        if (!ok) {
+            return CMP_CONTEXT(err, "sending %s", cmp_body_type_name(body_type));
+        }
+        ok = check_response(t, rsp_der, rsp_len, &rsp, err);
+        free(rsp_der);
+        if (!ok) {
+            return 0;
+        }
+        type = rsp->body.type;
+        cmp_cli_log(ctx, CMP_LOG_INFO, "received %s", cmp_body_type_name(type));
+        if (type == CMP_BODY_ERROR) {
+            ok = error_response(t, rsp, err);
+            cmp_msg_free(rsp);
+            return ok;
+        }
+        for (i = 0; i < 2; i++) {
+            int want = s->expect[i] == EXPECT_CMD ? commands[t->cmd].rsp : s->expect[i];
+
+            expected |= want == type;
+        }
+        if (!expected) {
+            const char *got = cmp_body_type_name(type);
+
+            cmp_msg_free(rsp);
+            return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "unexpected %s in answer to %s",
+                                 got != NULL ? got : "body", cmp_body_type_name(body_type));
+        }
+        ok = s->handle(t, rsp, &next, err);
+        cmp_msg_free(rsp);
+        if (!ok) {
+            return 0;
+        }
+        state = next;
+    }
+    return 1;
+}
+
+/* ---- handling responses ---- */
+
+static int handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next,
+                          struct cmp_err *err);
+
+static int
+handle_rp(struct cmp_cli_txn *t, const struct cmp_msg *rsp, struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+    const struct cmp_rev_rep *rp = &rsp->body.u.rp;
+
+    /* RFC 9483 4.2: one status per RevDetails sent (one) */
+    if (rp->num_status != 1) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "rp with %zu statuses, expected 1",
+                             rp->num_status);
+    }
+    cmp_cli_set_status(ctx, &rp->status[0]);
+    switch (rp->status[0].status) {
+    case CMP_STATUS_ACCEPTED:
+    case CMP_STATUS_GRANTED_WITH_MODS:
+    case CMP_STATUS_REVOCATION_WARNING:
+    case CMP_STATUS_REVOCATION_NOTIFICATION:
+        break;
+    case CMP_STATUS_REJECTION:
+        return peer_failed(t, "revocation rejected by server", err);
+    default:
+        return peer_failed(t, "unexpected status in rp", err);
+    }
+    if (rp->has_rev_certs && rp->num_rev_certs > 0 && ctx->oldcert != NULL) {
+        /* The CertId must name the certificate we asked to revoke. */
+        const struct cmp_certid *id = &rp->rev_certs[0];
+        unsigned char *name = NULL, *serial = NULL;
+        int name_len = i2d_X509_NAME(X509_get_issuer_name(ctx->oldcert), &name);
+        int serial_len = i2d_ASN1_INTEGER(X509_get0_serialNumber(ctx->oldcert), &serial);
+        struct der_in issuer = der_in_make(name, name_len > 0 ? (size_t)name_len : 0);
+        struct der_in tlv = der_in_make(serial, serial_len > 0 ? (size_t)serial_len : 0), num;
+        int same = name_len > 0 && serial_len > 0 && id->issuer.type == CMP_GN_DIRNAME &&
+                   cmp_vfy_name_eq(&id->issuer.value, &issuer) &&
+                   der_get_integer(&tlv, DER_INTEGER, &num) && der_in_eq(&num, &id->serial);
+
+        OPENSSL_free(name);
+        OPENSSL_free(serial);
+        if (!same) {
+            return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_ID,
+                                 "rp revCerts names another certificate than -oldcert");
+        }
+    }
+    cmp_cli_log(ctx, CMP_LOG_INFO, "revocation accepted: %s", ctx->status_text);
+    return 1;
+}
+
+static int
+handle_first(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+
+    switch (rsp->body.type) {
+    case CMP_BODY_IP:
+    case CMP_BODY_CP:
+    case CMP_BODY_KUP:
+        return handle_certrep(t, rsp, next, err);
+    case CMP_BODY_RP:
+        *next = ST_DONE;
+        return handle_rp(t, rsp, err);
+    case CMP_BODY_GENP:
+        /* Keep the genp: the ITAV getters borrow from it. */
+        if (!cmp_msg_decode(&ctx->genp, rsp->raw.p, rsp->raw.len, err)) {
+            return CMP_CONTEXT(err, "genp");
+        }
+        *next = ST_DONE;
+        return 1;
+    default:
+        return CMP_FAIL(err, CMP_E_PROTOCOL, "unexpected response");
+    }
+}
+
+static int
+handle_poll(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+    const struct cmp_poll_rep *pr = &rsp->body.u.poll_rep;
+    int64_t wait_s, left;
+
+    if (is_certrep(rsp->body.type)) {
+        return handle_certrep(t, rsp, next, err);
+    }
+    if (pr->num != 1 || pr->items[0].cert_req_id != t->cert_req_id) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
+                             "pollRep for %zu request(s) or another certReqId than %lld", pr->num,
+                             (long long)t->cert_req_id);
+    }
+    wait_s = pr->items[0].check_after;
+    if (wait_s < 0) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "pollRep with negative checkAfter");
+    }
+    if (t->end_ms != 0) {
+        left = t->end_ms - now_ms();
+        if (left <= 0) {
+            return CMP_FAIL(err, CMP_E_IO, "total timeout of %d s exceeded while polling",
+                            ctx->total_timeout);
+        }
+        /* openssl: wait what is left, then poll once more */
+        if (wait_s * 1000 > left) {
+            wait_s = (left + 999) / 1000;
+        }
+    }
+    cmp_cli_log(ctx, CMP_LOG_INFO, "waiting for the server, next poll in %lld s",
+                (long long)wait_s);
+    sleep_ms(wait_s * 1000);
+    *next = ST_POLL;
+    return 1;
+}
+
+/*
+ * ip/cp/kup: the one CertResponse for our certReqId. 'waiting' starts
+ * polling; a certificate is checked (our key, -out_trusted) and confirmed
+ * (certConf, also to reject it) unless implicit confirmation was granted or
+ * -disable_confirm is set.
+ */
+static int
+handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+    const struct cmp_cert_rep *rep = &rsp->body.u.rep;
+    const struct cmp_cert_response *cr = NULL;
+    X509 *cert;
+    size_t i;
+
+    for (i = 0; i < rep->num; i++) {
+        /* p10cr: -1, though some servers answer 0 */
+        if (rep->responses[i].cert_req_id == t->cert_req_id ||
+            (t->cert_req_id == -1 && rep->num == 1)) {
+            cr = &rep->responses[i];
+            break;
+        }
+    }
+    if (cr == NULL) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "%s has no response for certReqId %lld",
+                             cmp_body_type_name(rsp->body.type), (long long)t->cert_req_id);
+    }
+    cmp_cli_set_status(ctx, &cr->status);
+    switch (cr->status.status) {
+    case CMP_STATUS_WAITING:
+        if (cr->has_ckp) {
+            return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT,
+                                 "status 'waiting' with a certificate");
+        }
+        cmp_cli_log(ctx, CMP_LOG_INFO, "received 'waiting' status; polling for the certificate");
+        *next = ST_POLL;
+        return 1;
+    case CMP_STATUS_ACCEPTED:
+    case CMP_STATUS_GRANTED_WITH_MODS:
+    case CMP_STATUS_REVOCATION_WARNING:
+    case CMP_STATUS_REVOCATION_NOTIFICATION:
+    case CMP_STATUS_KEY_UPDATE_WARNING:
+        break;
+    case CMP_STATUS_REJECTION:
+        return peer_failed(t, "request rejected by server", err);
+    default:
+        return peer_failed(t, "unknown status in certificate response", err);
+    }
+    if (!cr->has_ckp) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "no certificate in %s with status %s",
+                             cmp_body_type_name(rsp->body.type),
+                             cmp_cli_status_name(cr->status.status));
+    }
+    if (cr->ckp.cert_type != CMP_CERT_PLAIN) {
+        return CMP_FAIL(err, CMP_E_UNSUPPORTED, "encrypted certificates are not supported");
+    }
+    cert = cert_of(&cr->ckp.cert);
+    if (cert == NULL) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "the certificate does not parse");
+    }
+    X509_free(t->newcert);
+    t->newcert = cert;
+    if (rep->has_ca_pubs) {
+        sk_X509_pop_free(ctx->capubs, X509_free);
+        ctx->capubs = NULL;
+        if (!certs_to_stack(&ctx->capubs, &rep->ca_pubs, err)) {
+            return CMP_CONTEXT(err, "caPubs");
+        }
+    }
+
+    /* Is it acceptable? Our public key (openssl: incorrectData), -out_trusted. */
+    t->reject_bits = 0;
+    t->reject_text = NULL;
+    if (t->enroll_pub != NULL && EVP_PKEY_eq(X509_get0_pubkey(cert), t->enroll_pub) != 1) {
+        ERR_clear_error();
+        t->reject_bits = 1u << CMP_FI_INCORRECT_DATA;
+        t->reject_text = "public key in new certificate does not match our enrollment key";
+    } else if (ctx->out_trusted != NULL) {
+        struct cmp_err why;
+
+        cmp_err_init(&why);
+        if (!cmp_vfy_new_cert(ctx->out_trusted, rsp, cert, t->untrusted, ctx->vpm, &why)) {
+            t->reject_bits = 1u << CMP_FI_INCORRECT_DATA;
+            t->reject_text = "newly enrolled certificate does not validate with -out_trusted";
+            cmp_cli_log(ctx, CMP_LOG_ERR, "%s: %s", t->reject_text, why.msg);
+        }
+    }
+    if (t->reject_bits == 0) {
+        STACK_OF(X509) *chain =
+            X509_build_chain(cert, t->untrusted, ctx->out_trusted, 0, NULL, NULL);
+
+        ERR_clear_error();
+        if (chain != NULL) {
+            /* without the leaf and without self-signed certificates (openssl) */
+            X509_free(sk_X509_shift(chain));
+            while (sk_X509_num(chain) > 0 &&
+                   X509_self_signed(sk_X509_value(chain, sk_X509_num(chain) - 1), 0) == 1) {
+                X509_free(sk_X509_pop(chain));
+            }
+        }
+        sk_X509_pop_free(ctx->newchain, X509_free);
+        ctx->newchain = chain;
+    } else {
+        char subj[256];
+
+        X509_NAME_oneline(X509_get_subject_name(cert), subj, sizeof(subj));
+        cmp_cli_log(ctx, CMP_LOG_ERR, "rejecting newly enrolled cert with subject: %s", subj);
+    }
+    if (ctx->disable_confirm || implicit_granted(rsp)) {
+        *next = ST_DONE;
+        return handle_pkiconf(t, NULL, next, err);
+    }
+    *next = ST_CERTCONF;
+    return 1;
+}
+
+/* pkiConf (or no confirmation at all): the certificate is ours, unless we rejected it. */
+static int
+handle_pkiconf(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+
+    (void)rsp;
+    *next = ST_DONE;
+    if (t->reject_bits != 0) {
+        ctx->status = CMP_STATUS_REJECTION;
+        return CMP_FAIL_INFO(err, CMP_FI_INCORRECT_DATA, "certificate not accepted: %s",
+                             t->reject_text);
+    }
+    X509_free(ctx->newcert);
+    ctx->newcert = t->newcert;
+    t->newcert = NULL;
+    return 1;
+}
+
+/* ---- the commands ---- */
+
+static int
+exec_cmd(struct cmp_ctx *ctx, int cmd)
+{
+    struct cmp_cli_txn t;
+    struct cmp_err *err = &ctx->err;
+    int ok = 0;
+
+    cmp_cli_clear_results(ctx);
+    memset(&t, 0, sizeof(t));
+    t.ctx = ctx;
+    t.cmd = cmd;
+    if (ctx->transfer == NULL) {
+        return CMP_FAIL(err, CMP_E_ARG, "no transfer: -server, -use_mock_srv or -rspin needed");
+    }
+#ifdef CMP_FUZZ
+    memset(t.tid, 0x42, sizeof(t.tid));
+#else
+    if (RAND_bytes(t.tid, sizeof(t.tid)) != 1) {
+        return CMP_FAIL_SSL(err, CMP_FI_NONE, "transactionID");
+    }
+#endif
+    t.tid_in = der_in_make(t.tid, sizeof(t.tid));
+    if (ctx->total_timeout > 0) {
+        t.end_ms = now_ms() + (int64_t)ctx->total_timeout * 1000;
+    }
+    t.untrusted = sk_X509_new_null();
+    if (t.untrusted == NULL ||
+        !X509_add_certs(t.untrusted, ctx->untrusted, X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP)) {
+        CMP_FAIL(err, CMP_E_MEMORY, "untrusted certificates");
+        goto done;
+    }
+    /* -own_trusted: our signer certificate must be valid before we sign with it. */
+    if (ctx->own_trusted != NULL && ctx->cert != NULL && ctx->secret == NULL &&
+        !cmp_vfy_own_chain(ctx->own_trusted, ctx->cert, t.untrusted, ctx->vpm, err)) {
+        CMP_CONTEXT(err, "-own_trusted");
+        goto done;
+    }
+    ok = run(&t, err);
+    if (ok) {
+        cmp_err_init(err);
+    } else {
+        CMP_CONTEXT(err, "%s transaction", commands[cmd].name);
+    }
+done:
+    /* -keep_alive: connections last one transaction. */
+    cmp_transfer_close(ctx->transfer);
+    X509_free(t.signer);
+    X509_free(t.newcert);
+    EVP_PKEY_free(t.enroll_pub);
+    sk_X509_pop_free(t.untrusted, X509_free);
+    free(t.tid_buf);
+    return ok;
+}
+
+int
+cmp_exec_ir(struct cmp_ctx *ctx)
+{
+    return exec_cmd(ctx, CMP_CMD_IR);
+}
+
+int
+cmp_exec_cr(struct cmp_ctx *ctx)
+{
+    return exec_cmd(ctx, CMP_CMD_CR);
+}
+
+int
+cmp_exec_kur(struct cmp_ctx *ctx)
+{
+    return exec_cmd(ctx, CMP_CMD_KUR);
+}
+
+int
+cmp_exec_p10cr(struct cmp_ctx *ctx)
+{
+    return exec_cmd(ctx, CMP_CMD_P10CR);
+}
+
+int
+cmp_exec_rr(struct cmp_ctx *ctx)
+{
+    return exec_cmd(ctx, CMP_CMD_RR);
+}
+
+int
+cmp_exec_genm(struct cmp_ctx *ctx)
+{
+    return exec_cmd(ctx, CMP_CMD_GENM);
+}

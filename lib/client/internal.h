@@ -1,0 +1,188 @@
+/*
+ * The client's internals: the context (ctx.c), the transaction being run
+ * (client.c, the state machine) and the requests it builds (build.c).
+ */
+#ifndef CMPKIT_CLIENT_INTERNAL_H
+#define CMPKIT_CLIENT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cmpkit/client.h"
+#include "crypto/crypto.h"
+#include "msg/msg.h"
+#include "transfer/internal.h"
+#include "verify/verify.h"
+
+/* Our transactionIDs and senderNonces: 128 bits (RFC 9483 3.1). */
+#define CMP_CLI_NONCE_LEN 16
+/* The longest senderNonce of the peer we keep for recipNonce. */
+#define CMP_CLI_MAX_NONCE_LEN 64
+/* Room for the status text of the peer (cmp_ctx_status_text). */
+#define CMP_CLI_STATUS_MAX 1024
+
+/* A generalInfo ITAV given with -geninfo. */
+struct cmp_cli_itav {
+    uint8_t *oid; /* contents */
+    size_t oid_len;
+    uint8_t *value; /* one DER element; NULL: none */
+    size_t value_len;
+};
+
+struct cmp_ctx {
+    struct cmp_err err;
+    cmp_log_fn *log;
+    void *log_arg;
+    int verbosity;
+    struct cmp_transfer *transfer;
+    struct cmp_names reqin;
+
+    /* integer options (enum cmp_opt) */
+    int days, popo, revreason;
+    int implicit_confirm, disable_confirm;
+    int unprotected_send, unprotected_errors, ignore_keyusage;
+    int msg_timeout, msg_timeout_set, total_timeout;
+    int sans_critical, san_nodefault, policies_critical;
+    int reqin_new_tid;
+    int pbm_iterations;
+
+    /* credentials */
+    uint8_t *secret;
+    size_t secret_len;
+    uint8_t *ref;
+    size_t ref_len;
+    X509 *cert;
+    EVP_PKEY *key;
+    STACK_OF(X509) * extracerts;
+    STACK_OF(X509) * untrusted;
+    X509_STORE *own_trusted;
+    char *digest;
+    char *mac;
+
+    /* the server */
+    X509_STORE *trusted;
+    X509 *srvcert;
+    X509_NAME *expect_sender;
+    X509_NAME *recipient;
+    X509_VERIFY_PARAM *vpm;
+
+    /* the request */
+    X509_NAME *subject;
+    X509_NAME *issuer;
+    EVP_PKEY *newkey;
+    X509 *oldcert;
+    X509_REQ *csr;
+    uint8_t *reqexts; /* Extensions DER */
+    size_t reqexts_len;
+    GENERAL_NAMES *sans;
+    STACK_OF(ASN1_OBJECT) * policies;
+    struct cmp_cli_itav *geninfo;
+    size_t num_geninfo;
+    uint8_t *infotype; /* OID contents */
+    size_t infotype_len;
+    X509_STORE *out_trusted;
+
+    /* results of the last transaction */
+    X509 *newcert;
+    STACK_OF(X509) * newchain;
+    STACK_OF(X509) * capubs;
+    STACK_OF(X509) * extracerts_in;
+    struct cmp_msg *genp; /* the genp, whose ITAVs the getters borrow */
+    int status;           /* -1: none */
+    uint32_t failinfo;
+    char status_text[CMP_CLI_STATUS_MAX];
+};
+
+/* Commands, and what each sends and expects first. */
+enum cmp_cli_cmd {
+    CMP_CMD_IR = 0,
+    CMP_CMD_CR,
+    CMP_CMD_KUR,
+    CMP_CMD_P10CR,
+    CMP_CMD_RR,
+    CMP_CMD_GENM
+};
+
+/* One transaction: the state of client.c's driver loop. */
+struct cmp_cli_txn {
+    struct cmp_ctx *ctx;
+    int cmd;                              /* enum cmp_cli_cmd */
+    uint8_t tid[CMP_CLI_NONCE_LEN];       /* our transactionID */
+    struct der_in tid_in;                 /* what responses must carry (-reqin may change it) */
+    uint8_t *tid_buf;                     /* owned copy when -reqin changed it */
+    uint8_t nonce[CMP_CLI_MAX_NONCE_LEN]; /* our last senderNonce */
+    size_t nonce_len;
+    uint8_t recip_nonce[CMP_CLI_MAX_NONCE_LEN]; /* the peer's last senderNonce */
+    size_t recip_nonce_len;
+    X509 *signer;               /* the server's signer, pinned after the first response */
+    STACK_OF(X509) * untrusted; /* -untrusted and the extraCerts received so far */
+    int64_t end_ms;             /* -total_timeout deadline; 0 none */
+    size_t num_sent;            /* requests sent so far (-reqin position) */
+    int64_t cert_req_id;        /* of the certificate request: 0, or -1 for p10cr */
+    EVP_PKEY *enroll_pub;       /* the public key requested (owned reference) */
+    X509 *newcert;              /* the certificate received, to confirm (owned) */
+    uint32_t reject_bits;       /* our certConf rejects it with these */
+    const char *reject_text;
+};
+
+/* ---- ctx.c ---- */
+
+/* cmp_cli_log() formats a log line, if |level| is within the verbosity. */
+void cmp_cli_log(const struct cmp_ctx *ctx, int level, const char *fmt, ...) CMP_PRINTF(3, 4);
+
+/* cmp_cli_clear_results() frees the results of the last transaction and clears the error. */
+void cmp_cli_clear_results(struct cmp_ctx *ctx);
+
+/* cmp_cli_sanitize() replaces control characters in |s| (in place) by '?'. */
+void cmp_cli_sanitize(char *s);
+
+/* cmp_cli_set_status() records a peer's PKIStatusInfo in the context's results. */
+void cmp_cli_set_status(struct cmp_ctx *ctx, const struct cmp_pkistatus *si);
+
+/* cmp_cli_status_name() is openssl's text for a PKIStatus ("rejection"). */
+const char *cmp_cli_status_name(int64_t status);
+
+/* cmp_cli_oid() turns a dotted OID or an OpenSSL short/long name into OID contents. */
+int cmp_cli_oid(const char *text, uint8_t **out, size_t *out_len,
+                struct cmp_err *err) CMP_MUST_CHECK;
+
+/* ---- build.c ---- */
+
+/* The reference certificate: -oldcert, else -cert (may be NULL). */
+X509 *cmp_cli_refcert(const struct cmp_ctx *ctx);
+
+/*
+ * cmp_cli_new_request() makes a request message of body type |body_type|
+ * with a complete header (RFC 9810 5.1.1, openssl's fallbacks for sender
+ * and recipient, a fresh senderNonce, the peer's last one as recipNonce).
+ */
+int cmp_cli_new_request(struct cmp_cli_txn *t, int body_type, struct cmp_msg **out,
+                        struct cmp_err *err) CMP_MUST_CHECK;
+
+/* The bodies: ir/cr/kur, p10cr, rr, genm, certConf, pollReq. */
+int cmp_cli_body_certreq(struct cmp_cli_txn *t, struct cmp_msg *m,
+                         struct cmp_err *err) CMP_MUST_CHECK;
+int cmp_cli_body_p10cr(struct cmp_cli_txn *t, struct cmp_msg *m,
+                       struct cmp_err *err) CMP_MUST_CHECK;
+int cmp_cli_body_rr(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err) CMP_MUST_CHECK;
+int cmp_cli_body_genm(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err) CMP_MUST_CHECK;
+int cmp_cli_body_certconf(struct cmp_cli_txn *t, struct cmp_msg *m,
+                          struct cmp_err *err) CMP_MUST_CHECK;
+int cmp_cli_body_pollreq(struct cmp_cli_txn *t, struct cmp_msg *m,
+                         struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_cli_protect() sets senderKID, extraCerts and the protection: PBM with
+ * -secret, else a signature with -cert/-key, else none with
+ * -unprotected_requests (else an error).
+ */
+int cmp_cli_protect(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err) CMP_MUST_CHECK;
+
+/* cmp_cli_name_der() encodes |name| into |m|'s arena. */
+int cmp_cli_name_der(struct cmp_msg *m, const X509_NAME *name, struct der_in *out,
+                     struct cmp_err *err) CMP_MUST_CHECK;
+
+#endif

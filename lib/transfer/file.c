@@ -1,0 +1,96 @@
+/*
+ * -reqout, -rspin, -rspout (openssl-cmp(1)): the n-th request of a
+ * transaction is saved to the n-th -reqout file, its response is read from
+ * the n-th -rspin file if there is one (else the inner transfer is asked)
+ * and saved to the n-th -rspout file.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "transfer/internal.h"
+
+struct files {
+    struct cmp_names reqout, rspin, rspout;
+    struct cmp_transfer *inner; /* owned; may be NULL */
+    size_t pos;                 /* exchanges so far in this transaction */
+};
+
+static int
+files_exchange(void *ctx, const uint8_t *req, size_t req_len, int64_t timeout_ms, uint8_t **rsp,
+               size_t *rsp_len, struct cmp_err *err)
+{
+    struct files *f = ctx;
+    size_t n = f->pos++;
+
+    if (n < f->reqout.num && !cmp_file_write(f->reqout.items[n], req, req_len, err)) {
+        return CMP_CONTEXT(err, "-reqout");
+    }
+    if (n < f->rspin.num) {
+        if (!cmp_file_read(f->rspin.items[n], CMP_TRANSFER_MAX_RESPONSE, rsp, rsp_len, err)) {
+            return CMP_CONTEXT(err, "-rspin");
+        }
+    } else if (f->inner == NULL) {
+        return CMP_FAIL(err, CMP_E_ARG,
+                        "response #%zu needed, but only %zu -rspin file(s) and no server given",
+                        n + 1, f->rspin.num);
+    } else if (!cmp_transfer_exchange(f->inner, req, req_len, timeout_ms, rsp, rsp_len, err)) {
+        return 0;
+    }
+    if (n < f->rspout.num && !cmp_file_write(f->rspout.items[n], *rsp, *rsp_len, err)) {
+        free(*rsp);
+        *rsp = NULL;
+        return CMP_CONTEXT(err, "-rspout");
+    }
+    return 1;
+}
+
+static void
+files_close(void *ctx)
+{
+    struct files *f = ctx;
+
+    f->pos = 0;
+    cmp_transfer_close(f->inner);
+}
+
+static void
+files_free(void *ctx)
+{
+    struct files *f = ctx;
+
+    if (f == NULL) {
+        return;
+    }
+    cmp_names_cleanup(&f->reqout);
+    cmp_names_cleanup(&f->rspin);
+    cmp_names_cleanup(&f->rspout);
+    cmp_transfer_free(f->inner);
+    free(f);
+}
+
+struct cmp_transfer *
+cmp_transfer_files_new(const struct cmp_file_opts *opts, struct cmp_transfer *inner,
+                       struct cmp_err *err)
+{
+    struct files *f;
+
+    if (opts == NULL) {
+        cmp_transfer_free(inner);
+        CMP_FAIL(err, CMP_E_ARG, "file transfer: no options");
+        return NULL;
+    }
+    f = calloc(1, sizeof(*f));
+    if (f == NULL) {
+        cmp_transfer_free(inner);
+        CMP_FAIL(err, CMP_E_MEMORY, "file transfer");
+        return NULL;
+    }
+    f->inner = inner;
+    if (!cmp_names_split(&f->reqout, opts->reqout, err) ||
+        !cmp_names_split(&f->rspin, opts->rspin, err) ||
+        !cmp_names_split(&f->rspout, opts->rspout, err)) {
+        files_free(f);
+        return NULL;
+    }
+    return cmp_transfer_wrap(files_exchange, files_close, files_free, f, err);
+}
