@@ -236,12 +236,7 @@ run(struct cmp_opts *o, int argc, char **argv)
     if (o->port != NULL) {
         return cmp_server_main(o);
     }
-    fprintf(stderr,
-            "%s: the CMP client (-cmd, -server, -use_mock_srv) is not implemented yet; "
-            "so far there are -port (mock server) and -print\n",
-            PROG);
-    fprintf(stderr, "%s: use -help for summary\n", PROG);
-    return 1;
+    return cmp_client_main(o);
 }
 
 int

@@ -259,4 +259,15 @@ int cmp_config_apply(struct cmp_opts *o);
 /* server_main.c: the mock server mode (-port). Returns the exit status. */
 int cmp_server_main(struct cmp_opts *o);
 
+/*
+ * server_main.c: the mock server engine set up from the -srv_* and -rsp_*
+ * options (for -port and -use_mock_srv); its log lines go to stderr up to
+ * o->verbosity, so |o| must outlive it. NULL after printing an error.
+ */
+struct cmp_srv;
+struct cmp_srv *app_mock_srv_new(const struct cmp_opts *o);
+
+/* client_main.c: the client mode (-cmd). Returns the exit status. */
+int cmp_client_main(struct cmp_opts *o);
+
 #endif

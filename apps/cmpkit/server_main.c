@@ -23,15 +23,15 @@
 
 struct srv_app {
     struct cmp_srv *srv;
-    int verbosity;
 };
 
+/* srv_log() prints an engine log line; |arg| points to the -verbosity. */
 static void
 srv_log(void *arg, int level, const char *line)
 {
-    const struct srv_app *app = arg;
+    const int *verbosity = arg;
 
-    if (level > app->verbosity) {
+    if (level > *verbosity) {
         return;
     }
     flockfile(stderr);
@@ -303,40 +303,49 @@ check_mode(const struct cmp_opts *o)
     return 1;
 }
 
+struct cmp_srv *
+app_mock_srv_new(const struct cmp_opts *o)
+{
+    struct cmp_srv_config cfg;
+    struct cmp_srv *srv;
+    struct srv_material m;
+    struct cmp_err err;
+
+    memset(&m, 0, sizeof(m));
+    cmp_srv_config_init(&cfg);
+    if (!load_material(o, &m, &cfg)) {
+        material_cleanup(&m);
+        return NULL;
+    }
+    /* The engine's verbosity 0 means its default; levels 0..2 log nothing of it anyway. */
+    cfg.log = srv_log;
+    cfg.log_arg = (void *)&o->verbosity;
+    cfg.verbosity = o->verbosity > 0 ? o->verbosity : 1;
+
+    cmp_err_init(&err);
+    srv = cmp_srv_new(&cfg, &err);
+    material_cleanup(&m); /* the engine holds its own references and copies */
+    if (srv == NULL) {
+        char buf[1024];
+
+        fprintf(stderr, "%s: cannot set up the mock server: %s\n", PROG,
+                cmp_err_format(&err, buf, sizeof(buf)));
+    }
+    return srv;
+}
+
 int
 cmp_server_main(struct cmp_opts *o)
 {
     struct cmp_listener_config lc;
-    struct cmp_srv_config cfg;
-    struct srv_material m;
     struct srv_app app;
-    struct cmp_err err;
     int ret;
 
     if (!check_mode(o)) {
         return 1;
     }
-    memset(&m, 0, sizeof(m));
-    cmp_srv_config_init(&cfg);
-    if (!load_material(o, &m, &cfg)) {
-        material_cleanup(&m);
-        return 1;
-    }
-    app.srv = NULL;
-    /* The engine's verbosity 0 means its default; levels 0..2 log nothing of it anyway. */
-    app.verbosity = o->verbosity;
-    cfg.log = srv_log;
-    cfg.log_arg = &app;
-    cfg.verbosity = o->verbosity > 0 ? o->verbosity : 1;
-
-    cmp_err_init(&err);
-    app.srv = cmp_srv_new(&cfg, &err);
-    material_cleanup(&m); /* the engine holds its own references and copies */
+    app.srv = app_mock_srv_new(o);
     if (app.srv == NULL) {
-        char buf[1024];
-
-        fprintf(stderr, "%s: cannot set up the mock server: %s\n", PROG,
-                cmp_err_format(&err, buf, sizeof(buf)));
         return 1;
     }
 

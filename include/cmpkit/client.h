@@ -236,7 +236,8 @@ CMP_API const char *cmp_ctx_status_text(const struct cmp_ctx *ctx, char *buf, si
 /*
  * cmp_name_parse() parses "/type0=value0/type1=value1+type2=value2..." as
  * openssl-cmp(1) -subject does: "\" escapes, "+" joins the AVAs of one
- * multi-valued RDN, an empty value drops its AVA, "/" alone is the NULL-DN.
+ * multi-valued RDN, an empty value drops its AVA, an AVA of an unknown
+ * attribute type is skipped (as openssl does, which warns), "/" alone is the NULL-DN.
  * Returns a new X509_NAME, or NULL with |err| naming the bad part.
  */
 CMP_API X509_NAME *cmp_name_parse(const char *text, struct cmp_err *err);

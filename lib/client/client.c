@@ -352,6 +352,29 @@ take_extracerts(struct cmp_cli_txn *t, const struct cmp_msg *rsp, struct cmp_err
 }
 
 /* Decodes and checks a response (lib/verify), pinning the server's signer. */
+/*
+ * adopt_header() takes over the transactionID and recipNonce of a response
+ * read from an -rspin file as ours (openssl cmp's read_write_req_resp()).
+ */
+static int
+adopt_header(struct cmp_cli_txn *t, const struct cmp_msg *rsp, struct cmp_err *err)
+{
+    if (rsp->hdr.has_transaction_id) {
+        free(t->tid_buf);
+        t->tid_buf = malloc(rsp->hdr.transaction_id.len + 1);
+        if (t->tid_buf == NULL) {
+            return CMP_FAIL(err, CMP_E_MEMORY, "-rspin");
+        }
+        memcpy(t->tid_buf, rsp->hdr.transaction_id.p, rsp->hdr.transaction_id.len);
+        t->tid_in = der_in_make(t->tid_buf, rsp->hdr.transaction_id.len);
+    }
+    if (rsp->hdr.has_recip_nonce && rsp->hdr.recip_nonce.len <= sizeof(t->nonce)) {
+        memcpy(t->nonce, rsp->hdr.recip_nonce.p, rsp->hdr.recip_nonce.len);
+        t->nonce_len = rsp->hdr.recip_nonce.len;
+    }
+    return 1;
+}
+
 static int
 check_response(struct cmp_cli_txn *t, const uint8_t *der, size_t len, struct cmp_msg **out,
                struct cmp_err *err)
@@ -366,6 +389,10 @@ check_response(struct cmp_cli_txn *t, const uint8_t *der, size_t len, struct cmp
     *out = NULL;
     if (!cmp_msg_decode(&rsp, der, len, err)) {
         return CMP_CONTEXT(err, "response");
+    }
+    if (cmp_transfer_files_last_from_rspin(ctx->transfer) && !adopt_header(t, rsp, err)) {
+        cmp_msg_free(rsp);
+        return 0;
     }
     memset(&o, 0, sizeof(o));
     memset(&res, 0, sizeof(res));

@@ -81,9 +81,10 @@ cmp_name_parse(const char *text, struct cmp_err *err)
         }
         nid = OBJ_txt2nid(type);
         if (nid == NID_undef) {
+            /* as openssl's parse_name(): "Skipping unknown ... name attribute" */
             ERR_clear_error();
-            CMP_FAIL(err, CMP_E_ARG, "name '%.60s': unknown attribute type '%.30s'", text, type);
-            goto fail;
+            multi = next_multi;
+            continue;
         }
         if (!X509_NAME_add_entry_by_NID(name, nid, MBSTRING_UTF8, (unsigned char *)value, -1, -1,
                                         multi ? -1 : 0)) {

@@ -249,7 +249,11 @@ rev_rep_status_decode(struct der_in *in, struct cmp_rev_rep *out, struct cmp_err
     return 1;
 }
 
-/* revCerts [0] EXPLICIT SEQUENCE SIZE (1..MAX) OF CertId */
+/*
+ * revCerts [0] EXPLICIT SEQUENCE SIZE (1..MAX) OF CertId. An empty one is
+ * taken (and re-encoded) as it is: the openssl cmp 3.0 mock server sends it
+ * in answer to an rr by -csr, and openssl's client accepts it.
+ */
 static int
 rev_certs_decode(struct der_in *in, struct cmp_rev_rep *out, struct cmp_err *err)
 {
@@ -266,7 +270,7 @@ rev_certs_decode(struct der_in *in, struct cmp_rev_rep *out, struct cmp_err *err
     if (!der_done(&tagged)) {
         return CMP_DECODE_FAIL(err, &tagged, "RevRepContent.revCerts");
     }
-    if (!count_items(&inner, &contents, 1, "RevRepContent.revCerts", &num, err)) {
+    if (!count_items(&inner, &contents, 0, "RevRepContent.revCerts", &num, err)) {
         return 0;
     }
     if (num > 0) {
@@ -361,9 +365,6 @@ rev_certs_encode(struct der_out *out, const struct cmp_rev_rep *rp)
 {
     size_t t0, seq, i;
 
-    if (rp->num_rev_certs == 0) {
-        return encode_fail(out); /* SIZE (1..MAX) */
-    }
     if (!der_open(out, DER_EXPLICIT(0), &t0) || !der_open(out, DER_SEQUENCE, &seq)) {
         return 0;
     }

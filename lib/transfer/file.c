@@ -13,6 +13,7 @@ struct files {
     struct cmp_names reqout, rspin, rspout;
     struct cmp_transfer *inner; /* owned; may be NULL */
     size_t pos;                 /* exchanges so far in this transaction */
+    int last_from_rspin;        /* the last response was read from an -rspin file */
 };
 
 static int
@@ -22,6 +23,7 @@ files_exchange(void *ctx, const uint8_t *req, size_t req_len, int64_t timeout_ms
     struct files *f = ctx;
     size_t n = f->pos++;
 
+    f->last_from_rspin = 0;
     if (n < f->reqout.num && !cmp_file_write(f->reqout.items[n], req, req_len, err)) {
         return CMP_CONTEXT(err, "-reqout");
     }
@@ -29,6 +31,7 @@ files_exchange(void *ctx, const uint8_t *req, size_t req_len, int64_t timeout_ms
         if (!cmp_file_read(f->rspin.items[n], CMP_TRANSFER_MAX_RESPONSE, rsp, rsp_len, err)) {
             return CMP_CONTEXT(err, "-rspin");
         }
+        f->last_from_rspin = 1;
     } else if (f->inner == NULL) {
         return CMP_FAIL(err, CMP_E_ARG,
                         "response #%zu needed, but only %zu -rspin file(s) and no server given",
@@ -42,6 +45,18 @@ files_exchange(void *ctx, const uint8_t *req, size_t req_len, int64_t timeout_ms
         return CMP_CONTEXT(err, "-rspout");
     }
     return 1;
+}
+
+int
+cmp_transfer_files_last_from_rspin(const struct cmp_transfer *t)
+{
+    const struct files *f;
+
+    if (t == NULL || t->exchange != files_exchange) {
+        return 0;
+    }
+    f = t->ctx;
+    return f->last_from_rspin;
 }
 
 static void

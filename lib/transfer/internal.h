@@ -75,4 +75,12 @@ int cmp_file_write(const char *path, const uint8_t *p, size_t len,
 struct cmp_transfer *cmp_transfer_wrap(cmp_transfer_exchange_fn *exchange, void (*close_fn)(void *),
                                        void (*free_fn)(void *), void *ctx, struct cmp_err *err);
 
+/*
+ * cmp_transfer_files_last_from_rspin() is 1 if |t| is a file transfer
+ * (cmp_transfer_files_new()) whose last response came from an -rspin file;
+ * the client then takes over its transactionID and recipNonce, as openssl
+ * cmp does, so that recorded responses pass the checks.
+ */
+int cmp_transfer_files_last_from_rspin(const struct cmp_transfer *t);
+
 #endif

@@ -221,7 +221,8 @@ static const struct codec_case rp_cases[] = {
     {"no status", "3000", 0},
     {"status item bad", "3009300730050201003000", 0},
     {"status item not a SEQUENCE", "30053003020100", 0},
-    {"revCerts empty (SIZE 1..MAX)", "300b30053003020100a0023000", 0},
+    /* SIZE (1..MAX), but openssl 3.0's mock server sends it (rr by -csr) */
+    {"revCerts empty (openssl 3.0 mock server)", "300b30053003020100a0023000", 1},
     {"revCerts IMPLICIT",
      "302230053003020100a0193017a411300f310d300b06035504030c047465737402021234", 0},
     {"revCerts [0] primitive",
@@ -425,7 +426,6 @@ static const struct err_case body_errors[] = {
      "303430320420000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
      "020100a00b0609608648016503040201",
      43, 11, "CertStatus.hashAlg"},
-    {"rp revCerts empty", 12, "300b30053003020100a0023000", 11, 2, "RevRepContent.revCerts"},
     {"rr critical FALSE", 11, "301530133000300f300d0603551d1501010004030a0101", 15, 3,
      "Extension.critical"},
     {"error code after details", 23, "300d300302010230030c0161020101", 12, 3, "ErrorMsgContent"},
@@ -542,9 +542,9 @@ test_encode_refusals(void)
     memset(&st, 0, sizeof(st));
     rp.num_status = 1;
     rp.status = &st;
-    rp.has_rev_certs = 1; /* with no CertIds */
+    rp.has_rev_certs = 1; /* with no CertIds: kept as decoded (openssl 3.0's mock server) */
     der_out_init(&out, 256);
-    CHECK(!cmp_rev_rep_encode(&out, &rp) && !der_out_ok(&out));
+    CHECK(cmp_rev_rep_encode(&out, &rp) && der_out_ok(&out));
     der_out_cleanup(&out);
 
     rp.has_rev_certs = 0;

@@ -1,0 +1,1292 @@
+/*
+ * The client mode (-cmd): the client options of `openssl cmp` 3.0 become
+ * the settings of a struct cmp_ctx, checked and loaded in the order of
+ * openssl cmp's setup_client_ctx(); the transfer is HTTP(S) (-server), the
+ * in-process mock server engine (-use_mock_srv) or none, wrapped by the file
+ * transfer for -reqout/-rspin/-rspout. Then the command runs -repeat times,
+ * printing the server's PKIStatus and saving -certout, -chainout,
+ * -extracertsout and -cacertsout as openssl cmp does.
+ *
+ * Messages: "CMP <level>: <text>", info on stdout, warnings and errors on
+ * stderr, up to -verbosity. Exit status 0 on success, 1 on any failure.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cmpkit/client.h"
+#include "cmpkit/err.h"
+#include "cmpkit/load.h"
+#include "cmpkit/server.h"
+#include "cmpkit/transfer.h"
+#include "opts.h"
+
+enum cli_cmd { CMD_IR, CMD_CR, CMD_KUR, CMD_P10CR, CMD_RR, CMD_GENM };
+
+static const char *const cmd_names[] = {"ir", "cr", "kur", "p10cr", "rr", "genm"};
+
+/* What the client loaded and set up; freed by cli_cleanup(). */
+struct cli {
+    struct cmp_opts *o;
+    struct cmp_ctx *ctx;
+    struct cmp_srv *srv; /* -use_mock_srv */
+    int cmd;
+    int cert_der; /* -certform DER */
+    int keyform;
+    STACK_OF(X509) * untrusted;
+    /* TLS material, kept until the HTTP transfer has taken its references */
+    X509 *tls_cert;
+    EVP_PKEY *tls_key;
+    STACK_OF(X509) * tls_extra;
+    X509_STORE *tls_trusted;
+};
+
+/* ---- messages ---- */
+
+/* cli_print() prints "CMP <label>: <text>" (each line of |text|) if |level| is shown. */
+static void
+cli_print(const struct cli *c, int level, const char *label, const char *text)
+{
+    FILE *fp = level >= LOG_LVL_NOTE ? stdout : stderr;
+    const char *p = text, *nl;
+
+    if (level > c->o->verbosity) {
+        return;
+    }
+    flockfile(fp);
+    do {
+        nl = strchr(p, '\n');
+        fprintf(fp, "CMP %s: %.*s\n", label, nl != NULL ? (int)(nl - p) : (int)strlen(p), p);
+        p = nl != NULL ? nl + 1 : NULL;
+    } while (p != NULL && *p != '\0');
+    fflush(fp);
+    funlockfile(fp);
+}
+
+/* cli_err() prints "CMP error: |what|" followed by the lines of |err|, if any. Returns 0. */
+static int
+cli_err(const struct cli *c, const char *what, const struct cmp_err *err)
+{
+    char buf[2048];
+
+    cli_print(c, LOG_LVL_ERR, "error", what);
+    if (err != NULL && err->code != CMP_E_NONE) {
+        cli_print(c, LOG_LVL_ERR, "error", cmp_err_format(err, buf, sizeof(buf)));
+    }
+    return 0;
+}
+
+static void
+ctx_log(void *arg, int level, const char *line)
+{
+    const struct cli *c = arg;
+
+    cli_print(c, level, app_level_name(level), line);
+}
+
+/* ---- loading ---- */
+
+/* get_pass() resolves a pass phrase option; *out NULL if not given. */
+static int
+get_pass(struct cli *c, char **out, const char *arg, const char *opt)
+{
+    struct cmp_err err;
+    char what[80];
+
+    *out = NULL;
+    if (arg == NULL) {
+        return 1;
+    }
+    cmp_err_init(&err);
+    if (!cmp_load_pass(out, arg, opt, &err)) {
+        snprintf(what, sizeof(what), "cannot get the pass phrase of -%s", opt);
+        return cli_err(c, what, &err);
+    }
+    return 1;
+}
+
+static int
+load_fail(struct cli *c, const char *opt, const char *value, const struct cmp_err *err)
+{
+    char what[512];
+
+    snprintf(what, sizeof(what), "cannot load -%s %s", opt, value);
+    return cli_err(c, what, err);
+}
+
+/* load_certs() loads the list |uris| (with -otherpass) for option |opt|. */
+static int
+load_certs(struct cli *c, STACK_OF(X509) * *out, const char *uris, const char *opt,
+           const char *desc)
+{
+    struct cmp_err err;
+    char *pass = NULL;
+    int ok;
+
+    if (!get_pass(c, &pass, c->o->otherpass, "otherpass")) {
+        return 0;
+    }
+    cmp_err_init(&err);
+    ok = cmp_load_cert_list(out, uris, pass, desc, &err);
+    cmp_load_pass_free(pass);
+    return ok ? 1 : load_fail(c, opt, uris, &err);
+}
+
+/* load_store() loads the trust anchors |uris| (with -otherpass) for option |opt|. */
+static X509_STORE *
+load_store(struct cli *c, const char *uris, const char *opt, const char *desc)
+{
+    struct cmp_err err;
+    X509_STORE *store;
+    char *pass = NULL;
+
+    if (!get_pass(c, &pass, c->o->otherpass, "otherpass")) {
+        return NULL;
+    }
+    cmp_err_init(&err);
+    store = cmp_load_trust_store(uris, pass, c->o->vpm, desc, &err);
+    cmp_load_pass_free(pass);
+    if (store == NULL) {
+        load_fail(c, opt, uris, &err);
+    }
+    return store;
+}
+
+/* load_pubkey() reads a public key (PEM or DER SubjectPublicKeyInfo) from a file. */
+static EVP_PKEY *
+load_pubkey(const char *path)
+{
+    EVP_PKEY *key = NULL;
+    BIO *bio = BIO_new_file(path, "rb");
+
+    if (bio == NULL) {
+        return NULL;
+    }
+    key = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+    if (key == NULL && BIO_reset(bio) == 0) {
+        key = d2i_PUBKEY_bio(bio, NULL);
+    }
+    BIO_free(bio);
+    return key;
+}
+
+/* load_csr() reads a PKCS#10 request (PEM or DER) from a file. */
+static X509_REQ *
+load_csr(const char *path)
+{
+    X509_REQ *csr = NULL;
+    BIO *bio = BIO_new_file(path, "rb");
+
+    if (bio == NULL) {
+        return NULL;
+    }
+    csr = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL);
+    if (csr == NULL && BIO_reset(bio) == 0) {
+        csr = d2i_X509_REQ_bio(bio, NULL);
+    }
+    BIO_free(bio);
+    return csr;
+}
+
+static int
+parse_key_format(struct cli *c, const char *s)
+{
+    if (s == NULL) {
+        c->keyform = CMP_LOAD_FORMAT_ANY;
+    } else if (strcasecmp(s, "PEM") == 0) {
+        c->keyform = CMP_LOAD_FORMAT_PEM;
+    } else if (strcasecmp(s, "DER") == 0) {
+        c->keyform = CMP_LOAD_FORMAT_DER;
+    } else if (strcasecmp(s, "P12") == 0 || strcasecmp(s, "PKCS12") == 0) {
+        c->keyform = CMP_LOAD_FORMAT_P12;
+    } else {
+        cli_print(c, LOG_LVL_ERR, "error",
+                  "unknown or unsupported -keyform; use PEM, DER or P12");
+        return 0;
+    }
+    return 1;
+}
+
+/* warn_unknown_types() warns about the attribute types of |text| that cmp_name_parse() skips. */
+static void
+warn_unknown_types(const struct cli *c, const char *text, const char *opt)
+{
+    const char *p = text;
+
+    while (*p != '\0') {
+        char type[64];
+        size_t n = 0;
+
+        if (*p == '/' || *p == '+') {
+            p++;
+        }
+        while (*p != '\0' && *p != '=' && *p != '/' && *p != '+') {
+            if (*p == '\\' && p[1] != '\0') {
+                p++;
+            }
+            if (n < sizeof(type) - 1) {
+                type[n++] = *p;
+            }
+            p++;
+        }
+        type[n] = '\0';
+        if (*p == '=') {
+            p++;
+            if (n > 0 && *p != '\0' && *p != '/' && *p != '+' && OBJ_txt2nid(type) == NID_undef) {
+                char line[200];
+
+                snprintf(line, sizeof(line), "skipping unknown %s name attribute \"%s\"", opt,
+                         type);
+                cli_print(c, LOG_LVL_WARN, "warning", line);
+            }
+        }
+        while (*p != '\0' && *p != '/' && *p != '+') {
+            if (*p == '\\' && p[1] != '\0') {
+                p++;
+            }
+            p++;
+        }
+    }
+    ERR_clear_error();
+}
+
+/* set_name() parses -|opt| and gives it to |set|; an unset option does nothing. */
+static int
+set_name(struct cli *c, const char *text, const char *opt,
+         int (*set)(struct cmp_ctx *, const X509_NAME *))
+{
+    struct cmp_err err;
+    X509_NAME *name;
+    char what[300];
+    int ok;
+
+    if (text == NULL) {
+        return 1;
+    }
+    cmp_err_init(&err);
+    warn_unknown_types(c, text, opt);
+    name = cmp_name_parse(text, &err);
+    if (name == NULL) {
+        snprintf(what, sizeof(what), "cannot parse -%s '%s'", opt, text);
+        return cli_err(c, what, &err);
+    }
+    ok = set(c->ctx, name);
+    X509_NAME_free(name);
+    if (!ok) {
+        snprintf(what, sizeof(what), "cannot set -%s", opt);
+        return cli_err(c, what, cmp_ctx_error(c->ctx));
+    }
+    return 1;
+}
+
+static int
+ctx_fail(struct cli *c, const char *what)
+{
+    return cli_err(c, what, cmp_ctx_error(c->ctx));
+}
+
+/* ---- setup, in the order of openssl cmp's setup_client_ctx() ---- */
+
+static int
+parse_cmd(struct cli *c)
+{
+    size_t i;
+
+    if (c->o->cmd == NULL) {
+        cli_print(c, LOG_LVL_ERR, "error", "no -cmd given");
+        return 0;
+    }
+    for (i = 0; i < sizeof(cmd_names) / sizeof(cmd_names[0]); i++) {
+        if (strcmp(c->o->cmd, cmd_names[i]) == 0) {
+            c->cmd = (int)i;
+            return 1;
+        }
+    }
+    {
+        char what[200];
+
+        snprintf(what, sizeof(what), "unknown cmp command '%.100s'", c->o->cmd);
+        cli_print(c, LOG_LVL_ERR, "error", what);
+    }
+    return 0;
+}
+
+static int
+setup_transfer(struct cli *c)
+{
+    const struct cmp_opts *o = c->o;
+    struct cmp_transfer *t = NULL;
+    struct cmp_err err;
+
+    cmp_err_init(&err);
+    if (!o->use_mock_srv && o->rspin == NULL && o->server == NULL) {
+        cli_print(c, LOG_LVL_ERR, "error",
+                  "missing -server or -use_mock_srv option, or too few -rspin filename "
+                  "arguments");
+        return 0;
+    }
+    if (o->server != NULL && o->use_mock_srv) {
+        cli_print(c, LOG_LVL_ERR, "error", "cannot use both -server and -use_mock_srv options");
+        return 0;
+    }
+    if ((o->tls_cert != NULL || o->tls_key != NULL || o->tls_keypass != NULL ||
+         o->tls_extra != NULL || o->tls_trusted != NULL || o->tls_host != NULL) &&
+        !o->tls_used) {
+        cli_print(c, LOG_LVL_WARN, "warning", "TLS options(s) given but not -tls_used");
+    }
+    if (o->use_mock_srv) {
+        c->srv = app_mock_srv_new(o);
+        if (c->srv == NULL) {
+            return 0;
+        }
+        t = cmp_transfer_inproc_new(c->srv, &err);
+        if (t == NULL) {
+            return cli_err(c, "cannot set up the mock server transfer", &err);
+        }
+    } else if (o->server != NULL) {
+        struct cmp_http_opts h;
+
+        memset(&h, 0, sizeof(h));
+        h.server = o->server;
+        h.path = o->path;
+        h.proxy = o->proxy;
+        h.no_proxy = o->no_proxy;
+        h.keep_alive = o->keep_alive;
+        h.tls_used = o->tls_used;
+        if (o->tls_used) {
+            char *pass = NULL;
+
+            if (o->tls_key != NULL && o->tls_cert == NULL) {
+                cli_print(c, LOG_LVL_WARN, "warning", "-tls_key is ignored without -tls_cert");
+            }
+            if (!get_pass(c, &pass, o->tls_keypass, "tls_keypass")) {
+                return 0;
+            }
+            if (o->tls_cert != NULL) {
+                c->tls_cert = cmp_load_one_cert(o->tls_cert, pass, "TLS client certificate", &err);
+                if (c->tls_cert == NULL) {
+                    cmp_load_pass_free(pass);
+                    return load_fail(c, "tls_cert", o->tls_cert, &err);
+                }
+                if (o->tls_key == NULL) {
+                    cmp_load_pass_free(pass);
+                    cli_print(c, LOG_LVL_ERR, "error", "missing -tls_key option");
+                    return 0;
+                }
+                c->tls_key = cmp_load_private_key(o->tls_key, c->keyform, pass,
+                                                  "TLS client private key", &err);
+                if (c->tls_key == NULL) {
+                    cmp_load_pass_free(pass);
+                    return load_fail(c, "tls_key", o->tls_key, &err);
+                }
+            }
+            cmp_load_pass_free(pass);
+            if (o->tls_extra != NULL &&
+                !load_certs(c, &c->tls_extra, o->tls_extra, "tls_extra",
+                            "extra certificates for TLS")) {
+                return 0;
+            }
+            if (o->tls_trusted != NULL) {
+                c->tls_trusted =
+                    load_store(c, o->tls_trusted, "tls_trusted", "trusted TLS certificates");
+                if (c->tls_trusted == NULL) {
+                    return 0;
+                }
+            } else {
+                cli_print(c, LOG_LVL_WARN, "warning",
+                          "-tls_used given without -tls_trusted; will not authenticate the "
+                          "TLS server");
+            }
+            h.tls_cert = c->tls_cert;
+            h.tls_key = c->tls_key;
+            h.tls_extra = c->tls_extra;
+            h.tls_trusted = c->tls_trusted;
+            h.tls_host = o->tls_host;
+        }
+        t = cmp_transfer_http_new(&h, &err);
+        if (t == NULL) {
+            return cli_err(c, "cannot set up the HTTP transfer", &err);
+        }
+    }
+    if (o->reqout != NULL || o->rspin != NULL || o->rspout != NULL) {
+        struct cmp_file_opts f;
+
+        f.reqout = o->reqout;
+        f.rspin = o->rspin;
+        f.rspout = o->rspout;
+        t = cmp_transfer_files_new(&f, t, &err);
+        if (t == NULL) {
+            return cli_err(c, "cannot set up -reqout, -rspin or -rspout", &err);
+        }
+    }
+    if (t != NULL) {
+        cmp_ctx_set0_transfer(c->ctx, t);
+    }
+    if (o->reqin != NULL) {
+        if (!cmp_ctx_set1_reqin(c->ctx, o->reqin) ||
+            (o->reqin_new_tid && !cmp_ctx_set_option(c->ctx, CMP_OPT_REQIN_NEW_TID, 1))) {
+            return ctx_fail(c, "cannot set -reqin");
+        }
+    }
+    return 1;
+}
+
+static int
+setup_verification(struct cli *c)
+{
+    struct cmp_opts *o = c->o;
+    const char *trusted = o->trusted;
+
+    if (o->untrusted != NULL &&
+        !load_certs(c, &c->untrusted, o->untrusted, "untrusted", "untrusted certificates")) {
+        return 0;
+    }
+    if (o->srvcert != NULL) {
+        struct cmp_err err;
+        X509 *srvcert;
+        char *pass = NULL;
+        int ok;
+
+        if (trusted != NULL) {
+            cli_print(c, LOG_LVL_WARN, "warning",
+                      "-trusted option is ignored since -srvcert option is present");
+            trusted = NULL;
+        }
+        if (o->recipient != NULL) {
+            cli_print(c, LOG_LVL_WARN, "warning",
+                      "-recipient option is ignored since -srvcert option is present");
+            o->recipient = NULL;
+        }
+        if (!get_pass(c, &pass, o->otherpass, "otherpass")) {
+            return 0;
+        }
+        cmp_err_init(&err);
+        srvcert = cmp_load_one_cert(o->srvcert, pass,
+                                    "directly trusted CMP server certificate", &err);
+        cmp_load_pass_free(pass);
+        if (srvcert == NULL) {
+            return load_fail(c, "srvcert", o->srvcert, &err);
+        }
+        ok = cmp_ctx_set1_srvcert(c->ctx, srvcert);
+        X509_free(srvcert);
+        if (!ok) {
+            return ctx_fail(c, "cannot set -srvcert");
+        }
+    }
+    if (trusted != NULL) {
+        X509_STORE *ts = load_store(c, trusted, "trusted", "certs trusted by client");
+        int ok;
+
+        if (ts == NULL) {
+            return 0;
+        }
+        ok = cmp_ctx_set1_trusted(c->ctx, ts);
+        X509_STORE_free(ts);
+        if (!ok) {
+            return ctx_fail(c, "cannot set -trusted");
+        }
+    }
+    if (!cmp_ctx_set1_vpm(c->ctx, o->vpm)) {
+        return ctx_fail(c, "cannot set the verification options");
+    }
+    if ((o->ignore_keyusage && !cmp_ctx_set_option(c->ctx, CMP_OPT_IGNORE_KEYUSAGE, 1)) ||
+        (o->unprotected_errors && !cmp_ctx_set_option(c->ctx, CMP_OPT_UNPROTECTED_ERRORS, 1))) {
+        return ctx_fail(c, "cannot set options");
+    }
+    if (o->out_trusted != NULL) {
+        X509_STORE *ts =
+            load_store(c, o->out_trusted, "out_trusted",
+                       "trusted certs for verifying newly enrolled cert");
+        int ok;
+
+        if (ts == NULL) {
+            return 0;
+        }
+        /* as openssl cmp: any -attime is ignored here, new certs are current anyway */
+        X509_VERIFY_PARAM_clear_flags(X509_STORE_get0_param(ts), X509_V_FLAG_USE_CHECK_TIME);
+        ok = cmp_ctx_set1_out_trusted(c->ctx, ts);
+        X509_STORE_free(ts);
+        if (!ok) {
+            return ctx_fail(c, "cannot set -out_trusted");
+        }
+    }
+    if ((o->disable_confirm && !cmp_ctx_set_option(c->ctx, CMP_OPT_DISABLE_CONFIRM, 1)) ||
+        (o->implicit_confirm && !cmp_ctx_set_option(c->ctx, CMP_OPT_IMPLICIT_CONFIRM, 1))) {
+        return ctx_fail(c, "cannot set options");
+    }
+    if (o->keep_alive != 1) {
+        /* given to the HTTP transfer; nothing to do here */
+    }
+    if (o->total_timeout > 0 && o->msg_timeout > 0 && o->total_timeout < o->msg_timeout) {
+        char what[120];
+
+        snprintf(what, sizeof(what), "-msg_timeout %d is greater than -total_timeout %d",
+                 o->msg_timeout, o->total_timeout);
+        cli_print(c, LOG_LVL_WARN, "warning", what);
+        o->msg_timeout = o->total_timeout;
+    }
+    if ((o->msg_timeout >= 0 && !cmp_ctx_set_option(c->ctx, CMP_OPT_MSG_TIMEOUT, o->msg_timeout)) ||
+        (o->total_timeout >= 0 &&
+         !cmp_ctx_set_option(c->ctx, CMP_OPT_TOTAL_TIMEOUT, o->total_timeout))) {
+        return ctx_fail(c, "cannot set the timeouts");
+    }
+    return 1;
+}
+
+static int
+setup_protection(struct cli *c)
+{
+    const struct cmp_opts *o = c->o;
+    struct cmp_err err;
+
+    cmp_err_init(&err);
+    if (!o->unprotected_requests && o->secret == NULL && o->key == NULL) {
+        cli_print(c, LOG_LVL_ERR, "error",
+                  "must give -key or -secret unless -unprotected_requests is used");
+        return 0;
+    }
+    if (o->ref == NULL && o->cert == NULL && o->subject == NULL) {
+        /* cert or subject should determine the sender */
+        cli_print(c, LOG_LVL_ERR, "error", "must give -ref if no -cert and no -subject given");
+        return 0;
+    }
+    if (o->secret == NULL && (o->cert == NULL) != (o->key == NULL)) {
+        cli_print(c, LOG_LVL_ERR, "error", "must give both -cert and -key options or neither");
+        return 0;
+    }
+    if (o->secret != NULL) {
+        char *secret = NULL;
+        int ok;
+
+        if (!get_pass(c, &secret, o->secret, "secret")) {
+            return 0;
+        }
+        ok = cmp_ctx_set1_secret(c->ctx, (const uint8_t *)secret, strlen(secret));
+        cmp_load_pass_free(secret);
+        if (!ok) {
+            return ctx_fail(c, "cannot set -secret");
+        }
+        if (o->cert != NULL || o->key != NULL) {
+            cli_print(c, LOG_LVL_WARN, "warning",
+                      "-cert and -key not used for protection since -secret is given");
+        }
+    }
+    if (o->ref != NULL && !cmp_ctx_set1_ref(c->ctx, (const uint8_t *)o->ref, strlen(o->ref))) {
+        return ctx_fail(c, "cannot set -ref");
+    }
+    if (o->key != NULL) {
+        EVP_PKEY *key;
+        char *pass = NULL;
+        int ok;
+
+        if (!get_pass(c, &pass, o->keypass, "keypass")) {
+            return 0;
+        }
+        key = cmp_load_private_key(o->key, c->keyform, pass,
+                                   "private key for CMP client certificate", &err);
+        cmp_load_pass_free(pass);
+        if (key == NULL) {
+            return load_fail(c, "key", o->key, &err);
+        }
+        ok = cmp_ctx_set1_key(c->ctx, key);
+        EVP_PKEY_free(key);
+        if (!ok) {
+            return ctx_fail(c, "cannot set -key");
+        }
+    }
+    if (o->secret == NULL && o->srvcert == NULL && o->trusted == NULL) {
+        cli_print(c, LOG_LVL_WARN, "warning",
+                  "will not authenticate server due to missing -secret, -trusted, or -srvcert");
+    }
+    if (o->cert != NULL) {
+        STACK_OF(X509) *certs = NULL;
+        char *pass = NULL;
+        X509 *cert;
+        int ok;
+
+        /* -keypass is needed if -cert is an encrypted PKCS#12 file */
+        if (!get_pass(c, &pass, o->keypass, "keypass")) {
+            return 0;
+        }
+        ok = cmp_load_cert_list(&certs, o->cert, pass,
+                                "CMP client certificate (optionally with chain)", &err);
+        cmp_load_pass_free(pass);
+        if (!ok) {
+            return load_fail(c, "cert", o->cert, &err);
+        }
+        cert = sk_X509_shift(certs);
+        ok = cert != NULL && cmp_ctx_set1_cert(c->ctx, cert);
+        X509_free(cert);
+        /* further certificates in the file are added to the untrusted ones */
+        while (ok && sk_X509_num(certs) > 0) {
+            X509 *x = sk_X509_shift(certs);
+
+            if (c->untrusted == NULL) {
+                c->untrusted = sk_X509_new_null();
+            }
+            if (c->untrusted == NULL || !sk_X509_push(c->untrusted, x)) {
+                X509_free(x);
+                ok = 0;
+            }
+        }
+        sk_X509_pop_free(certs, X509_free);
+        if (!ok) {
+            return ctx_fail(c, "cannot set -cert");
+        }
+        if (o->own_trusted != NULL) {
+            X509_STORE *ts = load_store(c, o->own_trusted, "own_trusted",
+                                        "trusted certs for verifying own CMP signer cert");
+
+            if (ts == NULL) {
+                return 0;
+            }
+            ok = cmp_ctx_set1_own_trusted(c->ctx, ts);
+            X509_STORE_free(ts);
+            if (!ok) {
+                return ctx_fail(c, "cannot set -own_trusted");
+            }
+        }
+    } else if (o->own_trusted != NULL) {
+        cli_print(c, LOG_LVL_WARN, "warning", "-own_trusted option is ignored without -cert");
+    }
+    if (c->untrusted != NULL && !cmp_ctx_set1_untrusted(c->ctx, c->untrusted)) {
+        return ctx_fail(c, "cannot set -untrusted");
+    }
+    if (o->extracerts != NULL) {
+        STACK_OF(X509) *certs = NULL;
+        int ok;
+
+        if (!load_certs(c, &certs, o->extracerts, "extracerts",
+                        "extra certificates for CMP")) {
+            return 0;
+        }
+        ok = cmp_ctx_set1_extracerts(c->ctx, certs);
+        sk_X509_pop_free(certs, X509_free);
+        if (!ok) {
+            return ctx_fail(c, "cannot set -extracerts");
+        }
+    }
+    if (o->unprotected_requests && !cmp_ctx_set_option(c->ctx, CMP_OPT_UNPROTECTED_SEND, 1)) {
+        return ctx_fail(c, "cannot set -unprotected_requests");
+    }
+    if (o->digest != NULL) {
+        char what[200];
+
+        if (OBJ_ln2nid(o->digest) == NID_undef) {
+            snprintf(what, sizeof(what), "digest algorithm name not recognized: '%.100s'",
+                     o->digest);
+            cli_print(c, LOG_LVL_ERR, "error", what);
+            return 0;
+        }
+        if (!cmp_ctx_set1_digest(c->ctx, o->digest)) {
+            return ctx_fail(c, "cannot set -digest");
+        }
+    }
+    if (o->mac != NULL) {
+        char what[200];
+
+        if (OBJ_ln2nid(o->mac) == NID_undef) {
+            snprintf(what, sizeof(what), "MAC algorithm name not recognized: '%.100s'", o->mac);
+            cli_print(c, LOG_LVL_ERR, "error", what);
+            return 0;
+        }
+        if (!cmp_ctx_set1_mac(c->ctx, o->mac)) {
+            return ctx_fail(c, "cannot set -mac");
+        }
+    }
+    return 1;
+}
+
+/* add_ext_section() adds the X.509v3 extensions of config section |section| to |*exts|. */
+static int
+add_ext_section(struct cli *c, STACK_OF(X509_EXTENSION) * *exts, const char *section,
+                const char *desc)
+{
+    X509V3_CTX v3;
+    char what[300];
+
+    memset(&v3, 0, sizeof(v3));
+    X509V3_set_ctx(&v3, NULL, NULL, NULL, NULL, 0);
+    if (c->o->conf != NULL) {
+        X509V3_set_nconf(&v3, c->o->conf);
+    }
+    if (c->o->conf == NULL || NCONF_get_section(c->o->conf, section) == NULL ||
+        !X509V3_EXT_add_nconf_sk(c->o->conf, &v3, section, exts)) {
+        ERR_clear_error();
+        snprintf(what, sizeof(what), "cannot load %s extension section '%.100s'", desc, section);
+        cli_print(c, LOG_LVL_ERR, "error", what);
+        return 0;
+    }
+    return 1;
+}
+
+static int
+setup_exts(struct cli *c)
+{
+    const struct cmp_opts *o = c->o;
+    STACK_OF(X509_EXTENSION) *exts = NULL;
+    unsigned char *der = NULL;
+    int len, ok;
+
+    if (o->policies != NULL && o->policy_oids != NULL) {
+        cli_print(c, LOG_LVL_ERR, "error",
+                  "cannot have policies both via -policies and via -policy_oids");
+        return 0;
+    }
+    if (o->reqexts == NULL && o->policies == NULL) {
+        return 1;
+    }
+    exts = sk_X509_EXTENSION_new_null();
+    if (exts == NULL) {
+        cli_print(c, LOG_LVL_ERR, "error", "out of memory");
+        return 0;
+    }
+    if ((o->reqexts != NULL &&
+         !add_ext_section(c, &exts, o->reqexts, "certificate request")) ||
+        (o->policies != NULL && !add_ext_section(c, &exts, o->policies, "policy cert request"))) {
+        sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+        return 0;
+    }
+    if (o->sans != NULL && X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1) >= 0) {
+        sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+        cli_print(c, LOG_LVL_ERR, "error",
+                  "cannot have Subject Alternative Names both via -reqexts and via -sans");
+        return 0;
+    }
+    len = i2d_X509_EXTENSIONS(exts, &der);
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+    if (len <= 0) {
+        cli_print(c, LOG_LVL_ERR, "error", "cannot encode the requested extensions");
+        return 0;
+    }
+    ok = cmp_ctx_set1_reqexts(c->ctx, der, (size_t)len);
+    OPENSSL_free(der);
+    return ok ? 1 : ctx_fail(c, "cannot set -reqexts");
+}
+
+/* next_item() cuts the list at |s| after its first item (commas and/or whitespace). */
+static char *
+next_item(char *s)
+{
+    while (*s != '\0' && *s != ',' && *s != ' ' && *s != '\t' && *s != '\n') {
+        s++;
+    }
+    if (*s == '\0') {
+        return NULL;
+    }
+    *s++ = '\0';
+    while (*s == ',' || *s == ' ' || *s == '\t' || *s == '\n') {
+        s++;
+    }
+    return *s != '\0' ? s : NULL;
+}
+
+static int
+setup_policy_oids(struct cli *c)
+{
+    char *list, *p, *next;
+    int ok = 1;
+
+    if (c->o->policy_oids_critical) {
+        if (c->o->policy_oids == NULL) {
+            cli_print(c, LOG_LVL_WARN, "warning",
+                      "-opt_policy_oids_critical has no effect unless -policy_oids is given");
+        }
+        if (!cmp_ctx_set_option(c->ctx, CMP_OPT_POLICIES_CRITICAL, 1)) {
+            return ctx_fail(c, "cannot set -policy_oids_critical");
+        }
+    }
+    if (c->o->policy_oids == NULL) {
+        return 1;
+    }
+    list = strdup(c->o->policy_oids);
+    if (list == NULL) {
+        cli_print(c, LOG_LVL_ERR, "error", "out of memory");
+        return 0;
+    }
+    for (p = list; ok && p != NULL; p = next) {
+        next = next_item(p);
+        if (*p == '\0') {
+            continue;
+        }
+        if (!cmp_ctx_add1_policy(c->ctx, p)) {
+            char what[200];
+
+            snprintf(what, sizeof(what), "unknown policy OID '%.100s'", p);
+            ok = cli_err(c, what, NULL);
+        }
+    }
+    free(list);
+    return ok;
+}
+
+static int
+setup_newkey(struct cli *c)
+{
+    const struct cmp_opts *o = c->o;
+    struct cmp_err err;
+    EVP_PKEY *key;
+    char *pass = NULL;
+    int ok;
+
+    if (o->newkey == NULL) {
+        return 1;
+    }
+    if (!get_pass(c, &pass, o->newkeypass, "newkeypass")) {
+        return 0;
+    }
+    cmp_err_init(&err);
+    key = cmp_load_private_key(o->newkey, c->keyform, pass,
+                               "new private key for cert to be enrolled", &err);
+    cmp_load_pass_free(pass);
+    if (key == NULL) {
+        ERR_clear_error();
+        key = load_pubkey(o->newkey);
+        ERR_clear_error();
+        if (key == NULL) {
+            return load_fail(c, "newkey", o->newkey, &err);
+        }
+    }
+    ok = cmp_ctx_set1_newkey(c->ctx, key);
+    EVP_PKEY_free(key);
+    return ok ? 1 : ctx_fail(c, "cannot set -newkey");
+}
+
+static int
+setup_request(struct cli *c)
+{
+    const struct cmp_opts *o = c->o;
+    int enroll = c->cmd == CMD_IR || c->cmd == CMD_CR || c->cmd == CMD_KUR;
+
+    if (enroll && o->newkey == NULL && o->key == NULL && o->csr == NULL && o->oldcert == NULL) {
+        cli_print(c, LOG_LVL_ERR, "error",
+                  "missing -newkey (or -key) to be certified and no -csr, -oldcert, or -cert "
+                  "given for fallback public key");
+        return 0;
+    }
+    if (enroll && o->newkey == NULL && o->popo != -1 && o->popo != 0) {
+        if (o->csr != NULL) {
+            cli_print(c, LOG_LVL_ERR, "error",
+                      o->key == NULL
+                          ? "no -newkey option given with private key for POPO, -csr option "
+                            "only provides public key"
+                          : "no -newkey option given with private key for POPO, -csr option "
+                            "only provides public key, and -key option superseded by -csr");
+            return 0;
+        }
+        if (o->key == NULL) {
+            cli_print(c, LOG_LVL_ERR, "error", "missing -newkey (or -key) option for POPO");
+            return 0;
+        }
+    }
+    if (o->certout == NULL && (enroll || c->cmd == CMD_P10CR)) {
+        cli_print(c, LOG_LVL_ERR, "error",
+                  "-certout not given, nowhere to save newly enrolled certificate");
+        return 0;
+    }
+    if (!set_name(c, o->subject, "subject", cmp_ctx_set1_subject) ||
+        !set_name(c, o->issuer, "issuer", cmp_ctx_set1_issuer)) {
+        return 0;
+    }
+    if (!setup_newkey(c)) {
+        return 0;
+    }
+    if (o->days > 0 && !cmp_ctx_set_option(c->ctx, CMP_OPT_DAYS, o->days)) {
+        return ctx_fail(c, "could not set requested cert validity period");
+    }
+    if (!setup_exts(c)) {
+        return 0;
+    }
+    if (o->sans != NULL && !cmp_ctx_set1_sans(c->ctx, o->sans)) {
+        return ctx_fail(c, "cannot set -sans");
+    }
+    if (o->san_nodefault) {
+        if (o->sans != NULL) {
+            cli_print(c, LOG_LVL_WARN, "warning",
+                      "-opt_san_nodefault has no effect when -sans is used");
+        }
+        if (!cmp_ctx_set_option(c->ctx, CMP_OPT_SAN_NODEFAULT, 1)) {
+            return ctx_fail(c, "cannot set -san_nodefault");
+        }
+    }
+    if (!setup_policy_oids(c)) {
+        return 0;
+    }
+    if (o->popo >= -1 && !cmp_ctx_set_option(c->ctx, CMP_OPT_POPO, o->popo)) {
+        return ctx_fail(c, "cannot set -popo");
+    }
+    if (o->csr != NULL) {
+        X509_REQ *csr = load_csr(o->csr);
+        int ok;
+
+        if (csr == NULL) {
+            char what[300];
+
+            ERR_clear_error();
+            snprintf(what, sizeof(what), "cannot load PKCS#10 CSR from '%.200s'", o->csr);
+            cli_print(c, LOG_LVL_ERR, "error", what);
+            return 0;
+        }
+        ok = cmp_ctx_set1_csr(c->ctx, csr);
+        X509_REQ_free(csr);
+        if (!ok) {
+            return ctx_fail(c, "cannot set -csr");
+        }
+    }
+    if (o->oldcert != NULL) {
+        if (c->cmd == CMD_GENM) {
+            cli_print(c, LOG_LVL_WARN, "warning", "-oldcert option is ignored for command 'genm'");
+        } else {
+            struct cmp_err err;
+            char *pass = NULL;
+            X509 *oldcert;
+            int ok;
+
+            /* -keypass is needed if -oldcert is an encrypted PKCS#12 file */
+            if (!get_pass(c, &pass, o->keypass, "keypass")) {
+                return 0;
+            }
+            cmp_err_init(&err);
+            oldcert = cmp_load_one_cert(o->oldcert, pass,
+                                        c->cmd == CMD_KUR  ? "certificate to be updated"
+                                        : c->cmd == CMD_RR ? "certificate to be revoked"
+                                                           : "reference certificate (oldcert)",
+                                        &err);
+            cmp_load_pass_free(pass);
+            if (oldcert == NULL) {
+                return load_fail(c, "oldcert", o->oldcert, &err);
+            }
+            ok = cmp_ctx_set1_oldcert(c->ctx, oldcert);
+            X509_free(oldcert);
+            if (!ok) {
+                return ctx_fail(c, "cannot set -oldcert");
+            }
+        }
+    }
+    if (o->revreason > -1 && !cmp_ctx_set_option(c->ctx, CMP_OPT_REVREASON, o->revreason)) {
+        return ctx_fail(c, "cannot set -revreason");
+    }
+    return 1;
+}
+
+/* -geninfo OID:int:N */
+static int
+setup_geninfo(struct cli *c)
+{
+    const char *g = c->o->geninfo, *colon, *num;
+    unsigned char *der = NULL;
+    ASN1_INTEGER *aint;
+    char oid[128], what[300];
+    long value;
+    int len, ok;
+
+    if (g == NULL) {
+        return 1;
+    }
+    colon = strchr(g, ':');
+    if (colon == NULL) {
+        snprintf(what, sizeof(what), "missing ':' in -geninfo option '%.200s'", g);
+        return cli_err(c, what, NULL);
+    }
+    if ((size_t)(colon - g) >= sizeof(oid)) {
+        snprintf(what, sizeof(what), "cannot parse OID in -geninfo option '%.200s'", g);
+        return cli_err(c, what, NULL);
+    }
+    memcpy(oid, g, (size_t)(colon - g));
+    oid[colon - g] = '\0';
+    if (strncasecmp(colon + 1, "int:", 4) != 0) {
+        snprintf(what, sizeof(what), "missing 'int:' in -geninfo option '%.200s'", g);
+        return cli_err(c, what, NULL);
+    }
+    num = colon + 5;
+    if (!parse_long(num, 10, &value)) {
+        snprintf(what, sizeof(what), "cannot parse int in -geninfo option '%.200s'", g);
+        return cli_err(c, what, NULL);
+    }
+    aint = ASN1_INTEGER_new();
+    if (aint == NULL || !ASN1_INTEGER_set(aint, value)) {
+        ASN1_INTEGER_free(aint);
+        return cli_err(c, "out of memory", NULL);
+    }
+    len = i2d_ASN1_INTEGER(aint, &der);
+    ASN1_INTEGER_free(aint);
+    if (len <= 0) {
+        return cli_err(c, "out of memory", NULL);
+    }
+    ok = cmp_ctx_add1_geninfo(c->ctx, oid, der, (size_t)len);
+    OPENSSL_free(der);
+    if (!ok) {
+        snprintf(what, sizeof(what), "cannot parse OID in -geninfo option '%.200s'", g);
+        return cli_err(c, what, cmp_ctx_error(c->ctx));
+    }
+    return 1;
+}
+
+static int
+setup_client(struct cli *c)
+{
+    const struct cmp_opts *o = c->o;
+
+    if (o->engine != NULL) {
+        cli_print(c, LOG_LVL_ERR, "error", "engines are not supported; use -provider");
+        return 0;
+    }
+    if (o->certform == NULL || strcasecmp(o->certform, "PEM") == 0) {
+        c->cert_der = 0;
+    } else if (strcasecmp(o->certform, "DER") == 0) {
+        c->cert_der = 1;
+    } else {
+        cli_print(c, LOG_LVL_ERR, "error", "unknown -certform; use PEM or DER");
+        return 0;
+    }
+    if (!parse_key_format(c, o->keyform) || !parse_cmd(c)) {
+        return 0;
+    }
+    if (o->infotype != NULL) {
+        if (c->cmd != CMD_GENM) {
+            cli_print(c, LOG_LVL_WARN, "warning", "-infotype option is ignored for commands "
+                                                  "other than 'genm'");
+        } else if (!cmp_ctx_set1_infotype(c->ctx, o->infotype)) {
+            return cli_err(c, "unknown OID name in -infotype option", NULL);
+        }
+    }
+    return setup_transfer(c) && setup_verification(c) && setup_protection(c) &&
+           setup_request(c) && set_name(c, o->recipient, "recipient", cmp_ctx_set1_recipient) &&
+           set_name(c, o->expect_sender, "expect_sender", cmp_ctx_set1_expect_sender) &&
+           setup_geninfo(c);
+}
+
+/* ---- results ---- */
+
+/*
+ * save_certs() writes |certs| (may be NULL: the file is emptied) to |file|
+ * as openssl cmp's save_free_certs() does. Returns 0 on error.
+ */
+static int
+save_certs(struct cli *c, STACK_OF(X509) * certs, const char *file, const char *desc)
+{
+    char line[600];
+    FILE *fp;
+    int i, n = sk_X509_num(certs), ok = 1;
+
+    if (file == NULL) {
+        return 1;
+    }
+    if (n < 0) {
+        n = 0;
+    }
+    if (certs != NULL) {
+        snprintf(line, sizeof(line), "received %d %s certificate(s), saving to file '%.400s'", n,
+                 desc, file);
+        cli_print(c, LOG_LVL_INFO, "info", line);
+    }
+    if (n > 1 && c->cert_der) {
+        cli_print(c, LOG_LVL_WARN, "warning", "saving more than one certificate in non-PEM format");
+    }
+    fp = fopen(file, "wb");
+    if (fp == NULL) {
+        snprintf(line, sizeof(line), "could not open file '%.400s' for %s %s certificate(s): %s",
+                 file, certs == NULL ? "deleting" : "writing", desc, strerror(errno));
+        cli_print(c, LOG_LVL_ERR, "error", line);
+        return 0;
+    }
+    for (i = 0; ok && i < n; i++) {
+        X509 *x = sk_X509_value(certs, i);
+
+        ok = c->cert_der ? i2d_X509_fp(fp, x) : PEM_write_X509(fp, x);
+    }
+    if (fclose(fp) != 0) {
+        ok = 0;
+    }
+    if (!ok) {
+        snprintf(line, sizeof(line), "cannot write %s certificate to file '%.400s'", desc, file);
+        cli_print(c, LOG_LVL_ERR, "error", line);
+        return 0;
+    }
+    return 1;
+}
+
+/* print_itavs() prints the InfoTypes of the genp as openssl cmp's print_itavs(). */
+static void
+print_itavs(struct cli *c)
+{
+    size_t i, n = cmp_ctx_num_genp_itavs(c->ctx);
+
+    if (n == 0) {
+        cli_print(c, LOG_LVL_INFO, "info", "genp contains no ITAV");
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        const uint8_t *oid, *value;
+        size_t oid_len, value_len;
+        unsigned char tlv[2 + 127];
+        const unsigned char *p = tlv;
+        ASN1_OBJECT *obj = NULL;
+        char name[128], line[200];
+
+        if (!cmp_ctx_get0_genp_itav(c->ctx, i, &oid, &oid_len, &value, &value_len)) {
+            continue;
+        }
+        if (oid_len > 0 && oid_len <= 127) {
+            tlv[0] = V_ASN1_OBJECT;
+            tlv[1] = (unsigned char)oid_len;
+            memcpy(tlv + 2, oid, oid_len);
+            obj = d2i_ASN1_OBJECT(NULL, &p, (long)(2 + oid_len));
+        }
+        if (obj == NULL || OBJ_obj2txt(name, sizeof(name), obj, 0) <= 0) {
+            ERR_clear_error();
+            cli_print(c, LOG_LVL_ERR, "error", "could not get ITAV details");
+        } else {
+            snprintf(line, sizeof(line), "genp contains ITAV of type: %s", name);
+            cli_print(c, LOG_LVL_INFO, "info", line);
+        }
+        ASN1_OBJECT_free(obj);
+    }
+}
+
+/* print_status() prints the PKIStatusInfo received, as openssl cmp's print_status(). */
+static void
+print_status(struct cli *c, int status)
+{
+    char text[1024], line[1400];
+    const char *from = c->o->server != NULL ? " from " : "";
+    const char *server = c->o->server != NULL ? c->o->server : "";
+
+    snprintf(line, sizeof(line), "received%s%.300s %s", from, server,
+             cmp_ctx_status_text(c->ctx, text, sizeof(text)));
+    if (status == 0) {
+        cli_print(c, LOG_LVL_INFO, "info", line);
+    } else if (status == 2) {
+        cli_print(c, LOG_LVL_ERR, "server error", line);
+    } else if (status == 3) {
+        cli_print(c, LOG_LVL_ERR, "internal error", line);
+    } else {
+        cli_print(c, LOG_LVL_WARN, "warning", line);
+    }
+}
+
+static int
+exec_cmd(struct cli *c)
+{
+    switch (c->cmd) {
+    case CMD_IR:
+        return cmp_exec_ir(c->ctx);
+    case CMD_CR:
+        return cmp_exec_cr(c->ctx);
+    case CMD_KUR:
+        return cmp_exec_kur(c->ctx);
+    case CMD_P10CR:
+        return cmp_exec_p10cr(c->ctx);
+    case CMD_RR:
+        return cmp_exec_rr(c->ctx);
+    default:
+        return cmp_exec_genm(c->ctx);
+    }
+}
+
+/* run_once() runs one transaction and saves its results. Returns 1 on success. */
+static int
+run_once(struct cli *c)
+{
+    const struct cmp_opts *o = c->o;
+    int ok = exec_cmd(c), status = cmp_ctx_get_status(c->ctx);
+
+    if (!ok) {
+        char what[64];
+
+        snprintf(what, sizeof(what), "%s transaction failed", cmd_names[c->cmd]);
+        cli_err(c, what, cmp_ctx_error(c->ctx));
+    }
+    if (status < 0 && c->cmd != CMD_GENM) {
+        return 0; /* we got no response, maybe did not even send a request */
+    }
+    if (status >= 0) {
+        print_status(c, status);
+    }
+    if (ok && c->cmd == CMD_GENM) {
+        print_itavs(c);
+    }
+    if (status >= 0 || ok) {
+        STACK_OF(X509) *extra = cmp_ctx_get0_extracerts_in(c->ctx);
+        STACK_OF(X509) *empty = NULL;
+
+        if (extra == NULL && o->extracertsout != NULL) {
+            empty = sk_X509_new_null();
+            extra = empty;
+        }
+        if (!save_certs(c, extra, o->extracertsout, "extra")) {
+            ok = 0;
+        }
+        sk_X509_free(empty);
+    }
+    if (!ok) {
+        return 0;
+    }
+    if (!save_certs(c, cmp_ctx_get0_capubs(c->ctx), o->cacertsout, "CA")) {
+        return 0;
+    }
+    if (cmp_ctx_get0_newcert(c->ctx) != NULL) {
+        STACK_OF(X509) *one = sk_X509_new_null();
+
+        ok = one != NULL && sk_X509_push(one, cmp_ctx_get0_newcert(c->ctx)) &&
+             save_certs(c, one, o->certout, "enrolled");
+        sk_X509_free(one);
+        if (!ok) {
+            return 0;
+        }
+    }
+    return save_certs(c, cmp_ctx_get0_newchain(c->ctx), o->chainout, "chain");
+}
+
+static void
+cli_cleanup(struct cli *c)
+{
+    cmp_ctx_free(c->ctx);
+    cmp_srv_free(c->srv);
+    sk_X509_pop_free(c->untrusted, X509_free);
+    X509_free(c->tls_cert);
+    EVP_PKEY_free(c->tls_key);
+    sk_X509_pop_free(c->tls_extra, X509_free);
+    X509_STORE_free(c->tls_trusted);
+}
+
+int
+cmp_client_main(struct cmp_opts *o)
+{
+    struct cli c;
+    int i, ret = 1;
+
+    memset(&c, 0, sizeof(c));
+    c.o = o;
+    c.ctx = cmp_ctx_new();
+    if (c.ctx == NULL) {
+        fprintf(stderr, "%s: out of memory\n", PROG);
+        return 1;
+    }
+    cmp_ctx_set_log_cb(c.ctx, ctx_log, &c, o->verbosity);
+    if (!setup_client(&c)) {
+        cli_print(&c, LOG_LVL_ERR, "error", "cannot set up CMP context");
+        goto end;
+    }
+    for (i = 0; i < o->repeat; i++) {
+        if (!run_once(&c)) {
+            goto end;
+        }
+    }
+    ret = 0;
+end:
+    cli_cleanup(&c);
+    app_print_ssl_errors();
+    return ret;
+}
