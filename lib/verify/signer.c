@@ -242,7 +242,14 @@ cmp_vfy_signature(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg, X5
     s.opts = opts;
     s.msg = msg;
     cmp_err_init(&s.best);
-    if (!cmp_vfy_msg_certs(&extra, msg, 0, err)) {
+    if (opts->extra_certs != NULL) {
+        /* The caller decoded them already (each certificate once per message). */
+        extra = X509_chain_up_ref(opts->extra_certs);
+        if (extra == NULL) {
+            CMP_FAIL(err, CMP_E_MEMORY, "extraCerts");
+            goto done;
+        }
+    } else if (!cmp_vfy_msg_certs(&extra, msg, 0, err)) {
         CMP_CONTEXT(err, "signature-based protection");
         goto done;
     }

@@ -79,6 +79,8 @@ struct cmp_vfy_opts {
     int ignore_keyusage;       /* -ignore_keyusage */
     X509 *validated_signer;    /* the signer of an earlier message of this transaction,
                                 * tried first (cmp_vfy_result.signer); may be NULL */
+    STACK_OF(X509) *extra_certs; /* the message's extraCerts already decoded, all of them in
+                                  * order (the server's decode cache); NULL: decoded here */
 
     /* names (Name DER, a SEQUENCE; len 0: not set) */
     struct der_in expect_sender;    /* -expect_sender; default: srvcert's subject */

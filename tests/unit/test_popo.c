@@ -58,7 +58,7 @@ keygen(const char *alg)
     EVP_PKEY_CTX *ctx;
     EVP_PKEY *key = NULL;
 
-    if (strcmp(alg, "P-256") == 0 || strcmp(alg, "P-384") == 0) {
+    if (strcmp(alg, "P-256") == 0 || strcmp(alg, "P-384") == 0 || strcmp(alg, "P-521") == 0) {
         return EVP_PKEY_Q_keygen(NULL, NULL, "EC", alg);
     }
     if (strcmp(alg, "RSA") != 0 && strcmp(alg, "RSA-PSS") != 0) {
@@ -397,6 +397,7 @@ test_round_trip(void)
         {"RSA-PSS", "RSA-PSS", NULL, "1.2.840.113549.1.1.10"},
         {"ECDSA P-256", "P-256", NULL, "1.2.840.10045.4.3.2"},
         {"ECDSA P-384 SHA-384", "P-384", "SHA384", "1.2.840.10045.4.3.3"},
+        {"ECDSA P-521 SHA-512", "P-521", "SHA512", "1.2.840.10045.4.3.4"},
         {"Ed25519", "ED25519", NULL, "1.3.101.112"},
         {"Ed448", "ED448", NULL, "1.3.101.113"},
     };
@@ -431,6 +432,77 @@ test_round_trip(void)
             fprintf(stderr, "%s\n", cmp_err_format(&err, buf, sizeof(buf)));
         }
         free(der);
+        cmp_msg_free(msg);
+        EVP_PKEY_free(key);
+    }
+}
+
+/*
+ * The template's publicKey is parsed without d2i_PUBKEY for EC and EdDSA:
+ * a point off the curve, a point of the wrong length and an Ed25519 key
+ * with parameters are refused as d2i_PUBKEY refuses them (badPOP).
+ */
+static void
+test_template_key(void)
+{
+    static const struct {
+        const char *name, *key;
+        int edit; /* 0: last point byte flipped, 1: one byte shorter, 2: NULL params */
+    } cases[] = {
+        {"P-256 point off the curve", "P-256", 0},      {"P-384 point off the curve", "P-384", 0},
+        {"P-521 point off the curve", "P-521", 0},      {"P-256 point too short", "P-256", 1},
+        {"Ed25519 key too short", "ED25519", 1},        {"Ed448 key too short", "ED448", 1},
+        {"Ed25519 with NULL parameters", "ED25519", 2},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        EVP_PKEY *key = keygen(cases[i].key);
+        struct cmp_msg *msg = key == NULL ? NULL : build_ir(key, "cmpkit POPO test");
+        struct cmp_cert_req_msg *req;
+        struct cmp_err err;
+        uint8_t buf[256];
+        struct der_in pk, in, alg;
+
+        cmp_err_init(&err);
+        if (!CHECK_CASE(cases[i].name, msg != NULL)) {
+            EVP_PKEY_free(key);
+            continue;
+        }
+        req = &msg->body.u.req.items[0];
+        if (!CHECK_CASE(cases[i].name, cmp_popo_sign(msg, req, key, NULL, &err) &&
+                                           cmp_popo_verify(req, 0, &err) &&
+                                           req->tmpl.public_key.len + 4 <= sizeof(buf))) {
+            cmp_msg_free(msg);
+            EVP_PKEY_free(key);
+            continue;
+        }
+        pk = req->tmpl.public_key;
+        if (cases[i].edit == 0) {
+            memcpy(buf, pk.p, pk.len);
+            buf[pk.len - 1] ^= 0x01;
+        } else if (cases[i].edit == 1) {
+            /* shorten the BIT STRING (last TLV, short form) by one byte */
+            memcpy(buf, pk.p, pk.len - 1);
+            pk.len--;
+            in = der_in_make(pk.p, pk.len);
+            CHECK_CASE(cases[i].name, der_get_tlv(&in, DER_SEQUENCE, &alg));
+            buf[alg.len + 1]--;
+        } else {
+            /* SEQUENCE { OID } -> SEQUENCE { OID, NULL } */
+            in = der_in_make(pk.p, pk.len);
+            CHECK_CASE(cases[i].name, der_get_tlv(&in, DER_SEQUENCE, &alg) && alg.p[1] == 5);
+            memcpy(buf, alg.p, alg.len);
+            buf[1] += 2;
+            buf[alg.len] = 0x05;
+            buf[alg.len + 1] = 0x00;
+            memcpy(buf + alg.len + 2, pk.p + alg.len, pk.len - alg.len);
+            pk.len += 2;
+        }
+        req->tmpl.public_key = der_in_make(buf, pk.len);
+        cmp_err_init(&err);
+        CHECK_CASE(cases[i].name, !cmp_popo_verify(req, 0, &err));
+        CHECK_CASE(cases[i].name, err.failure_bit == CMP_FI_BAD_POP);
         cmp_msg_free(msg);
         EVP_PKEY_free(key);
     }
@@ -722,6 +794,7 @@ main(int argc, char **argv)
         CHECK(n >= 12);
     } else if (argc == 1) {
         test_round_trip();
+        test_template_key();
         test_poposk_input();
         test_poposk_input_mac();
         test_other_popos();
