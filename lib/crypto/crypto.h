@@ -48,7 +48,25 @@ struct cmp_pbm_opts {
                          * hmacWith<digest>, or an HMAC algorithm name */
     int64_t iterations; /* 0: 500 (as openssl cmp) */
     size_t salt_len;    /* 0: 16 */
+    /*
+     * A key derived earlier by cmp_pbm_derive() with these options, and its
+     * salt (salt_len bytes): protecting then costs one HMAC, not the
+     * iterationCount hashes. NULL: a fresh salt and derivation per message.
+     */
+    const uint8_t *salt;
+    const uint8_t *key;
+    size_t key_len;
 };
+
+/*
+ * cmp_pbm_derive() picks a random salt (opts->salt_len bytes, default 16)
+ * and derives the PBM key for |secret| with |opts|' owf and iterationCount.
+ * |salt| and |key| have room for CMP_PBM_MAX_SALT_LEN and EVP_MAX_MD_SIZE
+ * bytes. The caller wipes the key with OPENSSL_cleanse.
+ */
+int cmp_pbm_derive(const struct cmp_pbm_opts *opts, const uint8_t *secret, size_t secret_len,
+                   uint8_t *salt, size_t *salt_len, uint8_t *key, size_t *key_len,
+                   struct cmp_err *err) CMP_MUST_CHECK;
 
 /*
  * PBMAC1, RFC 9480 2.2 / RFC 9481 6.1.3 / RFC 8018 A.5:

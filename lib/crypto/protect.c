@@ -404,14 +404,15 @@ struct pbm_params {
     const struct owf_alg *owf;
     int64_t iterations;
     const struct mac_alg *mac;
+    const uint8_t *key; /* derived earlier for this salt, or NULL */
+    size_t key_len;
 };
 
-/* key = owf^iterationCount(secret || salt); out = MAC(key, data). */
+/* key = owf^iterationCount(secret || salt) */
 static int
-pbm_compute(const struct pbm_params *p, const uint8_t *secret, size_t secret_len,
-            const uint8_t *data, size_t len, uint8_t *out, size_t *out_len, struct cmp_err *err)
+pbm_derive_key(const struct pbm_params *p, const uint8_t *secret, size_t secret_len,
+               uint8_t key[EVP_MAX_MD_SIZE], unsigned *out_key_len, struct cmp_err *err)
 {
-    uint8_t key[EVP_MAX_MD_SIZE];
     unsigned key_len = 0;
     EVP_MD *owf;
     EVP_MD_CTX *ctx;
@@ -437,12 +438,30 @@ pbm_compute(const struct pbm_params *p, const uint8_t *secret, size_t secret_len
             goto done;
         }
     }
-    ok = hmac(p->mac, key, key_len, data, len, out, out_len, err);
+    *out_key_len = key_len;
+    ok = 1;
 
 done:
-    OPENSSL_cleanse(key, sizeof(key));
     EVP_MD_CTX_free(ctx);
     EVP_MD_free(owf);
+    return ok;
+}
+
+/* out = MAC(key, data), with the key derived now or earlier. */
+static int
+pbm_compute(const struct pbm_params *p, const uint8_t *secret, size_t secret_len,
+            const uint8_t *data, size_t len, uint8_t *out, size_t *out_len, struct cmp_err *err)
+{
+    uint8_t key[EVP_MAX_MD_SIZE];
+    unsigned key_len = 0;
+    int ok;
+
+    if (p->key != NULL) {
+        return hmac(p->mac, p->key, p->key_len, data, len, out, out_len, err);
+    }
+    ok = pbm_derive_key(p, secret, secret_len, key, &key_len, err) &&
+         hmac(p->mac, key, key_len, data, len, out, out_len, err);
+    OPENSSL_cleanse(key, sizeof(key));
     return ok;
 }
 
@@ -730,7 +749,14 @@ cmp_protect_pbm(struct cmp_msg *msg, const struct cmp_pbm_opts *opts, const uint
     if (p.mac == NULL) {
         return CMP_FAIL(err, CMP_E_ARG, "PBM mac \"%s\" is not a supported HMAC", mac_name);
     }
-    if (RAND_bytes(salt, (int)p.salt.len) != 1) {
+    if (opts != NULL && opts->key != NULL) {
+        if (opts->salt == NULL || opts->key_len == 0 || opts->key_len > EVP_MAX_MD_SIZE) {
+            return CMP_FAIL(err, CMP_E_ARG, "PBM key given without its salt");
+        }
+        memcpy(salt, opts->salt, p.salt.len);
+        p.key = opts->key;
+        p.key_len = opts->key_len;
+    } else if (RAND_bytes(salt, (int)p.salt.len) != 1) {
         return CMP_FAIL_SSL(err, CMP_FI_SYSTEM_FAILURE, "PBM salt");
     }
     p.salt.p = salt;
@@ -749,6 +775,42 @@ cmp_protect_pbm(struct cmp_msg *msg, const struct cmp_pbm_opts *opts, const uint
     ok = finish_mac_protection(msg, alg, alg_len, 1, &p, secret, secret_len, err);
     free(alg);
     return ok ? 1 : CMP_CONTEXT(err, "PBM protection");
+}
+
+int
+cmp_pbm_derive(const struct cmp_pbm_opts *opts, const uint8_t *secret, size_t secret_len,
+               uint8_t *salt, size_t *salt_len, uint8_t *key, size_t *key_len,
+               struct cmp_err *err)
+{
+    const char *owf_name = opts != NULL && opts->owf != NULL ? opts->owf : "SHA256";
+    struct pbm_params p;
+    unsigned len = 0;
+
+    memset(&p, 0, sizeof(p));
+    p.iterations =
+        opts != NULL && opts->iterations != 0 ? opts->iterations : PBM_DEFAULT_ITERATIONS;
+    p.salt.len = opts != NULL && opts->salt_len != 0 ? opts->salt_len : PBM_DEFAULT_SALT_LEN;
+    if (!check_secret(secret, secret_len, err)) {
+        return 0;
+    }
+    if (p.iterations < PBM_MIN_ITERATIONS || p.salt.len < CMP_PBM_MIN_SALT_LEN ||
+        p.salt.len > CMP_PBM_MAX_SALT_LEN) {
+        return CMP_FAIL(err, CMP_E_ARG, "PBM iterationCount or salt length out of range");
+    }
+    p.owf = owf_by_name(owf_name);
+    if (p.owf == NULL) {
+        return CMP_FAIL(err, CMP_E_ARG, "PBM owf \"%s\" is not a supported digest", owf_name);
+    }
+    if (RAND_bytes(salt, (int)p.salt.len) != 1) {
+        return CMP_FAIL_SSL(err, CMP_FI_SYSTEM_FAILURE, "PBM salt");
+    }
+    p.salt.p = salt;
+    if (!pbm_derive_key(&p, secret, secret_len, key, &len, err)) {
+        return 0;
+    }
+    *salt_len = p.salt.len;
+    *key_len = len;
+    return 1;
 }
 
 int

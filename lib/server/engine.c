@@ -559,6 +559,12 @@ cmp_srv_new(const struct cmp_srv_config *cfg, struct cmp_err *err)
         memcpy(srv->secret, cfg->secret, cfg->secret_len);
         srv->secret_len = cfg->secret_len;
         o->secret = srv->secret;
+        if (!cmp_pbm_derive(NULL, srv->secret, srv->secret_len, srv->pbm_salt,
+                            &srv->pbm_salt_len, srv->pbm_key, &srv->pbm_key_len, err)) {
+            CMP_CONTEXT(err, "-srv_secret");
+            goto fail;
+        }
+        srv->has_pbm_key = 1;
     }
     if (!precompute(srv, err)) {
         goto fail;
@@ -631,6 +637,7 @@ cmp_srv_free(struct cmp_srv *srv)
         OPENSSL_cleanse(srv->secret, srv->secret_len);
         free(srv->secret);
     }
+    OPENSSL_cleanse(srv->pbm_key, sizeof(srv->pbm_key));
     free(srv->sender_buf);
     free(srv->skid);
     OPENSSL_free(srv->rsp_cert_der);
@@ -1236,7 +1243,18 @@ protect(struct cmp_srv_req *r, struct cmp_err *err)
         if (r->mac == 2) {
             return cmp_protect_pbmac1(m, NULL, srv->secret, srv->secret_len, err);
         }
-        return cmp_protect_pbm(m, NULL, srv->secret, srv->secret_len, err);
+        {
+            struct cmp_pbm_opts pbm;
+
+            memset(&pbm, 0, sizeof(pbm));
+            if (srv->has_pbm_key) {
+                pbm.salt = srv->pbm_salt;
+                pbm.salt_len = srv->pbm_salt_len;
+                pbm.key = srv->pbm_key;
+                pbm.key_len = srv->pbm_key_len;
+            }
+            return cmp_protect_pbm(m, &pbm, srv->secret, srv->secret_len, err);
+        }
     }
     return cmp_protect_sig(m, c->key, NULL, 0, err);
 }

@@ -169,7 +169,7 @@ main(int argc, char **argv)
         }
     }
     if (pbm != NULL) {
-        struct cmp_pbm_opts o = {owf, mac, iter, 0};
+        struct cmp_pbm_opts o = {.owf = owf, .mac = mac, .iterations = iter};
 
         if (!cmp_protect_pbm(m, &o, (const uint8_t *)secret, strlen(secret), &err)) {
             rc = fail(&err, "PBM");

@@ -225,8 +225,10 @@ test_pbm_roundtrip(void)
 
     for (i = 0; i < PT_ARRAY_LEN(pbm_opts_cases); i++) {
         const char *name = pbm_opts_cases[i].name;
-        struct cmp_pbm_opts o = {pbm_opts_cases[i].owf, pbm_opts_cases[i].mac,
-                                 pbm_opts_cases[i].iterations, pbm_opts_cases[i].salt_len};
+        struct cmp_pbm_opts o = {.owf = pbm_opts_cases[i].owf,
+                                 .mac = pbm_opts_cases[i].mac,
+                                 .iterations = pbm_opts_cases[i].iterations,
+                                 .salt_len = pbm_opts_cases[i].salt_len};
         struct cmp_msg *m = pt_build_msg(CMP_BODY_PKICONF), *r = NULL;
         struct cmp_err err;
         int ok;
@@ -491,10 +493,10 @@ test_pbm_params(void)
 static void
 test_pbm_limits(void)
 {
-    struct cmp_pbm_opts o = {NULL, NULL, 100001, 0};
+    struct cmp_pbm_opts o = {.iterations = 100001};
     struct cmp_mac_limits zero = {0}, negative = {-7}, raised = {100001}, lowered = {499};
     struct cmp_msg *m = pt_build_msg(CMP_BODY_PKICONF), *r = NULL, *d = NULL;
-    struct cmp_pbm_opts def = {NULL, NULL, 0, 0};
+    struct cmp_pbm_opts def = {.owf = NULL};
     struct cmp_err err;
 
     cmp_err_init(&err);
@@ -1089,6 +1091,49 @@ run_generated(const char *dir)
     return check_finish();
 }
 
+/* cmp_pbm_derive(): a key derived once protects many messages that verify with the secret. */
+static void
+test_pbm_derived_key(void)
+{
+    static const uint8_t secret[] = "derived-key secret";
+    uint8_t salt[CMP_PBM_MAX_SALT_LEN], key[EVP_MAX_MD_SIZE];
+    size_t salt_len = 0, key_len = 0;
+    struct cmp_pbm_opts o;
+    struct cmp_err err;
+    int n;
+
+    cmp_err_init(&err);
+    memset(&o, 0, sizeof(o));
+    CHECK(cmp_pbm_derive(NULL, secret, sizeof(secret) - 1, salt, &salt_len, key, &key_len, &err));
+    CHECK(salt_len == 16 && key_len == 32);
+    o.salt = salt;
+    o.salt_len = salt_len;
+    o.key = key;
+    o.key_len = key_len;
+    for (n = 0; n < 2; n++) {
+        struct cmp_msg *m = pt_build_msg(CMP_BODY_PKICONF), *r = NULL;
+        uint8_t *der = NULL;
+        size_t der_len = 0;
+
+        CHECK(m != NULL && cmp_protect_pbm(m, &o, secret, sizeof(secret) - 1, &err));
+        CHECK(m != NULL && cmp_msg_encode(m, &der, &der_len, &err));
+        CHECK(der != NULL && cmp_msg_decode(&r, der, der_len, &err));
+        CHECK(r != NULL && cmp_verify_mac(r, secret, sizeof(secret) - 1, NULL, &err));
+        CHECK(r != NULL && !cmp_verify_mac(r, (const uint8_t *)"other", 5, NULL, &err));
+        free(der);
+        cmp_msg_free(r);
+        cmp_msg_free(m);
+    }
+    /* a key without its salt is refused */
+    o.salt = NULL;
+    {
+        struct cmp_msg *m = pt_build_msg(CMP_BODY_PKICONF);
+        CHECK(m != NULL && !cmp_protect_pbm(m, &o, secret, sizeof(secret) - 1, &err));
+        cmp_msg_free(m);
+    }
+    OPENSSL_cleanse(key, sizeof(key));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1106,6 +1151,7 @@ main(int argc, char **argv)
     test_pbm_encoding();
     test_pbm_params();
     test_pbm_limits();
+    test_pbm_derived_key();
     test_pbmac1_roundtrip();
     test_pbmac1_params();
     test_kats();
