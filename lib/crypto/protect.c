@@ -713,11 +713,39 @@ finish_mac_protection(struct cmp_msg *msg, const uint8_t *alg, size_t alg_len, i
     return ok;
 }
 
+/* The owf, iterationCount and salt length of |opts| (or the defaults), checked. */
+static int
+pbm_setup(struct pbm_params *p, const struct cmp_pbm_opts *opts, const uint8_t *secret,
+          size_t secret_len, struct cmp_err *err)
+{
+    const char *owf_name = opts != NULL && opts->owf != NULL ? opts->owf : "SHA256";
+
+    memset(p, 0, sizeof(*p));
+    p->iterations =
+        opts != NULL && opts->iterations != 0 ? opts->iterations : PBM_DEFAULT_ITERATIONS;
+    p->salt.len = opts != NULL && opts->salt_len != 0 ? opts->salt_len : PBM_DEFAULT_SALT_LEN;
+    if (!check_secret(secret, secret_len, err)) {
+        return 0;
+    }
+    if (p->iterations < PBM_MIN_ITERATIONS) {
+        return CMP_FAIL(err, CMP_E_ARG, "PBM iterationCount %lld is below the minimum %d",
+                        (long long)p->iterations, PBM_MIN_ITERATIONS);
+    }
+    if (p->salt.len < CMP_PBM_MIN_SALT_LEN || p->salt.len > CMP_PBM_MAX_SALT_LEN) {
+        return CMP_FAIL(err, CMP_E_ARG, "PBM salt length %zu is outside %d..%d", p->salt.len,
+                        CMP_PBM_MIN_SALT_LEN, CMP_PBM_MAX_SALT_LEN);
+    }
+    p->owf = owf_by_name(owf_name);
+    if (p->owf == NULL) {
+        return CMP_FAIL(err, CMP_E_ARG, "PBM owf \"%s\" is not a supported digest", owf_name);
+    }
+    return 1;
+}
+
 int
 cmp_protect_pbm(struct cmp_msg *msg, const struct cmp_pbm_opts *opts, const uint8_t *secret,
                 size_t secret_len, struct cmp_err *err)
 {
-    const char *owf_name = opts != NULL && opts->owf != NULL ? opts->owf : "SHA256";
     const char *mac_name = opts != NULL && opts->mac != NULL ? opts->mac : "hmac-sha1";
     uint8_t salt[CMP_PBM_MAX_SALT_LEN];
     struct pbm_params p;
@@ -726,24 +754,8 @@ cmp_protect_pbm(struct cmp_msg *msg, const struct cmp_pbm_opts *opts, const uint
     size_t alg_len = 0, seq, params;
     int ok;
 
-    memset(&p, 0, sizeof(p));
-    p.iterations =
-        opts != NULL && opts->iterations != 0 ? opts->iterations : PBM_DEFAULT_ITERATIONS;
-    p.salt.len = opts != NULL && opts->salt_len != 0 ? opts->salt_len : PBM_DEFAULT_SALT_LEN;
-    if (!check_secret(secret, secret_len, err)) {
+    if (!pbm_setup(&p, opts, secret, secret_len, err)) {
         return 0;
-    }
-    if (p.iterations < PBM_MIN_ITERATIONS) {
-        return CMP_FAIL(err, CMP_E_ARG, "PBM iterationCount %lld is below the minimum %d",
-                        (long long)p.iterations, PBM_MIN_ITERATIONS);
-    }
-    if (p.salt.len < CMP_PBM_MIN_SALT_LEN || p.salt.len > CMP_PBM_MAX_SALT_LEN) {
-        return CMP_FAIL(err, CMP_E_ARG, "PBM salt length %zu is outside %d..%d", p.salt.len,
-                        CMP_PBM_MIN_SALT_LEN, CMP_PBM_MAX_SALT_LEN);
-    }
-    p.owf = owf_by_name(owf_name);
-    if (p.owf == NULL) {
-        return CMP_FAIL(err, CMP_E_ARG, "PBM owf \"%s\" is not a supported digest", owf_name);
     }
     p.mac = mac_by_name(mac_name, 0);
     if (p.mac == NULL) {
@@ -782,24 +794,11 @@ cmp_pbm_derive(const struct cmp_pbm_opts *opts, const uint8_t *secret, size_t se
                uint8_t *salt, size_t *salt_len, uint8_t *key, size_t *key_len,
                struct cmp_err *err)
 {
-    const char *owf_name = opts != NULL && opts->owf != NULL ? opts->owf : "SHA256";
     struct pbm_params p;
     unsigned len = 0;
 
-    memset(&p, 0, sizeof(p));
-    p.iterations =
-        opts != NULL && opts->iterations != 0 ? opts->iterations : PBM_DEFAULT_ITERATIONS;
-    p.salt.len = opts != NULL && opts->salt_len != 0 ? opts->salt_len : PBM_DEFAULT_SALT_LEN;
-    if (!check_secret(secret, secret_len, err)) {
+    if (!pbm_setup(&p, opts, secret, secret_len, err)) {
         return 0;
-    }
-    if (p.iterations < PBM_MIN_ITERATIONS || p.salt.len < CMP_PBM_MIN_SALT_LEN ||
-        p.salt.len > CMP_PBM_MAX_SALT_LEN) {
-        return CMP_FAIL(err, CMP_E_ARG, "PBM iterationCount or salt length out of range");
-    }
-    p.owf = owf_by_name(owf_name);
-    if (p.owf == NULL) {
-        return CMP_FAIL(err, CMP_E_ARG, "PBM owf \"%s\" is not a supported digest", owf_name);
     }
     if (RAND_bytes(salt, (int)p.salt.len) != 1) {
         return CMP_FAIL_SSL(err, CMP_FI_SYSTEM_FAILURE, "PBM salt");
