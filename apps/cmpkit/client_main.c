@@ -163,6 +163,23 @@ load_store(struct cli *c, const char *uris, const char *opt, const char *desc)
     return store;
 }
 
+/*
+ * no_prompt() is the PEM pass phrase callback of the loaders below: neither a
+ * public key nor a CSR is encrypted, and without a callback libcrypto would
+ * prompt on the terminal (e.g. when -newkey is an encrypted private key whose
+ * -newkeypass is wrong, as openssl cmp, which falls back with the same pass
+ * phrase, never does).
+ */
+static int
+no_prompt(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
 /* load_pubkey() reads a public key (PEM or DER SubjectPublicKeyInfo) from a file. */
 static EVP_PKEY *
 load_pubkey(const char *path)
@@ -173,7 +190,7 @@ load_pubkey(const char *path)
     if (bio == NULL) {
         return NULL;
     }
-    key = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+    key = PEM_read_bio_PUBKEY(bio, NULL, no_prompt, NULL);
     if (key == NULL && BIO_reset(bio) == 0) {
         key = d2i_PUBKEY_bio(bio, NULL);
     }
@@ -191,7 +208,7 @@ load_csr(const char *path)
     if (bio == NULL) {
         return NULL;
     }
-    csr = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL);
+    csr = PEM_read_bio_X509_REQ(bio, NULL, no_prompt, NULL);
     if (csr == NULL && BIO_reset(bio) == 0) {
         csr = d2i_X509_REQ_bio(bio, NULL);
     }
