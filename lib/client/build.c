@@ -245,7 +245,7 @@ cmp_cli_protect(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err)
                         "missing -secret, or -cert and -key, to protect requests "
                         "(or -unprotected_requests)");
     }
-    /* as ossl_cmp_msg_protect(): refuse to sign with a key that -cert does not certify */
+    /* as openssl cmp does: refuse to sign with a key that -cert does not certify */
     if (!X509_check_private_key(ctx->cert, ctx->key)) {
         ERR_clear_error();
         return CMP_FAIL(err, CMP_E_ARG, "-cert and -key do not match (key values mismatch)");
