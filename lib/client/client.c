@@ -164,22 +164,6 @@ is_certrep(int type)
     return type == CMP_BODY_IP || type == CMP_BODY_CP || type == CMP_BODY_KUP;
 }
 
-static X509 *
-cert_of(const struct der_in *der)
-{
-    const unsigned char *p = der->p;
-    X509 *x = d2i_X509(NULL, &p, (long)der->len);
-
-    if (x != NULL && p != der->p + der->len) {
-        X509_free(x);
-        x = NULL;
-    }
-    if (x == NULL) {
-        ERR_clear_error();
-    }
-    return x;
-}
-
 /* Appends the certificates of |certs| to |*out| (created if NULL). */
 static int
 certs_to_stack(STACK_OF(X509) * *out, const struct cmp_certs *certs, struct cmp_err *err)
@@ -190,7 +174,7 @@ certs_to_stack(STACK_OF(X509) * *out, const struct cmp_certs *certs, struct cmp_
         return CMP_FAIL(err, CMP_E_MEMORY, "certificates");
     }
     for (i = 0; i < certs->num; i++) {
-        X509 *x = cert_of(&certs->items[i]);
+        X509 *x = cmp_vfy_cert_parse(&certs->items[i]);
 
         if (x == NULL) {
             return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "certificate #%zu does not parse", i);
@@ -715,7 +699,7 @@ handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, stru
     if (cr->ckp.cert_type != CMP_CERT_PLAIN) {
         return CMP_FAIL(err, CMP_E_UNSUPPORTED, "encrypted certificates are not supported");
     }
-    cert = cert_of(&cr->ckp.cert);
+    cert = cmp_vfy_cert_parse(&cr->ckp.cert);
     if (cert == NULL) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "the certificate does not parse");
     }

@@ -828,7 +828,6 @@ cache_cert(struct cmp_srv *srv, const struct der_in *der, uint64_t hash, X509 *x
 static X509 *
 decode_cert(struct cmp_srv *srv, const struct der_in *der)
 {
-    const unsigned char *p = der->p;
     uint64_t hash;
     X509 *x;
 
@@ -840,13 +839,7 @@ decode_cert(struct cmp_srv *srv, const struct der_in *der)
     if (x != NULL) {
         return x;
     }
-    ERR_set_mark();
-    x = d2i_X509(NULL, &p, (long)der->len);
-    ERR_pop_to_mark(); /* a peer's bad certificate is reported by cmp_vfy_msg(), not queued */
-    if (x != NULL && p != der->p + der->len) {
-        X509_free(x);
-        return NULL;
-    }
+    x = cmp_vfy_cert_parse(der);
     if (x != NULL && der->len <= CMP_SRV_DECODED_MAX_DER) {
         cache_cert(srv, der, hash, x);
     }

@@ -12,9 +12,8 @@
 #include "verify/internal.h"
 #include "verify/verify.h"
 
-/* Decodes one CMPCertificate TLV (nothing may follow it). */
-static X509 *
-cert_parse(const struct der_in *der)
+X509 *
+cmp_vfy_cert_parse(const struct der_in *der)
 {
     const unsigned char *p = der->p;
     X509 *cert;
@@ -22,7 +21,9 @@ cert_parse(const struct der_in *der)
     if (der->len == 0 || der->len > (size_t)LONG_MAX) {
         return NULL;
     }
+    ERR_set_mark();
     cert = d2i_X509(NULL, &p, (long)der->len);
+    ERR_pop_to_mark(); /* a peer's bad certificate is reported by the caller, not queued */
     if (cert != NULL && p != der->p + der->len) {
         X509_free(cert);
         return NULL;
@@ -39,9 +40,7 @@ append_certs(STACK_OF(X509) *sk, const struct cmp_certs *certs, const char *fiel
     for (i = 0; i < certs->num; i++) {
         X509 *cert;
 
-        ERR_set_mark();
-        cert = cert_parse(&certs->items[i]);
-        ERR_pop_to_mark(); /* the peer's bad certificate is reported here, not queued */
+        cert = cmp_vfy_cert_parse(&certs->items[i]);
         if (cert == NULL) {
             return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "%s[%zu] is not a certificate", field,
                                  i);

@@ -312,4 +312,11 @@ int cmp_vfy_name_eq(const struct der_in *a, const struct der_in *b);
 /* cmp_vfy_name_is_null() is 1 for the NULL-DN (an empty SEQUENCE, 30 00). */
 int cmp_vfy_name_is_null(const struct der_in *name);
 
+/*
+ * cmp_vfy_cert_parse() decodes exactly one certificate from a DER slice
+ * (nothing may follow it); NULL if it does not decode. OpenSSL's error queue
+ * is left as it was: the caller reports a peer's bad certificate.
+ */
+X509 *cmp_vfy_cert_parse(const struct der_in *der);
+
 #endif
