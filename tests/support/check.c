@@ -1,6 +1,10 @@
 /* The shared test harness (see check.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "check.h"
 
@@ -112,4 +116,76 @@ check_have_dir(const char *path)
     struct stat st;
 
     return path != NULL && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int
+check_read_file(const char *dir, const char *name, uint8_t **out, size_t *out_len)
+{
+    char path[1024];
+    FILE *f;
+    long n;
+    uint8_t *buf;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "cannot open %s\n", path);
+        return 0;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return 0;
+    }
+    buf = malloc((size_t)n + 1);
+    if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        fclose(f);
+        return 0;
+    }
+    fclose(f);
+    *out = buf;
+    *out_len = (size_t)n;
+    return 1;
+}
+
+static FILE *
+open_in(const char *dir, const char *name)
+{
+    char path[1024];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "cannot open %s\n", path);
+    }
+    return f;
+}
+
+X509 *
+check_load_cert(const char *dir, const char *name)
+{
+    FILE *f = open_in(dir, name);
+    X509 *x;
+
+    if (f == NULL) {
+        return NULL;
+    }
+    x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    return x;
+}
+
+EVP_PKEY *
+check_load_key(const char *dir, const char *name)
+{
+    FILE *f = open_in(dir, name);
+    EVP_PKEY *k;
+
+    if (f == NULL) {
+        return NULL;
+    }
+    k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    return k;
 }

@@ -50,4 +50,16 @@ int check_unhex(const char *hex, uint8_t *buf, size_t cap, size_t *out_len);
 /* check_have_dir() is 1 if |path| names a directory. */
 int check_have_dir(const char *path);
 
+/*
+ * Loading test inputs from DIR/NAME: check_read_file() reads a whole file
+ * into a new buffer (free() it); check_load_cert() and check_load_key() read
+ * a PEM certificate or private key. Each prints the path and fails (0 or
+ * NULL) when the file cannot be read.
+ */
+struct x509_st;
+struct evp_pkey_st;
+int check_read_file(const char *dir, const char *name, uint8_t **out, size_t *out_len);
+struct x509_st *check_load_cert(const char *dir, const char *name);
+struct evp_pkey_st *check_load_key(const char *dir, const char *name);
+
 #endif

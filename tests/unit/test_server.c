@@ -67,81 +67,12 @@ find_bytes(const void *hay, size_t hay_len, const void *needle, size_t needle_le
 }
 
 static int
-read_file(const char *name, uint8_t **out, size_t *out_len)
-{
-    char path[1024];
-    FILE *f;
-    long n;
-    uint8_t *buf;
-
-    snprintf(path, sizeof(path), "%s/%s", g_dir, name);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "cannot open %s\n", path);
-        return 0;
-    }
-    if (fseek(f, 0, SEEK_END) != 0) {
-        fclose(f);
-        return 0;
-    }
-    n = ftell(f);
-    if (n < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return 0;
-    }
-    buf = malloc((size_t)n + 1);
-    if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        fclose(f);
-        return 0;
-    }
-    fclose(f);
-    *out = buf;
-    *out_len = (size_t)n;
-    return 1;
-}
-
-static X509 *
-load_cert(const char *name)
-{
-    char path[1024];
-    FILE *f;
-    X509 *x;
-
-    snprintf(path, sizeof(path), "%s/pki/%s", g_dir, name);
-    f = fopen(path, "r");
-    if (f == NULL) {
-        return NULL;
-    }
-    x = PEM_read_X509(f, NULL, NULL, NULL);
-    fclose(f);
-    return x;
-}
-
-static EVP_PKEY *
-load_key(const char *name)
-{
-    char path[1024];
-    FILE *f;
-    EVP_PKEY *k;
-
-    snprintf(path, sizeof(path), "%s/pki/%s", g_dir, name);
-    f = fopen(path, "r");
-    if (f == NULL) {
-        return NULL;
-    }
-    k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-    fclose(f);
-    return k;
-}
-
-static int
 read_line(const char *name, uint8_t *buf, size_t cap, size_t *out_len)
 {
     uint8_t *s;
     size_t len;
 
-    if (!read_file(name, &s, &len)) {
+    if (!check_read_file(g_dir, name, &s, &len)) {
         return 0;
     }
     while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r')) {
@@ -181,7 +112,7 @@ load_msg(const char *name)
     size_t len;
     struct cmp_msg *m;
 
-    if (!read_file(name, &buf, &len)) {
+    if (!check_read_file(g_dir, name, &buf, &len)) {
         return NULL;
     }
     m = decode(buf, len);
@@ -1819,7 +1750,7 @@ test_config(void)
         /* the engine keeps its own references: the caller's may go */
         struct cmp_srv_config c;
         struct cmp_srv *srv;
-        X509 *ee = load_cert("ee.crt");
+        X509 *ee = check_load_cert(g_dir, "pki/ee.crt");
         struct exch x;
         char text[] = "status text";
 
@@ -1993,13 +1924,13 @@ setup(void)
         !read_line("ref.txt", (uint8_t *)g_ref, sizeof(g_ref), &ref_len)) {
         return 0;
     }
-    g_root = load_cert("root.crt");
-    g_server = load_cert("server.crt");
-    g_client = load_cert("client.crt");
-    g_ee = load_cert("ee.crt");
-    g_server_key = load_key("server.key");
-    g_client_key = load_key("client.key");
-    g_ee_key = load_key("ee.key");
+    g_root = check_load_cert(g_dir, "pki/root.crt");
+    g_server = check_load_cert(g_dir, "pki/server.crt");
+    g_client = check_load_cert(g_dir, "pki/client.crt");
+    g_ee = check_load_cert(g_dir, "pki/ee.crt");
+    g_server_key = check_load_key(g_dir, "pki/server.key");
+    g_client_key = check_load_key(g_dir, "pki/client.key");
+    g_ee_key = check_load_key(g_dir, "pki/ee.key");
     if (g_root == NULL || g_server == NULL || g_client == NULL || g_ee == NULL ||
         g_server_key == NULL || g_client_key == NULL || g_ee_key == NULL) {
         return 0;
@@ -2007,7 +1938,7 @@ setup(void)
     g_store_root = X509_STORE_new();
     g_extra = sk_X509_new_null();
     g_capubs = sk_X509_new_null();
-    server = load_cert("server.crt");
+    server = check_load_cert(g_dir, "pki/server.crt");
     if (g_store_root == NULL || !X509_STORE_add_cert(g_store_root, g_root) || g_extra == NULL ||
         g_capubs == NULL || server == NULL || !sk_X509_push(g_extra, server)) {
         X509_free(server);

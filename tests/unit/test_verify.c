@@ -38,70 +38,6 @@ static size_t g_client_name_len, g_root_name_len, g_server_name_len, g_ee_name_l
 
 /* ---- loading ---- */
 
-static int
-read_file(const char *name, uint8_t **out, size_t *out_len)
-{
-    char path[1024];
-    FILE *f;
-    long n;
-    uint8_t *buf;
-
-    snprintf(path, sizeof(path), "%s/%s", g_dir, name);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "cannot open %s\n", path);
-        return 0;
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return 0;
-    }
-    buf = malloc((size_t)n + 1);
-    if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        fclose(f);
-        return 0;
-    }
-    fclose(f);
-    *out = buf;
-    *out_len = (size_t)n;
-    return 1;
-}
-
-static X509 *
-load_cert(const char *name)
-{
-    char path[1024];
-    FILE *f;
-    X509 *x;
-
-    snprintf(path, sizeof(path), "%s/pki/%s", g_dir, name);
-    f = fopen(path, "r");
-    if (f == NULL) {
-        return NULL;
-    }
-    x = PEM_read_X509(f, NULL, NULL, NULL);
-    fclose(f);
-    return x;
-}
-
-static EVP_PKEY *
-load_key(const char *name)
-{
-    char path[1024];
-    FILE *f;
-    EVP_PKEY *k;
-
-    snprintf(path, sizeof(path), "%s/pki/%s", g_dir, name);
-    f = fopen(path, "r");
-    if (f == NULL) {
-        return NULL;
-    }
-    k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-    fclose(f);
-    return k;
-}
-
 static struct cmp_msg *
 decode_bytes(const uint8_t *p, size_t len)
 {
@@ -123,7 +59,7 @@ load_msg(const char *name)
     size_t len;
     struct cmp_msg *m;
 
-    if (!read_file(name, &buf, &len)) {
+    if (!check_read_file(g_dir, name, &buf, &len)) {
         return NULL;
     }
     m = decode_bytes(buf, len);
@@ -1201,7 +1137,7 @@ setup(void)
     uint8_t *s;
     size_t len;
 
-    if (!read_file("secret.txt", &s, &len)) {
+    if (!check_read_file(g_dir, "secret.txt", &s, &len)) {
         return 0;
     }
     while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r')) {
@@ -1214,12 +1150,12 @@ setup(void)
     memcpy(g_secret, s, len);
     g_secret_len = len;
     free(s);
-    g_root = load_cert("root.crt");
-    g_server = load_cert("server.crt");
-    g_client = load_cert("client.crt");
-    g_root_key = load_key("root.key");
-    g_server_key = load_key("server.key");
-    g_client_key = load_key("client.key");
+    g_root = check_load_cert(g_dir, "pki/root.crt");
+    g_server = check_load_cert(g_dir, "pki/server.crt");
+    g_client = check_load_cert(g_dir, "pki/client.crt");
+    g_root_key = check_load_key(g_dir, "pki/root.key");
+    g_server_key = check_load_key(g_dir, "pki/server.key");
+    g_client_key = check_load_key(g_dir, "pki/client.key");
     if (g_root == NULL || g_server == NULL || g_client == NULL || g_root_key == NULL ||
         g_server_key == NULL || g_client_key == NULL) {
         return 0;
@@ -1229,7 +1165,7 @@ setup(void)
     g_store_client = store_of(g_client);
     g_store_empty = store_of(NULL);
     {
-        X509 *ee = load_cert("ee.crt");
+        X509 *ee = check_load_cert(g_dir, "pki/ee.crt");
         int ok = ee != NULL && name_der(ee, &g_ee_name, &g_ee_name_len);
 
         X509_free(ee);
