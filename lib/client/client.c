@@ -104,6 +104,8 @@ static const struct cmp_cli_state_def states[] = {
 
 /* ---- time ---- */
 
+#define CMP_CLI_MAX_CHECK_AFTER 3600 /* seconds between two polls, at most */
+
 static int64_t
 now_ms(void)
 {
@@ -624,6 +626,11 @@ handle_poll(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct 
     wait_s = pr->items[0].check_after;
     if (wait_s < 0) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "pollRep with negative checkAfter");
+    }
+    /* A peer's checkAfter is bounded (and wait_s * 1000 cannot overflow): polling
+     * earlier than asked only brings another pollRep. */
+    if (wait_s > CMP_CLI_MAX_CHECK_AFTER) {
+        wait_s = CMP_CLI_MAX_CHECK_AFTER;
     }
     if (t->end_ms != 0) {
         left = t->end_ms - now_ms();
