@@ -17,8 +17,14 @@
  *
  * Nothing is written to stdout after the ACCEPT line (a harness may have
  * stopped reading it): log lines go to stderr.
+ *
+ * libmicrohttpd is dlopen()ed when the listener starts, not linked: it pulls
+ * in gnutls, nettle, gmp, p11-kit and more, and loading them dominated the
+ * start-up time and memory of the client mode, which never serves HTTP.
+ * <microhttpd.h> is still included for its types and constants.
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -71,6 +77,93 @@ struct req_state {
     int expect_continue; /* the client waits for "100 Continue" before the body */
     int huge;            /* Content-Length above DRAIN_FACTOR times the cap */
 };
+
+/* ---- libmicrohttpd, loaded at run time ---- */
+
+#define MHD_LIBRARY "libmicrohttpd.so.12"
+#define MHD_PACKAGE "libmicrohttpd12" /* Debian's and Ubuntu's name for it */
+
+/* The MHD functions this file calls, with the types <microhttpd.h> declares. */
+static struct {
+    __typeof__(MHD_start_daemon) *start_daemon;
+    __typeof__(MHD_stop_daemon) *stop_daemon;
+    __typeof__(MHD_add_connection) *add_connection;
+    __typeof__(MHD_get_connection_info) *get_connection_info;
+    __typeof__(MHD_lookup_connection_value) *lookup_connection_value;
+    __typeof__(MHD_create_response_from_buffer) *create_response_from_buffer;
+    __typeof__(MHD_add_response_header) *add_response_header;
+    __typeof__(MHD_queue_response) *queue_response;
+    __typeof__(MHD_destroy_response) *destroy_response;
+} mhd;
+
+/* dlsym()'s void * is copied into the function pointers, as POSIX allows. */
+_Static_assert(sizeof(void *) == sizeof(mhd.start_daemon), "function pointers are not void *");
+
+static pthread_once_t mhd_once = PTHREAD_ONCE_INIT;
+static int mhd_loaded;
+static char mhd_error[512]; /* dlerror()'s text when loading failed */
+
+/* mhd_load_once() opens the library and fills |mhd|; it stays loaded until exit. */
+static void
+mhd_load_once(void)
+{
+    const struct {
+        const char *name;
+        void *slot; /* the member of |mhd| that gets the address */
+    } syms[] = {
+        {"MHD_start_daemon", &mhd.start_daemon},
+        {"MHD_stop_daemon", &mhd.stop_daemon},
+        {"MHD_add_connection", &mhd.add_connection},
+        {"MHD_get_connection_info", &mhd.get_connection_info},
+        {"MHD_lookup_connection_value", &mhd.lookup_connection_value},
+        {"MHD_create_response_from_buffer", &mhd.create_response_from_buffer},
+        {"MHD_add_response_header", &mhd.add_response_header},
+        {"MHD_queue_response", &mhd.queue_response},
+        {"MHD_destroy_response", &mhd.destroy_response},
+    };
+    const char *why;
+    void *lib, *sym;
+    size_t i;
+
+    lib = dlopen(MHD_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL) {
+        why = dlerror();
+        snprintf(mhd_error, sizeof(mhd_error), "%s", why != NULL ? why : "unknown error");
+        return;
+    }
+    for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+        (void)dlerror();
+        sym = dlsym(lib, syms[i].name);
+        if (sym == NULL) {
+            why = dlerror();
+            snprintf(mhd_error, sizeof(mhd_error), "%s", why != NULL ? why : syms[i].name);
+            memset(&mhd, 0, sizeof(mhd));
+            (void)dlclose(lib);
+            return;
+        }
+        memcpy(syms[i].slot, &sym, sizeof(sym));
+    }
+    mhd_loaded = 1;
+}
+
+/* mhd_load() loads libmicrohttpd once per process: 1 if it is usable, else 0 (printed). */
+static int
+mhd_load(void)
+{
+    if (pthread_once(&mhd_once, mhd_load_once) != 0) {
+        snprintf(mhd_error, sizeof(mhd_error), "pthread_once failed");
+    }
+    if (!mhd_loaded) {
+        fprintf(stderr, "%s: cannot start the HTTP server: cannot load %s: %s\n", PROG, MHD_LIBRARY,
+                mhd_error);
+        fprintf(stderr, "%s: the server mode (-port) needs libmicrohttpd: install the package %s\n",
+                PROG, MHD_PACKAGE);
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- logging ---- */
 
 static void lst_log(const struct listener *l, int level, const char *fmt, ...) CMP_PRINTF(3, 4);
 
@@ -353,18 +446,18 @@ send_status(struct MHD_Connection *conn, int status)
     struct MHD_Response *rsp;
     enum MHD_Result ret;
 
-    rsp = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+    rsp = mhd.create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
     if (rsp == NULL) {
         return MHD_NO;
     }
-    if (MHD_add_response_header(rsp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain") != MHD_YES ||
+    if (mhd.add_response_header(rsp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain") != MHD_YES ||
         (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
-         MHD_add_response_header(rsp, MHD_HTTP_HEADER_ALLOW, "POST") != MHD_YES)) {
-        MHD_destroy_response(rsp);
+         mhd.add_response_header(rsp, MHD_HTTP_HEADER_ALLOW, "POST") != MHD_YES)) {
+        mhd.destroy_response(rsp);
         return MHD_NO;
     }
-    ret = MHD_queue_response(conn, (unsigned)status, rsp);
-    MHD_destroy_response(rsp);
+    ret = mhd.queue_response(conn, (unsigned)status, rsp);
+    mhd.destroy_response(rsp);
     return ret;
 }
 
@@ -427,7 +520,7 @@ static unsigned long long
 declared_length(struct MHD_Connection *conn, int *have)
 {
     const char *s =
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        mhd.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     unsigned long long v = 0;
 
     *have = 0;
@@ -468,14 +561,14 @@ begin_request(struct listener *l, struct MHD_Connection *conn, struct req_state 
         return;
     }
     if (!content_type_ok(
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+            mhd.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
         st->status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
         return;
     }
     clen = declared_length(conn, &have_len);
     if (have_len && clen > l->max_body) {
         const char *expect =
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+            mhd.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
 
         lst_log(l, LOG_LVL_WARN, "refusing a request of %llu bytes (at most %zu)", clen,
                 l->max_body);
@@ -543,17 +636,17 @@ answer(struct listener *l, struct MHD_Connection *conn, struct req_state *st)
         lst_log(l, LOG_LVL_ERR, "could not answer a request: internal error");
         return send_status(conn, MHD_HTTP_INTERNAL_SERVER_ERROR);
     }
-    rsp = MHD_create_response_from_buffer(out_len, out, MHD_RESPMEM_MUST_FREE);
+    rsp = mhd.create_response_from_buffer(out_len, out, MHD_RESPMEM_MUST_FREE);
     if (rsp == NULL) {
         free(out);
         return MHD_NO;
     }
-    if (MHD_add_response_header(rsp, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE) != MHD_YES) {
-        MHD_destroy_response(rsp);
+    if (mhd.add_response_header(rsp, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE) != MHD_YES) {
+        mhd.destroy_response(rsp);
         return MHD_NO;
     }
-    ret = MHD_queue_response(conn, MHD_HTTP_OK, rsp);
-    MHD_destroy_response(rsp);
+    ret = mhd.queue_response(conn, MHD_HTTP_OK, rsp);
+    mhd.destroy_response(rsp);
     return ret;
 }
 
@@ -630,7 +723,7 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
     if (toe != MHD_CONNECTION_NOTIFY_STARTED) {
         return;
     }
-    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    ci = mhd.get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (ci != NULL) {
         (void)setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
@@ -729,7 +822,7 @@ accept_loop(void *arg)
             continue;
         }
         /* MHD closes the socket if it cannot take it (over its connection limit). */
-        if (MHD_add_connection(a->d[next], c, (struct sockaddr *)&ss, len) != MHD_YES) {
+        if (mhd.add_connection(a->d[next], c, (struct sockaddr *)&ss, len) != MHD_YES) {
             lst_log(a->l, LOG_LVL_DEBUG, "HTTP: connection refused: %s", strerror(errno));
         }
         next = next + 1 < a->num ? next + 1 : 0;
@@ -754,7 +847,7 @@ stop_daemons(struct acceptor *a, unsigned num)
     unsigned i;
 
     for (i = 0; i < num; i++) {
-        MHD_stop_daemon(a->d[i]);
+        mhd.stop_daemon(a->d[i]);
     }
 }
 
@@ -765,7 +858,7 @@ start_daemons(struct acceptor *a)
     unsigned i, limit = MAX_CONNECTIONS / a->num;
 
     for (i = 0; i < a->num; i++) {
-        a->d[i] = MHD_start_daemon(
+        a->d[i] = mhd.start_daemon(
             MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG,
             0, NULL, NULL, on_request, a->l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, a->l,
@@ -820,6 +913,9 @@ cmp_listener_run(const struct cmp_listener_config *cfg)
     sigset_t set, old;
     int fd = -1, ret = 1;
 
+    if (!mhd_load()) {
+        return 1;
+    }
     memset(&l, 0, sizeof(l));
     l.cfg = cfg;
     l.max_body = cfg->max_body != 0 ? cfg->max_body : CMP_LISTENER_DEFAULT_MAX_BODY;

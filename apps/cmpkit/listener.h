@@ -36,7 +36,8 @@ struct cmp_listener_config {
  * cmp_listener_run() binds, prints "ACCEPT host:port PID=n" on stdout once
  * listening and serves until SIGINT or SIGTERM, or until -max_msgs requests
  * were answered. Returns the exit status: 0 after a clean stop, 1 if it
- * could not listen (the reason printed).
+ * could not load libmicrohttpd (dlopen()ed on the first call) or could not
+ * listen (the reason printed).
  */
 int cmp_listener_run(const struct cmp_listener_config *cfg);
 
