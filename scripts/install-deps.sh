@@ -12,8 +12,8 @@ packages=(
     llvm                 # llvm-symbolizer for sanitizer stack traces
     openssl              # the openssl CLI: test PKI, interop peer, vector generator
     libssl-dev           # libcrypto/libssl headers (crypto, X.509, TLS)
-    libcurl4-openssl-dev # HTTP(S) client transfer
-    libmicrohttpd-dev    # HTTP server (listener)
+    libcurl4-openssl-dev # HTTPS and proxied client transfers (dlopen)
+    libmicrohttpd-dev    # HTTP server (listener, dlopen)
     libsqlite3-dev       # server state (CA mode)
     python3              # test helpers (openssl-suite runner)
     pkg-config           # locating libcurl/libmicrohttpd/sqlite3

@@ -5,9 +5,10 @@
  * response's bytes. The client (cmpkit/client.h) does not know which kind
  * it talks to:
  *
- *   cmp_transfer_http_new()    HTTP(S) POST, RFC 9811 (libcurl): -server,
- *                              -path, -proxy, -no_proxy, -keep_alive,
- *                              -tls_* of openssl-cmp(1)
+ *   cmp_transfer_http_new()    HTTP(S) POST, RFC 9811: -server, -path,
+ *                              -proxy, -no_proxy, -keep_alive, -tls_* of
+ *                              openssl-cmp(1); plain HTTP built in, HTTPS
+ *                              and proxies with libcurl, loaded on demand
  *   cmp_transfer_inproc_new()  straight to a server engine (-use_mock_srv)
  *   cmp_transfer_files_new()   -reqout, -rspin, -rspout: saves and
  *                              substitutes messages around another transfer
@@ -116,7 +117,9 @@ struct cmp_http_opts {
  * cmp_transfer_http_new() checks |opts| (the URL syntax; "https" only with
  * -tls_used) and returns a new HTTP transfer, or NULL with |err| set. The
  * connection is made at the first exchange and kept for the next ones
- * (unless keep_alive is 0) until cmp_transfer_close().
+ * (unless keep_alive is 0) until cmp_transfer_close(). With TLS or a proxy
+ * it loads libcurl (libcurl.so.4) on first use and fails (CMP_E_UNSUPPORTED)
+ * if that is not possible.
  */
 CMP_API struct cmp_transfer *cmp_transfer_http_new(const struct cmp_http_opts *opts,
                                                    struct cmp_err *err) CMP_MUST_CHECK;

@@ -1,27 +1,30 @@
 /*
- * CMP over HTTP (RFC 9811, which obsoletes RFC 6712) with libcurl: the only
- * file that includes <curl/curl.h>.
+ * CMP over HTTPS and through proxies, with libcurl: the only file that
+ * includes <curl/curl.h>. Plain http:// without a proxy is carried by the
+ * built-in client of http_plain.c, which also picks the transfer.
+ *
+ * libcurl is loaded with dlopen() on first use, not linked: Debian's
+ * libcurl pulls about thirty shared libraries into the process, which
+ * would cost every cmpkit process (the server and clients over plain
+ * HTTP included) more start-up CPU time and memory than a whole
+ * `openssl cmp` enrollment (bench/client.sh). The few functions used are
+ * looked up once into |cu|.
  *
  * Each request is one HTTP/1.1 POST of Content-Type application/pkixcmp;
- * the response must be 200 with the same content type (RFC 9811 3.4). A
- * non-200 answer whose body is application/pkixcmp is handed to the client
- * all the same: servers send CMP error messages that way, and the client
- * reports the peer's status and text rather than a bare HTTP code.
- *
+ * the response is checked by cmp_http_check_response() (RFC 9811 3.4).
  * One easy handle lives as long as the transfer, so that the connection
  * stays open between the messages of a transaction (-keep_alive 1, 2).
- * TCP_NODELAY makes each request leave at once (DESIGN.md: openssl cmp 3.0
- * loses about 40 ms per request to Nagle and delayed ACKs). The response
- * body is capped at CMP_TRANSFER_MAX_RESPONSE while it arrives.
+ * TCP_NODELAY makes each request leave at once. The response body is
+ * capped at CMP_TRANSFER_MAX_RESPONSE while it arrives.
  *
- * Proxies follow openssl cmp, not curl: -proxy or http_proxy/HTTP_PROXY
- * (https_proxy/HTTPS_PROXY with TLS), skipped for a host listed exactly in
- * -no_proxy or no_proxy/NO_PROXY; curl's own environment handling is
- * switched off. TLS settings go into libssl's SSL_CTX from the
- * CURLOPT_SSL_CTX_FUNCTION callback; the server's host name (or -tls_host)
- * is checked by libcrypto's verifier with the -tls_trusted store.
+ * Proxies follow openssl cmp, not curl (http_plain.c chooses them);
+ * curl's own environment handling is switched off. TLS settings go into
+ * libssl's SSL_CTX from the CURLOPT_SSL_CTX_FUNCTION callback; the
+ * server's host name (or -tls_host) is checked by libcrypto's verifier
+ * with the -tls_trusted store.
  */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,12 +39,12 @@
 #include "transfer/internal.h"
 
 #define CT_PKIXCMP "application/pkixcmp"
-#define HTTP_URL_MAX (CMP_URL_MAX_HOST + CMP_URL_MAX_PATH + 32)
+#define CURL_LIBRARY "libcurl.so.4"
 
 struct http {
     CURL *curl;
     struct curl_slist *headers;
-    char url[HTTP_URL_MAX];
+    char url[CMP_HTTP_URL_MAX];
     char host[CMP_URL_MAX_HOST]; /* for host name checks */
     char proxy[CMP_URL_MAX_HOST + 32];
     int keep_alive;
@@ -68,13 +71,68 @@ struct http {
     char curl_msg[CURL_ERROR_SIZE];
 };
 
+/* The libcurl functions used, looked up once by load_curl(). */
+static struct {
+    CURLcode (*global_init)(long flags);
+    CURL *(*easy_init)(void);
+    CURL *(*easy_duphandle)(CURL *curl);
+    CURLcode (*easy_setopt)(CURL *curl, CURLoption option, ...);
+    CURLcode (*easy_perform)(CURL *curl);
+    CURLcode (*easy_getinfo)(CURL *curl, CURLINFO info, ...);
+    void (*easy_cleanup)(CURL *curl);
+    const char *(*easy_strerror)(CURLcode code);
+    struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
+    void (*slist_free_all)(struct curl_slist *list);
+} cu;
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static int curl_ready;
+static char curl_why[512]; /* why libcurl cannot be used */
+
+/* dlsym()'s void * is copied into the function pointers, as POSIX allows. */
+_Static_assert(sizeof(void *) == sizeof(cu.easy_init), "function pointers are not void *");
 
 static void
-curl_init_once(void)
+load_curl(void)
 {
-    curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+    const struct {
+        const char *name;
+        void *slot; /* the member of |cu| that gets the address */
+    } syms[] = {
+        {"curl_global_init", &cu.global_init},       {"curl_easy_init", &cu.easy_init},
+        {"curl_easy_duphandle", &cu.easy_duphandle}, {"curl_easy_setopt", &cu.easy_setopt},
+        {"curl_easy_perform", &cu.easy_perform},     {"curl_easy_getinfo", &cu.easy_getinfo},
+        {"curl_easy_cleanup", &cu.easy_cleanup},     {"curl_easy_strerror", &cu.easy_strerror},
+        {"curl_slist_append", &cu.slist_append},     {"curl_slist_free_all", &cu.slist_free_all},
+    };
+    void *lib = dlopen(CURL_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+    const char *why;
+    size_t i;
+
+    if (lib == NULL) {
+        why = dlerror();
+        snprintf(curl_why, sizeof(curl_why), "%s", why != NULL ? why : "unknown error");
+        return;
+    }
+    for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+        void *sym;
+
+        (void)dlerror();
+        sym = dlsym(lib, syms[i].name);
+        if (sym == NULL) {
+            why = dlerror();
+            snprintf(curl_why, sizeof(curl_why), "%s", why != NULL ? why : syms[i].name);
+            memset(&cu, 0, sizeof(cu));
+            (void)dlclose(lib);
+            return;
+        }
+        memcpy(syms[i].slot, &sym, sizeof(sym));
+    }
+    if (cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(curl_why, sizeof(curl_why), "curl_global_init failed");
+        return; /* the library stays loaded; nothing else calls into it */
+    }
+    curl_ready = 1;
 }
 
 /* ---- callbacks ---- */
@@ -225,35 +283,6 @@ on_ssl_ctx(CURL *curl, void *ssl_ctx, void *arg)
 
 /* ---- one exchange ---- */
 
-/* Is |ct| application/pkixcmp (parameters and case aside)? */
-static int
-is_pkixcmp(const char *ct)
-{
-    size_t n = strlen(CT_PKIXCMP);
-
-    if (ct == NULL) {
-        return 0;
-    }
-    while (*ct == ' ') {
-        ct++;
-    }
-    return strncasecmp(ct, CT_PKIXCMP, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
-}
-
-/* A short, printable excerpt of a text body for an error message. */
-static void
-excerpt(char *out, size_t cap, const uint8_t *p, size_t len)
-{
-    size_t i, o = 0;
-
-    for (i = 0; i < len && o + 1 < cap && o < 80; i++) {
-        unsigned char c = p[i];
-
-        out[o++] = c >= 0x20 && c < 0x7F ? (char)c : ' ';
-    }
-    out[o] = '\0';
-}
-
 static int
 http_exchange(void *ctx, const uint8_t *req, size_t req_len, int64_t timeout_ms, uint8_t **rsp,
               size_t *rsp_len, struct cmp_err *err)
@@ -262,7 +291,6 @@ http_exchange(void *ctx, const uint8_t *req, size_t req_len, int64_t timeout_ms,
     CURLcode rc;
     long status = 0;
     char *ct = NULL;
-    char text[96];
 
     /*
      * -keep_alive 2: the server must keep the connection open while the
@@ -280,20 +308,20 @@ http_exchange(void *ctx, const uint8_t *req, size_t req_len, int64_t timeout_ms,
     h->http10 = h->conn_close = h->conn_keep = 0;
     h->curl_msg[0] = '\0';
     cmp_err_init(&h->tls_err);
-    rc = curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, (const char *)req);
+    rc = cu.easy_setopt(h->curl, CURLOPT_POSTFIELDS, (const char *)req);
     if (rc == CURLE_OK) {
-        rc = curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req_len);
+        rc = cu.easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req_len);
     }
     if (rc == CURLE_OK) {
-        rc = curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+        rc = cu.easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
     }
     if (rc == CURLE_OK) {
-        rc = curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+        rc = cu.easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
     }
     if (rc != CURLE_OK) {
-        return CMP_FAIL(err, CMP_E_IO, "libcurl: %s", curl_easy_strerror(rc));
+        return CMP_FAIL(err, CMP_E_IO, "libcurl: %s", cu.easy_strerror(rc));
     }
-    rc = curl_easy_perform(h->curl);
+    rc = cu.easy_perform(h->curl);
     if (rc != CURLE_OK) {
         if (h->too_big) {
             return CMP_FAIL(err, CMP_E_LIMIT, "response from %s exceeds %u bytes", h->url,
@@ -309,21 +337,14 @@ http_exchange(void *ctx, const uint8_t *req, size_t req_len, int64_t timeout_ms,
         }
         return CMP_FAIL(err, CMP_E_IO, "%s%s%s: %s", h->url,
                         h->proxy[0] != '\0' ? " via proxy " : "", h->proxy,
-                        h->curl_msg[0] != '\0' ? h->curl_msg : curl_easy_strerror(rc));
+                        h->curl_msg[0] != '\0' ? h->curl_msg : cu.easy_strerror(rc));
     }
-    if (curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
-        curl_easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK) {
+    if (cu.easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
+        cu.easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK) {
         return CMP_FAIL(err, CMP_E_IO, "%s: no HTTP status", h->url);
     }
-    if (status != 200 && !(is_pkixcmp(ct) && h->len > 0)) {
-        excerpt(text, sizeof(text), h->buf, is_pkixcmp(ct) ? 0 : h->len);
-        return CMP_FAIL(err, CMP_E_PROTOCOL, "HTTP status %ld from %s%s%s%s", status, h->url,
-                        text[0] != '\0' ? " (\"" : "", text, text[0] != '\0' ? "\")" : "");
-    }
-    if (!is_pkixcmp(ct)) {
-        return CMP_FAIL(err, CMP_E_PROTOCOL,
-                        "response from %s has Content-Type '%.60s', expected " CT_PKIXCMP, h->url,
-                        ct != NULL ? ct : "(none)");
+    if (!cmp_http_check_response(h->url, status, ct, h->buf, h->len, err)) {
+        return 0;
     }
     h->last_closed = h->conn_close || (h->http10 && !h->conn_keep);
     *rsp = malloc(h->len > 0 ? h->len : 1);
@@ -346,9 +367,9 @@ http_free(void *ctx)
         return;
     }
     if (h->curl != NULL) {
-        curl_easy_cleanup(h->curl);
+        cu.easy_cleanup(h->curl);
     }
-    curl_slist_free_all(h->headers);
+    cu.slist_free_all(h->headers);
     X509_free(h->tls_cert);
     EVP_PKEY_free(h->tls_key);
     sk_X509_pop_free(h->tls_extra, X509_free);
@@ -370,9 +391,9 @@ http_close(void *ctx)
     if (h->curl == NULL) {
         return;
     }
-    fresh = curl_easy_duphandle(h->curl);
+    fresh = cu.easy_duphandle(h->curl);
     if (fresh != NULL) {
-        curl_easy_cleanup(h->curl);
+        cu.easy_cleanup(h->curl);
         h->curl = fresh;
     }
 }
@@ -423,7 +444,7 @@ take_tls(struct http *h, const struct cmp_http_opts *o, struct cmp_err *err)
 #define SETOPT(h, opt, val)                                                                        \
     do {                                                                                           \
         if (rc == CURLE_OK) {                                                                      \
-            rc = curl_easy_setopt((h)->curl, (opt), (val));                                        \
+            rc = cu.easy_setopt((h)->curl, (opt), (val));                                          \
             what = #opt;                                                                           \
         }                                                                                          \
     } while (0)
@@ -434,16 +455,16 @@ setup_handle(struct http *h, struct cmp_err *err)
     CURLcode rc = CURLE_OK;
     const char *what = "";
 
-    h->curl = curl_easy_init();
+    h->curl = cu.easy_init();
     if (h->curl == NULL) {
         return CMP_FAIL(err, CMP_E_MEMORY, "cannot create an HTTP client handle");
     }
-    h->headers = curl_slist_append(h->headers, "Content-Type: " CT_PKIXCMP);
-    h->headers = h->headers == NULL ? NULL : curl_slist_append(h->headers, "Accept: " CT_PKIXCMP);
+    h->headers = cu.slist_append(h->headers, "Content-Type: " CT_PKIXCMP);
+    h->headers = h->headers == NULL ? NULL : cu.slist_append(h->headers, "Accept: " CT_PKIXCMP);
     /* No "Expect: 100-continue": a CMP request is small and goes out at once. */
-    h->headers = h->headers == NULL ? NULL : curl_slist_append(h->headers, "Expect:");
+    h->headers = h->headers == NULL ? NULL : cu.slist_append(h->headers, "Expect:");
     if (h->headers != NULL && h->keep_alive == 0) {
-        h->headers = curl_slist_append(h->headers, "Connection: close");
+        h->headers = cu.slist_append(h->headers, "Connection: close");
     }
     if (h->headers == NULL) {
         return CMP_FAIL(err, CMP_E_MEMORY, "HTTP headers");
@@ -475,37 +496,23 @@ setup_handle(struct http *h, struct cmp_err *err)
         SETOPT(h, CURLOPT_SSL_CTX_DATA, h);
     }
     if (rc != CURLE_OK) {
-        return CMP_FAIL(err, CMP_E_UNSUPPORTED, "libcurl: %s: %s", what, curl_easy_strerror(rc));
+        return CMP_FAIL(err, CMP_E_UNSUPPORTED, "libcurl: %s: %s", what, cu.easy_strerror(rc));
     }
     return 1;
 }
 
 struct cmp_transfer *
-cmp_transfer_http_new(const struct cmp_http_opts *o, struct cmp_err *err)
+cmp_http_curl_new(const struct cmp_http_opts *o, const struct cmp_url *url, const char *path,
+                  const char *proxy_url, struct cmp_err *err)
 {
-    struct cmp_url url, purl;
-    const char *path, *proxy;
     struct http *h;
     int n;
 
-    if (o == NULL || o->server == NULL) {
-        CMP_FAIL(err, CMP_E_ARG, "no -server given");
-        return NULL;
-    }
-    if (o->keep_alive < 0 || o->keep_alive > 2) {
-        CMP_FAIL(err, CMP_E_ARG, "-keep_alive %d is out of range 0..2", o->keep_alive);
-        return NULL;
-    }
-    if (!cmp_url_parse(&url, o->server, "server", err)) {
-        return NULL;
-    }
-    if (url.https && !o->tls_used) {
-        CMP_FAIL(err, CMP_E_ARG, "missing -tls_used option since -server URL indicates HTTPS");
-        return NULL;
-    }
-    pthread_once(&curl_once, curl_init_once);
+    pthread_once(&curl_once, load_curl);
     if (!curl_ready) {
-        CMP_FAIL(err, CMP_E_UNSUPPORTED, "libcurl initialization failed");
+        CMP_FAIL(err, CMP_E_UNSUPPORTED,
+                 "%s needs libcurl (%s, Debian package libcurl4), which cannot be used: %s",
+                 o->tls_used ? "HTTPS" : "a proxy", CURL_LIBRARY, curl_why);
         return NULL;
     }
     h = calloc(1, sizeof(*h));
@@ -514,27 +521,18 @@ cmp_transfer_http_new(const struct cmp_http_opts *o, struct cmp_err *err)
         return NULL;
     }
     h->keep_alive = o->keep_alive;
-    path = o->path != NULL ? o->path : url.path;
     n = snprintf(h->url, sizeof(h->url), "%s://%s%s%s:%d%s%s", o->tls_used ? "https" : "http",
-                 url.ipv6 ? "[" : "", url.host, url.ipv6 ? "]" : "", url.port,
+                 url->ipv6 ? "[" : "", url->host, url->ipv6 ? "]" : "", url->port,
                  path[0] == '/' ? "" : "/", path);
     if (n < 0 || (size_t)n >= sizeof(h->url)) {
         CMP_FAIL(err, CMP_E_ARG, "-server and -path make a URL that is too long");
         goto fail;
     }
-    memcpy(h->host, url.host, sizeof(h->host));
-    proxy = cmp_http_proxy_of(o->proxy, o->no_proxy, url.host, o->tls_used);
-    if (proxy != NULL) {
-        /* Scheme, path, userinfo, query and fragment of the proxy are ignored. */
-        if (!cmp_url_parse(&purl, proxy, "proxy", err)) {
-            goto fail;
-        }
-        n = snprintf(h->proxy, sizeof(h->proxy), "http://%s%s%s:%d", purl.ipv6 ? "[" : "",
-                     purl.host, purl.ipv6 ? "]" : "", purl.port);
-        if (n < 0 || (size_t)n >= sizeof(h->proxy)) {
-            CMP_FAIL(err, CMP_E_ARG, "-proxy too long");
-            goto fail;
-        }
+    memcpy(h->host, url->host, sizeof(h->host));
+    n = snprintf(h->proxy, sizeof(h->proxy), "%s", proxy_url);
+    if (n < 0 || (size_t)n >= sizeof(h->proxy)) {
+        CMP_FAIL(err, CMP_E_ARG, "-proxy too long");
+        goto fail;
     }
     if (o->tls_used && !take_tls(h, o, err)) {
         goto fail;

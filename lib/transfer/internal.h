@@ -83,4 +83,84 @@ struct cmp_transfer *cmp_transfer_wrap(cmp_transfer_exchange_fn *exchange, void 
  */
 int cmp_transfer_files_last_from_rspin(const struct cmp_transfer *t);
 
+/* ---- HTTP (http_plain.c, http.c, http_parse.c) ---- */
+
+#define CMP_HTTP_URL_MAX (CMP_URL_MAX_HOST + CMP_URL_MAX_PATH + 32)
+
+/* Is |ct| application/pkixcmp (parameters and case aside)? */
+int cmp_http_is_pkixcmp(const char *ct);
+
+/*
+ * cmp_http_check_response() accepts a response of HTTP |status| with
+ * Content-Type |ct| (NULL: none) and |body| from |url|: 200 and
+ * application/pkixcmp, or another status with a CMP body (a server's error
+ * message). Otherwise fails with the status and an excerpt of a text body.
+ */
+int cmp_http_check_response(const char *url, long status, const char *ct, const uint8_t *body,
+                            size_t len, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_http_curl_new() is the transfer for HTTPS and for proxies, with
+ * libcurl, which is loaded on the first call (http.c). |path| is the
+ * request's path (with query); |proxy_url| "http://host:port" or "" for none.
+ */
+struct cmp_transfer *cmp_http_curl_new(const struct cmp_http_opts *o, const struct cmp_url *url,
+                                       const char *path, const char *proxy_url,
+                                       struct cmp_err *err);
+
+/*
+ * An HTTP/1.1 response, parsed as it arrives (http_parse.c). Init with the
+ * body limit, feed every received chunk (an empty one when the peer closes
+ * the connection): 1 when the response is complete (the body is
+ * buf[0..body_len)), 0 while more is needed, -1 on an error (|err| set).
+ */
+#define CMP_HTTP_MAX_HEAD (16u << 10) /* status line and header fields */
+#define CMP_HTTP_MAX_FIELDS 100
+#define CMP_HTTP_MAX_LINE 1024 /* a chunk-size or trailer line */
+#define CMP_HTTP_MAX_INTERIM 8 /* 1xx responses before the final one */
+
+enum cmp_http_phase {
+    CMP_HTTP_HEAD = 0,
+    CMP_HTTP_BODY_LEN,     /* Content-Length bytes */
+    CMP_HTTP_BODY_CHUNKED, /* Transfer-Encoding: chunked */
+    CMP_HTTP_BODY_EOF,     /* until the connection ends */
+    CMP_HTTP_DONE
+};
+
+struct cmp_http_rsp {
+    /* the response */
+    int status;     /* 200 ... */
+    int http10;     /* HTTP/1.0 */
+    int conn_close; /* the connection ends after this response */
+    int conn_keep;  /* Connection: keep-alive */
+    int has_content_type;
+    char content_type[128]; /* truncated if longer */
+    int64_t content_length; /* -1: none */
+    int chunked;
+    size_t body_len;
+    uint8_t *buf;    /* the body, once complete */
+    size_t received; /* bytes fed so far */
+
+    /* parser state */
+    size_t max_body;
+    size_t len, cap;
+    size_t rd;  /* next byte to parse */
+    size_t out; /* end of the decoded chunked body */
+    enum cmp_http_phase phase;
+    int chunk_state;
+    size_t chunk_left;
+    size_t head_len;
+    int seen; /* the status line has been read */
+    int num_fields;
+    int num_interim;
+};
+
+void cmp_http_rsp_init(struct cmp_http_rsp *r, size_t max_body);
+void cmp_http_rsp_cleanup(struct cmp_http_rsp *r);
+int cmp_http_rsp_feed(struct cmp_http_rsp *r, const uint8_t *p, size_t n, struct cmp_err *err);
+/* For the next response (after an interim one); keeps |received|. */
+void cmp_http_rsp_reset_head(struct cmp_http_rsp *r);
+/* Whether the connection may carry the next request. */
+int cmp_http_rsp_keeps_connection(const struct cmp_http_rsp *r);
+
 #endif

@@ -267,6 +267,19 @@ run https_client_cert ok "OK" -- --server "127.0.0.1:$port" --tls_used \
 run https_client_cert_missing fail "127.0.0.1" -- --server "127.0.0.1:$port" --tls_used \
     --tls_trusted "$pki/root.crt" "${pbm[@]}" --cmd genm
 
+echo "== HTTP response framing (the built-in client for plain HTTP)"
+# Each is a whole ir (ir, ip, certConf, pkiConf) through a relay that
+# re-frames the mock server's answers.
+for kind in chunked http10 continue drop; do
+    start_helper "reframe_$kind" reframe "$kind" "$main"
+    run "framing_$kind" ok "NEWCERT" -- --server "127.0.0.1:$port" "${pbm[@]}" --cmd ir \
+        "${enroll[@]}"
+done
+# -keep_alive 2 wants the connection kept for the whole transaction.
+start_helper reframe_http10_ka2 reframe http10 "$main"
+run framing_http10_keep_alive_2 fail "closed the connection in mid-transaction" -- \
+    --server "127.0.0.1:$port" --keep_alive 2 "${pbm[@]}" --cmd ir "${enroll[@]}"
+
 echo "== HTTP errors"
 run refused fail "http://127.0.0.1:1/" -- --server "127.0.0.1:1" "${pbm[@]}" --cmd genm
 start_helper s404 answer 404

@@ -16,6 +16,15 @@ until killed:
                                 code (text/plain body), "wrongtype" (200 with
                                 text/html), "big" (200, 5 MiB of
                                 application/pkixcmp) or "slow" (waits 30 s)
+  reframe KIND UPPORT           relays each request to 127.0.0.1:UPPORT and
+                                sends the answer back framed as KIND:
+                                "chunked" (Transfer-Encoding: chunked, odd
+                                chunk sizes, an extension and a trailer),
+                                "http10" (HTTP/1.0, no Content-Length, ends
+                                with the connection), "continue" (a 100
+                                Continue first) or "drop" (a keep-alive
+                                answer, then the connection is closed
+                                without notice)
 """
 import socket
 import ssl
@@ -186,6 +195,62 @@ def answer(kind):
     serve(handle, socket.socket())
 
 
+def reframe(kind, upport):
+    # One upstream connection for all: openssl's mock server ends a
+    # transaction with its connection, and "http10" and "drop" make the
+    # client reconnect in mid-transaction.
+    lock = threading.Lock()
+    up = socket.create_connection(("127.0.0.1", int(upport)))
+
+    def handle(conn):
+        with lock:
+            exchange(conn)
+
+    def exchange(conn):
+        while True:
+            head, rest = read_head(conn)
+            if head is None:
+                break
+            body = read_body(conn, head.split("\r\n")[1:], rest)
+            up.sendall(head.encode("latin-1") + b"\r\n\r\n" + body)
+            rhead, rrest = read_head(up)
+            if rhead is None:
+                break
+            rlines = rhead.split("\r\n")
+            rbody = read_body(up, rlines[1:], rrest)
+            status = rlines[0].split(" ", 1)[1]
+            ctype = [h.partition(":")[2].strip() for h in rlines[1:]
+                     if h.lower().startswith("content-type:")][0]
+            if kind == "chunked":
+                out = ("HTTP/1.1 %s\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       % (status, ctype)).encode()
+                pos = 0
+                for size in (1, 7, 0x1F, 300):
+                    part = rbody[pos:pos + size]
+                    if part:
+                        out += b"%x;ext=1\r\n" % len(part) + part + b"\r\n"
+                    pos += size
+                if pos < len(rbody):
+                    out += b"%X\r\n" % (len(rbody) - pos) + rbody[pos:] + b"\r\n"
+                out += b"0\r\nX-Trailer: yes\r\n\r\n"
+            elif kind == "http10":
+                out = ("HTTP/1.0 %s\r\nContent-Type: %s\r\n\r\n" % (status, ctype)).encode() + rbody
+            else:
+                out = ("HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
+                       % (status, ctype, len(rbody))).encode() + rbody
+                if kind == "continue":
+                    out = b"HTTP/1.1 100 Continue\r\n\r\n" + out
+            # in two writes, so that the client sees the response in pieces
+            conn.sendall(out[:len(out) // 2])
+            time.sleep(0.01)
+            conn.sendall(out[len(out) // 2:])
+            if kind in ("http10", "drop"):
+                break
+        conn.close()
+
+    serve(handle, socket.socket())
+
+
 def main():
     mode = sys.argv[1]
     if mode == "proxy":
@@ -194,6 +259,8 @@ def main():
         tls_front(*sys.argv[2:])
     elif mode == "answer":
         answer(sys.argv[2])
+    elif mode == "reframe":
+        reframe(sys.argv[2], sys.argv[3])
     else:
         sys.exit("unknown mode " + mode)
 
