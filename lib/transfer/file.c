@@ -2,7 +2,10 @@
  * -reqout, -rspin, -rspout (openssl-cmp(1)): the n-th request of a
  * transaction is saved to the n-th -reqout file, its response is read from
  * the n-th -rspin file if there is one (else the inner transfer is asked)
- * and saved to the n-th -rspout file.
+ * and saved to the n-th -rspout file. When -reqin replaces a request, the
+ * client hands the one it created to cmp_transfer_files_set_created(), and
+ * that one is saved, as the manual says ("requests created by the client...
+ * not sent to the server if the -reqin option is used, too").
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,8 @@ struct files {
     struct cmp_transfer *inner; /* owned; may be NULL */
     size_t pos;                 /* exchanges so far in this transaction */
     int last_from_rspin;        /* the last response was read from an -rspin file */
+    uint8_t *created;           /* the request to save instead of the one sent, or NULL */
+    size_t created_len;
 };
 
 static int
@@ -24,8 +29,16 @@ files_exchange(void *ctx, const uint8_t *req, size_t req_len, int64_t timeout_ms
     size_t n = f->pos++;
 
     f->last_from_rspin = 0;
-    if (n < f->reqout.num && !cmp_file_write(f->reqout.items[n], req, req_len, err)) {
-        return CMP_CONTEXT(err, "-reqout");
+    if (n < f->reqout.num) {
+        int ok = f->created != NULL
+                     ? cmp_file_write(f->reqout.items[n], f->created, f->created_len, err)
+                     : cmp_file_write(f->reqout.items[n], req, req_len, err);
+
+        free(f->created);
+        f->created = NULL;
+        if (!ok) {
+            return CMP_CONTEXT(err, "-reqout");
+        }
     }
     if (n < f->rspin.num) {
         if (!cmp_file_read(f->rspin.items[n], CMP_TRANSFER_MAX_RESPONSE, rsp, rsp_len, err)) {
@@ -59,12 +72,46 @@ cmp_transfer_files_last_from_rspin(const struct cmp_transfer *t)
     return f->last_from_rspin;
 }
 
+int
+cmp_transfer_files_wants_reqout(const struct cmp_transfer *t)
+{
+    const struct files *f;
+
+    if (t == NULL || t->exchange != files_exchange) {
+        return 0;
+    }
+    f = t->ctx;
+    return f->pos < f->reqout.num;
+}
+
+int
+cmp_transfer_files_set_created(struct cmp_transfer *t, const uint8_t *der, size_t len,
+                               struct cmp_err *err)
+{
+    struct files *f;
+
+    if (t == NULL || t->exchange != files_exchange) {
+        return 1;
+    }
+    f = t->ctx;
+    free(f->created);
+    f->created = malloc(len > 0 ? len : 1);
+    if (f->created == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "-reqout");
+    }
+    memcpy(f->created, der, len);
+    f->created_len = len;
+    return 1;
+}
+
 static void
 files_close(void *ctx)
 {
     struct files *f = ctx;
 
     f->pos = 0;
+    free(f->created);
+    f->created = NULL;
     cmp_transfer_close(f->inner);
 }
 
@@ -79,6 +126,7 @@ files_free(void *ctx)
     cmp_names_cleanup(&f->reqout);
     cmp_names_cleanup(&f->rspin);
     cmp_names_cleanup(&f->rspout);
+    free(f->created);
     cmp_transfer_free(f->inner);
     free(f);
 }

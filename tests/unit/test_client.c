@@ -1116,6 +1116,46 @@ test_reqin(void)
     /* ... and with -reqin_new_tid it is re-protected with a fresh one */
     CHECK(cmp_ctx_set_option(ctx, CMP_OPT_REQIN_NEW_TID, 1));
     CHECK(cmp_exec_ir(ctx));
+
+    /*
+     * -reqout with -reqin saves the requests we created, not those of -reqin
+     * (without -reqin_new_tid, the ir sent is the file's, byte for byte)
+     */
+    CHECK(cmp_ctx_set_option(ctx, CMP_OPT_REQIN_NEW_TID, 0));
+    {
+        char dir[] = "/tmp/cmpkit-test-reqin.XXXXXX", reqout[200], saved[80];
+        struct cmp_file_opts fo;
+        struct cmp_err err;
+        uint8_t *a = NULL, *b = NULL;
+        size_t a_len = 0, b_len = 0;
+        struct cmp_msg *m;
+
+        cmp_err_init(&err);
+        if (CHECK(mkdtemp(dir) != NULL)) {
+            snprintf(saved, sizeof(saved), "%s/1.der", dir);
+            snprintf(reqout, sizeof(reqout), "%s,%s/3.der", saved, dir);
+            memset(&fo, 0, sizeof(fo));
+            fo.reqout = reqout;
+            cmp_ctx_set0_transfer(
+                ctx, cmp_transfer_files_new(&fo, cmp_transfer_inproc_new(srv, &err), &err));
+            CHECK(cmp_exec_ir(ctx));
+            m = read_msg(saved);
+            CHECK(m != NULL && cmp_msg_body_type(m) == CMP_BODY_IR);
+            cmp_msg_free(m);
+            CHECK(check_read_file("", saved, &a, &a_len) && check_read_file("", path, &b, &b_len));
+            CHECK(a != NULL && b != NULL && (a_len != b_len || memcmp(a, b, a_len) != 0));
+            free(a);
+            free(b);
+            snprintf(saved, sizeof(saved), "%s/3.der", dir);
+            m = read_msg(saved);
+            CHECK(m != NULL && cmp_msg_body_type(m) == CMP_BODY_CERTCONF);
+            cmp_msg_free(m);
+            remove(saved);
+            snprintf(saved, sizeof(saved), "%s/1.der", dir);
+            remove(saved);
+            rmdir(dir);
+        }
+    }
     CHECK(cmp_ctx_set1_reqin(ctx, NULL));
     cmp_ctx_free(ctx);
     cmp_srv_free(srv);
