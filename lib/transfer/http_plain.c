@@ -17,8 +17,11 @@
  * 3.4); a non-200 answer whose body is application/pkixcmp is handed to the
  * client all the same, because servers send CMP error messages that way.
  * The connection stays open between the messages of a transaction unless
- * -keep_alive is 0 or the server ends it; a kept connection that the server
- * closed meanwhile is retried once on a fresh one, before any response byte.
+ * -keep_alive is 0 or the server ends it. A request on a kept connection
+ * that turns out closed (no response byte came back) is sent once more on a
+ * fresh one, as libcurl does. POST is not idempotent (RFC 9112 9.3.1), but
+ * a CMP message is: a server that did process the first copy refuses the
+ * second by its transactionID and nonces, so nothing is issued twice.
  * |timeout_ms| bounds each exchange, from connecting to the last byte.
  */
 #include <errno.h>
