@@ -276,6 +276,31 @@ cmp_http_rsp_reset_head(struct cmp_http_rsp *r)
     r->phase = CMP_HTTP_HEAD;
 }
 
+/*
+ * A response must start with "HTTP/": anything else fails at once, rather
+ * than when the peer closes or the time is up. Binary bytes are shown in
+ * hex: a TLS server answering plain text is the usual cause.
+ */
+static int
+not_http(const struct cmp_http_rsp *r, struct cmp_err *err)
+{
+    const uint8_t *p = r->buf + r->rd;
+    size_t n = r->len - r->rd, i;
+    char text[16];
+
+    for (i = 0; i < n && i < sizeof(text) - 1; i++) {
+        if (p[i] < 0x20 || p[i] >= 0x7F) {
+            return CMP_FAIL(err, CMP_E_PROTOCOL,
+                            "the answer is not HTTP: it starts with %02X %02X %02X %02X%s", p[0],
+                            p[1], p[2], p[3],
+                            p[0] == 0x15 || p[0] == 0x16 ? " (TLS; is -tls_used missing?)" : "");
+        }
+        text[i] = (char)p[i];
+    }
+    text[i] = '\0';
+    return CMP_FAIL(err, CMP_E_PROTOCOL, "the answer is not HTTP: it starts with '%s'", text);
+}
+
 /* Consumes complete head lines from r->buf[r->rd..r->len). */
 static int
 parse_head(struct cmp_http_rsp *r, struct cmp_err *err)
@@ -283,8 +308,11 @@ parse_head(struct cmp_http_rsp *r, struct cmp_err *err)
     while (r->phase == CMP_HTTP_HEAD) {
         uint8_t *line = r->buf + r->rd;
         uint8_t *lf = memchr(line, '\n', r->len - r->rd);
-        size_t n;
+        size_t n, i;
 
+        if (!r->seen && r->len - r->rd >= 5 && memcmp(line, "HTTP/", 5) != 0) {
+            return not_http(r, err);
+        }
         if (lf == NULL) {
             if (r->head_len + (r->len - r->rd) > CMP_HTTP_MAX_HEAD) {
                 return CMP_FAIL(err, CMP_E_LIMIT, "the HTTP response head exceeds %u bytes",
@@ -302,8 +330,12 @@ parse_head(struct cmp_http_rsp *r, struct cmp_err *err)
         if (n > 0 && line[n - 1] == '\r') {
             n--;
         }
-        if (memchr(line, '\0', n) != NULL || memchr(line, '\r', n) != NULL) {
-            return CMP_FAIL(err, CMP_E_PROTOCOL, "a NUL or CR inside a line of the HTTP response");
+        /* No control characters (RFC 9110 5.5), which could also reach a terminal in a message. */
+        for (i = 0; i < n; i++) {
+            if ((line[i] < 0x20 && line[i] != '\t') || line[i] == 0x7F) {
+                return CMP_FAIL(err, CMP_E_PROTOCOL,
+                                "a control character (%02X) in the HTTP response head", line[i]);
+            }
         }
         line[n] = '\0'; /* the CR or LF: messages may print the line with %.40s */
         if (!r->seen) {

@@ -59,8 +59,9 @@ struct plain {
 
 /* ---- shared with the libcurl transfer ---- */
 
-int
-cmp_http_is_pkixcmp(const char *ct)
+/* Is |ct| application/pkixcmp (parameters and case aside)? */
+static int
+is_pkixcmp(const char *ct)
 {
     size_t n = strlen(CT_PKIXCMP);
 
@@ -93,15 +94,16 @@ cmp_http_check_response(const char *url, long status, const char *ct, const uint
 {
     char text[96];
 
-    if (status != 200 && !(cmp_http_is_pkixcmp(ct) && len > 0)) {
-        excerpt(text, sizeof(text), body, cmp_http_is_pkixcmp(ct) ? 0 : len);
+    if (status != 200 && !(is_pkixcmp(ct) && len > 0)) {
+        excerpt(text, sizeof(text), body, is_pkixcmp(ct) ? 0 : len);
         return CMP_FAIL(err, CMP_E_PROTOCOL, "HTTP status %ld from %s%s%s%s", status, url,
                         text[0] != '\0' ? " (\"" : "", text, text[0] != '\0' ? "\")" : "");
     }
-    if (!cmp_http_is_pkixcmp(ct)) {
+    if (!is_pkixcmp(ct)) {
+        excerpt(text, sizeof(text), (const uint8_t *)ct, ct != NULL ? strlen(ct) : 0);
         return CMP_FAIL(err, CMP_E_PROTOCOL,
                         "response from %s has Content-Type '%.60s', expected " CT_PKIXCMP, url,
-                        ct != NULL ? ct : "(none)");
+                        ct != NULL ? text : "(none)");
     }
     return 1;
 }

@@ -97,9 +97,6 @@ int cmp_transfer_files_set_created(struct cmp_transfer *t, const uint8_t *der, s
 
 #define CMP_HTTP_URL_MAX (CMP_URL_MAX_HOST + CMP_URL_MAX_PATH + 32)
 
-/* Is |ct| application/pkixcmp (parameters and case aside)? */
-int cmp_http_is_pkixcmp(const char *ct);
-
 /*
  * cmp_http_check_response() accepts a response of HTTP |status| with
  * Content-Type |ct| (NULL: none) and |body| from |url|: 200 and

@@ -134,7 +134,14 @@ static const struct {
      "x", "a/b ; x=1"},
 
     {"nothing", "", -1, 0, 0, "without a response", NULL},
-    {"not http", "SSH-2.0-OpenSSH\r\n\r\n", -1, 0, 0, "not an HTTP/1.x status line", NULL},
+    {"not http", "SSH-2.0-OpenSSH\r\n\r\n", -1, 0, 0, "not HTTP: it starts with 'SSH-2.0-Open", NULL},
+    {"tls record", "\x16\x03\x03\x01\x0a\x02", -1, 0, 0, "16 03 03 01 (TLS", NULL},
+    {"short junk", "HTT", -1, 0, 0, "in the HTTP head", NULL},
+    {"http/1.2", "HTTP/1.2 200 OK\r\n\r\n", -1, 0, 0, "not an HTTP/1.x status line", NULL},
+    {"escape in reason", "HTTP/1.1 200 \x1b[31mOK\r\n\r\n", -1, 0, 0, "control character (1B)",
+     NULL},
+    {"DEL in field", "HTTP/1.1 200 OK\r\nX: \x7f\r\n\r\n", -1, 0, 0, "control character (7F)",
+     NULL},
     {"http/2", "HTTP/2 200\r\n\r\n", -1, 0, 0, "not an HTTP/1.x status line", NULL},
     {"bad status", "HTTP/1.1 2x0 OK\r\n\r\n", -1, 0, 0, "bad HTTP status code", NULL},
     {"status 099", "HTTP/1.1 099 Huh\r\n\r\n", -1, 0, 0, "bad HTTP status code", NULL},
@@ -164,7 +171,7 @@ static const struct {
     {"space before colon", "HTTP/1.1 200 OK\r\nContent-Length : 1\r\n\r\nx", -1, 0, 0,
      "bad header field name", NULL},
     {"no colon", "HTTP/1.1 200 OK\r\nbogus\r\n\r\n", -1, 0, 0, "bad header field", NULL},
-    {"CR inside", "HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n", -1, 0, 0, "NUL or CR", NULL},
+    {"CR inside", "HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n", -1, 0, 0, "control character (0D)", NULL},
     {"two types", "HTTP/1.1 200 OK\r\nContent-Type: a/b\r\nContent-Type: c/d\r\n\r\n", -1, 0, 0,
      "two Content-Types", NULL},
     {"bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", -1, 0, 0,
@@ -265,7 +272,7 @@ test_binary(void)
     run(&res, in, sizeof(in) - 1, 4096, 1000, 0);
     CHECK(res.rc == 1 && res.body_len == 3 && res.body[2] == 2);
     run(&res, bad, sizeof(bad) - 1, 4096, 1000, 0);
-    CHECK(res.rc == -1 && strstr(res.msg, "NUL or CR") != NULL);
+    CHECK(res.rc == -1 && strstr(res.msg, "control character (00)") != NULL);
 }
 
 /* The head, header count, interim responses and close-delimited bodies are bounded. */
