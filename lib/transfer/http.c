@@ -292,15 +292,8 @@ http_exchange(void *ctx, const uint8_t *req, size_t req_len, int64_t timeout_ms,
     long status = 0;
     char *ct = NULL;
 
-    /*
-     * -keep_alive 2: the server must keep the connection open while the
-     * transaction goes on (it may close it after the last response).
-     */
-    if (h->keep_alive == 2 && h->num_in_txn > 0 && h->last_closed) {
-        return CMP_FAIL(err, CMP_E_PROTOCOL,
-                        "%s closed the connection in mid-transaction, but -keep_alive 2 "
-                        "requires a persistent connection",
-                        h->url);
+    if (!cmp_http_keep_alive_ok(h->keep_alive, h->num_in_txn, h->last_closed, h->url, err)) {
+        return 0;
     }
     h->num_in_txn++;
     h->len = 0;

@@ -224,6 +224,21 @@ header_field(struct cmp_http_rsp *r, const char *p, size_t n, struct cmp_err *er
     return 1;
 }
 
+/* For the next response (after an interim one); keeps |received| and |num_interim|. */
+static void
+reset_head(struct cmp_http_rsp *r)
+{
+    r->status = 0;
+    r->http10 = r->conn_close = r->conn_keep = 0;
+    r->chunked = r->has_content_type = 0;
+    r->content_type[0] = '\0';
+    r->content_length = -1;
+    r->num_fields = 0;
+    r->head_len = 0;
+    r->seen = 0;
+    r->phase = CMP_HTTP_HEAD;
+}
+
 /* The head has ended: pick the body's framing (RFC 9112 6.3). */
 static int
 end_of_head(struct cmp_http_rsp *r, struct cmp_err *err)
@@ -237,7 +252,7 @@ end_of_head(struct cmp_http_rsp *r, struct cmp_err *err)
             return CMP_FAIL(err, CMP_E_LIMIT, "more than %d interim (1xx) HTTP responses",
                             CMP_HTTP_MAX_INTERIM);
         }
-        cmp_http_rsp_reset_head(r);
+        reset_head(r);
         return 1;
     }
     if (r->chunked) {
@@ -260,20 +275,6 @@ end_of_head(struct cmp_http_rsp *r, struct cmp_err *err)
         r->conn_close = 1;
     }
     return 1;
-}
-
-void
-cmp_http_rsp_reset_head(struct cmp_http_rsp *r)
-{
-    r->status = 0;
-    r->http10 = r->conn_close = r->conn_keep = 0;
-    r->chunked = r->has_content_type = 0;
-    r->content_type[0] = '\0';
-    r->content_length = -1;
-    r->num_fields = 0;
-    r->head_len = 0;
-    r->seen = 0;
-    r->phase = CMP_HTTP_HEAD;
 }
 
 /*

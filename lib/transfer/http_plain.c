@@ -108,6 +108,19 @@ cmp_http_check_response(const char *url, long status, const char *ct, const uint
     return 1;
 }
 
+int
+cmp_http_keep_alive_ok(int keep_alive, size_t num_in_txn, int last_closed, const char *url,
+                       struct cmp_err *err)
+{
+    if (keep_alive == 2 && num_in_txn > 0 && last_closed) {
+        return CMP_FAIL(err, CMP_E_PROTOCOL,
+                        "%s closed the connection in mid-transaction, but -keep_alive 2 "
+                        "requires a persistent connection",
+                        url);
+    }
+    return 1;
+}
+
 /* ---- sockets ---- */
 
 static int64_t
@@ -294,15 +307,8 @@ plain_exchange(void *ctx, const uint8_t *req, size_t req_len, int64_t timeout_ms
     char head[CMP_URL_MAX_PATH + CMP_URL_MAX_HOST + 256];
     int n, attempt, ok = 0;
 
-    /*
-     * -keep_alive 2: the server must keep the connection open while the
-     * transaction goes on (it may close it after the last response).
-     */
-    if (h->keep_alive == 2 && h->num_in_txn > 0 && h->last_closed) {
-        return CMP_FAIL(err, CMP_E_PROTOCOL,
-                        "%s closed the connection in mid-transaction, but -keep_alive 2 "
-                        "requires a persistent connection",
-                        h->url);
+    if (!cmp_http_keep_alive_ok(h->keep_alive, h->num_in_txn, h->last_closed, h->url, err)) {
+        return 0;
     }
     h->num_in_txn++;
     n = snprintf(head, sizeof(head),

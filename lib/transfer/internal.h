@@ -107,6 +107,14 @@ int cmp_http_check_response(const char *url, long status, const char *ct, const 
                             size_t len, struct cmp_err *err) CMP_MUST_CHECK;
 
 /*
+ * cmp_http_keep_alive_ok() applies -keep_alive 2: once a transaction has
+ * begun (|num_in_txn| exchanges), the server must not have ended the
+ * connection (|last_closed|); it may do so after the last response.
+ */
+int cmp_http_keep_alive_ok(int keep_alive, size_t num_in_txn, int last_closed, const char *url,
+                           struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
  * cmp_http_curl_new() is the transfer for HTTPS and for proxies, with
  * libcurl, which is loaded on the first call (http.c). |path| is the
  * request's path (with query); |proxy_url| "http://host:port" or "" for none.
@@ -165,8 +173,6 @@ struct cmp_http_rsp {
 void cmp_http_rsp_init(struct cmp_http_rsp *r, size_t max_body);
 void cmp_http_rsp_cleanup(struct cmp_http_rsp *r);
 int cmp_http_rsp_feed(struct cmp_http_rsp *r, const uint8_t *p, size_t n, struct cmp_err *err);
-/* For the next response (after an interim one); keeps |received|. */
-void cmp_http_rsp_reset_head(struct cmp_http_rsp *r);
 /* Whether the connection may carry the next request. */
 int cmp_http_rsp_keeps_connection(const struct cmp_http_rsp *r);
 
