@@ -5,14 +5,20 @@
 #                run ctest
 #   make build   install missing packages, release build in build/
 #   make deps    install missing Debian packages (scripts/install-deps.sh)
+#   make install release build, then install it under PREFIX (default
+#                /usr/local), staged under DESTDIR if set:
+#                  make install PREFIX=/usr DESTDIR=/tmp/stage
+#   make uninstall  remove what the last `make install` installed (give
+#                the same DESTDIR)
 #   make clean   remove the build directories
 
 BUILD_DIR ?= build
 TEST_DIR  ?= build-asan
 GCC_DIR   ?= build-gcc
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX    ?= /usr/local
 
-.PHONY: all deps build test demo clean
+.PHONY: all deps build test demo clean install uninstall
 
 all: build
 
@@ -37,6 +43,19 @@ test: deps
 	    ASAN_OPTIONS=detect_leaks=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    ctest --output-on-failure -j2
+
+# cmake --install reads DESTDIR from the environment; make passes it there
+# whether it is given on the command line or in the environment.
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD_DIR) --prefix "$(PREFIX)"
+
+# CMake lists every file it installed in install_manifest.txt, without
+# DESTDIR: give the same DESTDIR as to `make install`.
+uninstall:
+	@test -f $(BUILD_DIR)/install_manifest.txt || \
+	    { echo "nothing to uninstall: no $(BUILD_DIR)/install_manifest.txt" >&2; exit 1; }
+	sed 's|^|$(DESTDIR)|' $(BUILD_DIR)/install_manifest.txt | xargs -d '\n' rm -f --
+	rm -f $(BUILD_DIR)/install_manifest.txt
 
 demo: build
 	bash scripts/demo.sh $(BUILD_DIR)

@@ -16,11 +16,8 @@
 
 #include "cmpkit/err.h"
 #include "cmpkit/msg.h"
+#include "cmpkit/version.h"
 #include "opts.h"
-
-#ifndef CMPKIT_VERSION
-#define CMPKIT_VERSION "0.1.0"
-#endif
 
 #define MAX_INPUT_FILE (4u << 20) /* -print reads at most 4 MiB */
 
@@ -220,7 +217,7 @@ run(struct cmp_opts *o, int argc, char **argv)
         return 0;
     }
     if (o->version) {
-        printf("%s %s\n", PROG, CMPKIT_VERSION);
+        printf("%s %s\n", PROG, cmp_version_string());
         return 0;
     }
     if (!cmp_opts_check(o)) {

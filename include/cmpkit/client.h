@@ -69,7 +69,9 @@ enum cmp_opt {
     CMP_OPT_UNPROTECTED_SEND,   /* -unprotected_requests */
     CMP_OPT_UNPROTECTED_ERRORS, /* -unprotected_errors */
     CMP_OPT_IGNORE_KEYUSAGE,    /* -ignore_keyusage */
-    CMP_OPT_MSG_TIMEOUT,        /* -msg_timeout seconds; <= 0 none; default: -total_timeout */
+    CMP_OPT_MSG_TIMEOUT,        /* -msg_timeout seconds; <= 0 none; default: the
+                                 * -total_timeout setting if there is one, else
+                                 * CMP_DEFAULT_MSG_TIMEOUT */
     CMP_OPT_TOTAL_TIMEOUT,      /* -total_timeout seconds; <= 0 none (default) */
     CMP_OPT_SANS_CRITICAL,      /* "critical" in -sans */
     CMP_OPT_SAN_NODEFAULT,      /* -san_nodefault */
@@ -77,6 +79,12 @@ enum cmp_opt {
     CMP_OPT_REQIN_NEW_TID,      /* -reqin_new_tid */
     CMP_OPT_PBM_ITERATIONS      /* PBM iteration count of our requests (default 500) */
 };
+
+/*
+ * The message round-trip timeout when neither CMP_OPT_MSG_TIMEOUT nor
+ * CMP_OPT_TOTAL_TIMEOUT is set, in seconds (openssl cmp 3.0 waits for ever).
+ */
+#define CMP_DEFAULT_MSG_TIMEOUT 120
 
 /* cmp_ctx_set_option() sets an integer option; fails (CMP_E_ARG) when out of range. */
 CMP_API int cmp_ctx_set_option(struct cmp_ctx *ctx, int opt, int value) CMP_MUST_CHECK;

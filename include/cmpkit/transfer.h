@@ -97,7 +97,8 @@ struct cmp_http_opts {
     /* -no_proxy; NULL: no_proxy / NO_PROXY */
     const char *no_proxy;
     /* -keep_alive: 0 close after each response, 1 prefer (the default in
-     * openssl cmp; set it explicitly), 2 require persistent connections */
+     * openssl cmp, set by cmp_http_opts_init()), 2 require persistent
+     * connections */
     int keep_alive;
 
     /* -tls_used, and the TLS settings that take effect with it */
@@ -112,6 +113,16 @@ struct cmp_http_opts {
     cmp_http_tls_fn *tls_cb;    /* anything else (ciphers, versions...); may be NULL */
     void *tls_cb_arg;
 };
+
+/*
+ * cmp_http_opts_init() sets |opts| to openssl cmp's defaults: keep_alive 1,
+ * no TLS, the proxy from the environment, the path from -server (every other
+ * field 0 or NULL). Start from it: in a struct cleared with memset()
+ * keep_alive is 0, which closes the connection after every message. The
+ * time an exchange may take is not an option here: the client passes it to
+ * each exchange (CMP_OPT_MSG_TIMEOUT in cmpkit/client.h).
+ */
+CMP_API void cmp_http_opts_init(struct cmp_http_opts *opts);
 
 /*
  * cmp_transfer_http_new() checks |opts| (the URL syntax; "https" only with
@@ -155,6 +166,9 @@ struct cmp_file_opts {
     const char *rspin;
     const char *rspout;
 };
+
+/* cmp_file_opts_init() sets every field of |opts| to NULL (no files). */
+CMP_API void cmp_file_opts_init(struct cmp_file_opts *opts);
 
 /*
  * cmp_transfer_files_new() returns the file transfer around |inner| (may

@@ -133,8 +133,13 @@ sleep_ms(int64_t ms)
 }
 
 /*
- * The timeout of the next exchange: -msg_timeout (by default none), cut to
- * what is left of -total_timeout. 0: none. Fails when no time is left.
+ * The timeout of the next exchange: -msg_timeout, cut to what is left of
+ * -total_timeout. 0: none. Fails when no time is left.
+ *
+ * Without -msg_timeout openssl cmp 3.0 uses the -total_timeout setting,
+ * and without that too it waits for a silent server for ever. We wait
+ * CMP_DEFAULT_MSG_TIMEOUT seconds when neither is set: a library (or a cron
+ * job) must not hang by default. An explicit 0 still means no limit.
  */
 static int
 exchange_timeout(const struct cmp_cli_txn *t, int64_t *out_ms, struct cmp_err *err)
@@ -142,6 +147,10 @@ exchange_timeout(const struct cmp_cli_txn *t, int64_t *out_ms, struct cmp_err *e
     const struct cmp_ctx *ctx = t->ctx;
     int64_t ms =
         ctx->msg_timeout_set && ctx->msg_timeout > 0 ? (int64_t)ctx->msg_timeout * 1000 : 0;
+
+    if (!ctx->msg_timeout_set && !ctx->total_timeout_set) {
+        ms = (int64_t)CMP_DEFAULT_MSG_TIMEOUT * 1000;
+    }
 
     if (t->end_ms != 0) {
         int64_t left = t->end_ms - now_ms();

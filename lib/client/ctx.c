@@ -189,6 +189,7 @@ cmp_ctx_set_option(struct cmp_ctx *ctx, int opt, int value)
         return 1;
     case CMP_OPT_TOTAL_TIMEOUT:
         ctx->total_timeout = value < 0 ? 0 : value;
+        ctx->total_timeout_set = 1;
         return 1;
     case CMP_OPT_SANS_CRITICAL:
         p = &ctx->sans_critical;

@@ -44,7 +44,7 @@ struct cmp_ctx {
     int days, popo, revreason;
     int implicit_confirm, disable_confirm;
     int unprotected_send, unprotected_errors, ignore_keyusage;
-    int msg_timeout, msg_timeout_set, total_timeout;
+    int msg_timeout, msg_timeout_set, total_timeout, total_timeout_set;
     int sans_critical, san_nodefault, policies_critical;
     int reqin_new_tid;
     int pbm_iterations;

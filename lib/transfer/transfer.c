@@ -10,6 +10,21 @@
 
 #include "transfer/internal.h"
 
+/* ---- options ---- */
+
+void
+cmp_http_opts_init(struct cmp_http_opts *opts)
+{
+    memset(opts, 0, sizeof(*opts));
+    opts->keep_alive = 1; /* openssl-cmp(1): "The default value is 1" */
+}
+
+void
+cmp_file_opts_init(struct cmp_file_opts *opts)
+{
+    memset(opts, 0, sizeof(*opts));
+}
+
 /* ---- the interface ---- */
 
 struct cmp_transfer *
