@@ -765,12 +765,14 @@ insert_cert_locked(struct sqlite_store *st, const struct cmp_ca_cert_rec *r,
     if (step_rc != SQLITE_DONE) {
         int ext = sq.extended_errcode(st->db);
 
-        rollback(st);
         if (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE) {
+            rollback(st);
             *out_outcome = CMP_CA_CONFLICT;
             return 1;
         }
-        return db_fail(st, err, "inserting a certificate");
+        db_fail(st, err, "inserting a certificate"); /* before ROLLBACK clears the message */
+        rollback(st);
+        return 0;
     }
     if (!commit(st, err)) {
         return 0;
@@ -1144,12 +1146,14 @@ secret_add_locked(struct sqlite_store *st, const struct cmp_ca_secret_rec *r, in
         return 0;
     }
     if (step_rc != SQLITE_DONE) {
-        rollback(st);
         if (sq.extended_errcode(st->db) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+            rollback(st);
             *out_outcome = CMP_CA_CONFLICT;
             return 1;
         }
-        return db_fail(st, err, "adding a secret");
+        db_fail(st, err, "adding a secret");
+        rollback(st);
+        return 0;
     }
     if (!commit(st, err)) {
         return 0;
