@@ -23,8 +23,8 @@ struct cmp_ca {
 };
 
 /*
- * cmp_ca_name_text() writes |name| in RFC 2253 form (UTF-8 kept, as
- * listed and searched) into |buf|; "" on failure. Returns |buf|.
+ * cmp_ca_name_text() writes |name| in RFC 2253 syntax in the certificate's
+ * order (UTF-8 kept; as listed and searched) into |buf|; "" on failure. Returns |buf|.
  */
 const char *cmp_ca_name_text(char *buf, size_t len, const X509_NAME *name);
 

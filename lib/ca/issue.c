@@ -202,7 +202,9 @@ cmp_ca_name_text(char *buf, size_t len, const X509_NAME *name)
     if (b == NULL) {
         return buf;
     }
-    if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+    /* RFC 2253 syntax in the certificate's order, as `openssl x509 -subject` shows it */
+    if (X509_NAME_print_ex(b, name, 0,
+                           XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB & ~XN_FLAG_DN_REV) >= 0) {
         n = BIO_read(b, buf, (int)(len - 1));
         buf[n > 0 ? n : 0] = '\0';
     }
@@ -566,6 +568,20 @@ check_key(const struct checked *c, const struct cmp_ca_request *req, EVP_PKEY **
     return 1;
 }
 
+/* obj_name() names an OID as the profile keys do: its short name, else dotted. */
+static const char *
+obj_name(char *buf, size_t len, const ASN1_OBJECT *o)
+{
+    int nid = OBJ_obj2nid(o);
+
+    if (nid != NID_undef && OBJ_nid2sn(nid) != NULL) {
+        snprintf(buf, len, "%s", OBJ_nid2sn(nid));
+    } else {
+        OBJ_obj2txt(buf, (int)len, o, 1);
+    }
+    return buf;
+}
+
 static int
 nid_in(int nid, const int *nids, size_t num)
 {
@@ -620,7 +636,7 @@ check_subject(struct checked *c, const struct cmp_ca_request *req, struct cmp_er
         if (!p->subject_any && !nid_in(nid, p->subject_allowed, p->num_subject_allowed)) {
             char oid[80];
 
-            OBJ_obj2txt(oid, sizeof(oid), X509_NAME_ENTRY_get_object(e), 0);
+            obj_name(oid, sizeof(oid), X509_NAME_ENTRY_get_object(e));
             return REFUSE(err, CMP_FI_BAD_CERT_TEMPLATE,
                           "subject attribute %s not allowed by profile '%s'", oid, p->name);
         }
@@ -718,11 +734,12 @@ check_san(struct checked *c, X509_EXTENSION *ext, unsigned *forms, struct cmp_er
                                                      "dirName",   "ediPartyName", "URI", "IP",
                                                      "registeredID"};
 
+            int type = g->type;
+
             GENERAL_NAMES_free(gens);
             return REFUSE(err, CMP_FI_BAD_CERT_TEMPLATE,
                           "subjectAltName form %s not allowed by profile '%s'",
-                          g->type >= 0 && g->type <= GEN_RID ? type_names[g->type] : "(unknown)",
-                          p->name);
+                          type >= 0 && type <= GEN_RID ? type_names[type] : "(unknown)", p->name);
         }
         *forms |= f;
     }
@@ -779,7 +796,7 @@ check_eku(struct checked *c, X509_EXTENSION *ext, struct cmp_err *err)
             !obj_in(o, p->eku_allowed, p->num_eku_allowed)) {
             char name[80];
 
-            OBJ_obj2txt(name, sizeof(name), o, 0);
+            obj_name(name, sizeof(name), o);
             sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
             return REFUSE(err, CMP_FI_BAD_CERT_TEMPLATE,
                           "extended key usage %s not allowed by profile '%s'", name, p->name);
@@ -861,7 +878,7 @@ check_extensions(struct checked *c, const struct cmp_ca_request *req, struct cmp
             if (OBJ_cmp(o, X509_EXTENSION_get_object(sk_X509_EXTENSION_value(exts, j))) == 0) {
                 char name[80];
 
-                OBJ_obj2txt(name, sizeof(name), o, 0);
+                obj_name(name, sizeof(name), o);
                 ok = REFUSE(err, CMP_FI_BAD_CERT_TEMPLATE, "extension %s requested twice", name);
                 break;
             }
@@ -889,7 +906,7 @@ check_extensions(struct checked *c, const struct cmp_ca_request *req, struct cmp
             if (p->unknown_ext == CMP_CA_EXT_REFUSE) {
                 char name[80];
 
-                OBJ_obj2txt(name, sizeof(name), o, 0);
+                obj_name(name, sizeof(name), o);
                 ok = REFUSE(err, CMP_FI_UNACCEPTED_EXTENSION,
                             "extension %s not allowed by profile '%s'", name, p->name);
             }

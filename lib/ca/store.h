@@ -83,7 +83,7 @@ struct cmp_ca_cert_rec {
     size_t serial_len;
     const uint8_t *subject_der; /* Name DER */
     size_t subject_der_len;
-    const char *subject; /* printable (RFC 2253 order), for search and listing */
+    const char *subject; /* "CN=a,O=b": RFC 2253 syntax, certificate order */
     const uint8_t *issuer_der;
     size_t issuer_der_len;
     const uint8_t *cert_der;

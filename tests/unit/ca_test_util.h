@@ -15,6 +15,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "ca/ca.h"
@@ -211,6 +212,91 @@ static inline int64_t
 ct_now(void)
 {
     return (int64_t)time(NULL);
+}
+
+/* A CA in a scratch directory: its key, certificate, store and the CA object. */
+struct ct_ca {
+    char dir[256];
+    char db[512];
+    EVP_PKEY *key;
+    X509 *cert;
+    struct cmp_ca_store *store;
+    struct cmp_ca *ca;
+};
+
+static inline void
+ct_ca_free(struct ct_ca *c)
+{
+    cmp_ca_free(c->ca);
+    cmp_ca_store_close(c->store);
+    X509_free(c->cert);
+    EVP_PKEY_free(c->key);
+    if (c->dir[0] != '\0') {
+        ct_rmdir(c->dir);
+    }
+    memset(c, 0, sizeof(*c));
+}
+
+/* ct_ca_new() makes a CA with a |key_type| key (ct_key()) and the built-in profile. */
+static inline int
+ct_ca_new(struct ct_ca *c, const char *key_type)
+{
+    struct cmp_err err;
+
+    memset(c, 0, sizeof(*c));
+    cmp_err_init(&err);
+    if (ct_tmpdir(c->dir, sizeof(c->dir)) == NULL) {
+        c->dir[0] = '\0';
+        return 0;
+    }
+    snprintf(c->db, sizeof(c->db), "%s/ca.db", c->dir);
+    c->key = ct_key(key_type);
+    c->cert = c->key != NULL ? ct_root(c->key, "CN=cmpkit test CA,O=cmpkit", 3650) : NULL;
+    c->store = c->cert != NULL ? cmp_ca_store_sqlite_open(c->db, NULL, &err) : NULL;
+    c->ca = c->store != NULL ? cmp_ca_new(c->cert, c->key, c->store, 0, &err) : NULL;
+    if (c->ca == NULL) {
+        fprintf(stderr, "test CA (%s): %s\n", key_type, err.msg);
+        ct_ca_free(c);
+        return 0;
+    }
+    return 1;
+}
+
+/* ct_count() counts the certificates in |s|. */
+static inline int
+ct_count_cb(void *arg, const struct cmp_ca_cert_rec *rec)
+{
+    (*(size_t *)arg)++;
+    return 1;
+}
+
+static inline size_t
+ct_count(struct cmp_ca_store *s)
+{
+    struct cmp_ca_cert_filter f;
+    struct cmp_err err;
+    size_t n = 0;
+
+    memset(&f, 0, sizeof(f));
+    cmp_err_init(&err);
+    return s->ops->each_cert(s, &f, ct_count_cb, &n, &err) ? n : (size_t)-1;
+}
+
+/* ct_write_pem() writes a certificate or CRL as PEM into DIR/NAME (for openssl verify). */
+static inline int
+ct_write_pem(const char *dir, const char *name, X509 *cert, X509_CRL *crl)
+{
+    char path[600];
+    FILE *f;
+    int ok;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    if (f == NULL) {
+        return 0;
+    }
+    ok = cert != NULL ? PEM_write_X509(f, cert) : PEM_write_X509_CRL(f, crl);
+    return fclose(f) == 0 && ok == 1;
 }
 
 #endif
