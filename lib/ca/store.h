@@ -264,6 +264,14 @@ struct cmp_ca_store *cmp_ca_store_sqlite_open(const char *path,
 int cmp_ca_store_sqlite_exec(struct cmp_ca_store *s, const char *sql,
                              struct cmp_err *err) CMP_MUST_CHECK;
 
+/*
+ * cmp_ca_store_sqlite_stats(): transactions committed and changes they
+ * held since the store was opened (more changes than commits: group
+ * commit at work). Returns 0 for a store that is not SQLite.
+ */
+int cmp_ca_store_sqlite_stats(struct cmp_ca_store *s, uint64_t *out_commits,
+                              uint64_t *out_changes);
+
 /* ---- store.c: helpers over any store ---- */
 
 /* cmp_ca_store_close() closes |s|; NULL does nothing. */

@@ -488,8 +488,16 @@ struct worker {
     struct cmp_ca_store *s;
     int id;
     int failures;
+    int shared_won; /* inserts of the one shared serial that succeeded */
 };
 
+/*
+ * Each thread inserts its own records, and in between the one serial all
+ * threads try (one may win, the others get CONFLICT) and a record whose
+ * kur reference breaks the foreign key (an error). With group commit these
+ * land in the same transactions as other threads' good records, which must
+ * not suffer for them.
+ */
 static void *
 writer(void *arg)
 {
@@ -512,6 +520,34 @@ writer(void *arg)
             outcome != CMP_CA_DONE) {
             w->failures++;
         }
+        if (i % 4 == 0) {
+            fake_rec(&f, 0, "CN=shared");
+            f.rec.serial[0] = 0x41;
+            f.rec.cert_hash[0] = 0xEE;
+            if (!w->s->ops->insert_cert(w->s, &f.rec, NULL, &outcome, &err)) {
+                w->failures++;
+            } else if (outcome == CMP_CA_DONE) {
+                w->shared_won++;
+            } else if (outcome != CMP_CA_CONFLICT) {
+                w->failures++;
+            }
+        }
+        if (i % 5 == 0) {
+            fake_rec(&f, 0, "CN=orphan");
+            f.rec.serial[0] = 0x42;
+            f.rec.serial[1] = (uint8_t)w->id;
+            f.rec.serial[2] = (uint8_t)i;
+            f.rec.cert_hash[0] = 0xDD;
+            f.rec.cert_hash[1] = (uint8_t)w->id;
+            f.rec.cert_hash[2] = (uint8_t)i;
+            memset(f.rec.old_serial, 0x33, CMP_CA_SERIAL_MAX);
+            f.rec.old_serial_len = CMP_CA_SERIAL_MAX;
+            cmp_err_init(&err);
+            if (w->s->ops->insert_cert(w->s, &f.rec, NULL, &outcome, &err) ||
+                strstr(err.msg, "FOREIGN KEY") == NULL) {
+                w->failures++;
+            }
+        }
     }
     return NULL;
 }
@@ -524,7 +560,8 @@ test_threads(void)
     struct cmp_ca_store *s;
     pthread_t t[THREADS];
     struct worker w[THREADS];
-    int i, failures = 0;
+    int i, failures = 0, won = 0;
+    uint64_t commits = 0, changes = 0;
 
     snprintf(p, sizeof(p), "%s/threads.db", dir);
     s = open_store(p, 0, &err);
@@ -536,14 +573,21 @@ test_threads(void)
         w[i].s = s;
         w[i].id = i;
         w[i].failures = 0;
+        w[i].shared_won = 0;
         CHECK(pthread_create(&t[i], NULL, writer, &w[i]) == 0);
     }
     for (i = 0; i < THREADS; i++) {
         pthread_join(t[i], NULL);
         failures += w[i].failures;
+        won += w[i].shared_won;
     }
     CHECK(failures == 0);
-    CHECK(count_all(s) == THREADS * PER_THREAD);
+    CHECK(won == 1);
+    CHECK(count_all(s) == THREADS * PER_THREAD + 1);
+    /* every successful change was committed; refused ones count as changes too */
+    CHECK(cmp_ca_store_sqlite_stats(s, &commits, &changes) && commits > 0 && changes >= commits);
+    printf("threads: %llu changes in %llu commits\n", (unsigned long long)changes,
+           (unsigned long long)commits);
     cmp_ca_store_close(s);
 }
 
