@@ -304,9 +304,11 @@ cmp_ca_print_secret(FILE *out, const struct cmp_ca_secret_rec *rec, int64_t now,
 
 /* ---- commands ---- */
 
+/* What a listing callback needs, for certificates and secrets alike. */
 struct lister {
     FILE *out;
     int format;
+    int64_t now;
     size_t count;
     int failed;
 };
@@ -328,7 +330,7 @@ int
 cmp_ca_admin_list(struct cmp_ca_store *s, const struct cmp_ca_cert_filter *f, int format,
                   FILE *out, size_t *out_count, struct cmp_err *err)
 {
-    struct lister l = {out, format, 0, 0};
+    struct lister l = {out, format, 0, 0, 0};
 
     if (!s->ops->each_cert(s, f, list_one, &l, err)) {
         return CMP_CONTEXT(err, "listing certificates");
@@ -506,17 +508,10 @@ cmp_ca_admin_secret_remove(struct cmp_ca_store *s, const char *ref, int format, 
     return finish(out) ? 1 : CMP_FAIL(err, CMP_E_IO, "writing the result");
 }
 
-struct secret_lister {
-    FILE *out;
-    int64_t now;
-    int format;
-    int failed;
-};
-
 static int
 list_secret(void *arg, const struct cmp_ca_secret_rec *rec)
 {
-    struct secret_lister *l = arg;
+    struct lister *l = arg;
 
     if (!cmp_ca_print_secret(l->out, rec, l->now, l->format)) {
         l->failed = 1;
@@ -529,7 +524,7 @@ int
 cmp_ca_admin_secret_list(struct cmp_ca_store *s, int64_t now, int format, FILE *out,
                          struct cmp_err *err)
 {
-    struct secret_lister l = {out, now, format, 0};
+    struct lister l = {out, format, now, 0, 0};
 
     if (!s->ops->each_secret(s, NULL, 0, list_secret, &l, err)) {
         return CMP_CONTEXT(err, "listing secrets");

@@ -107,6 +107,11 @@ const char *cmp_ca_profile_describe_keys(const struct cmp_ca_profile *p, char *b
 
 /* ================= the CA (issue.c) ================= */
 
+/*
+ * A CA is set up (profiles, CRL period, serial source) by one thread; after
+ * that, issuance, confirmation, revocation and CRLs may be called from
+ * several threads at once (the store serialises what needs it).
+ */
 struct cmp_ca;
 
 /* A source of serial numbers: fills |out| with CMP_CA_SERIAL_MAX bytes. For tests. */
