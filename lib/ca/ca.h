@@ -185,7 +185,9 @@ void cmp_ca_request_cleanup(struct cmp_ca_request *req);
 
 /* A certificate just issued. */
 struct cmp_ca_issued {
-    X509 *cert; /* owned */
+    uint8_t *der; /* the certificate (owned) */
+    size_t der_len;
+    X509 *cert;   /* parsed from |der| on demand: use cmp_ca_issued_cert() */
     uint8_t serial[CMP_CA_SERIAL_MAX];
     size_t serial_len;
     int status;               /* CMP_CA_ST_WAITING, or CONFIRMED when implicitly confirmed */
@@ -194,6 +196,12 @@ struct cmp_ca_issued {
     const struct cmp_ca_profile *profile;
 };
 void cmp_ca_issued_cleanup(struct cmp_ca_issued *out);
+/*
+ * cmp_ca_issued_cert() is the certificate as an X509 (get0), parsed from
+ * the DER on the first call: a CMP answer needs only the DER, and parsing
+ * costs as much as a signature with OpenSSL 3.0. NULL when out of memory.
+ */
+X509 *cmp_ca_issued_cert(struct cmp_ca_issued *out);
 
 /*
  * cmp_ca_check_request() checks |req| against its profile without

@@ -187,14 +187,15 @@ test_crl(const char *ca_key)
             ASN1_TIME_free(t);
         }
         /* the CRL in use: the revoked certificate fails, a good one passes */
-        CHECK_CASE(ca_key, verify_with_crl(c.cert, crl, certs[1].cert, now) ==
+        CHECK_CASE(ca_key, verify_with_crl(c.cert, crl, cmp_ca_issued_cert(&certs[1]), now) ==
                                X509_V_ERR_CERT_REVOKED);
-        CHECK_CASE(ca_key, verify_with_crl(c.cert, crl, certs[2].cert, now) == X509_V_OK);
+        CHECK_CASE(ca_key,
+                   verify_with_crl(c.cert, crl, cmp_ca_issued_cert(&certs[2]), now) == X509_V_OK);
         if (out_dir != NULL && strcmp(ca_key, "P-256") == 0) {
             CHECK(ct_write_pem(out_dir, "crl-ca.pem", c.cert, NULL));
             CHECK(ct_write_pem(out_dir, "crl.pem", NULL, crl));
-            CHECK(ct_write_pem(out_dir, "revoked.pem", certs[1].cert, NULL));
-            CHECK(ct_write_pem(out_dir, "good.pem", certs[2].cert, NULL));
+            CHECK(ct_write_pem(out_dir, "revoked.pem", cmp_ca_issued_cert(&certs[1]), NULL));
+            CHECK(ct_write_pem(out_dir, "good.pem", cmp_ca_issued_cert(&certs[2]), NULL));
         }
         ASN1_TIME_free(at_now);
     }
