@@ -219,8 +219,8 @@ issuances_per_second(struct cmp_ca *ca, const char *req_type)
 
     memset(&req, 0, sizeof(req));
     if (n == NULL ||
-        X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"bench device",
-                                   -1, -1, 0) != 1 ||
+        X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"bench device", -1,
+                                   -1, 0) != 1 ||
         (subj_len = i2d_X509_NAME(n, &subj)) <= 0 || spki_len <= 0) {
         goto done;
     }

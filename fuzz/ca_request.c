@@ -40,8 +40,8 @@ setup(void)
 
     ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     if (x == NULL || n == NULL || ca_key == NULL ||
-        X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"fuzz CA", -1,
-                                   -1, 0) != 1 ||
+        X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"fuzz CA", -1, -1,
+                                   0) != 1 ||
         X509_set_version(x, X509_VERSION_3) != 1 ||
         ASN1_INTEGER_set(X509_get_serialNumber(x), 1) != 1 || X509_set_issuer_name(x, n) != 1 ||
         X509_set_subject_name(x, n) != 1 || ASN1_TIME_set(X509_getm_notBefore(x), 0) == NULL ||
@@ -96,7 +96,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         req.profile = (data[0] & 2) != 0 ? "default" : NULL;
         req.implicit_confirm = (data[0] & 4) != 0;
         ok = cmp_ca_issue(ca, &req, 1700000000, &out, &err);
-        if (ok && (cmp_ca_issued_cert(&out) == NULL || X509_verify(cmp_ca_issued_cert(&out), ca_key) != 1)) {
+        if (ok && (cmp_ca_issued_cert(&out) == NULL ||
+                   X509_verify(cmp_ca_issued_cert(&out), ca_key) != 1)) {
             __builtin_trap();
         }
         if (ok) {

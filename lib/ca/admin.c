@@ -61,8 +61,10 @@ cmp_ca_serial_parse(const char *text, uint8_t *out, size_t *out_len, struct cmp_
     }
     *out_len = n / 2;
     if ((out[0] & 0x80) != 0) {
-        return CMP_FAIL(err, CMP_E_ARG, "serial number '%.60s' is not one this CA issues "
-                        "(its top bit is set)", text);
+        return CMP_FAIL(err, CMP_E_ARG,
+                        "serial number '%.60s' is not one this CA issues "
+                        "(its top bit is set)",
+                        text);
     }
     return 1;
 }
@@ -179,8 +181,8 @@ cmp_ca_print_cert_line(FILE *out, const struct cmp_ca_cert_rec *rec, int format)
         (void)fputs("}\n", out);
         return finish(out);
     }
-    (void)fprintf(out, "%s  %-10s  %.10s  ", cmp_ca_hex(hex, sizeof(hex), rec->serial,
-                                                        rec->serial_len),
+    (void)fprintf(out, "%s  %-10s  %.10s  ",
+                  cmp_ca_hex(hex, sizeof(hex), rec->serial, rec->serial_len),
                   status_text(rec->status), der_time_format(rec->not_after, t, sizeof(t)));
     put_text(out, rec->profile);
     (void)fputs("  ", out);
@@ -240,11 +242,10 @@ cmp_ca_print_cert_full(FILE *out, const struct cmp_ca_cert_rec *rec, int format)
                       cmp_ca_hex(hex, sizeof(hex), rec->old_serial, rec->old_serial_len));
     }
     if (rec->rev_time != 0) {
-        (void)fprintf(out, "revoked:          %s (%s)\n",
-                      der_time_format(rec->rev_time, t, sizeof(t)),
-                      cmp_ca_reason_name(rec->rev_reason) != NULL
-                          ? cmp_ca_reason_name(rec->rev_reason)
-                          : "unspecified");
+        (void)fprintf(
+            out, "revoked:          %s (%s)\n", der_time_format(rec->rev_time, t, sizeof(t)),
+            cmp_ca_reason_name(rec->rev_reason) != NULL ? cmp_ca_reason_name(rec->rev_reason)
+                                                        : "unspecified");
     }
     (void)fprintf(out, "certificate hash: SHA256:%s\n",
                   cmp_ca_hex(hex, sizeof(hex), rec->cert_hash, CMP_CA_HASH_LEN));
@@ -327,8 +328,8 @@ list_one(void *arg, const struct cmp_ca_cert_rec *rec)
 }
 
 int
-cmp_ca_admin_list(struct cmp_ca_store *s, const struct cmp_ca_cert_filter *f, int format,
-                  FILE *out, size_t *out_count, struct cmp_err *err)
+cmp_ca_admin_list(struct cmp_ca_store *s, const struct cmp_ca_cert_filter *f, int format, FILE *out,
+                  size_t *out_count, struct cmp_err *err)
 {
     struct lister l = {out, format, 0, 0, 0};
 
@@ -573,8 +574,8 @@ cmp_ca_admin_crl(struct cmp_ca *ca, int64_t now, FILE *crl_out, int der, int for
         (void)fprintf(out, "{\"crl_number\":%lld,\"entries\":%zu,\"bytes\":%zu}\n",
                       (long long)number, entries, crl_len);
     } else {
-        (void)fprintf(out, "CRL %lld issued: %zu entries, %zu bytes\n", (long long)number,
-                      entries, crl_len);
+        (void)fprintf(out, "CRL %lld issued: %zu entries, %zu bytes\n", (long long)number, entries,
+                      crl_len);
     }
     return finish(out) ? 1 : CMP_FAIL(err, CMP_E_IO, "writing the result");
 }

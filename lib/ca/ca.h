@@ -46,9 +46,9 @@ enum cmp_ca_ext_policy { CMP_CA_EXT_REFUSE = 0, CMP_CA_EXT_DROP = 1 };
 struct cmp_ca_profile {
     char name[CMP_CA_PROFILE_NAME_MAX + 1];
     /* key types */
-    int rsa;                         /* RSA allowed */
-    int rsa_min_bits, rsa_max_bits;  /* within the floor and cap above */
-    int curves[CMP_CA_MAX_CURVES];   /* EC curve NIDs allowed */
+    int rsa;                        /* RSA allowed */
+    int rsa_min_bits, rsa_max_bits; /* within the floor and cap above */
+    int curves[CMP_CA_MAX_CURVES];  /* EC curve NIDs allowed */
     size_t num_curves;
     int ed25519, ed448;
     /* subject: attribute NIDs */
@@ -94,8 +94,8 @@ struct cmp_ca_profile *cmp_ca_profile_default(int64_t days, struct cmp_err *err)
  * (docs/CA.md lists the keys), starting from the built-in default with
  * |days|. Unknown keys and bad values fail, naming the section and the key.
  */
-struct cmp_ca_profile *cmp_ca_profile_from_conf(const CONF *conf, const char *section,
-                                                int64_t days, struct cmp_err *err);
+struct cmp_ca_profile *cmp_ca_profile_from_conf(const CONF *conf, const char *section, int64_t days,
+                                                struct cmp_err *err);
 
 void cmp_ca_profile_free(struct cmp_ca_profile *p);
 
@@ -151,19 +151,19 @@ struct cmp_ca_store *cmp_ca_get0_store(const struct cmp_ca *ca);
  * from |owned|); a zero length means absent.
  */
 struct cmp_ca_request {
-    const char *profile;   /* certProfile (RFC 9483 4.1.1); NULL: the default */
-    struct der_in subject; /* Name TLV */
-    struct der_in spki;    /* SubjectPublicKeyInfo TLV */
-    struct der_in exts;    /* Extensions TLV (SEQUENCE OF Extension) */
-    struct der_in issuer;  /* Name TLV, if the template names one */
+    const char *profile;           /* certProfile (RFC 9483 4.1.1); NULL: the default */
+    struct der_in subject;         /* Name TLV */
+    struct der_in spki;            /* SubjectPublicKeyInfo TLV */
+    struct der_in exts;            /* Extensions TLV (SEQUENCE OF Extension) */
+    struct der_in issuer;          /* Name TLV, if the template names one */
     int64_t not_before, not_after; /* 0: not asked for */
     /* a template field that RFC 4211 5 says the requester must omit, or NULL */
     const char *forbidden_field;
 
     /* recorded with the certificate */
-    const char *requester; /* who asked (cmp_ca_requester_*()) */
-    struct der_in tid;     /* transactionID */
-    int implicit_confirm;  /* implicitConfirm was asked for */
+    const char *requester;    /* who asked (cmp_ca_requester_*()) */
+    struct der_in tid;        /* transactionID */
+    int implicit_confirm;     /* implicitConfirm was asked for */
     struct der_in old_serial; /* kur: the serial (INTEGER contents) being replaced */
     struct der_in secret_ref; /* MAC-protected: the senderKID whose secret to mark used */
 
@@ -187,7 +187,7 @@ void cmp_ca_request_cleanup(struct cmp_ca_request *req);
 struct cmp_ca_issued {
     uint8_t *der; /* the certificate (owned) */
     size_t der_len;
-    X509 *cert;   /* parsed from |der| on demand: use cmp_ca_issued_cert() */
+    X509 *cert; /* parsed from |der| on demand: use cmp_ca_issued_cert() */
     uint8_t serial[CMP_CA_SERIAL_MAX];
     size_t serial_len;
     int status;               /* CMP_CA_ST_WAITING, or CONFIRMED when implicitly confirmed */
@@ -300,8 +300,8 @@ int cmp_ca_admin_show(struct cmp_ca_store *s, const char *serial_hex, int format
  * number) and issues a new CRL; prints what it did. A miss or a
  * certificate already revoked fails with a message saying so.
  */
-int cmp_ca_admin_revoke(struct cmp_ca *ca, const char *serial_hex, const char *reason,
-                        int64_t now, int format, FILE *out, struct cmp_err *err) CMP_MUST_CHECK;
+int cmp_ca_admin_revoke(struct cmp_ca *ca, const char *serial_hex, const char *reason, int64_t now,
+                        int format, FILE *out, struct cmp_err *err) CMP_MUST_CHECK;
 /*
  * cmp_ca_admin_secret_add() adds an enrollment secret for |ref| (the
  * senderKID clients will send). |secret| NULL: 16 random bytes are
@@ -320,7 +320,7 @@ int cmp_ca_admin_secret_list(struct cmp_ca_store *s, int64_t now, int format, FI
  * cmp_ca_admin_crl() issues a CRL now and writes it to |crl_out| (PEM, or
  * DER with |der|) when given; prints its number and entries to |out|.
  */
-int cmp_ca_admin_crl(struct cmp_ca *ca, int64_t now, FILE *crl_out, int der, int format,
-                     FILE *out, struct cmp_err *err) CMP_MUST_CHECK;
+int cmp_ca_admin_crl(struct cmp_ca *ca, int64_t now, FILE *crl_out, int der, int format, FILE *out,
+                     struct cmp_err *err) CMP_MUST_CHECK;
 
 #endif

@@ -31,20 +31,19 @@
 #include "msg/msg.h"
 
 /* Limits on what a request may carry (it comes from the network). */
-#define MAX_SPKI_LEN 4096     /* an RSA-16384 key's is about 2,100 bytes */
-#define MAX_NAME_LEN 4096     /* subject or issuer Name DER */
-#define MAX_NAME_ENTRIES 32   /* attributes in a subject */
-#define MAX_EXTS_LEN 16384    /* requested extensions, DER */
-#define MAX_EXTS 32           /* requested extensions */
-#define MAX_SAN_ENTRIES 64    /* names in a subjectAltName */
+#define MAX_SPKI_LEN 4096              /* an RSA-16384 key's is about 2,100 bytes */
+#define MAX_NAME_LEN 4096              /* subject or issuer Name DER */
+#define MAX_NAME_ENTRIES 32            /* attributes in a subject */
+#define MAX_EXTS_LEN 16384             /* requested extensions, DER */
+#define MAX_EXTS 32                    /* requested extensions */
+#define MAX_SAN_ENTRIES 64             /* names in a subjectAltName */
 #define MAX_FUTURE_START (366 * 86400) /* furthest notBefore asked for */
-#define SERIAL_TRIES 8        /* new serials tried when one is taken */
+#define SERIAL_TRIES 8                 /* new serials tried when one is taken */
 
 /* ---- the CA object ---- */
 
 struct cmp_ca *
-cmp_ca_new(X509 *cert, EVP_PKEY *key, struct cmp_ca_store *store, int64_t days,
-           struct cmp_err *err)
+cmp_ca_new(X509 *cert, EVP_PKEY *key, struct cmp_ca_store *store, int64_t days, struct cmp_err *err)
 {
     struct cmp_ca *ca;
 
@@ -192,6 +191,9 @@ cmp_ca_sign_md(const struct cmp_ca *ca, const struct cmp_ca_profile *prof)
 
 /* ---- names and hex ---- */
 
+/* RFC 2253 syntax in the certificate's order, as `openssl x509 -subject` shows it */
+#define NAME_FLAGS (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB & ~XN_FLAG_DN_REV)
+
 const char *
 cmp_ca_name_text(char *buf, size_t len, const X509_NAME *name)
 {
@@ -202,9 +204,7 @@ cmp_ca_name_text(char *buf, size_t len, const X509_NAME *name)
     if (b == NULL) {
         return buf;
     }
-    /* RFC 2253 syntax in the certificate's order, as `openssl x509 -subject` shows it */
-    if (X509_NAME_print_ex(b, name, 0,
-                           XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB & ~XN_FLAG_DN_REV) >= 0) {
+    if (X509_NAME_print_ex(b, name, 0, NAME_FLAGS) >= 0) {
         n = BIO_read(b, buf, (int)(len - 1));
         buf[n > 0 ? n : 0] = '\0';
     }
@@ -234,8 +234,9 @@ cmp_ca_requester_kid(char *buf, size_t len, const uint8_t *kid, size_t kid_len)
 {
     char hex[2 * CMP_CA_REF_MAX + 1];
 
-    snprintf(buf, len, "kid:%s",
-             cmp_ca_hex(hex, sizeof(hex), kid, kid_len < CMP_CA_REF_MAX ? kid_len : CMP_CA_REF_MAX));
+    snprintf(
+        buf, len, "kid:%s",
+        cmp_ca_hex(hex, sizeof(hex), kid, kid_len < CMP_CA_REF_MAX ? kid_len : CMP_CA_REF_MAX));
     return buf;
 }
 
@@ -256,9 +257,9 @@ cmp_ca_requester_cert(char *buf, size_t len, const X509 *cert)
 /* ---- CRLReason (RFC 5280 5.3.1) ---- */
 
 static const char *const reason_names[] = {
-    "unspecified",          "keyCompromise",   "cACompromise",  "affiliationChanged",
-    "superseded",           "cessationOfOperation", "certificateHold", NULL,
-    "removeFromCRL",        "privilegeWithdrawn",   "aACompromise",
+    "unspecified",   "keyCompromise",        "cACompromise",    "affiliationChanged",
+    "superseded",    "cessationOfOperation", "certificateHold", NULL,
+    "removeFromCRL", "privilegeWithdrawn",   "aACompromise",
 };
 #define NUM_REASONS ((int)(sizeof(reason_names) / sizeof(reason_names[0])))
 
@@ -323,10 +324,10 @@ cmp_ca_request_from_template(struct cmp_ca_request *req, const struct cmp_cert_t
     req->not_before = t->has_not_before ? t->not_before_secs : 0;
     req->not_after = t->has_not_after ? t->not_after_secs : 0;
     /* RFC 4211 5: the CA assigns these; the requester must omit them. */
-    req->forbidden_field = t->has_serial         ? "serialNumber"
-                           : t->has_signing_alg  ? "signingAlg"
-                           : t->has_issuer_uid   ? "issuerUID"
-                           : t->has_subject_uid  ? "subjectUID"
+    req->forbidden_field = t->has_serial                         ? "serialNumber"
+                           : t->has_signing_alg                  ? "signingAlg"
+                           : t->has_issuer_uid                   ? "issuerUID"
+                           : t->has_subject_uid                  ? "subjectUID"
                            : (t->has_version && t->version != 2) ? "version (must be 2, v3)"
                                                                  : NULL;
     /* publicKey and extensions arrive as the contents of their IMPLICIT tags. */
@@ -415,8 +416,8 @@ cmp_ca_request_from_p10(struct cmp_ca_request *req, const uint8_t *der, size_t l
     req->owned = buf;
     req->subject = der_in_make(buf, (size_t)subj_len);
     req->spki = der_in_make(buf + subj_len, (size_t)spki_len);
-    req->exts = exts_len > 0 ? der_in_make(buf + subj_len + spki_len, (size_t)exts_len)
-                             : DER_IN_EMPTY;
+    req->exts =
+        exts_len > 0 ? der_in_make(buf + subj_len + spki_len, (size_t)exts_len) : DER_IN_EMPTY;
     req->issuer = DER_IN_EMPTY;
     req->not_before = req->not_after = 0;
     req->forbidden_field = NULL;
@@ -767,9 +768,9 @@ check_san(struct checked *c, X509_EXTENSION *ext, unsigned *forms, struct cmp_er
         unsigned f = san_form(g->type);
 
         if ((f & p->san_allowed) == 0) {
-            static const char *const type_names[] = {"otherName", "email", "DNS", "x400Address",
-                                                     "dirName",   "ediPartyName", "URI", "IP",
-                                                     "registeredID"};
+            static const char *const type_names[] = {"otherName",   "email",   "DNS",
+                                                     "x400Address", "dirName", "ediPartyName",
+                                                     "URI",         "IP",      "registeredID"};
 
             int type = g->type;
 
@@ -807,8 +808,8 @@ check_ku(struct checked *c, X509_EXTENSION *ext, struct cmp_err *err)
     ASN1_BIT_STRING_free(bs);
     for (bit = 1; bit <= 0x8000; bit <<= 1) {
         if ((asked & bit) != 0 && ((p->ku_forced | p->ku_allowed) & bit) == 0) {
-            return REFUSE(err, CMP_FI_BAD_CERT_TEMPLATE,
-                          "key usage %s not allowed by profile '%s'", ku_name(bit), p->name);
+            return REFUSE(err, CMP_FI_BAD_CERT_TEMPLATE, "key usage %s not allowed by profile '%s'",
+                          ku_name(bit), p->name);
         }
     }
     c->ku |= asked;
@@ -902,8 +903,7 @@ check_extensions(struct checked *c, const struct cmp_ca_request *req, struct cmp
     }
     if (sk_X509_EXTENSION_num(exts) > MAX_EXTS) {
         sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-        return REFUSE(err, CMP_FI_BAD_CERT_TEMPLATE, "more than %d extensions requested",
-                      MAX_EXTS);
+        return REFUSE(err, CMP_FI_BAD_CERT_TEMPLATE, "more than %d extensions requested", MAX_EXTS);
     }
     for (i = 0; ok && i < sk_X509_EXTENSION_num(exts); i++) {
         X509_EXTENSION *ext = sk_X509_EXTENSION_value(exts, i);
@@ -1047,9 +1047,8 @@ check(struct cmp_ca *ca, const struct cmp_ca_request *req, int64_t now, struct c
     }
     if (req->issuer.len > 0) {
         const unsigned char *q = req->issuer.p;
-        X509_NAME *iss = req->issuer.len > MAX_NAME_LEN
-                             ? NULL
-                             : d2i_X509_NAME(NULL, &q, (long)req->issuer.len);
+        X509_NAME *iss =
+            req->issuer.len > MAX_NAME_LEN ? NULL : d2i_X509_NAME(NULL, &q, (long)req->issuer.len);
         int same = iss != NULL && X509_NAME_cmp(iss, X509_get_subject_name(ca->cert)) == 0;
 
         X509_NAME_free(iss);
@@ -1059,8 +1058,8 @@ check(struct cmp_ca *ca, const struct cmp_ca_request *req, int64_t now, struct c
                           "the template's issuer is not this CA's subject");
         }
     }
-    if (!check_key(c, req, err) || !check_subject(c, req, err) ||
-        !check_extensions(c, req, err) || !check_validity(c, ca, req, now, err)) {
+    if (!check_key(c, req, err) || !check_subject(c, req, err) || !check_extensions(c, req, err) ||
+        !check_validity(c, ca, req, now, err)) {
         checked_cleanup(c);
         return 0;
     }
@@ -1100,8 +1099,8 @@ new_serial(struct cmp_ca *ca, uint8_t *out, struct cmp_err *err)
     int tries;
 
     for (tries = 0; tries < 64; tries++) {
-        int ok = ca->serial_fn != NULL ? ca->serial_fn(ca->serial_arg, out)
-                                       : default_serial(NULL, out);
+        int ok =
+            ca->serial_fn != NULL ? ca->serial_fn(ca->serial_arg, out) : default_serial(NULL, out);
 
         if (!ok) {
             return CMP_FAIL_INFO(err, CMP_FI_SYSTEM_FAILURE, "no random serial number");
@@ -1165,7 +1164,7 @@ add_extensions(X509 *x, const struct cmp_ca *ca, const struct checked *c)
     if (ok && c->san != NULL) {
         /* RFC 5280 4.2.1.6: critical when the subject is empty */
         ok = X509_add1_ext_i2d(x, NID_subject_alt_name, c->san,
-                           X509_NAME_entry_count(c->subject) == 0, X509V3_ADD_DEFAULT) == 1;
+                               X509_NAME_entry_count(c->subject) == 0, X509V3_ADD_DEFAULT) == 1;
     }
     if (!ok) {
         return 0;
@@ -1242,9 +1241,8 @@ build_cert(const struct cmp_ca *ca, const struct checked *c, const uint8_t *seri
              X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) == 1 &&
              X509_set_subject_name(x, c->subject) == 1 &&
              ASN1_TIME_set(X509_getm_notBefore(x), (time_t)c->not_before) != NULL &&
-             ASN1_TIME_set(X509_getm_notAfter(x), (time_t)c->not_after) != NULL &&
-             set_spki(x, c) && add_extensions(x, ca, c) &&
-             X509_sign(x, ca->key, cmp_ca_sign_md(ca, c->prof)) > 0;
+             ASN1_TIME_set(X509_getm_notAfter(x), (time_t)c->not_after) != NULL && set_spki(x, c) &&
+             add_extensions(x, ca, c) && X509_sign(x, ca->key, cmp_ca_sign_md(ca, c->prof)) > 0;
 
     ASN1_INTEGER_free(sn);
     if (!ok) {
@@ -1369,8 +1367,8 @@ cmp_ca_issue(struct cmp_ca *ca, const struct cmp_ca_request *req, int64_t now,
             CMP_FAIL_SSL(err, CMP_FI_SYSTEM_FAILURE, "encoding the certificate");
         }
         X509_free(x);
-        if (der == NULL || !record(ca, req, &c, der, (size_t)der_len, serial, status, deadline,
-                                   now, &outcome, err)) {
+        if (der == NULL || !record(ca, req, &c, der, (size_t)der_len, serial, status, deadline, now,
+                                   &outcome, err)) {
             OPENSSL_free(der);
             checked_cleanup(&c);
             return 0;
@@ -1383,8 +1381,8 @@ cmp_ca_issue(struct cmp_ca *ca, const struct cmp_ca_request *req, int64_t now,
             return CMP_FAIL_INFO(err, CMP_FI_NOT_AUTHORIZED,
                                  "the enrollment secret expired or was used up");
         }
-        return CMP_FAIL_INFO(err, CMP_FI_SYSTEM_FAILURE,
-                             "no unused serial number after %d tries", SERIAL_TRIES);
+        return CMP_FAIL_INFO(err, CMP_FI_SYSTEM_FAILURE, "no unused serial number after %d tries",
+                             SERIAL_TRIES);
     }
     out->der = der;
     out->der_len = (size_t)der_len;
@@ -1502,8 +1500,8 @@ cmp_ca_expire_waiting(struct cmp_ca *ca, int64_t now, size_t *out_count, struct 
 }
 
 int
-cmp_ca_revoke(struct cmp_ca *ca, const uint8_t *serial, size_t serial_len, int reason,
-              int64_t now, int *out_outcome, int *out_prev, struct cmp_err *err)
+cmp_ca_revoke(struct cmp_ca *ca, const uint8_t *serial, size_t serial_len, int reason, int64_t now,
+              int *out_outcome, int *out_prev, struct cmp_err *err)
 {
     struct cmp_ca_status_change chg;
 

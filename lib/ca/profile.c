@@ -263,7 +263,7 @@ static int
 parse_key_types(const struct pctx *c, const char *v, struct cmp_ca_profile *p)
 {
     static const char *const known = "RSA, RSA:BITS, RSA:MIN-MAX, EC:CURVE (P-256, P-384, "
-                                      "P-521, or an OpenSSL curve name), Ed25519, Ed448";
+                                     "P-521, or an OpenSSL curve name), Ed25519, Ed448";
     char item[ITEM_MAX];
     int r;
 
@@ -549,8 +549,7 @@ cmp_ca_profile_default(int64_t days, struct cmp_err *err)
         return NULL;
     }
     if (days < 0 || days > CMP_CA_MAX_DAYS) {
-        CMP_FAIL(err, CMP_E_ARG, "-days %lld is outside 1..%d", (long long)days,
-                 CMP_CA_MAX_DAYS);
+        CMP_FAIL(err, CMP_E_ARG, "-days %lld is outside 1..%d", (long long)days, CMP_CA_MAX_DAYS);
         free(p);
         return NULL;
     }

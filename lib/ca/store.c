@@ -143,8 +143,8 @@ cmp_ca_secret_rec_free(struct cmp_ca_secret_rec *rec)
 }
 
 static const char *const status_names[CMP_CA_ST_MAX + 1] = {
-    [CMP_CA_ST_WAITING] = "waiting",   [CMP_CA_ST_CONFIRMED] = "confirmed",
-    [CMP_CA_ST_REJECTED] = "rejected", [CMP_CA_ST_REVOKED] = "revoked",
+    [CMP_CA_ST_WAITING] = "waiting",       [CMP_CA_ST_CONFIRMED] = "confirmed",
+    [CMP_CA_ST_REJECTED] = "rejected",     [CMP_CA_ST_REVOKED] = "revoked",
     [CMP_CA_ST_SUPERSEDED] = "superseded",
 };
 

@@ -192,8 +192,8 @@ struct cmp_ca_store_ops {
      * each_cert() calls |fn| for each matching certificate, oldest first,
      * until |fn| returns 0 (which is not an error).
      */
-    int (*each_cert)(struct cmp_ca_store *s, const struct cmp_ca_cert_filter *f,
-                     cmp_ca_cert_fn *fn, void *arg, struct cmp_err *err);
+    int (*each_cert)(struct cmp_ca_store *s, const struct cmp_ca_cert_filter *f, cmp_ca_cert_fn *fn,
+                     void *arg, struct cmp_err *err);
     /*
      * change_status(): outcomes DONE, NOT_FOUND, WRONG_STATE; |*out_prev|
      * gets the status before (0 if not found).
@@ -202,8 +202,8 @@ struct cmp_ca_store_ops {
                          int *out_outcome, int *out_prev, struct cmp_err *err);
 
     /* Enrollment secrets. add: DONE or CONFLICT; remove: DONE or NOT_FOUND. */
-    int (*secret_add)(struct cmp_ca_store *s, const struct cmp_ca_secret_rec *rec,
-                      int *out_outcome, struct cmp_err *err);
+    int (*secret_add)(struct cmp_ca_store *s, const struct cmp_ca_secret_rec *rec, int *out_outcome,
+                      struct cmp_err *err);
     int (*secret_remove)(struct cmp_ca_store *s, const uint8_t *ref, size_t ref_len,
                          int *out_outcome, struct cmp_err *err);
     /* each_secret() with |ref| set visits at most that one. */
@@ -219,10 +219,10 @@ struct cmp_ca_store_ops {
      * (free()) or *out_der NULL when none was saved.
      */
     int (*crl_next_number)(struct cmp_ca_store *s, int64_t *out_number, struct cmp_err *err);
-    int (*crl_save)(struct cmp_ca_store *s, int64_t number, int64_t this_update,
-                    const uint8_t *der, size_t der_len, struct cmp_err *err);
-    int (*crl_last)(struct cmp_ca_store *s, uint8_t **out_der, size_t *out_len,
-                    int64_t *out_number, struct cmp_err *err);
+    int (*crl_save)(struct cmp_ca_store *s, int64_t number, int64_t this_update, const uint8_t *der,
+                    size_t der_len, struct cmp_err *err);
+    int (*crl_last)(struct cmp_ca_store *s, uint8_t **out_der, size_t *out_len, int64_t *out_number,
+                    struct cmp_err *err);
 };
 
 /* Every store starts with this. */
@@ -269,8 +269,7 @@ int cmp_ca_store_sqlite_exec(struct cmp_ca_store *s, const char *sql,
  * held since the store was opened (more changes than commits: group
  * commit at work). Returns 0 for a store that is not SQLite.
  */
-int cmp_ca_store_sqlite_stats(struct cmp_ca_store *s, uint64_t *out_commits,
-                              uint64_t *out_changes);
+int cmp_ca_store_sqlite_stats(struct cmp_ca_store *s, uint64_t *out_commits, uint64_t *out_changes);
 
 /* ---- store.c: helpers over any store ---- */
 

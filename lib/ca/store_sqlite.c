@@ -627,7 +627,8 @@ cmp_ca_store_sqlite_open(const char *path, const struct cmp_ca_sqlite_opts *opts
     }
     /* NOMUTEX: our own lock serialises the connection. NOFOLLOW: the link
      * check above must hold for the file SQLite opens. */
-    if (sq.open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+    if (sq.open_v2(path, &st->db,
+                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
                    NULL) != SQLITE_OK) {
         if (st->db != NULL) {
             db_fail(st, err, "opening");
@@ -1265,8 +1266,8 @@ body_change_status(struct sqlite_store *st, void *arg, int *out_outcome, struct 
 }
 
 static int
-sqlite_change_status(struct cmp_ca_store *s, const struct cmp_ca_status_change *c,
-                     int *out_outcome, int *out_prev, struct cmp_err *err)
+sqlite_change_status(struct cmp_ca_store *s, const struct cmp_ca_status_change *c, int *out_outcome,
+                     int *out_prev, struct cmp_err *err)
 {
     struct sqlite_store *st = (struct sqlite_store *)s;
 
@@ -1426,8 +1427,8 @@ each_secret_locked(struct sqlite_store *st, const uint8_t *ref, size_t ref_len,
 }
 
 static int
-sqlite_each_secret(struct cmp_ca_store *s, const uint8_t *ref, size_t ref_len,
-                   cmp_ca_secret_fn *fn, void *arg, struct cmp_err *err)
+sqlite_each_secret(struct cmp_ca_store *s, const uint8_t *ref, size_t ref_len, cmp_ca_secret_fn *fn,
+                   void *arg, struct cmp_err *err)
 {
     struct sqlite_store *st = (struct sqlite_store *)s;
 
@@ -1458,8 +1459,8 @@ body_crl_next(struct sqlite_store *st, void *arg, int *out_outcome, struct cmp_e
     *out = sq.column_int64(s, 0);
     done(s);
     if (*out < 1 || *out == INT64_MAX) {
-        return CMP_FAIL(err, CMP_E_DECODE, "CA database %s: CRL number %lld out of range",
-                        st->path, (long long)*out);
+        return CMP_FAIL(err, CMP_E_DECODE, "CA database %s: CRL number %lld out of range", st->path,
+                        (long long)*out);
     }
     return simple(st, ST_CRL_NEXT_SET, err, "counting CRL numbers");
 }
@@ -1469,7 +1470,6 @@ sqlite_crl_next_number(struct cmp_ca_store *s, int64_t *out, struct cmp_err *err
 {
     struct sqlite_store *st = (struct sqlite_store *)s;
     int outcome;
-
 
     return write_txn(st, body_crl_next, out, &outcome, err);
 }

@@ -54,7 +54,8 @@ ct_rmdir(const char *dir)
     (void)rmdir(dir);
 }
 
-/* ct_key() makes a key: "P-256", "P-384", "P-224", "RSA-2048", "RSA-1024", "Ed25519", "Ed448", "X25519". */
+/* ct_key() makes a key: "P-256", "P-384", "P-224", "RSA-2048", "RSA-1024", "Ed25519", "Ed448",
+ * "X25519". */
 static inline EVP_PKEY *
 ct_key(const char *what)
 {
@@ -126,9 +127,9 @@ ct_root(EVP_PKEY *key, const char *subject, int days)
     {
         int id = EVP_PKEY_get_base_id(key);
 
-        ok = ok && X509_sign(x, key,
-                             id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448 ? NULL
-                                                                             : EVP_sha256()) > 0;
+        ok = ok &&
+             X509_sign(x, key,
+                       id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448 ? NULL : EVP_sha256()) > 0;
     }
     X509_NAME_free(name);
     if (!ok) {

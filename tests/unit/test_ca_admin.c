@@ -20,7 +20,7 @@ test_serial_parse(void)
         {"000001", "01"},
         {"7F0102030405060708090A0B0C0D0E0F10111213", "7f0102030405060708090a0b0c0d0e0f10111213"},
         {"7F0102030405060708090A0B0C0D0E0F1011121314", NULL}, /* 21 bytes */
-        {"FF", NULL},                                        /* negative: not ours */
+        {"FF", NULL},                                         /* negative: not ours */
         {"", NULL},
         {"0", NULL},
         {"12g4", NULL},
@@ -39,8 +39,8 @@ test_serial_parse(void)
         if (cases[i].hex == NULL) {
             CHECK_CASE(cases[i].text, !ok && err.code == CMP_E_ARG);
         } else {
-            CHECK_CASE(cases[i].text, ok && check_unhex(cases[i].hex, want, sizeof(want),
-                                                        &want_len));
+            CHECK_CASE(cases[i].text,
+                       ok && check_unhex(cases[i].hex, want, sizeof(want), &want_len));
             CHECK_MEM(cases[i].text, out, len, want, want_len);
         }
     }
@@ -98,8 +98,7 @@ clean(const char *s)
 static void
 test_commands(void)
 {
-    static const char *const subjects[] = {"CN=list-a,O=Lab", "CN=quote \"q\"",
-                                           "CN=ctl\x01x\ny"};
+    static const char *const subjects[] = {"CN=list-a,O=Lab", "CN=quote \"q\"", "CN=ctl\x01x\ny"};
     struct ct_ca c;
     struct cmp_ca_issued issued[3];
     struct cmp_ca_cert_filter f;
@@ -126,8 +125,7 @@ test_commands(void)
         CHECK_CASE(subjects[i], cmp_ca_issue(c.ca, &r.req, now, &issued[i], &err));
         ct_req_free(&r);
     }
-    CHECK(cmp_ca_confirm(c.ca, issued[0].serial, CMP_CA_SERIAL_MAX, 1, now, &outcome, &prev,
-                         &err));
+    CHECK(cmp_ca_confirm(c.ca, issued[0].serial, CMP_CA_SERIAL_MAX, 1, now, &outcome, &prev, &err));
 
     /* list: everything, by status, by subject; text and JSON */
     memset(&f, 0, sizeof(f));
@@ -171,8 +169,8 @@ test_commands(void)
     CHECK(!cmp_ca_admin_revoke(c.ca, hex, "1", now, CMP_CA_FMT_TEXT, cap_open(&cap), &err) &&
           strstr(err.msg, "already revoked") != NULL);
     (void)cap_text(&cap);
-    CHECK(!cmp_ca_admin_revoke(c.ca, hex, "certificateHold", now, CMP_CA_FMT_TEXT,
-                               cap_open(&cap), &err) &&
+    CHECK(!cmp_ca_admin_revoke(c.ca, hex, "certificateHold", now, CMP_CA_FMT_TEXT, cap_open(&cap),
+                               &err) &&
           strstr(err.msg, "certificateHold") != NULL);
     (void)cap_text(&cap);
     cmp_ca_hex(hex, sizeof(hex), issued[1].serial, CMP_CA_SERIAL_MAX);
@@ -223,8 +221,8 @@ test_commands(void)
     {
         struct cap pem = {0};
 
-        CHECK(cmp_ca_admin_crl(c.ca, now, cap_open(&pem), 0, CMP_CA_FMT_TEXT, cap_open(&cap),
-                               &err));
+        CHECK(
+            cmp_ca_admin_crl(c.ca, now, cap_open(&pem), 0, CMP_CA_FMT_TEXT, cap_open(&cap), &err));
         CHECK(strncmp(cap_text(&pem), "-----BEGIN X509 CRL-----\n", 25) == 0);
         out = cap_text(&cap);
         CHECK(strncmp(out, "CRL 3 issued: 2 entries, ", 25) == 0);

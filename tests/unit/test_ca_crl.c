@@ -139,21 +139,20 @@ test_crl(const char *ca_key)
     if (crl != NULL) {
         STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
         ASN1_TIME *at_now = ASN1_TIME_set(NULL, (time_t)now);
-        AUTHORITY_KEYID *akid = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, NULL,
-                                                     NULL);
+        AUTHORITY_KEYID *akid = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, NULL, NULL);
 
         CHECK_CASE(ca_key, X509_CRL_verify(crl, c.key) == 1);
         CHECK_CASE(ca_key, X509_CRL_get_version(crl) == X509_CRL_VERSION_2);
-        CHECK_CASE(ca_key, X509_NAME_cmp(X509_CRL_get_issuer(crl),
-                                         X509_get_subject_name(c.cert)) == 0);
+        CHECK_CASE(ca_key,
+                   X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(c.cert)) == 0);
         CHECK_CASE(ca_key, ASN1_TIME_compare(X509_CRL_get0_lastUpdate(crl), at_now) == 0);
         CHECK_CASE(ca_key, ASN1_TIME_diff(&day, &sec, X509_CRL_get0_lastUpdate(crl),
                                           X509_CRL_get0_nextUpdate(crl)) &&
                                day == 0 && sec == 3600);
         CHECK_CASE(ca_key, crl_number(crl) == 2);
-        CHECK_CASE(ca_key, akid != NULL && akid->keyid != NULL &&
-                               ASN1_OCTET_STRING_cmp(akid->keyid,
-                                                     X509_get0_subject_key_id(c.cert)) == 0);
+        CHECK_CASE(ca_key,
+                   akid != NULL && akid->keyid != NULL &&
+                       ASN1_OCTET_STRING_cmp(akid->keyid, X509_get0_subject_key_id(c.cert)) == 0);
         AUTHORITY_KEYID_free(akid);
         /* exactly the three revoked serials */
         CHECK_CASE(ca_key, sk_X509_REVOKED_num(revs) == 3);
@@ -178,11 +177,11 @@ test_crl(const char *ca_key)
             ASN1_INTEGER *sn = ASN1_INTEGER_new();
             ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)(now - 100));
 
-            CHECK_CASE(ca_key, sn != NULL && t != NULL &&
-                                   ASN1_STRING_set(sn, exp[0].serial, CMP_CA_SERIAL_MAX) == 1 &&
-                                   X509_CRL_get0_by_serial(crl, &rev, sn) == 1 && rev != NULL &&
-                                   ASN1_TIME_compare(X509_REVOKED_get0_revocationDate(rev), t) ==
-                                       0);
+            CHECK_CASE(ca_key,
+                       sn != NULL && t != NULL &&
+                           ASN1_STRING_set(sn, exp[0].serial, CMP_CA_SERIAL_MAX) == 1 &&
+                           X509_CRL_get0_by_serial(crl, &rev, sn) == 1 && rev != NULL &&
+                           ASN1_TIME_compare(X509_REVOKED_get0_revocationDate(rev), t) == 0);
             ASN1_INTEGER_free(sn);
             ASN1_TIME_free(t);
         }
@@ -202,10 +201,9 @@ test_crl(const char *ca_key)
     X509_CRL_free(crl);
 
     /* the numbers keep growing; the store keeps the newest */
-    CHECK_CASE(ca_key, cmp_ca_crl_issue(c.ca, now + 1, &der2, &len2, &number, &err) &&
-                           number == 3);
-    CHECK_CASE(ca_key, c.store->ops->crl_last(c.store, &last, &last_len, &number, &err) &&
-                           number == 3);
+    CHECK_CASE(ca_key, cmp_ca_crl_issue(c.ca, now + 1, &der2, &len2, &number, &err) && number == 3);
+    CHECK_CASE(ca_key,
+               c.store->ops->crl_last(c.store, &last, &last_len, &number, &err) && number == 3);
     CHECK_MEM(ca_key, last, last_len, der2, len2);
     free(last);
     free(der2);

@@ -60,8 +60,7 @@ check_issued(const char *name, const struct ct_ca *c, X509 *x, EVP_PKEY *key, co
 }
 
 static int
-issue(struct ct_ca *c, struct cmp_ca_request *req, struct cmp_ca_issued *out,
-      struct cmp_err *err)
+issue(struct ct_ca *c, struct cmp_ca_request *req, struct cmp_ca_issued *out, struct cmp_err *err)
 {
     cmp_err_init(err);
     return cmp_ca_issue(c->ca, req, ct_now(), out, err);
@@ -175,7 +174,8 @@ test_template(struct ct_ca *c, EVP_PKEY *k)
     CHECK(cmp_ca_request_from_template(&req, &back, &err));
     CHECK(issue(c, &req, &out, &err));
     if (cmp_ca_issued_cert(&out) != NULL) {
-        GENERAL_NAMES *san = X509_get_ext_d2i(cmp_ca_issued_cert(&out), NID_subject_alt_name, NULL, NULL);
+        GENERAL_NAMES *san =
+            X509_get_ext_d2i(cmp_ca_issued_cert(&out), NID_subject_alt_name, NULL, NULL);
 
         CHECK(X509_verify(cmp_ca_issued_cert(&out), c->key) == 1);
         CHECK(san != NULL && sk_GENERAL_NAME_num(san) == 2 &&
@@ -260,6 +260,7 @@ test_p10(struct ct_ca *c, EVP_PKEY *k)
 
 /* ---- profile violations ---- */
 
+/* clang-format off */
 static const char profiles_conf[] =
     "[device]\n"
     "key_types = EC:P-256, EC:P-384, RSA:2048-4096\n"
@@ -275,13 +276,14 @@ static const char profiles_conf[] =
     "san_required = DNS\n"
     "unknown_extensions = drop\n"
     "kur_old = keep\n";
+/* clang-format on */
 
 /* An RSA SubjectPublicKeyInfo with a |bits|-bit modulus, written by hand: no key is made. */
 static int
 huge_rsa_spki(int bits, uint8_t **out, size_t *out_len)
 {
-    static const uint8_t rsa_alg[] = {0x30, 0x0D, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7,
-                                      0x0D, 0x01, 0x01, 0x01, 0x05, 0x00};
+    static const uint8_t rsa_alg[] = {0x30, 0x0D, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86,
+                                      0xF7, 0x0D, 0x01, 0x01, 0x01, 0x05, 0x00};
     size_t n_len = (size_t)bits / 8 + 1, m1, m2, m3;
     uint8_t *n = malloc(n_len);
     struct der_out w;
@@ -297,9 +299,8 @@ huge_rsa_spki(int bits, uint8_t **out, size_t *out_len)
     ok = der_open(&w, DER_SEQUENCE, &m1) && der_put_raw(&w, rsa_alg, sizeof(rsa_alg)) &&
          der_open(&w, DER_BIT_STRING, &m2) && der_put_raw(&w, (const uint8_t *)"", 1) &&
          der_open(&w, DER_SEQUENCE, &m3) && der_put_prim(&w, DER_INTEGER, n, n_len) &&
-         der_put_prim(&w, DER_INTEGER, (const uint8_t *)"\x01\x00\x01", 3) &&
-         der_close(&w, m3) && der_close(&w, m2) && der_close(&w, m1) &&
-         der_out_finish(&w, out, out_len);
+         der_put_prim(&w, DER_INTEGER, (const uint8_t *)"\x01\x00\x01", 3) && der_close(&w, m3) &&
+         der_close(&w, m2) && der_close(&w, m1) && der_out_finish(&w, out, out_len);
     free(n);
     return ok;
 }
@@ -338,16 +339,14 @@ test_violations(struct ct_ca *c)
          "key algorithm X25519 is not supported"},
         {"Ed448 outside profile", "Ed448", "CN=a", NULL, NULL, TW_NONE, CMP_FI_BAD_CERT_TEMPLATE,
          "key type Ed448 not allowed"},
-        {"P-521 outside profile", "P-521", "CN=a", NULL, NULL, TW_NONE,
-         CMP_FI_BAD_CERT_TEMPLATE, "key type EC P-521 not allowed"},
+        {"P-521 outside profile", "P-521", "CN=a", NULL, NULL, TW_NONE, CMP_FI_BAD_CERT_TEMPLATE,
+         "key type EC P-521 not allowed"},
         {"garbage key", NULL, "CN=a", NULL, NULL, TW_GARBAGE_KEY, CMP_FI_BAD_DATA_FORMAT,
          "public key"},
-        {"no key", NULL, "CN=a", NULL, NULL, TW_NO_KEY, CMP_FI_BAD_CERT_TEMPLATE,
-         "no public key"},
+        {"no key", NULL, "CN=a", NULL, NULL, TW_NO_KEY, CMP_FI_BAD_CERT_TEMPLATE, "no public key"},
         {"unknown key algorithm", NULL, "CN=a", NULL, NULL, TW_UNKNOWN_ALG, CMP_FI_BAD_ALG,
          "key algorithm 1.2.3 is not supported"},
-        {"no subject", "P-256", "", NULL, NULL, TW_NONE, CMP_FI_BAD_CERT_TEMPLATE,
-         "no subject"},
+        {"no subject", "P-256", "", NULL, NULL, TW_NONE, CMP_FI_BAD_CERT_TEMPLATE, "no subject"},
         {"OU not allowed", "P-256", "CN=a,OU=b", NULL, NULL, TW_NONE, CMP_FI_BAD_CERT_TEMPLATE,
          "subject attribute OU not allowed"},
         {"CN required", "P-256", "O=b", NULL, NULL, TW_NONE, CMP_FI_BAD_CERT_TEMPLATE,
@@ -443,11 +442,13 @@ test_violations(struct ct_ca *c)
         cmp_err_init(&err);
         ok = cmp_ca_issue(c->ca, &r.req, ct_now(), &out, &err);
         if (cases[i].bit == CMP_FI_NONE) {
-            CHECK_CASE(name, ok && cmp_ca_issued_cert(&out) != NULL && X509_verify(cmp_ca_issued_cert(&out), c->key) == 1);
+            CHECK_CASE(name, ok && cmp_ca_issued_cert(&out) != NULL &&
+                                 X509_verify(cmp_ca_issued_cert(&out), c->key) == 1);
             CHECK_CASE(name, ct_count(c->store) == before + 1);
             if (ok && cases[i].tweak == TW_PROFILE_NEEDSDNS) {
                 /* dropped, not copied */
-                CHECK_CASE(name, X509_get_ext_by_NID(cmp_ca_issued_cert(&out), NID_netscape_comment, -1) < 0);
+                CHECK_CASE(name, X509_get_ext_by_NID(cmp_ca_issued_cert(&out), NID_netscape_comment,
+                                                     -1) < 0);
             }
             if (ok && strcmp(cases[i].subject, "CN=a,O=b") == 0) {
                 CHECK_CASE(name, X509_get_extended_key_usage(cmp_ca_issued_cert(&out)) ==

@@ -24,6 +24,7 @@ load_conf(const char *text)
     return conf;
 }
 
+/* clang-format off */
 static const char good_conf[] =
     "[device]\n"
     "key_types = EC:P-256, EC:secp384r1 RSA:2048-3072 Ed25519\n"
@@ -73,6 +74,7 @@ static const char good_conf[] =
     "[s22]\nkey_types = \n"
     "[s23]\nsubject_empty = yes\nsan_allowed = none\n"
     "[s24]\nconfirm_timeout = -5\n";
+/* clang-format on */
 
 static void
 test_good(CONF *conf)
@@ -173,10 +175,10 @@ test_bad(CONF *conf)
         cmp_err_init(&err);
         p = cmp_ca_profile_from_conf(conf, cases[i].section, 0, &err);
         CHECK_CASE(cases[i].section, p == NULL);
-        CHECK_CASE(cases[i].section, strstr(err.msg, cases[i].key) != NULL &&
-                                         strstr(err.msg, cases[i].what) != NULL);
-        if (p == NULL && (strstr(err.msg, cases[i].key) == NULL ||
-                          strstr(err.msg, cases[i].what) == NULL)) {
+        CHECK_CASE(cases[i].section,
+                   strstr(err.msg, cases[i].key) != NULL && strstr(err.msg, cases[i].what) != NULL);
+        if (p == NULL &&
+            (strstr(err.msg, cases[i].key) == NULL || strstr(err.msg, cases[i].what) == NULL)) {
             fprintf(stderr, "  [%s] said: %s\n", cases[i].section, err.msg);
         }
         if (strcmp(cases[i].section, "missing") != 0) {

@@ -21,8 +21,8 @@ struct fake {
 static void
 fake_rec(struct fake *f, uint8_t id, const char *subject)
 {
-    static const uint8_t issuer[] = {0x30, 0x0B, 0x31, 0x09, 0x30, 0x07, 0x06, 0x03,
-                                     0x55, 0x04, 0x03, 0x0C, 0x00};
+    static const uint8_t issuer[] = {0x30, 0x0B, 0x31, 0x09, 0x30, 0x07, 0x06,
+                                     0x03, 0x55, 0x04, 0x03, 0x0C, 0x00};
     size_t i;
 
     memset(f, 0, sizeof(*f));
@@ -279,8 +279,7 @@ test_certs(struct cmp_ca_store *s)
             chg.old_serial_len = a.rec.serial_len;
             chg.old_to_status = CMP_CA_ST_SUPERSEDED;
             chg.old_reason = 4;
-            CHECK(s->ops->change_status(s, &chg, &outcome, &prev, &err) &&
-                  outcome == CMP_CA_DONE);
+            CHECK(s->ops->change_status(s, &chg, &outcome, &prev, &err) && outcome == CMP_CA_DONE);
             memset(&f, 0, sizeof(f));
             f.serial = a.rec.serial;
             f.serial_len = a.rec.serial_len;
@@ -425,8 +424,9 @@ test_reopen(void)
     CHECK(s->ops->crl_next_number(s, &n, &err) && n == 3);
 
     /* a damaged row is reported, not trusted (fixed-size fields are checked) */
-    CHECK(cmp_ca_store_sqlite_exec(s, "UPDATE certs SET cert_hash = x'00' WHERE subject = "
-                                      "'CN=third'",
+    CHECK(cmp_ca_store_sqlite_exec(s,
+                                   "UPDATE certs SET cert_hash = x'00' WHERE subject = "
+                                   "'CN=third'",
                                    &err));
     cmp_err_init(&err);
     {
@@ -516,8 +516,7 @@ writer(void *arg)
         f.rec.serial[2] = (uint8_t)i;
         f.rec.cert_hash[0] = (uint8_t)w->id;
         f.rec.cert_hash[1] = (uint8_t)i;
-        if (!w->s->ops->insert_cert(w->s, &f.rec, NULL, &outcome, &err) ||
-            outcome != CMP_CA_DONE) {
+        if (!w->s->ops->insert_cert(w->s, &f.rec, NULL, &outcome, &err) || outcome != CMP_CA_DONE) {
             w->failures++;
         }
         if (i % 4 == 0) {
