@@ -21,7 +21,8 @@ bad() { echo "FAILED: $*"; failed=$((failed + 1)); }
 
 for key in P-256 RSA-2048 Ed25519; do
     cert="$dir/$key-by-P-256.pem"
-    if out=$(openssl verify -x509_strict -purpose sslclient -CAfile "$dir/ca.pem" "$cert" 2>&1); then
+    if out=$(openssl verify -x509_strict -purpose sslclient -CAfile "$dir/ca.pem" "$cert" \
+            2>&1); then
         ok "$key certificate verifies"
     else
         bad "$key certificate: $out"

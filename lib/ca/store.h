@@ -5,8 +5,10 @@
  *
  * What a store must guarantee:
  *
- * - Each call that changes something is one transaction, committed durably
- *   (on disk, not in a cache) before it returns: the CA answers a request
+ * - Each call that changes something is atomic (all of it or nothing) and
+ *   committed durably (on disk, not in a cache) before it returns; a store
+ *   may commit the changes of several concurrent calls in one transaction
+ *   (group commit, store_sqlite.c). The CA answers a request
  *   only after the issuance, confirmation or revocation behind the answer
  *   can no longer be lost (a kill -9 or a power cut right after the answer
  *   leaves it in the database).
