@@ -267,6 +267,12 @@ int cmp_ca_store_sqlite_exec(struct cmp_ca_store *s, const char *sql,
                              struct cmp_err *err) CMP_MUST_CHECK;
 
 /*
+ * cmp_ca_store_sqlite_check() runs SQLite's integrity check over the whole
+ * file: 1 when it reports "ok", else 0 with its first complaint in |err|.
+ */
+int cmp_ca_store_sqlite_check(struct cmp_ca_store *s, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
  * cmp_ca_store_sqlite_stats(): transactions committed and changes they
  * held since the store was opened (more changes than commits: group
  * commit at work). Returns 0 for a store that is not SQLite.

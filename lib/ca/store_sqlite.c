@@ -831,6 +831,18 @@ write_txn(struct sqlite_store *st, write_fn *fn, void *arg, int *out_outcome, st
 }
 
 int
+cmp_ca_store_sqlite_check(struct cmp_ca_store *s, struct cmp_err *err)
+{
+    struct sqlite_store *st = (struct sqlite_store *)s;
+
+    if (s->ops != &sqlite_ops) {
+        return CMP_FAIL(err, CMP_E_ARG, "not an SQLite store");
+    }
+    lock(st);
+    return unlock(st, pragma(st, "PRAGMA integrity_check", "ok", err));
+}
+
+int
 cmp_ca_store_sqlite_stats(struct cmp_ca_store *s, uint64_t *out_commits, uint64_t *out_changes)
 {
     struct sqlite_store *st = (struct sqlite_store *)s;
