@@ -116,16 +116,9 @@ ec_pubkey(const char *group, const struct der_in *point)
     return pub;
 }
 
-/*
- * fast_pubkey() builds the key of the SubjectPublicKeyInfo |spki| (its DER)
- * directly for the common kinds: EC on P-256, P-384, P-521 with an
- * uncompressed point, Ed25519, Ed448. d2i_PUBKEY goes through OpenSSL 3.0's
- * decoder framework and costs ~72 us; this ~13 us. NULL for any other key
- * (or encoding of one), which d2i_PUBKEY then decides on; nothing is left on
- * the error queue.
- */
-static EVP_PKEY *
-fast_pubkey(const uint8_t *spki, size_t spki_len)
+/* cmp_spki_fast_pubkey(): see crypto.h. */
+EVP_PKEY *
+cmp_spki_fast_pubkey(const uint8_t *spki, size_t spki_len)
 {
     struct der_in in = der_in_make(spki, spki_len), seq, alg, oid, curve, bits;
     EVP_PKEY *pub = NULL;
@@ -177,7 +170,7 @@ template_pubkey(const struct cmp_cert_req_msg *req, uint8_t **spki, size_t *spki
         POPO_FAIL(err, CMP_E_LIMIT, req, "template publicKey too large");
         return NULL;
     }
-    pub = fast_pubkey(*spki, *spki_len);
+    pub = cmp_spki_fast_pubkey(*spki, *spki_len);
     if (pub != NULL) {
         return pub;
     }

@@ -1,0 +1,34 @@
+/*
+ * What the files of lib/ca share beyond ca.h: the CA object itself.
+ */
+#ifndef CMPKIT_CA_INTERNAL_H
+#define CMPKIT_CA_INTERNAL_H
+
+#include "ca/ca.h"
+
+#define CMP_CA_MAX_PROFILES 32
+
+struct cmp_ca {
+    X509 *cert;
+    EVP_PKEY *key;
+    struct cmp_ca_store *store; /* borrowed */
+    struct cmp_ca_profile *profiles[CMP_CA_MAX_PROFILES];
+    size_t num_profiles;
+    size_t default_profile;
+    int builtin; /* profiles[0] is the built-in default, replaced by the first one added */
+    int64_t days;
+    int64_t crl_period;
+    cmp_ca_serial_fn *serial_fn;
+    void *serial_arg;
+};
+
+/*
+ * cmp_ca_name_text() writes |name| in RFC 2253 syntax in the certificate's
+ * order (UTF-8 kept; as listed and searched) into |buf|; "" on failure. Returns |buf|.
+ */
+const char *cmp_ca_name_text(char *buf, size_t len, const X509_NAME *name);
+
+/* The digest the CA signs with for |prof| (NULL for EdDSA keys). */
+const EVP_MD *cmp_ca_sign_md(const struct cmp_ca *ca, const struct cmp_ca_profile *prof);
+
+#endif

@@ -1,0 +1,234 @@
+/*
+ * lib/ca/profile.c: profiles read from config sections. Good sections
+ * with the values they give, bad ones with the key each error must name,
+ * and the built-in default.
+ */
+#include <openssl/conf.h>
+#include <openssl/objects.h>
+
+#include "ca_test_util.h"
+
+static CONF *
+load_conf(const char *text)
+{
+    CONF *conf = NCONF_new(NULL);
+    BIO *b = BIO_new_mem_buf(text, -1);
+    long line = 0;
+
+    if (conf == NULL || b == NULL || NCONF_load_bio(conf, b, &line) != 1) {
+        fprintf(stderr, "config does not load (line %ld)\n", line);
+        NCONF_free(conf);
+        conf = NULL;
+    }
+    BIO_free(b);
+    return conf;
+}
+
+/* clang-format off */
+static const char good_conf[] =
+    "[device]\n"
+    "key_types = EC:P-256, EC:secp384r1 RSA:2048-3072 Ed25519\n"
+    "subject_required = CN\n"
+    "subject_allowed = CN, O, serialNumber\n"
+    "san_allowed = DNS, IP\n"
+    "san_required = DNS\n"
+    "key_usage = digitalSignature\n"
+    "key_usage_allowed = keyAgreement\n"
+    "extended_key_usage = clientAuth\n"
+    "extended_key_usage_allowed = serverAuth, 1.3.6.1.5.5.7.3.17\n"
+    "days = 90\n"
+    "max_days = 180\n"
+    "implicit_confirm = yes\n"
+    "confirm_timeout = 60\n"
+    "kur_old = keep\n"
+    "unknown_extensions = drop\n"
+    "digest = SHA384\n"
+    "[subca]\n"
+    "name = sub-ca\n"
+    "basic_constraints = CA:TRUE, pathlen:0\n"
+    "key_usage = keyCertSign, cRLSign\n"
+    "extended_key_usage = none\n"
+    "[empty]\n"
+    "# a profile of defaults\n"
+    "[s1]\nkey_types = DSA\n"
+    "[s2]\nkey_types = RSA:512\n"
+    "[s3]\nkey_types = RSA:4096-2048\n"
+    "[s4]\nkey_types = EC:brainpoolP256r1\n"
+    "[s5]\nsubject_allowed = CN, notAnAttribute\n"
+    "[s6]\nsan_allowed = DNS, X400\n"
+    "[s7]\nkey_usage = digitalSignature, signEverything\n"
+    "[s8]\nextended_key_usage = clientAuth, no.such.purpose\n"
+    "[s9]\ndays = 0\n"
+    "[s10]\ndays = 12x\n"
+    "[s11]\nmax_days = 99999999\n"
+    "[s12]\nbasic_constraints = CA:MAYBE\n"
+    "[s13]\nimplicit_confirm = perhaps\n"
+    "[s14]\nkur_old = delete\n"
+    "[s15]\nunknown_extensions = ignore\n"
+    "[s16]\ndigest = MD99\n"
+    "[s17]\ndayz = 30\n"
+    "[s18]\ndays = 400\nmax_days = 300\n"
+    "[s19]\nkey_usage = keyCertSign\n"
+    "[s20]\nsan_allowed = DNS\nsan_required = IP\n"
+    "[s21]\nbasic_constraints = pathlen:1\n"
+    "[s22]\nkey_types = \n"
+    "[s23]\nsubject_empty = yes\nsan_allowed = none\n"
+    "[s24]\nconfirm_timeout = -5\n";
+/* clang-format on */
+
+static void
+test_good(CONF *conf)
+{
+    struct cmp_err err;
+    struct cmp_ca_profile *p;
+    char keys[256];
+
+    cmp_err_init(&err);
+    p = cmp_ca_profile_from_conf(conf, "device", 0, &err);
+    CHECK(p != NULL);
+    if (p == NULL) {
+        fprintf(stderr, "device: %s\n", err.msg);
+        return;
+    }
+    CHECK(strcmp(p->name, "device") == 0);
+    CHECK(p->rsa && p->rsa_min_bits == 2048 && p->rsa_max_bits == 3072);
+    CHECK(p->num_curves == 2 && p->curves[0] == NID_X9_62_prime256v1 &&
+          p->curves[1] == NID_secp384r1);
+    CHECK(p->ed25519 && !p->ed448);
+    CHECK(strcmp(cmp_ca_profile_describe_keys(p, keys, sizeof(keys)),
+                 "EC P-256, EC P-384, RSA 2048..3072, Ed25519") == 0);
+    CHECK(p->num_subject_required == 1 && p->subject_required[0] == NID_commonName);
+    CHECK(!p->subject_any && p->num_subject_allowed == 3);
+    CHECK(p->san_allowed == (CMP_CA_SAN_DNS | CMP_CA_SAN_IP) && p->san_required == CMP_CA_SAN_DNS);
+    CHECK(p->ku_forced == KU_DIGITAL_SIGNATURE && p->ku_allowed == KU_KEY_AGREEMENT);
+    CHECK(p->num_eku_forced == 1 && OBJ_obj2nid(p->eku_forced[0]) == NID_client_auth);
+    CHECK(p->num_eku_allowed == 2 && OBJ_obj2nid(p->eku_allowed[0]) == NID_server_auth);
+    CHECK(p->days == 90 && p->max_days == 180);
+    CHECK(p->implicit_confirm && p->confirm_timeout == 60);
+    CHECK(p->kur_old == CMP_CA_KUR_KEEP && p->unknown_ext == CMP_CA_EXT_DROP);
+    CHECK(strcmp(p->digest, "SHA384") == 0);
+    CHECK(!p->ca && p->path_len == -1);
+    cmp_ca_profile_free(p);
+
+    p = cmp_ca_profile_from_conf(conf, "subca", 30, &err);
+    CHECK(p != NULL);
+    if (p != NULL) {
+        CHECK(strcmp(p->name, "sub-ca") == 0);
+        CHECK(p->ca && p->path_len == 0);
+        CHECK(p->ku_forced == (KU_KEY_CERT_SIGN | KU_CRL_SIGN));
+        CHECK(p->num_eku_forced == 0);
+        CHECK(p->days == 30 && p->max_days == 30); /* -days, and max_days follows days */
+    }
+    cmp_ca_profile_free(p);
+
+    /* an empty section is the built-in default under its own name, without implicit confirm */
+    p = cmp_ca_profile_from_conf(conf, "empty", 0, &err);
+    CHECK(p != NULL);
+    if (p != NULL) {
+        CHECK(strcmp(p->name, "empty") == 0 && p->days == 365 && !p->implicit_confirm);
+        CHECK(p->ku_forced == KU_DIGITAL_SIGNATURE && !p->ca);
+    }
+    cmp_ca_profile_free(p);
+}
+
+static void
+test_bad(CONF *conf)
+{
+    /* each bad section, and what the error must name */
+    static const struct {
+        const char *section;
+        const char *key;  /* the key named in the message */
+        const char *what; /* and another part of it */
+    } cases[] = {
+        {"s1", "key_types", "'DSA'"},
+        {"s2", "key_types", "'512'"},
+        {"s3", "key_types", "'2048'"},
+        {"s4", "key_types", "brainpoolP256r1"},
+        {"s5", "subject_allowed", "notAnAttribute"},
+        {"s6", "san_allowed", "X400"},
+        {"s7", "key_usage", "signEverything"},
+        {"s8", "extended_key_usage", "no.such.purpose"},
+        {"s9", "days", "'0'"},
+        {"s10", "days", "'12x'"},
+        {"s11", "max_days", "99999999"},
+        {"s12", "basic_constraints", "CA:MAYBE"},
+        {"s13", "implicit_confirm", "perhaps"},
+        {"s14", "kur_old", "delete"},
+        {"s15", "unknown_extensions", "ignore"},
+        {"s16", "digest", "MD99"},
+        {"s17", "dayz", "unknown key"},
+        {"s18", "max_days", "days (400)"},
+        {"s19", "keyCertSign", "CA:TRUE"},
+        {"s20", "san_required", "san_allowed"},
+        {"s21", "pathlen", "CA:TRUE"},
+        {"s22", "key_types", "no key type"},
+        {"s23", "subject_empty", "san_allowed"},
+        {"s24", "confirm_timeout", "'-5'"},
+        {"missing", "[missing]", "not in the configuration"},
+    };
+    size_t i;
+
+    for (i = 0; i < CT_ARRAY_LEN(cases); i++) {
+        struct cmp_err err;
+        struct cmp_ca_profile *p;
+
+        cmp_err_init(&err);
+        p = cmp_ca_profile_from_conf(conf, cases[i].section, 0, &err);
+        CHECK_CASE(cases[i].section, p == NULL);
+        CHECK_CASE(cases[i].section,
+                   strstr(err.msg, cases[i].key) != NULL && strstr(err.msg, cases[i].what) != NULL);
+        if (p == NULL &&
+            (strstr(err.msg, cases[i].key) == NULL || strstr(err.msg, cases[i].what) == NULL)) {
+            fprintf(stderr, "  [%s] said: %s\n", cases[i].section, err.msg);
+        }
+        if (strcmp(cases[i].section, "missing") != 0) {
+            char sect[16];
+
+            snprintf(sect, sizeof(sect), "[%s]", cases[i].section);
+            CHECK_CASE(cases[i].section, strstr(err.msg, sect) != NULL);
+        }
+        cmp_ca_profile_free(p);
+    }
+}
+
+static void
+test_default(void)
+{
+    struct cmp_err err;
+    struct cmp_ca_profile *p;
+    char keys[256];
+
+    cmp_err_init(&err);
+    p = cmp_ca_profile_default(0, &err);
+    CHECK(p != NULL);
+    if (p == NULL) {
+        return;
+    }
+    CHECK(strcmp(p->name, "default") == 0 && p->days == 365 && p->max_days == 365);
+    CHECK(p->ku_forced == KU_DIGITAL_SIGNATURE && p->ku_allowed == 0);
+    CHECK(p->num_eku_forced == 1 && OBJ_obj2nid(p->eku_forced[0]) == NID_client_auth);
+    CHECK(!p->ca && p->subject_any && !p->subject_empty);
+    CHECK(strcmp(cmp_ca_profile_describe_keys(p, keys, sizeof(keys)),
+                 "EC P-256, EC P-384, EC P-521, RSA 2048..4096, Ed25519, Ed448") == 0);
+    cmp_ca_profile_free(p);
+    p = cmp_ca_profile_default(30, &err);
+    CHECK(p != NULL && p->days == 30);
+    cmp_ca_profile_free(p);
+    p = cmp_ca_profile_default(-1, &err);
+    CHECK(p == NULL && err.code == CMP_E_ARG);
+}
+
+int
+main(void)
+{
+    CONF *conf = load_conf(good_conf);
+
+    CHECK(conf != NULL);
+    if (conf != NULL) {
+        test_good(conf);
+        test_bad(conf);
+    }
+    test_default();
+    NCONF_free(conf);
+    return check_finish();
+}
