@@ -558,6 +558,9 @@ der_open(struct der_out *out, uint32_t tag, size_t *mark)
     size_t tn = tag_bytes(tag, tb);
     uint8_t zero = 0;
 
+    if (!out->failed && out->num_open >= DER_OUT_MAX_DEPTH) {
+        out->failed = 1;
+    }
     if (!der_put_raw(out, tb, tn)) {
         return 0;
     }
@@ -565,7 +568,7 @@ der_open(struct der_out *out, uint32_t tag, size_t *mark)
     if (!der_put_raw(out, &zero, 1)) {
         return 0;
     }
-    out->num_open++;
+    out->open[out->num_open++] = *mark;
     return 1;
 }
 
@@ -578,7 +581,8 @@ der_close(struct der_out *out, size_t mark)
     if (out->failed) {
         return 0;
     }
-    if (mark >= out->len || out->num_open <= 0) {
+    /* Only the innermost open element may be closed (see der.h). */
+    if (out->num_open <= 0 || out->open[out->num_open - 1] != mark) {
         out->failed = 1;
         return 0;
     }
