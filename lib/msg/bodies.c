@@ -20,103 +20,6 @@ encode_fail(struct der_out *out)
     return 0;
 }
 
-/*
- * count_items() counts the elements in |contents|, the contents of the
- * SEQUENCE OF that starts at |seq|, limited to CMP_MAX_ITEMS. |nonempty|:
- * SIZE (1..MAX). On failure it tells a malformed element (pointing at it) from
- * too many elements.
- */
-static int
-count_items(const struct der_in *seq, const struct der_in *contents, int nonempty,
-            const char *what, size_t *out_num, struct cmp_err *err)
-{
-    struct der_in walk = *contents, at;
-    size_t n = 0;
-
-    if (cmp_seq_count(contents, CMP_MAX_ITEMS, out_num)) {
-        if (nonempty && *out_num == 0) {
-            return CMP_DECODE_FAIL(err, seq, what);
-        }
-        return 1;
-    }
-    while (!der_done(&walk)) {
-        at = walk;
-        if (!der_get_any(&walk, NULL, NULL, NULL)) {
-            return CMP_DECODE_FAIL(err, &at, what);
-        }
-        n++;
-    }
-    if (n > CMP_MAX_ITEMS) {
-        return CMP_LIMIT_FAIL(err, seq, what);
-    }
-    return CMP_DECODE_FAIL(err, seq, what);
-}
-
-/* memory_fail() records an allocation failure for the array of |what|. */
-static int
-memory_fail(struct cmp_err *err, const char *what)
-{
-    return CMP_FAIL(err, CMP_E_MEMORY, "%s: out of memory", what);
-}
-
-/*
- * Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension
- * Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER,
- *     critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
- * The value stays a TLV for callers; here only its syntax is checked. DER
- * leaves out a DEFAULT value, so an encoded critical must be TRUE.
- */
-static int
-extension_check(struct der_in *in, struct cmp_err *err)
-{
-    struct der_in copy = *in, ext, at, oid, value;
-    int critical;
-
-    if (!der_get(&copy, DER_SEQUENCE, &ext)) {
-        return CMP_DECODE_FAIL(err, in, "Extension");
-    }
-    at = ext;
-    if (!der_get_oid(&ext, &oid)) {
-        return CMP_DECODE_FAIL(err, &at, "Extension.extnID");
-    }
-    if (der_peek(&ext, DER_BOOLEAN)) {
-        at = ext;
-        if (!der_get_bool(&ext, DER_BOOLEAN, &critical) || !critical) {
-            return CMP_DECODE_FAIL(err, &at, "Extension.critical");
-        }
-    }
-    at = ext;
-    if (!der_get(&ext, DER_OCTET_STRING, &value)) {
-        return CMP_DECODE_FAIL(err, &at, "Extension.extnValue");
-    }
-    if (!der_done(&ext)) {
-        return CMP_DECODE_FAIL(err, &ext, "Extension");
-    }
-    *in = copy;
-    return 1;
-}
-
-/* check_extensions() checks the whole Extensions TLV |whole|; |what| names the field. */
-static int
-check_extensions(const struct der_in *whole, const char *what, struct cmp_err *err)
-{
-    struct der_in copy = *whole, contents;
-    size_t num, i;
-
-    if (!der_walk(whole, DER_MAX_DEPTH) || !der_get(&copy, DER_SEQUENCE, &contents)) {
-        return CMP_DECODE_FAIL(err, whole, what);
-    }
-    if (!count_items(whole, &contents, 1, what, &num, err)) {
-        return 0;
-    }
-    for (i = 0; i < num; i++) {
-        if (!extension_check(&contents, err)) {
-            return CMP_CONTEXT(err, "%s #%zu", what, i);
-        }
-    }
-    return 1;
-}
-
 /* ================= rr: RevReqContent ================= */
 
 static int
@@ -132,12 +35,10 @@ rev_details_decode(struct der_in *in, struct cmp_rev_details *out, struct cmp_er
     }
     if (der_peek(&seq, DER_SEQUENCE)) {
         at = seq;
-        if (!der_get_tlv(&seq, DER_SEQUENCE, &out->crl_entry_details)) {
-            return CMP_DECODE_FAIL(err, &at, "RevDetails.crlEntryDetails");
-        }
-        if (!check_extensions(&out->crl_entry_details, "RevDetails.crlEntryDetails", err)) {
+        if (!cmp_extensions_check(&seq, DER_SEQUENCE, "RevDetails.crlEntryDetails", err)) {
             return 0;
         }
+        out->crl_entry_details = der_in_make(at.p, (size_t)(seq.p - at.p));
         out->has_crl_entry_details = 1;
     }
     if (!der_done(&seq)) {
@@ -161,35 +62,24 @@ rev_details_encode(struct der_out *out, const struct cmp_rev_details *rd)
            der_close(out, seq);
 }
 
+static int
+rev_details_elem_decode(struct der_in *in, void *elem, void *arg, struct cmp_err *err)
+{
+    return rev_details_decode(in, elem, err);
+}
+
+static const struct cmp_seq_of rev_req_seq = {"RevReqContent", "RevDetails",
+                                              sizeof(struct cmp_rev_details), 0,
+                                              rev_details_elem_decode};
+
 int
 cmp_rev_req_decode(struct der_in *in, struct cmp_rev_req *out, struct cmp_err *err)
 {
-    struct der_in copy = *in, contents;
-    size_t num, i;
+    void *items;
+    int ok = cmp_seq_of_decode(in, DER_SEQUENCE, &rev_req_seq, NULL, &items, &out->num, err);
 
-    if (!der_get(&copy, DER_SEQUENCE, &contents)) {
-        return CMP_DECODE_FAIL(err, in, "RevReqContent");
-    }
-    if (!count_items(in, &contents, 0, "RevReqContent", &num, err)) {
-        return 0;
-    }
-    if (num > 0) {
-        out->items = calloc(num, sizeof(*out->items));
-        if (out->items == NULL) {
-            return memory_fail(err, "RevReqContent");
-        }
-    }
-    out->num = num;
-    for (i = 0; i < num; i++) {
-        if (!rev_details_decode(&contents, &out->items[i], err)) {
-            return CMP_CONTEXT(err, "RevDetails #%zu", i);
-        }
-    }
-    if (!der_done(&contents)) {
-        return CMP_DECODE_FAIL(err, &contents, "RevReqContent");
-    }
-    *in = copy;
-    return 1;
+    out->items = items;
+    return ok;
 }
 
 int
@@ -219,34 +109,25 @@ cmp_rev_req_cleanup(struct cmp_rev_req *rr)
 /* ================= rp: RevRepContent ================= */
 
 static int
+pkistatus_elem_decode(struct der_in *in, void *elem, void *arg, struct cmp_err *err)
+{
+    return cmp_pkistatus_decode(in, elem, err);
+}
+
+static const struct cmp_seq_of rev_rep_status_seq = {"RevRepContent.status",
+                                                     "RevRepContent.status",
+                                                     sizeof(struct cmp_pkistatus), 1,
+                                                     pkistatus_elem_decode};
+
+static int
 rev_rep_status_decode(struct der_in *in, struct cmp_rev_rep *out, struct cmp_err *err)
 {
-    struct der_in copy = *in, contents;
-    size_t num, i;
+    void *items;
+    int ok = cmp_seq_of_decode(in, DER_SEQUENCE, &rev_rep_status_seq, NULL, &items,
+                               &out->num_status, err);
 
-    if (!der_get(&copy, DER_SEQUENCE, &contents)) {
-        return CMP_DECODE_FAIL(err, in, "RevRepContent.status");
-    }
-    if (!count_items(in, &contents, 1, "RevRepContent.status", &num, err)) {
-        return 0;
-    }
-    if (num > 0) {
-        out->status = calloc(num, sizeof(*out->status));
-        if (out->status == NULL) {
-            return memory_fail(err, "RevRepContent.status");
-        }
-    }
-    out->num_status = num;
-    for (i = 0; i < num; i++) {
-        if (!cmp_pkistatus_decode(&contents, &out->status[i], err)) {
-            return CMP_CONTEXT(err, "RevRepContent.status #%zu", i);
-        }
-    }
-    if (!der_done(&contents)) {
-        return CMP_DECODE_FAIL(err, &contents, "RevRepContent.status");
-    }
-    *in = copy;
-    return 1;
+    out->status = items;
+    return ok;
 }
 
 /*
@@ -255,38 +136,32 @@ rev_rep_status_decode(struct der_in *in, struct cmp_rev_rep *out, struct cmp_err
  * in answer to an rr by -csr, and openssl's client accepts it.
  */
 static int
+certid_elem_decode(struct der_in *in, void *elem, void *arg, struct cmp_err *err)
+{
+    return cmp_certid_decode(in, elem, err);
+}
+
+static const struct cmp_seq_of rev_certs_seq = {"RevRepContent.revCerts", "RevRepContent.revCerts",
+                                                sizeof(struct cmp_certid), 0, certid_elem_decode};
+
+static int
 rev_certs_decode(struct der_in *in, struct cmp_rev_rep *out, struct cmp_err *err)
 {
-    struct der_in copy = *in, tagged, inner, contents;
-    size_t num, i;
+    struct der_in copy = *in, tagged;
+    void *items;
+    int ok;
 
     if (!der_get(&copy, DER_EXPLICIT(0), &tagged)) {
         return CMP_DECODE_FAIL(err, in, "RevRepContent.revCerts");
     }
-    inner = tagged;
-    if (!der_get(&tagged, DER_SEQUENCE, &contents)) {
-        return CMP_DECODE_FAIL(err, &inner, "RevRepContent.revCerts");
+    ok = cmp_seq_of_decode(&tagged, DER_SEQUENCE, &rev_certs_seq, NULL, &items,
+                           &out->num_rev_certs, err);
+    out->rev_certs = items;
+    if (!ok) {
+        return 0;
     }
     if (!der_done(&tagged)) {
         return CMP_DECODE_FAIL(err, &tagged, "RevRepContent.revCerts");
-    }
-    if (!count_items(&inner, &contents, 0, "RevRepContent.revCerts", &num, err)) {
-        return 0;
-    }
-    if (num > 0) {
-        out->rev_certs = calloc(num, sizeof(*out->rev_certs));
-        if (out->rev_certs == NULL) {
-            return memory_fail(err, "RevRepContent.revCerts");
-        }
-    }
-    out->num_rev_certs = num;
-    for (i = 0; i < num; i++) {
-        if (!cmp_certid_decode(&contents, &out->rev_certs[i], err)) {
-            return CMP_CONTEXT(err, "RevRepContent.revCerts #%zu", i);
-        }
-    }
-    if (!der_done(&contents)) {
-        return CMP_DECODE_FAIL(err, &contents, "RevRepContent.revCerts");
     }
     *in = copy;
     return 1;
@@ -517,36 +392,25 @@ certstatus_encode(struct der_out *out, const struct cmp_certstatus *cs)
            der_close(out, seq);
 }
 
+static int
+certstatus_elem_decode(struct der_in *in, void *elem, void *arg, struct cmp_err *err)
+{
+    return certstatus_decode(in, elem, err);
+}
+
+/* RFC 9810 5.3.18: an empty SEQUENCE OF is how a client rejects all certificates. */
+static const struct cmp_seq_of certconf_seq = {"CertConfirmContent", "CertStatus",
+                                               sizeof(struct cmp_certstatus), 0,
+                                               certstatus_elem_decode};
+
 int
 cmp_certconf_decode(struct der_in *in, struct cmp_certconf *out, struct cmp_err *err)
 {
-    struct der_in copy = *in, contents;
-    size_t num, i;
+    void *items;
+    int ok = cmp_seq_of_decode(in, DER_SEQUENCE, &certconf_seq, NULL, &items, &out->num, err);
 
-    if (!der_get(&copy, DER_SEQUENCE, &contents)) {
-        return CMP_DECODE_FAIL(err, in, "CertConfirmContent");
-    }
-    /* RFC 9810 5.3.18: an empty SEQUENCE OF is how a client rejects all certificates. */
-    if (!count_items(in, &contents, 0, "CertConfirmContent", &num, err)) {
-        return 0;
-    }
-    if (num > 0) {
-        out->items = calloc(num, sizeof(*out->items));
-        if (out->items == NULL) {
-            return memory_fail(err, "CertConfirmContent");
-        }
-    }
-    out->num = num;
-    for (i = 0; i < num; i++) {
-        if (!certstatus_decode(&contents, &out->items[i], err)) {
-            return CMP_CONTEXT(err, "CertStatus #%zu", i);
-        }
-    }
-    if (!der_done(&contents)) {
-        return CMP_DECODE_FAIL(err, &contents, "CertConfirmContent");
-    }
-    *in = copy;
-    return 1;
+    out->items = items;
+    return ok;
 }
 
 int
@@ -583,7 +447,7 @@ cmp_certconf_cleanup(struct cmp_certconf *cc)
 
 /* SEQUENCE { certReqId INTEGER } */
 static int
-poll_req_item_decode(struct der_in *in, int64_t *out_id, struct cmp_err *err)
+poll_req_item_decode(struct der_in *in, void *elem, void *arg, struct cmp_err *err)
 {
     struct der_in copy = *in, seq, at;
 
@@ -591,7 +455,7 @@ poll_req_item_decode(struct der_in *in, int64_t *out_id, struct cmp_err *err)
         return CMP_DECODE_FAIL(err, in, "PollReqContent");
     }
     at = seq;
-    if (!der_get_int64(&seq, out_id)) {
+    if (!der_get_int64(&seq, elem)) {
         return CMP_DECODE_FAIL(err, &at, "PollReqContent.certReqId");
     }
     if (!der_done(&seq)) {
@@ -601,35 +465,17 @@ poll_req_item_decode(struct der_in *in, int64_t *out_id, struct cmp_err *err)
     return 1;
 }
 
+static const struct cmp_seq_of poll_req_seq = {"PollReqContent", "PollReqContent", sizeof(int64_t),
+                                               0, poll_req_item_decode};
+
 int
 cmp_poll_req_decode(struct der_in *in, struct cmp_poll_req *out, struct cmp_err *err)
 {
-    struct der_in copy = *in, contents;
-    size_t num, i;
+    void *ids;
+    int ok = cmp_seq_of_decode(in, DER_SEQUENCE, &poll_req_seq, NULL, &ids, &out->num, err);
 
-    if (!der_get(&copy, DER_SEQUENCE, &contents)) {
-        return CMP_DECODE_FAIL(err, in, "PollReqContent");
-    }
-    if (!count_items(in, &contents, 0, "PollReqContent", &num, err)) {
-        return 0;
-    }
-    if (num > 0) {
-        out->cert_req_ids = calloc(num, sizeof(*out->cert_req_ids));
-        if (out->cert_req_ids == NULL) {
-            return memory_fail(err, "PollReqContent");
-        }
-    }
-    out->num = num;
-    for (i = 0; i < num; i++) {
-        if (!poll_req_item_decode(&contents, &out->cert_req_ids[i], err)) {
-            return CMP_CONTEXT(err, "PollReqContent #%zu", i);
-        }
-    }
-    if (!der_done(&contents)) {
-        return CMP_DECODE_FAIL(err, &contents, "PollReqContent");
-    }
-    *in = copy;
-    return 1;
+    out->cert_req_ids = ids;
+    return ok;
 }
 
 int
@@ -659,8 +505,9 @@ cmp_poll_req_cleanup(struct cmp_poll_req *pr)
 /* ================= pollRep: PollRepContent ================= */
 
 static int
-poll_rep_item_decode(struct der_in *in, struct cmp_poll_rep_item *out, struct cmp_err *err)
+poll_rep_item_decode(struct der_in *in, void *elem, void *arg, struct cmp_err *err)
 {
+    struct cmp_poll_rep_item *out = elem;
     struct der_in copy = *in, seq, at;
 
     if (!der_get(&copy, DER_SEQUENCE, &seq)) {
@@ -701,35 +548,18 @@ poll_rep_item_encode(struct der_out *out, const struct cmp_poll_rep_item *it)
            (!it->has_reason || cmp_freetext_encode(out, &it->reason)) && der_close(out, seq);
 }
 
+static const struct cmp_seq_of poll_rep_seq = {"PollRepContent", "PollRepContent",
+                                               sizeof(struct cmp_poll_rep_item), 0,
+                                               poll_rep_item_decode};
+
 int
 cmp_poll_rep_decode(struct der_in *in, struct cmp_poll_rep *out, struct cmp_err *err)
 {
-    struct der_in copy = *in, contents;
-    size_t num, i;
+    void *items;
+    int ok = cmp_seq_of_decode(in, DER_SEQUENCE, &poll_rep_seq, NULL, &items, &out->num, err);
 
-    if (!der_get(&copy, DER_SEQUENCE, &contents)) {
-        return CMP_DECODE_FAIL(err, in, "PollRepContent");
-    }
-    if (!count_items(in, &contents, 0, "PollRepContent", &num, err)) {
-        return 0;
-    }
-    if (num > 0) {
-        out->items = calloc(num, sizeof(*out->items));
-        if (out->items == NULL) {
-            return memory_fail(err, "PollRepContent");
-        }
-    }
-    out->num = num;
-    for (i = 0; i < num; i++) {
-        if (!poll_rep_item_decode(&contents, &out->items[i], err)) {
-            return CMP_CONTEXT(err, "PollRepContent #%zu", i);
-        }
-    }
-    if (!der_done(&contents)) {
-        return CMP_DECODE_FAIL(err, &contents, "PollRepContent");
-    }
-    *in = copy;
-    return 1;
+    out->items = items;
+    return ok;
 }
 
 int

@@ -143,12 +143,23 @@ cert_response_decode(struct der_in *in, struct cmp_cert_response *r, struct cmp_
     return 1;
 }
 
+static int
+cert_response_elem_decode(struct der_in *in, void *elem, void *arg, struct cmp_err *err)
+{
+    return cert_response_decode(in, elem, err);
+}
+
+/* SEQUENCE OF CertResponse has no SIZE (1..MAX): it may be empty. */
+static const struct cmp_seq_of response_seq = {"CertRepMessage.response", "CertResponse",
+                                               sizeof(struct cmp_cert_response), 0,
+                                               cert_response_elem_decode};
+
 int
 cmp_cert_rep_decode(struct der_in *in, struct cmp_cert_rep *out, struct cmp_err *err)
 {
-    struct der_in copy = *in, seq, at, wrap, list;
-    size_t num, i;
-    int present;
+    struct der_in copy = *in, seq, at, wrap;
+    void *items;
+    int present, ok;
 
     if (!der_get(&copy, DER_SEQUENCE, &seq)) {
         return CMP_DECODE_FAIL(err, in, "CertRepMessage");
@@ -166,28 +177,13 @@ cmp_cert_rep_decode(struct der_in *in, struct cmp_cert_rep *out, struct cmp_err 
         }
         out->has_ca_pubs = 1;
     }
-    at = seq;
-    if (!der_get(&seq, DER_SEQUENCE, &list) || !cmp_seq_count(&list, SIZE_MAX, &num)) {
-        return CMP_DECODE_FAIL(err, &at, "CertRepMessage.response");
-    }
-    if (num > CMP_MAX_ITEMS) {
-        return CMP_LIMIT_FAIL(err, &at, "CertRepMessage.response");
+    ok = cmp_seq_of_decode(&seq, DER_SEQUENCE, &response_seq, NULL, &items, &out->num, err);
+    out->responses = items;
+    if (!ok) {
+        return 0;
     }
     if (!der_done(&seq)) {
         return CMP_DECODE_FAIL(err, &seq, "CertRepMessage");
-    }
-    /* SEQUENCE OF CertResponse has no SIZE (1..MAX): it may be empty. */
-    if (num > 0) {
-        out->responses = calloc(num, sizeof(*out->responses));
-        if (out->responses == NULL) {
-            return CMP_FAIL(err, CMP_E_MEMORY, "CertRepMessage.response");
-        }
-        out->num = num;
-    }
-    for (i = 0; i < num; i++) {
-        if (!cert_response_decode(&list, &out->responses[i], err)) {
-            return CMP_CONTEXT(err, "CertResponse #%zu", i);
-        }
     }
     *in = copy;
     return 1;

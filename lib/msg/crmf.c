@@ -13,23 +13,6 @@
 static const uint8_t oid_reg_token[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x05, 0x01, 0x01};
 static const uint8_t oid_old_cert_id[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x05, 0x01, 0x05};
 
-/*
- * count_items() counts the elements of a SEQUENCE SIZE (1..MAX) OF's contents
- * for one calloc(). Broken framing or no element at all is a decode failure,
- * more than CMP_MAX_ITEMS a limit failure.
- */
-static int
-count_items(const struct der_in *contents, const char *what, size_t *out_num, struct cmp_err *err)
-{
-    if (!cmp_seq_count(contents, SIZE_MAX, out_num) || *out_num == 0) {
-        return CMP_DECODE_FAIL(err, contents, what);
-    }
-    if (*out_num > CMP_MAX_ITEMS) {
-        return CMP_LIMIT_FAIL(err, contents, what);
-    }
-    return 1;
-}
-
 /* ---- CertTemplate ---- */
 
 #define TEMPLATE_NUM_FIELDS 10
@@ -137,35 +120,17 @@ public_key_decode(struct der_in *in, struct der_in *out_contents, struct cmp_err
     return 1;
 }
 
-/*
- * [9] Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension
- * Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER,
- *     critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
- * Keeps the contents. DER leaves out a critical flag equal to its default.
- */
+/* [9] Extensions (IMPLICIT): keeps the contents, the Extension TLVs. */
 static int
 extensions_decode(struct der_in *in, struct der_in *out_contents, struct cmp_err *err)
 {
-    struct der_in copy = *in, body, list;
+    struct der_in whole = *in;
 
-    if (!der_get(&copy, template_tags[9], &body) || der_done(&body)) {
-        return CMP_DECODE_FAIL(err, in, "CertTemplate.extensions");
+    if (!cmp_extensions_check(in, template_tags[9], "CertTemplate.extensions", err)) {
+        return 0;
     }
-    list = body;
-    while (!der_done(&list)) {
-        struct der_in at = list, ext, id, value;
-        int present;
-
-        if (!der_get(&list, DER_SEQUENCE, &ext) || !der_get_oid(&ext, &id) ||
-            !der_get_opt(&ext, DER_BOOLEAN, &value, &present) ||
-            (present && (value.len != 1 || value.p[0] != 0xFF)) ||
-            !der_get(&ext, DER_OCTET_STRING, &value) || !der_done(&ext)) {
-            return CMP_DECODE_FAIL(err, &at, "CertTemplate.extensions");
-        }
-    }
-    *out_contents = body;
-    *in = copy;
-    return 1;
+    whole.len = (size_t)(in->p - whole.p);
+    return der_get(&whole, template_tags[9], out_contents);
 }
 
 /* template_field_decode() decodes field |n| (its tag number) from |in|. */
@@ -606,30 +571,24 @@ cert_req_msg_decode(struct der_in *in, struct cmp_cert_req_msg *m, struct cmp_er
     return 1;
 }
 
+static int
+cert_req_msg_elem_decode(struct der_in *in, void *elem, void *arg, struct cmp_err *err)
+{
+    return cert_req_msg_decode(in, elem, err);
+}
+
+static const struct cmp_seq_of cert_req_msgs_seq = {"CertReqMessages", "CertReqMsg",
+                                                    sizeof(struct cmp_cert_req_msg), 1,
+                                                    cert_req_msg_elem_decode};
+
 int
 cmp_cert_req_msgs_decode(struct der_in *in, struct cmp_cert_req_msgs *out, struct cmp_err *err)
 {
-    struct der_in copy = *in, seq;
-    size_t num, i;
+    void *items;
+    int ok = cmp_seq_of_decode(in, DER_SEQUENCE, &cert_req_msgs_seq, NULL, &items, &out->num, err);
 
-    if (!der_get(&copy, DER_SEQUENCE, &seq)) {
-        return CMP_DECODE_FAIL(err, in, "CertReqMessages");
-    }
-    if (!count_items(&seq, "CertReqMessages", &num, err)) {
-        return 0;
-    }
-    out->items = calloc(num, sizeof(*out->items));
-    if (out->items == NULL) {
-        return CMP_FAIL(err, CMP_E_MEMORY, "CertReqMessages");
-    }
-    out->num = num;
-    for (i = 0; i < num; i++) {
-        if (!cert_req_msg_decode(&seq, &out->items[i], err)) {
-            return CMP_CONTEXT(err, "CertReqMsg #%zu", i);
-        }
-    }
-    *in = copy;
-    return 1;
+    out->items = items;
+    return ok;
 }
 
 int

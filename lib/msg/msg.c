@@ -30,52 +30,46 @@ msgs_cleanup(struct cmp_msgs *m)
     size_t i;
 
     for (i = 0; i < m->num; i++) {
-        cmp_msg_cleanup(m->items[i]);
-        free(m->items[i]);
+        if (m->items[i] != NULL) {
+            cmp_msg_cleanup(m->items[i]);
+            free(m->items[i]);
+        }
     }
     free(m->items);
     memset(m, 0, sizeof(*m));
 }
 
+/* One nested PKIMessage; |arg| is the nesting depth of the message holding it. */
+static int
+nested_msg_decode(struct der_in *in, void *elem, void *arg, struct cmp_err *err)
+{
+    struct cmp_msg **msg = elem;
+
+    *msg = calloc(1, sizeof(**msg));
+    if (*msg == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "PKIMessages");
+    }
+    return cmp_msg_decode_in(in, *msg, *(const int *)arg + 1, err);
+}
+
+static const struct cmp_seq_of msgs_seq = {"PKIMessages", "nested PKIMessage",
+                                           sizeof(struct cmp_msg *), 1, nested_msg_decode};
+
 static int
 msgs_decode(struct der_in *in, struct cmp_msgs *out, int depth, struct cmp_err *err)
 {
-    struct der_in at = *in, contents;
-    size_t num, i;
+    void *items;
+    int ok;
 
     if (depth >= CMP_MAX_NESTING) {
         cmp_err_set(err, CMP_E_LIMIT, CMP_FI_BAD_DATA_FORMAT, __FILE__, __LINE__,
                     "nested messages deeper than %d", CMP_MAX_NESTING);
-        cmp_err_set_pos(err, at.p);
+        cmp_err_set_pos(err, in->p);
         return 0;
     }
-    if (!der_get(in, DER_SEQUENCE, &contents) || !cmp_seq_count(&contents, SIZE_MAX, &num) ||
-        num == 0) {
-        *in = at;
-        return CMP_DECODE_FAIL(err, &at, "PKIMessages");
-    }
-    if (num > CMP_MAX_ITEMS) {
-        *in = at;
-        return CMP_LIMIT_FAIL(err, &at, "PKIMessages");
-    }
-    out->items = calloc(num, sizeof(*out->items));
-    if (out->items == NULL) {
-        *in = at;
-        return CMP_FAIL(err, CMP_E_MEMORY, "PKIMessages");
-    }
-    for (i = 0; i < num; i++) {
-        out->items[i] = calloc(1, sizeof(struct cmp_msg));
-        if (out->items[i] == NULL) {
-            *in = at;
-            return CMP_FAIL(err, CMP_E_MEMORY, "PKIMessages");
-        }
-        out->num++;
-        if (!cmp_msg_decode_in(&contents, out->items[i], depth + 1, err)) {
-            *in = at;
-            return CMP_CONTEXT(err, "nested PKIMessage #%zu", i);
-        }
-    }
-    return 1;
+    ok = cmp_seq_of_decode(in, DER_SEQUENCE, &msgs_seq, &depth, &items, &out->num, err);
+    out->items = items;
+    return ok;
 }
 
 static int

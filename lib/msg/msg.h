@@ -60,11 +60,29 @@ int cmp_limit_fail(struct cmp_err *err, const struct der_in *at, const char *fil
 #define CMP_LIMIT_FAIL(err, at, what) cmp_limit_fail((err), (at), __FILE__, __LINE__, (what))
 
 /*
- * cmp_seq_count() counts the elements in the contents of a SEQUENCE OF,
- * checking each one's framing; fails above |max|. Lets decoders allocate
- * their array once.
+ * SEQUENCE OF: how one element decodes, and the names errors use. |decode|
+ * consumes exactly one element from |in| into |elem| (NULL when |elem_size|
+ * is 0: the elements are only checked); |arg| is passed through.
  */
-int cmp_seq_count(const struct der_in *contents, size_t max, size_t *out_num) CMP_MUST_CHECK;
+struct cmp_seq_of {
+    const char *what; /* the list, in its errors: "CertConfirmContent" */
+    const char *elem; /* an element, in context frames as "<elem> #n": "CertStatus" */
+    size_t elem_size; /* bytes per element of the array; 0 for none */
+    int nonempty;     /* SIZE (1..MAX) */
+    int (*decode)(struct der_in *in, void *elem, void *arg, struct cmp_err *err);
+};
+
+/*
+ * cmp_seq_of_decode() decodes one SEQUENCE OF with tag |tag| from |in|. It
+ * counts the elements, checking each one's framing (a malformed one fails
+ * where it is), fails above CMP_MAX_ITEMS (CMP_E_LIMIT) or, for |nonempty|,
+ * on none; allocates one zeroed array of |*out_num| elements (NULL if there
+ * are none) and decodes them in order. The array is the caller's as soon as
+ * it is set, also after a failure (its cleanup frees it; every element is
+ * zeroed or decoded). On failure |in| is unchanged.
+ */
+int cmp_seq_of_decode(struct der_in *in, uint32_t tag, const struct cmp_seq_of *s, void *arg,
+                      void **out_items, size_t *out_num, struct cmp_err *err) CMP_MUST_CHECK;
 
 /* ================= common types (common.c) ================= */
 
@@ -182,6 +200,17 @@ int cmp_certs_decode(struct der_in *in, uint32_t tag, struct cmp_certs *out, str
 /* An empty one fails (SIZE (1..MAX)); msg.c writes OpenSSL's empty extraCerts itself. */
 int cmp_certs_encode(struct der_out *out, uint32_t tag, const struct cmp_certs *certs);
 void cmp_certs_cleanup(struct cmp_certs *certs);
+
+/*
+ * Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension
+ * Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER,
+ *     critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
+ * cmp_extensions_check() checks the syntax of one Extensions element with
+ * tag |tag| (DER_SEQUENCE, or [9] IMPLICIT in a CertTemplate) and consumes
+ * it; the values stay slices for callers. |what| names the field in errors.
+ */
+int cmp_extensions_check(struct der_in *in, uint32_t tag, const char *what,
+                         struct cmp_err *err) CMP_MUST_CHECK;
 
 /* CertId ::= SEQUENCE { issuer GeneralName, serialNumber INTEGER } (CRMF) */
 struct cmp_certid {
