@@ -9,10 +9,6 @@
 
 #include "msg.h"
 
-/* id-regCtrl-regToken 1.3.6.1.5.5.7.5.1.1, id-regCtrl-oldCertID 1.3.6.1.5.5.7.5.1.5 */
-static const uint8_t oid_reg_token[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x05, 0x01, 0x01};
-static const uint8_t oid_old_cert_id[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x05, 0x01, 0x05};
-
 /* ---- CertTemplate ---- */
 
 #define TEMPLATE_NUM_FIELDS 10
@@ -299,7 +295,7 @@ cmp_controls_decode(struct der_in *in, struct cmp_controls *out, struct cmp_err 
             CMP_DECODE_FAIL(err, &item->type, "AttributeTypeAndValue.value");
             return CMP_CONTEXT(err, "Control #%zu", i);
         }
-        if (der_oid_eq(&item->type, oid_reg_token, sizeof(oid_reg_token))) {
+        if (cmp_oid_is(&item->type, CMP_NID_REG_CTRL_REG_TOKEN)) {
             if (out->has_reg_token || !der_get(&value, DER_UTF8_STRING, &body) ||
                 !der_done(&value)) {
                 CMP_DECODE_FAIL(err, &item->value, "Controls.regToken");
@@ -307,7 +303,7 @@ cmp_controls_decode(struct der_in *in, struct cmp_controls *out, struct cmp_err 
             }
             out->has_reg_token = 1;
             out->reg_token = body;
-        } else if (der_oid_eq(&item->type, oid_old_cert_id, sizeof(oid_old_cert_id))) {
+        } else if (cmp_oid_is(&item->type, CMP_NID_REG_CTRL_OLD_CERT_ID)) {
             if (out->has_old_cert_id) {
                 CMP_DECODE_FAIL(err, &item->value, "Controls.oldCertID");
                 return CMP_CONTEXT(err, "Control #%zu", i);

@@ -34,6 +34,7 @@
 #include "cmpkit/err.h"
 #include "cmpkit/msg.h"
 #include "der/der.h"
+#include "msg/oids.h"
 
 /* ---- limits on anything that comes from the network ---- */
 

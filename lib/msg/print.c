@@ -401,48 +401,6 @@ sb_freetext(struct sbuf *sb, const struct cmp_freetext *ft)
 
 /* ================= small DER parsers ================= */
 
-/* OID constants used by the printer's logic (contents only). */
-/* 1.2.840.113533.7.66.13 */
-static const uint8_t oid_pbm[] = {0x2A, 0x86, 0x48, 0x86, 0xF6, 0x7D, 0x07, 0x42, 0x0D};
-/* 1.2.840.113533.7.66.30 */
-static const uint8_t oid_dhbm[] = {0x2A, 0x86, 0x48, 0x86, 0xF6, 0x7D, 0x07, 0x42, 0x1E};
-/* 1.2.840.113549.1.5.14 */
-static const uint8_t oid_pbmac1[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x05, 0x0E};
-/* 1.2.840.113549.1.5.12 */
-static const uint8_t oid_pbkdf2[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x05, 0x0C};
-/* 1.2.840.113549.1.1.1 */
-static const uint8_t oid_rsa[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01};
-/* 1.2.840.113549.1.1.10 */
-static const uint8_t oid_rsapss[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0A};
-/* 1.2.840.10045.2.1 */
-static const uint8_t oid_ec[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01};
-/* 1.2.840.113549.1.9.14 */
-static const uint8_t oid_ext_req[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x0E};
-static const uint8_t oid_san[] = {0x55, 0x1D, 0x11};        /* 2.5.29.17 */
-static const uint8_t oid_crl_reason[] = {0x55, 0x1D, 0x15}; /* 2.5.29.21 */
-/* id-pkix 1.3.6.1.5.5.7; id-it is {id-pkix 4}, id-regCtrl {id-pkix 5 1} */
-#define OID_PKIX 0x2B, 0x06, 0x01, 0x05, 0x05, 0x07
-static const uint8_t oid_reg_token[] = {OID_PKIX, 0x05, 0x01, 0x01};
-static const uint8_t oid_authenticator[] = {OID_PKIX, 0x05, 0x01, 0x02};
-static const uint8_t oid_old_cert_id[] = {OID_PKIX, 0x05, 0x01, 0x05};
-static const uint8_t oid_utf8_pairs[] = {OID_PKIX, 0x05, 0x02, 0x01};
-static const uint8_t oid_it_ca_prot_enc_cert[] = {OID_PKIX, 0x04, 1};
-static const uint8_t oid_it_sign_kp_types[] = {OID_PKIX, 0x04, 2};
-static const uint8_t oid_it_enc_kp_types[] = {OID_PKIX, 0x04, 3};
-static const uint8_t oid_it_pref_symm_alg[] = {OID_PKIX, 0x04, 4};
-static const uint8_t oid_it_current_crl[] = {OID_PKIX, 0x04, 6};
-static const uint8_t oid_it_unsupported_oids[] = {OID_PKIX, 0x04, 7};
-static const uint8_t oid_it_kp_param_req[] = {OID_PKIX, 0x04, 10};
-static const uint8_t oid_it_kp_param_rep[] = {OID_PKIX, 0x04, 11};
-static const uint8_t oid_it_confirm_wait_time[] = {OID_PKIX, 0x04, 14};
-static const uint8_t oid_it_supp_lang_tags[] = {OID_PKIX, 0x04, 16};
-static const uint8_t oid_it_ca_certs[] = {OID_PKIX, 0x04, 17};
-static const uint8_t oid_it_root_ca_cert[] = {OID_PKIX, 0x04, 20};
-static const uint8_t oid_it_cert_profile[] = {OID_PKIX, 0x04, 21};
-static const uint8_t oid_it_crls[] = {OID_PKIX, 0x04, 23};
-
-#define OID_IS(oid, c) der_oid_eq((oid), (c), sizeof(c))
-
 /* AlgorithmIdentifier with tag |tag|: OID contents and parameters TLV (len 0 if absent). */
 static int
 get_algid(struct der_in *in, uint32_t tag, struct der_in *oid, struct der_in *params)
@@ -765,7 +723,7 @@ sb_extensions(struct sbuf *sb, const struct der_in *contents)
         if (crit.len == 1 && crit.p[0] != 0) {
             sb_puts(sb, " (critical)");
         }
-        if (OID_IS(&oid, oid_san)) {
+        if (cmp_oid_is(&oid, CMP_NID_SUBJECT_ALT_NAME)) {
             struct sbuf names;
 
             sb_init(&names);
@@ -774,7 +732,7 @@ sb_extensions(struct sbuf *sb, const struct der_in *contents)
                 sb_puts(sb, names.s);
                 sb_puts(sb, "]");
             }
-        } else if (OID_IS(&oid, oid_crl_reason)) {
+        } else if (cmp_oid_is(&oid, CMP_NID_CRL_REASON)) {
             v = value;
             if (der_get_int64_tag(&v, DER_ENUMERATED, &reason) && der_done(&v) &&
                 crl_reason_name(reason) != NULL) {
@@ -806,17 +764,12 @@ bit_length(const struct der_in *n)
 }
 
 static const struct {
-    uint8_t der[9];
-    size_t len;
+    int nid;
     unsigned bits;
 } curve_bits[] = {
-    {{0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07}, 8, 256},       /* prime256v1 */
-    {{0x2B, 0x81, 0x04, 0x00, 0x22}, 5, 384},                         /* secp384r1 */
-    {{0x2B, 0x81, 0x04, 0x00, 0x23}, 5, 521},                         /* secp521r1 */
-    {{0x2B, 0x81, 0x04, 0x00, 0x0A}, 5, 256},                         /* secp256k1 */
-    {{0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07}, 9, 256}, /* brainpoolP256r1 */
-    {{0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0B}, 9, 384}, /* brainpoolP384r1 */
-    {{0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0D}, 9, 512}, /* brainpoolP512r1 */
+    {CMP_NID_PRIME256V1, 256},       {CMP_NID_SECP384R1, 384},        {CMP_NID_SECP521R1, 521},
+    {CMP_NID_SECP256K1, 256},        {CMP_NID_BRAINPOOL_P256R1, 256}, {CMP_NID_BRAINPOOL_P384R1, 384},
+    {CMP_NID_BRAINPOOL_P512R1, 512},
 };
 
 /*
@@ -838,19 +791,19 @@ sb_spki_contents(struct sbuf *sb, const struct der_in *contents)
     }
     key = der_in_make(bits.p + 1, bits.len - 1);
     sb_oid(sb, &oid, 0);
-    if (OID_IS(&oid, oid_ec)) {
+    if (cmp_oid_is(&oid, CMP_NID_EC_PUBLIC_KEY)) {
         curve = params;
         if (der_get_oid(&curve, &n)) {
             sb_puts(sb, " ");
             sb_oid(sb, &n, 0);
             for (i = 0; i < sizeof(curve_bits) / sizeof(curve_bits[0]); i++) {
-                if (der_oid_eq(&n, curve_bits[i].der, curve_bits[i].len)) {
+                if (cmp_oid_is(&n, curve_bits[i].nid)) {
                     sb_add(sb, " (%u-bit)", curve_bits[i].bits);
                     break;
                 }
             }
         }
-    } else if ((OID_IS(&oid, oid_rsa) || OID_IS(&oid, oid_rsapss)) && key.len > 0) {
+    } else if ((cmp_oid_is(&oid, CMP_NID_RSA_ENCRYPTION) || cmp_oid_is(&oid, CMP_NID_RSASSA_PSS)) && key.len > 0) {
         /* RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } */
         rsa = key;
         if (der_get(&rsa, DER_SEQUENCE, &rsa_seq) && der_get(&rsa_seq, DER_INTEGER, &n)) {
@@ -1063,7 +1016,7 @@ sb_pbmac1_params(struct sbuf *sb, const struct der_in *params)
     }
     sb_puts(sb, "kdf: ");
     sb_oid(sb, &kdf_oid, 0);
-    if (OID_IS(&kdf_oid, oid_pbkdf2)) {
+    if (cmp_oid_is(&kdf_oid, CMP_NID_PBKDF2)) {
         kp = kdf_params;
         if (!der_get(&kp, DER_SEQUENCE, &kp)) {
             return 0;
@@ -1166,16 +1119,16 @@ sb_alg_params(struct sbuf *sb, const struct der_in *oid, const struct der_in *pa
     if (params->len == 0 || (params->len == 2 && params->p[0] == DER_NULL && params->p[1] == 0)) {
         return 1;
     }
-    if (OID_IS(oid, oid_pbm)) {
+    if (cmp_oid_is(oid, CMP_NID_PASSWORD_BASED_MAC)) {
         return sb_pbm_params(sb, params);
     }
-    if (OID_IS(oid, oid_dhbm)) {
+    if (cmp_oid_is(oid, CMP_NID_DH_BASED_MAC)) {
         return sb_dhbm_params(sb, params);
     }
-    if (OID_IS(oid, oid_pbmac1)) {
+    if (cmp_oid_is(oid, CMP_NID_PBMAC1)) {
         return sb_pbmac1_params(sb, params);
     }
-    if (OID_IS(oid, oid_rsapss)) {
+    if (cmp_oid_is(oid, CMP_NID_RSASSA_PSS)) {
         return sb_pss_params(sb, params);
     }
     sb_add(sb, "parameters: %zu bytes", params->len);
@@ -1510,29 +1463,29 @@ print_itav(struct printer *pr, int level, const char *prefix, const struct cmp_i
     sb_init(&val);
     if (!itav->has_value) {
         /* no value: a request for that information */
-    } else if (OID_IS(oid, oid_it_cert_profile) || OID_IS(oid, oid_it_supp_lang_tags)) {
+    } else if (cmp_oid_is(oid, CMP_NID_IT_CERT_PROFILE) || cmp_oid_is(oid, CMP_NID_IT_SUPP_LANG_TAGS)) {
         ok = sb_seq_of(&val, &v, SEQ_UTF8);
-    } else if (OID_IS(oid, oid_it_sign_kp_types) || OID_IS(oid, oid_it_enc_kp_types)) {
+    } else if (cmp_oid_is(oid, CMP_NID_IT_SIGN_KEY_PAIR_TYPES) || cmp_oid_is(oid, CMP_NID_IT_ENC_KEY_PAIR_TYPES)) {
         ok = sb_seq_of(&val, &v, SEQ_ALGID);
-    } else if (OID_IS(oid, oid_it_unsupported_oids)) {
+    } else if (cmp_oid_is(oid, CMP_NID_IT_UNSUPPORTED_OIDS)) {
         ok = sb_seq_of(&val, &v, SEQ_OID);
-    } else if (OID_IS(oid, oid_it_pref_symm_alg) || OID_IS(oid, oid_it_kp_param_rep)) {
+    } else if (cmp_oid_is(oid, CMP_NID_IT_PREFERRED_SYMM_ALG) || cmp_oid_is(oid, CMP_NID_IT_KEY_PAIR_PARAM_REP)) {
         ok = sb_algid(&val, &v, DER_SEQUENCE) && der_done(&v);
-    } else if (OID_IS(oid, oid_it_kp_param_req)) {
+    } else if (cmp_oid_is(oid, CMP_NID_IT_KEY_PAIR_PARAM_REQ)) {
         ok = der_get_oid(&v, &body) && der_done(&v);
         if (ok) {
             sb_oid(&val, &body, 0);
         }
-    } else if (OID_IS(oid, oid_it_confirm_wait_time)) {
+    } else if (cmp_oid_is(oid, CMP_NID_IT_CONFIRM_WAIT_TIME)) {
         ok = der_get_gentime(&v, &secs) && der_done(&v);
         if (ok) {
             sb_time(&val, secs);
         }
-    } else if (OID_IS(oid, oid_it_ca_prot_enc_cert) || OID_IS(oid, oid_it_root_ca_cert)) {
+    } else if (cmp_oid_is(oid, CMP_NID_IT_CA_PROT_ENC_CERT) || cmp_oid_is(oid, CMP_NID_IT_ROOT_CA_CERT)) {
         sb_cert_line(&val, &v);
-    } else if (OID_IS(oid, oid_it_current_crl)) {
+    } else if (cmp_oid_is(oid, CMP_NID_IT_CURRENT_CRL)) {
         ok = sb_crl_line(&val, &v);
-    } else if (OID_IS(oid, oid_it_ca_certs) || OID_IS(oid, oid_it_crls)) {
+    } else if (cmp_oid_is(oid, CMP_NID_IT_CA_CERTS) || cmp_oid_is(oid, CMP_NID_IT_CRLS)) {
         lines = 1;
     } else if (v.len == 2 && v.p[0] == DER_NULL && v.p[1] == 0) {
         /* NULL, e.g. implicitConfirm */
@@ -1548,7 +1501,7 @@ print_itav(struct printer *pr, int level, const char *prefix, const struct cmp_i
     } else {
         pline(pr, level, "%s", sb.s);
     }
-    if (lines && !print_cert_seq(pr, level + 1, &itav->value, OID_IS(oid, oid_it_crls))) {
+    if (lines && !print_cert_seq(pr, level + 1, &itav->value, cmp_oid_is(oid, CMP_NID_IT_CRLS))) {
         pline(pr, level + 1, "(unparsable value, %zu bytes)", itav->value.len);
     }
 }
@@ -1705,14 +1658,14 @@ print_attrs(struct printer *pr, int level, const char *label, const struct cmp_i
         sb_oid(&sb, &it->type, 0);
         v = it->value;
         ok = 1;
-        if (OID_IS(&it->type, oid_reg_token) || OID_IS(&it->type, oid_authenticator) ||
-            OID_IS(&it->type, oid_utf8_pairs)) {
+        if (cmp_oid_is(&it->type, CMP_NID_REG_CTRL_REG_TOKEN) || cmp_oid_is(&it->type, CMP_NID_REG_CTRL_AUTHENTICATOR) ||
+            cmp_oid_is(&it->type, CMP_NID_REG_INFO_UTF8_PAIRS)) {
             ok = der_get(&v, DER_UTF8_STRING, &s) && der_done(&v);
             if (ok) {
                 sb_puts(&sb, ": ");
                 sb_quoted(&sb, ENC_UTF8, &s);
             }
-        } else if (OID_IS(&it->type, oid_old_cert_id)) {
+        } else if (cmp_oid_is(&it->type, CMP_NID_REG_CTRL_OLD_CERT_ID)) {
             sb_puts(&sb, ": ");
             ok = sb_certid_tlv(&sb, &it->value);
         } else if (it->has_value) {
@@ -1824,7 +1777,7 @@ print_csr(struct printer *pr, int level, const struct der_in *tlv)
             !der_get(&attr, DER_SET, &values) || !der_done(&attr)) {
             return 0;
         }
-        if (OID_IS(&type, oid_ext_req) && !has_exts) {
+        if (cmp_oid_is(&type, CMP_NID_EXT_REQ) && !has_exts) {
             /* extensionRequest: SET OF Extensions, one value in practice */
             if (!der_get(&values, DER_SEQUENCE, &ext) || !sb_extensions(&exts, &ext)) {
                 return 0;
