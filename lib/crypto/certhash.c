@@ -71,16 +71,6 @@ hash_alg_digest(const struct der_in *oid)
     return d != NULL && d->nid != CMP_NID_SHA1 ? d : NULL;
 }
 
-/* A digest AlgorithmIdentifier's parameters: absent, or NULL (RFC 5754 2). */
-static int
-digest_params_ok(const struct cmp_algid *alg)
-{
-    static const uint8_t null_der[] = {0x05, 0x00};
-    const struct der_in null_in = der_in_make(null_der, sizeof(null_der));
-
-    return alg->params.len == 0 || der_in_eq(&alg->params, &null_in);
-}
-
 /* unsupported() records badAlg for the digest AlgorithmIdentifier |alg|. */
 static int
 unsupported(struct cmp_err *err, const char *what, const struct der_in *oid)
@@ -94,36 +84,23 @@ unsupported(struct cmp_err *err, const char *what, const struct der_in *oid)
                        "certHash: unsupported %s %s", what, text);
 }
 
-/*
- * pss_digest() finds hashAlgorithm in RSASSA-PSS-params (RFC 4055 3.1,
- * EXPLICIT TAGS):
- *   RSASSA-PSS-params ::= SEQUENCE { hashAlgorithm [0] HashAlgorithm DEFAULT
- *       sha1, maskGenAlgorithm [1] ..., saltLength [2] ..., trailerField [3] ... }
- */
+/* pss_digest() takes the digest from the RSASSA-PSS-params (msg/algparams.c). */
 static int
 pss_digest(const struct cmp_algid *sig_alg, const struct cmp_digest **out, struct cmp_err *err)
 {
-    struct der_in params = sig_alg->params, hash;
-    struct cmp_algid alg;
-    int present;
+    struct cmp_pss_params pp;
 
-    memset(&alg, 0, sizeof(alg));
-    if (!der_get(&params, DER_SEQUENCE, &params) ||
-        !der_get_opt(&params, DER_EXPLICIT(0), &hash, &present)) {
+    if (!cmp_pss_params_decode(&sig_alg->params, &pp, NULL)) {
         return cmp_err_set(err, CMP_E_DECODE, CMP_FI_BAD_ALG, __FILE__, __LINE__,
                            "certHash: malformed RSASSA-PSS parameters in the certificate");
     }
-    if (!present) {
-        *out = cmp_digest_by_nid(CMP_NID_SHA1);
+    if (!pp.has_hash) {
+        *out = cmp_digest_by_nid(CMP_NID_SHA1); /* the DEFAULT */
         return 1;
     }
-    if (!cmp_algid_decode(&hash, DER_SEQUENCE, &alg, err) || !der_done(&hash)) {
-        return cmp_err_set(err, CMP_E_DECODE, CMP_FI_BAD_ALG, __FILE__, __LINE__,
-                           "certHash: malformed RSASSA-PSS hashAlgorithm in the certificate");
-    }
-    *out = cmp_digest_by_oid(&alg.oid);
-    if (*out == NULL || (*out)->xof_len != 0 || !digest_params_ok(&alg)) {
-        return unsupported(err, "RSASSA-PSS hashAlgorithm", &alg.oid);
+    *out = cmp_digest_by_oid(&pp.hash.oid);
+    if (*out == NULL || (*out)->xof_len != 0 || !cmp_params_absent_or_null(&pp.hash.params)) {
+        return unsupported(err, "RSASSA-PSS hashAlgorithm", &pp.hash.oid);
     }
     return 1;
 }
@@ -228,7 +205,7 @@ cmp_cert_hash(const X509 *cert, const struct cmp_algid *hash_alg, uint8_t *out, 
     *out_len = 0;
     if (hash_alg != NULL) {
         d = hash_alg_digest(&hash_alg->oid);
-        if (d == NULL || !digest_params_ok(hash_alg)) {
+        if (d == NULL || !cmp_params_absent_or_null(&hash_alg->params)) {
             return unsupported(err, "hashAlg", &hash_alg->oid);
         }
     } else if (!sig_digest(cert, &d, &name, err)) {

@@ -313,14 +313,6 @@ mac_by_name(const char *name, int pkcs5_only)
     return NULL;
 }
 
-/* Hash and HMAC AlgorithmIdentifiers: parameters absent or NULL (both are seen). */
-static int
-params_absent_or_null(const struct cmp_algid *a)
-{
-    return a->params.len == 0 ||
-           (a->params.len == 2 && a->params.p[0] == DER_NULL && a->params.p[1] == 0x00);
-}
-
 static int
 put_algid(struct der_out *out, int nid, int null_params)
 {
@@ -477,137 +469,113 @@ check_limits(const char *scheme, int64_t iterations, size_t salt_len,
 }
 
 /*
- * PBMParameter ::= SEQUENCE { salt OCTET STRING, owf AlgorithmIdentifier,
- *     iterationCount INTEGER, mac AlgorithmIdentifier }
+ * A peer's parameters that do not parse make its algorithm unusable: the
+ * parser's "malformed <field>" goes out as badAlg (RFC 9810 5.2.3), not
+ * badDataFormat.
  */
+static int
+bad_params(struct cmp_err *err)
+{
+    if (err != NULL) {
+        err->failure_bit = CMP_FI_BAD_ALG;
+    }
+    return 0;
+}
+
+/* PBMParameter (msg/algparams.c), checked: owf and mac supported, a usable count. */
 static int
 pbm_params_decode(const struct der_in *params, struct pbm_params *out, struct cmp_err *err)
 {
-    struct der_in in = *params, seq;
-    struct cmp_algid owf, mac;
+    struct cmp_pbm_params pp;
     char oid[OID_TEXT_MAX];
 
     memset(out, 0, sizeof(*out));
-    memset(&owf, 0, sizeof(owf));
-    memset(&mac, 0, sizeof(mac));
     if (params->len == 0) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBM protectionAlg without PBMParameter");
     }
-    if (!der_get(&in, DER_SEQUENCE, &seq) || !der_done(&in)) {
-        return BAD_PARAMS(err, "PBMParameter");
+    if (!cmp_pbm_params_decode(params, &pp, err)) {
+        return bad_params(err);
     }
-    if (!der_get(&seq, DER_OCTET_STRING, &out->salt)) {
-        return BAD_PARAMS(err, "PBMParameter.salt");
-    }
-    if (!cmp_algid_decode(&seq, DER_SEQUENCE, &owf, NULL)) {
-        return BAD_PARAMS(err, "PBMParameter.owf");
-    }
-    if (!der_get_int64(&seq, &out->iterations)) {
+    if (!der_parse_int64(&pp.iteration_count, &out->iterations)) {
         return BAD_PARAMS(err, "PBMParameter.iterationCount");
     }
-    if (!cmp_algid_decode(&seq, DER_SEQUENCE, &mac, NULL)) {
-        return BAD_PARAMS(err, "PBMParameter.mac");
-    }
-    if (!der_done(&seq)) {
-        return BAD_PARAMS(err, "PBMParameter (trailing data)");
-    }
-    out->owf = owf_by_oid(&owf.oid);
+    out->salt = pp.salt;
+    out->owf = owf_by_oid(&pp.owf.oid);
     if (out->owf == NULL) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBM owf %s is not supported",
-                             oid_text(&owf.oid, oid, sizeof(oid)));
+                             oid_text(&pp.owf.oid, oid, sizeof(oid)));
     }
-    if (!params_absent_or_null(&owf)) {
+    if (!cmp_params_absent_or_null(&pp.owf.params)) {
         return BAD_PARAMS(err, "PBMParameter.owf parameters");
     }
-    out->mac = mac_by_oid(&mac.oid);
+    out->mac = mac_by_oid(&pp.mac.oid);
     if (out->mac == NULL) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBM mac %s is not supported",
-                             oid_text(&mac.oid, oid, sizeof(oid)));
+                             oid_text(&pp.mac.oid, oid, sizeof(oid)));
     }
-    if (!params_absent_or_null(&mac)) {
+    if (!cmp_params_absent_or_null(&pp.mac.params)) {
         return BAD_PARAMS(err, "PBMParameter.mac parameters");
     }
     return 1;
 }
 
 /*
- * PBMAC1-params ::= SEQUENCE { keyDerivationFunc AlgorithmIdentifier,
- *     messageAuthScheme AlgorithmIdentifier }
- * keyDerivationFunc is id-PBKDF2 with
- * PBKDF2-params ::= SEQUENCE {
- *     salt CHOICE { specified OCTET STRING, otherSource AlgorithmIdentifier },
- *     iterationCount INTEGER (1..MAX), keyLength INTEGER (1..MAX) OPTIONAL,
- *     prf AlgorithmIdentifier DEFAULT algid-hmacWithSHA1 }
+ * PBMAC1-params with PBKDF2-params (msg/algparams.c), checked: PBKDF2 with a
+ * specified salt, supported prf and mac, keyLength present and in range.
  */
 static int
 pbmac1_params_decode(const struct der_in *params, struct pbmac1_params *out, struct cmp_err *err)
 {
-    struct der_in in = *params, seq, kdf_params;
-    struct cmp_algid kdf, mac, prf;
+    struct cmp_pbmac1_params pp;
+    struct cmp_pbkdf2_params kp;
     char oid[OID_TEXT_MAX];
-    int has_key_len;
 
     memset(out, 0, sizeof(*out));
-    memset(&kdf, 0, sizeof(kdf));
-    memset(&mac, 0, sizeof(mac));
-    memset(&prf, 0, sizeof(prf));
     if (params->len == 0) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBMAC1 protectionAlg without PBMAC1-params");
     }
-    if (!der_get(&in, DER_SEQUENCE, &seq) || !der_done(&in) ||
-        !cmp_algid_decode(&seq, DER_SEQUENCE, &kdf, NULL) ||
-        !cmp_algid_decode(&seq, DER_SEQUENCE, &mac, NULL) || !der_done(&seq)) {
-        return BAD_PARAMS(err, "PBMAC1-params");
+    if (!cmp_pbmac1_params_decode(params, &pp, err)) {
+        return bad_params(err);
     }
-    if (!cmp_oid_is(&kdf.oid, CMP_NID_PBKDF2)) {
+    if (!cmp_oid_is(&pp.kdf.oid, CMP_NID_PBKDF2)) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBMAC1 keyDerivationFunc %s is not PBKDF2",
-                             oid_text(&kdf.oid, oid, sizeof(oid)));
+                             oid_text(&pp.kdf.oid, oid, sizeof(oid)));
     }
-    in = kdf.params;
-    if (!der_get(&in, DER_SEQUENCE, &kdf_params) || !der_done(&in)) {
-        return BAD_PARAMS(err, "PBKDF2-params");
+    if (!cmp_pbkdf2_params_decode(&pp.kdf.params, &kp, err)) {
+        return bad_params(err);
     }
-    if (der_peek(&kdf_params, DER_SEQUENCE)) {
+    if (kp.has_salt_source) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG,
                              "PBKDF2-params.salt otherSource is not supported");
     }
-    if (!der_get(&kdf_params, DER_OCTET_STRING, &out->salt)) {
-        return BAD_PARAMS(err, "PBKDF2-params.salt");
-    }
-    if (!der_get_int64(&kdf_params, &out->iterations)) {
+    out->salt = kp.salt;
+    if (!der_parse_int64(&kp.iteration_count, &out->iterations)) {
         return BAD_PARAMS(err, "PBKDF2-params.iterationCount");
     }
-    has_key_len = der_peek(&kdf_params, DER_INTEGER);
-    if (has_key_len && !der_get_int64(&kdf_params, &out->key_len)) {
+    if (kp.has_key_length && !der_parse_int64(&kp.key_length, &out->key_len)) {
         return BAD_PARAMS(err, "PBKDF2-params.keyLength");
     }
     out->prf = mac_by_name("hmacWithSHA1", 1); /* the DEFAULT */
-    if (!der_done(&kdf_params)) {
-        if (!cmp_algid_decode(&kdf_params, DER_SEQUENCE, &prf, NULL)) {
-            return BAD_PARAMS(err, "PBKDF2-params.prf");
-        }
-        out->prf = mac_by_oid(&prf.oid);
+    if (kp.has_prf) {
+        out->prf = mac_by_oid(&kp.prf.oid);
         if (out->prf == NULL || !out->prf->pkcs5) {
             return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBKDF2 prf %s is not supported",
-                                 oid_text(&prf.oid, oid, sizeof(oid)));
+                                 oid_text(&kp.prf.oid, oid, sizeof(oid)));
         }
-        if (!params_absent_or_null(&prf)) {
+        if (!cmp_params_absent_or_null(&kp.prf.params)) {
             return BAD_PARAMS(err, "PBKDF2-params.prf parameters");
         }
     }
-    if (!der_done(&kdf_params)) {
-        return BAD_PARAMS(err, "PBKDF2-params (trailing data)");
-    }
-    out->mac = mac_by_oid(&mac.oid);
+    out->mac = mac_by_oid(&pp.mac.oid);
     if (out->mac == NULL) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBMAC1 messageAuthScheme %s is not supported",
-                             oid_text(&mac.oid, oid, sizeof(oid)));
+                             oid_text(&pp.mac.oid, oid, sizeof(oid)));
     }
-    if (!params_absent_or_null(&mac)) {
+    if (!cmp_params_absent_or_null(&pp.mac.params)) {
         return BAD_PARAMS(err, "PBMAC1-params.messageAuthScheme parameters");
     }
     /* RFC 9481 6.1.3: keyLength is required, so that the key size is explicit. */
-    if (!has_key_len) {
+    if (!kp.has_key_length) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBKDF2-params.keyLength is absent");
     }
     if (out->key_len < PBMAC1_MIN_KEY_LEN || out->key_len > CMP_PBMAC1_MAX_KEY_LEN) {

@@ -389,19 +389,12 @@ cmp_protect_sig(struct cmp_msg *msg, EVP_PKEY *key, const char *digest, int pss,
 
 /* A hash AlgorithmIdentifier: a digest we accept, parameters absent or NULL. */
 static int
-parse_hash_algid(struct der_in *in, int *out_nid)
+hash_algid_nid(const struct cmp_algid *a, int *out_nid)
 {
-    struct cmp_algid a;
-
-    memset(&a, 0, sizeof(a));
-    if (!cmp_algid_decode(in, DER_SEQUENCE, &a, NULL)) {
+    if (!cmp_params_absent_or_null(&a->params)) {
         return 0;
     }
-    if (a.params.len != 0 &&
-        !(a.params.len == 2 && a.params.p[0] == DER_NULL && a.params.p[1] == 0x00)) {
-        return 0;
-    }
-    *out_nid = oid_to_nid(&a.oid);
+    *out_nid = oid_to_nid(&a->oid);
     return *out_nid != NID_undef;
 }
 
@@ -411,45 +404,32 @@ struct pss_params {
     int64_t salt_len;
 };
 
-/* Parses RSASSA-PSS-params (RFC 4055 3.1), applying the DEFAULTs. */
+/* RSASSA-PSS-params (msg/algparams.c) with the DEFAULTs applied, checked. */
 static int
 parse_pss_params(const struct der_in *params, struct pss_params *out, struct cmp_err *err)
 {
-    struct der_in in = *params, seq, t;
-    struct cmp_algid mgf;
+    struct cmp_pss_params pp;
     int64_t trailer = 1;
-    int present;
 
     out->md_nid = NID_sha1;
     out->mgf1_md_nid = NID_sha1;
     out->salt_len = 20;
-    if (!der_get(&in, DER_SEQUENCE, &seq) || !der_done(&in)) {
+    if (!cmp_pss_params_decode(params, &pp, NULL)) {
         goto bad;
     }
-    if (!der_get_opt(&seq, DER_EXPLICIT(0), &t, &present) ||
-        (present && (!parse_hash_algid(&t, &out->md_nid) || !der_done(&t)))) {
+    if (pp.has_hash && !hash_algid_nid(&pp.hash, &out->md_nid)) {
         goto bad;
     }
-    if (!der_get_opt(&seq, DER_EXPLICIT(1), &t, &present)) {
-        goto bad;
-    }
-    if (present) {
-        memset(&mgf, 0, sizeof(mgf));
-        if (!cmp_algid_decode(&t, DER_SEQUENCE, &mgf, NULL) || !der_done(&t) ||
-            !cmp_oid_is(&mgf.oid, CMP_NID_MGF1)) {
+    if (pp.has_mgf) {
+        if (!cmp_oid_is(&pp.mgf.oid, CMP_NID_MGF1)) {
             return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "RSASSA-PSS maskGenAlgorithm is not MGF1");
         }
-        t = mgf.params;
-        if (!parse_hash_algid(&t, &out->mgf1_md_nid) || !der_done(&t)) {
+        if (!pp.has_mgf1_hash || !hash_algid_nid(&pp.mgf1_hash, &out->mgf1_md_nid)) {
             goto bad;
         }
     }
-    if (!der_get_opt(&seq, DER_EXPLICIT(2), &t, &present) ||
-        (present && (!der_get_int64(&t, &out->salt_len) || !der_done(&t)))) {
-        goto bad;
-    }
-    if (!der_get_opt(&seq, DER_EXPLICIT(3), &t, &present) ||
-        (present && (!der_get_int64(&t, &trailer) || !der_done(&t))) || !der_done(&seq)) {
+    if ((pp.has_salt_length && !der_parse_int64(&pp.salt_length, &out->salt_len)) ||
+        (pp.has_trailer_field && !der_parse_int64(&pp.trailer_field, &trailer))) {
         goto bad;
     }
     if (trailer != 1) {
@@ -523,8 +503,7 @@ cmp_verify_data(EVP_PKEY *pub, const struct cmp_algid *alg, const uint8_t *data,
                                      "parameters");
             }
             md_nid = NID_undef;
-        } else if (alg->params.len != 0 && !(alg->params.len == 2 && alg->params.p[0] == DER_NULL &&
-                                             alg->params.p[1] == 0x00)) {
+        } else if (!cmp_params_absent_or_null(&alg->params)) {
             return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG,
                                  "unexpected parameters in signature "
                                  "algorithm %s",

@@ -110,6 +110,92 @@ struct cmp_algid {
 int cmp_algid_decode(struct der_in *in, uint32_t tag, struct cmp_algid *out, struct cmp_err *err);
 int cmp_algid_encode(struct der_out *out, const struct cmp_algid *alg);
 
+/* cmp_params_absent_or_null() is 1 for absent or NULL parameters (both are seen for hashes). */
+int cmp_params_absent_or_null(const struct der_in *params);
+
+/* ================= AlgorithmIdentifier parameters (algparams.c) ================= */
+
+/*
+ * One parser per parameter schema; |params| is the parameters TLV of an
+ * AlgorithmIdentifier (struct cmp_algid.params), which must hold exactly the
+ * one SEQUENCE. Syntax only; INTEGERs are kept as contents (der_parse_int64
+ * converts and checks them). Slices borrow from |params|.
+ */
+
+/*
+ * PBMParameter ::= SEQUENCE { salt OCTET STRING, owf AlgorithmIdentifier,
+ *     iterationCount INTEGER, mac AlgorithmIdentifier }   (RFC 9810 5.1.3.1)
+ */
+struct cmp_pbm_params {
+    struct der_in salt; /* OCTET STRING contents */
+    struct cmp_algid owf;
+    struct der_in iteration_count; /* INTEGER contents */
+    struct cmp_algid mac;
+};
+int cmp_pbm_params_decode(const struct der_in *params, struct cmp_pbm_params *out,
+                          struct cmp_err *err) CMP_MUST_CHECK;
+
+/* DHBMParameter ::= SEQUENCE { owf AlgorithmIdentifier, mac AlgorithmIdentifier } */
+struct cmp_dhbm_params {
+    struct cmp_algid owf;
+    struct cmp_algid mac;
+};
+int cmp_dhbm_params_decode(const struct der_in *params, struct cmp_dhbm_params *out,
+                           struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * PBMAC1-params ::= SEQUENCE { keyDerivationFunc AlgorithmIdentifier,
+ *     messageAuthScheme AlgorithmIdentifier }                  (RFC 8018 A.5)
+ */
+struct cmp_pbmac1_params {
+    struct cmp_algid kdf;
+    struct cmp_algid mac;
+};
+int cmp_pbmac1_params_decode(const struct der_in *params, struct cmp_pbmac1_params *out,
+                             struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * PBKDF2-params ::= SEQUENCE {
+ *     salt CHOICE { specified OCTET STRING, otherSource AlgorithmIdentifier },
+ *     iterationCount INTEGER (1..MAX), keyLength INTEGER (1..MAX) OPTIONAL,
+ *     prf AlgorithmIdentifier DEFAULT algid-hmacWithSHA1 }     (RFC 8018 A.2)
+ */
+struct cmp_pbkdf2_params {
+    int has_salt_source;
+    struct der_in salt;           /* specified: OCTET STRING contents */
+    struct cmp_algid salt_source; /* otherSource, when has_salt_source */
+    struct der_in iteration_count; /* INTEGER contents */
+    int has_key_length;
+    struct der_in key_length; /* INTEGER contents */
+    int has_prf;
+    struct cmp_algid prf; /* absent: the DEFAULT hmacWithSHA1 */
+};
+int cmp_pbkdf2_params_decode(const struct der_in *params, struct cmp_pbkdf2_params *out,
+                             struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * RSASSA-PSS-params ::= SEQUENCE {          (RFC 4055 3.1: EXPLICIT TAGS)
+ *     hashAlgorithm    [0] HashAlgorithm    DEFAULT sha1,
+ *     maskGenAlgorithm [1] MaskGenAlgorithm DEFAULT mgf1SHA1,
+ *     saltLength       [2] INTEGER          DEFAULT 20,
+ *     trailerField     [3] TrailerField     DEFAULT trailerFieldBC }
+ * MGF1's parameters are its hash's AlgorithmIdentifier (mgf1_hash).
+ */
+struct cmp_pss_params {
+    int has_hash;
+    struct cmp_algid hash;
+    int has_mgf;
+    struct cmp_algid mgf;
+    int has_mgf1_hash; /* maskGenAlgorithm is id-mgf1 with parameters */
+    struct cmp_algid mgf1_hash;
+    int has_salt_length;
+    struct der_in salt_length; /* INTEGER contents */
+    int has_trailer_field;
+    struct der_in trailer_field; /* INTEGER contents */
+};
+int cmp_pss_params_decode(const struct der_in *params, struct cmp_pss_params *out,
+                          struct cmp_err *err) CMP_MUST_CHECK;
+
 /*
  * GeneralName ::= CHOICE { otherName [0], rfc822Name [1] IA5String,
  *     dNSName [2] IA5String, x400Address [3], directoryName [4] Name,

@@ -430,24 +430,6 @@ sb_algid(struct sbuf *sb, struct der_in *in, uint32_t tag)
     return 1;
 }
 
-/* An INTEGER as a decimal number when it fits, else as hex. */
-static int
-sb_integer(struct sbuf *sb, struct der_in *in, uint32_t tag)
-{
-    struct der_in body;
-    int64_t v;
-
-    if (!der_get(in, tag, &body)) {
-        return 0;
-    }
-    if (der_parse_int64(&body, &v)) {
-        sb_add(sb, "%lld", (long long)v);
-    } else {
-        sb_serial(sb, &body);
-    }
-    return 1;
-}
-
 /* Time TLV (UTCTime or GeneralizedTime); odd ones are shown as their text. */
 static int
 sb_time_tlv(struct sbuf *sb, struct der_in *in)
@@ -952,141 +934,120 @@ sb_crl_line(struct sbuf *sb, const struct der_in *tlv)
     return 1;
 }
 
-/* ---- parameters of MAC and signature algorithms ---- */
+/* ---- parameters of MAC and signature algorithms (parsed by algparams.c) ---- */
 
-/*
- * PBMParameter ::= SEQUENCE { salt OCTET STRING, owf AlgorithmIdentifier,
- *     iterationCount INTEGER, mac AlgorithmIdentifier }      (RFC 9810 5.1.3.1)
- */
+/* INTEGER contents as a decimal number when it fits, else as hex. */
+static void
+sb_int_contents(struct sbuf *sb, const struct der_in *body)
+{
+    int64_t v;
+
+    if (der_parse_int64(body, &v)) {
+        sb_add(sb, "%lld", (long long)v);
+    } else {
+        sb_serial(sb, body);
+    }
+}
+
 static int
 sb_pbm_params(struct sbuf *sb, const struct der_in *params)
 {
-    struct der_in in = *params, seq, salt;
+    struct cmp_pbm_params p;
 
-    if (!der_get(&in, DER_SEQUENCE, &seq) || !der_done(&in) ||
-        !der_get(&seq, DER_OCTET_STRING, &salt)) {
+    if (!cmp_pbm_params_decode(params, &p, NULL)) {
         return 0;
     }
     sb_puts(sb, "salt: ");
-    sb_hex(sb, salt.p, salt.len);
+    sb_hex(sb, p.salt.p, p.salt.len);
     sb_puts(sb, "  owf: ");
-    if (!sb_algid(sb, &seq, DER_SEQUENCE)) {
-        return 0;
-    }
+    sb_oid(sb, &p.owf.oid, 0);
     sb_puts(sb, "  iterationCount: ");
-    if (!sb_integer(sb, &seq, DER_INTEGER)) {
-        return 0;
-    }
+    sb_int_contents(sb, &p.iteration_count);
     sb_puts(sb, "  mac: ");
-    return sb_algid(sb, &seq, DER_SEQUENCE) && der_done(&seq);
+    sb_oid(sb, &p.mac.oid, 0);
+    return 1;
 }
 
-/* DHBMParameter ::= SEQUENCE { owf AlgorithmIdentifier, mac AlgorithmIdentifier } */
 static int
 sb_dhbm_params(struct sbuf *sb, const struct der_in *params)
 {
-    struct der_in in = *params, seq;
+    struct cmp_dhbm_params p;
 
-    if (!der_get(&in, DER_SEQUENCE, &seq) || !der_done(&in)) {
+    if (!cmp_dhbm_params_decode(params, &p, NULL)) {
         return 0;
     }
     sb_puts(sb, "owf: ");
-    if (!sb_algid(sb, &seq, DER_SEQUENCE)) {
-        return 0;
-    }
+    sb_oid(sb, &p.owf.oid, 0);
     sb_puts(sb, "  mac: ");
-    return sb_algid(sb, &seq, DER_SEQUENCE) && der_done(&seq);
+    sb_oid(sb, &p.mac.oid, 0);
+    return 1;
 }
 
-/*
- * PBMAC1-params ::= SEQUENCE { keyDerivationFunc AlgorithmIdentifier,
- *     messageAuthScheme AlgorithmIdentifier }                 (RFC 8018 A.5)
- * PBKDF2-params ::= SEQUENCE { salt CHOICE { specified OCTET STRING,
- *     otherSource AlgorithmIdentifier }, iterationCount INTEGER,
- *     keyLength INTEGER OPTIONAL, prf AlgorithmIdentifier DEFAULT hmacWithSHA1 }
- */
 static int
 sb_pbmac1_params(struct sbuf *sb, const struct der_in *params)
 {
-    struct der_in in = *params, seq, kdf_oid, kdf_params, kp, salt;
+    struct cmp_pbmac1_params p;
+    struct cmp_pbkdf2_params kp;
 
-    if (!der_get(&in, DER_SEQUENCE, &seq) || !der_done(&in) ||
-        !get_algid(&seq, DER_SEQUENCE, &kdf_oid, &kdf_params)) {
+    if (!cmp_pbmac1_params_decode(params, &p, NULL)) {
         return 0;
     }
     sb_puts(sb, "kdf: ");
-    sb_oid(sb, &kdf_oid, 0);
-    if (cmp_oid_is(&kdf_oid, CMP_NID_PBKDF2)) {
-        kp = kdf_params;
-        if (!der_get(&kp, DER_SEQUENCE, &kp)) {
+    sb_oid(sb, &p.kdf.oid, 0);
+    if (cmp_oid_is(&p.kdf.oid, CMP_NID_PBKDF2)) {
+        if (!cmp_pbkdf2_params_decode(&p.kdf.params, &kp, NULL)) {
             return 0;
         }
         sb_puts(sb, "  salt: ");
-        if (der_peek(&kp, DER_OCTET_STRING)) {
-            if (!der_get(&kp, DER_OCTET_STRING, &salt)) {
-                return 0;
-            }
-            sb_hex(sb, salt.p, salt.len);
-        } else if (!sb_algid(sb, &kp, DER_SEQUENCE)) {
-            return 0;
+        if (kp.has_salt_source) {
+            sb_oid(sb, &kp.salt_source.oid, 0);
+        } else {
+            sb_hex(sb, kp.salt.p, kp.salt.len);
         }
         sb_puts(sb, "  iterationCount: ");
-        if (!sb_integer(sb, &kp, DER_INTEGER)) {
-            return 0;
-        }
-        if (der_peek(&kp, DER_INTEGER)) {
+        sb_int_contents(sb, &kp.iteration_count);
+        if (kp.has_key_length) {
             sb_puts(sb, "  keyLength: ");
-            if (!sb_integer(sb, &kp, DER_INTEGER)) {
-                return 0;
-            }
+            sb_int_contents(sb, &kp.key_length);
         }
         sb_puts(sb, "  prf: ");
-        if (der_done(&kp)) {
+        if (kp.has_prf) {
+            sb_oid(sb, &kp.prf.oid, 0);
+        } else {
             sb_puts(sb, "hmacWithSHA1 (default)");
-        } else if (!sb_algid(sb, &kp, DER_SEQUENCE) || !der_done(&kp)) {
-            return 0;
         }
     }
     sb_puts(sb, "  mac: ");
-    return sb_algid(sb, &seq, DER_SEQUENCE) && der_done(&seq);
+    sb_oid(sb, &p.mac.oid, 0);
+    return 1;
 }
 
-/*
- * RSASSA-PSS-params ::= SEQUENCE { hashAlgorithm [0] HashAlgorithm DEFAULT sha1,
- *     maskGenAlgorithm [1] MaskGenAlgorithm DEFAULT mgf1SHA1,
- *     saltLength [2] INTEGER DEFAULT 20, trailerField [3] INTEGER DEFAULT 1 }
- * (RFC 8017 A.2.3; the tags are EXPLICIT)
- */
 static int
 sb_pss_params(struct sbuf *sb, const struct der_in *params)
 {
-    struct der_in in = *params, seq, t, mgf_oid, mgf_params;
-    int present;
+    struct cmp_pss_params p;
+    struct der_in mgf_params;
 
-    if (!der_get(&in, DER_SEQUENCE, &seq) || !der_done(&in)) {
+    if (!cmp_pss_params_decode(params, &p, NULL)) {
         return 0;
     }
     sb_puts(sb, "hash: ");
-    if (!der_get_opt(&seq, DER_EXPLICIT(0), &t, &present)) {
-        return 0;
-    }
-    if (!present) {
+    if (p.has_hash) {
+        sb_oid(sb, &p.hash.oid, 0);
+    } else {
         sb_puts(sb, "sha1");
-    } else if (!sb_algid(sb, &t, DER_SEQUENCE) || !der_done(&t)) {
-        return 0;
     }
     sb_puts(sb, "  mgf: ");
-    if (!der_get_opt(&seq, DER_EXPLICIT(1), &t, &present)) {
-        return 0;
-    }
-    if (!present) {
+    if (!p.has_mgf) {
         sb_puts(sb, "mgf1 sha1");
     } else {
-        if (!get_algid(&t, DER_SEQUENCE, &mgf_oid, &mgf_params) || !der_done(&t)) {
-            return 0;
-        }
-        sb_oid(sb, &mgf_oid, 0);
-        if (mgf_params.len > 0) {
+        sb_oid(sb, &p.mgf.oid, 0);
+        if (p.has_mgf1_hash) {
+            sb_puts(sb, " ");
+            sb_oid(sb, &p.mgf1_hash.oid, 0);
+        } else if (p.mgf.params.len > 0) {
+            /* another mask generation function: its parameters shown the same way */
+            mgf_params = p.mgf.params;
             sb_puts(sb, " ");
             if (!sb_algid(sb, &mgf_params, DER_SEQUENCE)) {
                 return 0;
@@ -1094,18 +1055,12 @@ sb_pss_params(struct sbuf *sb, const struct der_in *params)
         }
     }
     sb_puts(sb, "  saltLength: ");
-    if (!der_get_opt(&seq, DER_EXPLICIT(2), &t, &present)) {
-        return 0;
-    }
-    if (!present) {
+    if (p.has_salt_length) {
+        sb_int_contents(sb, &p.salt_length);
+    } else {
         sb_puts(sb, "20");
-    } else if (!sb_integer(sb, &t, DER_INTEGER)) {
-        return 0;
     }
-    if (!der_get_opt(&seq, DER_EXPLICIT(3), &t, &present)) {
-        return 0;
-    }
-    return der_done(&seq);
+    return 1;
 }
 
 /*
@@ -1116,7 +1071,7 @@ sb_pss_params(struct sbuf *sb, const struct der_in *params)
 static int
 sb_alg_params(struct sbuf *sb, const struct der_in *oid, const struct der_in *params)
 {
-    if (params->len == 0 || (params->len == 2 && params->p[0] == DER_NULL && params->p[1] == 0)) {
+    if (cmp_params_absent_or_null(params)) {
         return 1;
     }
     if (cmp_oid_is(oid, CMP_NID_PASSWORD_BASED_MAC)) {
