@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "msg.h"
+#include "msg/internal.h"
 
 int
 cmp_params_absent_or_null(const struct der_in *params)
@@ -227,5 +227,161 @@ cmp_pss_params_decode(const struct der_in *params, struct cmp_pss_params *out, s
         }
         out->has_mgf1_hash = 1;
     }
+    return 1;
+}
+
+/* ---- printing the parameters of protection algorithms ---- */
+
+/* INTEGER contents as a decimal number when it fits, else as hex. */
+static void
+sb_int_contents(struct cmp_sbuf *sb, const struct der_in *body)
+{
+    int64_t v;
+
+    if (der_parse_int64(body, &v)) {
+        cmp_sb_add(sb, "%lld", (long long)v);
+    } else {
+        cmp_sb_serial(sb, body);
+    }
+}
+
+static int
+sb_pbm_params(struct cmp_sbuf *sb, const struct der_in *params)
+{
+    struct cmp_pbm_params p;
+
+    if (!cmp_pbm_params_decode(params, &p, NULL)) {
+        return 0;
+    }
+    cmp_sb_puts(sb, "salt: ");
+    cmp_sb_hex(sb, p.salt.p, p.salt.len);
+    cmp_sb_puts(sb, "  owf: ");
+    cmp_sb_oid(sb, &p.owf.oid, 0);
+    cmp_sb_puts(sb, "  iterationCount: ");
+    sb_int_contents(sb, &p.iteration_count);
+    cmp_sb_puts(sb, "  mac: ");
+    cmp_sb_oid(sb, &p.mac.oid, 0);
+    return 1;
+}
+
+static int
+sb_dhbm_params(struct cmp_sbuf *sb, const struct der_in *params)
+{
+    struct cmp_dhbm_params p;
+
+    if (!cmp_dhbm_params_decode(params, &p, NULL)) {
+        return 0;
+    }
+    cmp_sb_puts(sb, "owf: ");
+    cmp_sb_oid(sb, &p.owf.oid, 0);
+    cmp_sb_puts(sb, "  mac: ");
+    cmp_sb_oid(sb, &p.mac.oid, 0);
+    return 1;
+}
+
+static int
+sb_pbmac1_params(struct cmp_sbuf *sb, const struct der_in *params)
+{
+    struct cmp_pbmac1_params p;
+    struct cmp_pbkdf2_params kp;
+
+    if (!cmp_pbmac1_params_decode(params, &p, NULL)) {
+        return 0;
+    }
+    cmp_sb_puts(sb, "kdf: ");
+    cmp_sb_oid(sb, &p.kdf.oid, 0);
+    if (cmp_oid_is(&p.kdf.oid, CMP_NID_PBKDF2)) {
+        if (!cmp_pbkdf2_params_decode(&p.kdf.params, &kp, NULL)) {
+            return 0;
+        }
+        cmp_sb_puts(sb, "  salt: ");
+        if (kp.has_salt_source) {
+            cmp_sb_oid(sb, &kp.salt_source.oid, 0);
+        } else {
+            cmp_sb_hex(sb, kp.salt.p, kp.salt.len);
+        }
+        cmp_sb_puts(sb, "  iterationCount: ");
+        sb_int_contents(sb, &kp.iteration_count);
+        if (kp.has_key_length) {
+            cmp_sb_puts(sb, "  keyLength: ");
+            sb_int_contents(sb, &kp.key_length);
+        }
+        cmp_sb_puts(sb, "  prf: ");
+        if (kp.has_prf) {
+            cmp_sb_oid(sb, &kp.prf.oid, 0);
+        } else {
+            cmp_sb_puts(sb, "hmacWithSHA1 (default)");
+        }
+    }
+    cmp_sb_puts(sb, "  mac: ");
+    cmp_sb_oid(sb, &p.mac.oid, 0);
+    return 1;
+}
+
+static int
+sb_pss_params(struct cmp_sbuf *sb, const struct der_in *params)
+{
+    struct cmp_pss_params p;
+    struct der_in mgf_params;
+
+    if (!cmp_pss_params_decode(params, &p, NULL)) {
+        return 0;
+    }
+    cmp_sb_puts(sb, "hash: ");
+    if (p.has_hash) {
+        cmp_sb_oid(sb, &p.hash.oid, 0);
+    } else {
+        cmp_sb_puts(sb, "sha1");
+    }
+    cmp_sb_puts(sb, "  mgf: ");
+    if (!p.has_mgf) {
+        cmp_sb_puts(sb, "mgf1 sha1");
+    } else {
+        cmp_sb_oid(sb, &p.mgf.oid, 0);
+        if (p.has_mgf1_hash) {
+            cmp_sb_puts(sb, " ");
+            cmp_sb_oid(sb, &p.mgf1_hash.oid, 0);
+        } else if (p.mgf.params.len > 0) {
+            /* another mask generation function: its parameters shown the same way */
+            mgf_params = p.mgf.params;
+            cmp_sb_puts(sb, " ");
+            if (!cmp_sb_algid(sb, &mgf_params, DER_SEQUENCE)) {
+                return 0;
+            }
+        }
+    }
+    cmp_sb_puts(sb, "  saltLength: ");
+    if (p.has_salt_length) {
+        sb_int_contents(sb, &p.salt_length);
+    } else {
+        cmp_sb_puts(sb, "20");
+    }
+    return 1;
+}
+
+/*
+ * The parameters of a protection or POPO algorithm, for a line of their
+ * own. Returns 1 with nothing added when there is nothing worth showing
+ * (absent or NULL), 0 when they don't parse.
+ */
+int
+cmp_sb_alg_params(struct cmp_sbuf *sb, const struct der_in *oid, const struct der_in *params)
+{
+    if (cmp_params_absent_or_null(params)) {
+        return 1;
+    }
+    if (cmp_oid_is(oid, CMP_NID_PASSWORD_BASED_MAC)) {
+        return sb_pbm_params(sb, params);
+    }
+    if (cmp_oid_is(oid, CMP_NID_DH_BASED_MAC)) {
+        return sb_dhbm_params(sb, params);
+    }
+    if (cmp_oid_is(oid, CMP_NID_PBMAC1)) {
+        return sb_pbmac1_params(sb, params);
+    }
+    if (cmp_oid_is(oid, CMP_NID_RSASSA_PSS)) {
+        return sb_pss_params(sb, params);
+    }
+    cmp_sb_add(sb, "parameters: %zu bytes", params->len);
     return 1;
 }

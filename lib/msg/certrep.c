@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msg.h"
+#include "msg/internal.h"
 
 int
 cmp_enckey_decode(struct der_in *in, struct cmp_enckey *out, struct cmp_err *err)
@@ -264,3 +264,55 @@ cmp_cert_rep_cleanup(struct cmp_cert_rep *rep)
     }
     memset(rep, 0, sizeof(*rep));
 }
+
+/* ---- printing ---- */
+
+static const char *
+enckey_str(const struct cmp_enckey *k, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s (%zu bytes)",
+             k->type == CMP_ENCKEY_ENVELOPED ? "envelopedData" : "encryptedValue", k->whole.len);
+    return buf;
+}
+
+static void
+print_cert_rep(struct cmp_printer *pr, int level, const struct cmp_cert_rep *rep)
+{
+    struct cmp_sbuf sb;
+    char buf[64];
+    size_t i;
+
+    if (rep->has_ca_pubs) {
+        cmp_print_certs(pr, level, "caPubs", &rep->ca_pubs);
+    }
+    for (i = 0; i < rep->num; i++) {
+        const struct cmp_cert_response *r = &rep->responses[i];
+
+        cmp_pline(pr, level, "CertResponse #%zu: certReqId %lld", i, (long long)r->cert_req_id);
+        cmp_print_status(pr, level + 1, "status", &r->status);
+        if (r->has_ckp) {
+            if (r->ckp.cert_type == CMP_CERT_PLAIN) {
+                cmp_print_cert_block(pr, level + 1, "certificate", &r->ckp.cert);
+            } else {
+                cmp_pline(pr, level + 1, "encryptedCert: %s",
+                          enckey_str(&r->ckp.enc_cert, buf, sizeof(buf)));
+            }
+            if (r->ckp.has_private_key) {
+                cmp_pline(pr, level + 1, "privateKey: %s",
+                          enckey_str(&r->ckp.private_key, buf, sizeof(buf)));
+            }
+            if (r->ckp.has_publication_info) {
+                cmp_pline(pr, level + 1, "publicationInfo: (%zu bytes)",
+                          r->ckp.publication_info.len);
+            }
+        }
+        if (r->has_rsp_info) {
+            cmp_sb_init(&sb);
+            cmp_sb_hex(&sb, r->rsp_info.p, r->rsp_info.len);
+            cmp_pline(pr, level + 1, "rspInfo: %s", sb.s);
+        }
+    }
+}
+
+CMP_BODY_CODEC(cmp_cert_rep_body, "CertRepMessage", struct cmp_cert_rep, cmp_cert_rep,
+               print_cert_rep);

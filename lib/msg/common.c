@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msg.h"
+#include "msg/internal.h"
 
 int
 cmp_decode_fail(struct cmp_err *err, const struct der_in *at, const char *file, int line,
@@ -246,8 +246,7 @@ cmp_gname_encode(struct der_out *out, const struct cmp_gname *gn)
 }
 
 int
-cmp_gname_set_dirname(struct cmp_gname *gn, uint8_t *buf, size_t buf_len,
-                      const struct der_in *name)
+cmp_gname_set_dirname(struct cmp_gname *gn, uint8_t *buf, size_t buf_len, const struct der_in *name)
 {
     struct der_out w;
     uint8_t *enc;
@@ -315,8 +314,8 @@ itav_elem_decode(struct der_in *in, void *elem, void *arg, struct cmp_err *err)
 static const struct cmp_seq_of itavs_seq = {"SEQUENCE OF InfoTypeAndValue", "InfoTypeAndValue",
                                             sizeof(struct cmp_itav), 0, itav_elem_decode};
 static const struct cmp_seq_of itavs_seq_nonempty = {"SEQUENCE OF InfoTypeAndValue",
-                                                     "InfoTypeAndValue", sizeof(struct cmp_itav),
-                                                     1, itav_elem_decode};
+                                                     "InfoTypeAndValue", sizeof(struct cmp_itav), 1,
+                                                     itav_elem_decode};
 
 int
 cmp_itavs_decode(struct der_in *in, uint32_t tag, int nonempty, struct cmp_itavs *out,
@@ -541,4 +540,82 @@ cmp_certid_encode(struct der_out *out, const struct cmp_certid *id)
 
     return der_open(out, DER_SEQUENCE, &seq) && cmp_gname_encode(out, &id->issuer) &&
            der_put_prim(out, DER_INTEGER, id->serial.p, id->serial.len) && der_close(out, seq);
+}
+
+/* ---- printing ---- */
+
+/* PKIFreeText: "a", "b" */
+void
+cmp_sb_freetext(struct cmp_sbuf *sb, const struct cmp_freetext *ft)
+{
+    size_t i;
+
+    for (i = 0; i < ft->num; i++) {
+        if (i > 0) {
+            cmp_sb_puts(sb, ", ");
+        }
+        cmp_sb_quoted(sb, CMP_ENC_UTF8, &ft->strs[i]);
+    }
+}
+
+static const char *
+status_name(int64_t status)
+{
+    switch (status) {
+    case CMP_STATUS_ACCEPTED:
+        return "accepted";
+    case CMP_STATUS_GRANTED_WITH_MODS:
+        return "grantedWithMods";
+    case CMP_STATUS_REJECTION:
+        return "rejection";
+    case CMP_STATUS_WAITING:
+        return "waiting";
+    case CMP_STATUS_REVOCATION_WARNING:
+        return "revocationWarning";
+    case CMP_STATUS_REVOCATION_NOTIFICATION:
+        return "revocationNotification";
+    case CMP_STATUS_KEY_UPDATE_WARNING:
+        return "keyUpdateWarning";
+    default:
+        return NULL;
+    }
+}
+
+/* PKIStatusInfo: "label: status", then failInfo and statusString below it. */
+void
+cmp_print_status(struct cmp_printer *pr, int level, const char *label,
+                 const struct cmp_pkistatus *si)
+{
+    struct cmp_sbuf sb;
+    const char *name = status_name(si->status);
+    int bit, first = 1;
+
+    if (name != NULL) {
+        cmp_pline(pr, level, "%s: %s", label, name);
+    } else {
+        cmp_pline(pr, level, "%s: unknown (%lld)", label, (long long)si->status);
+    }
+    if (si->has_fail_info) {
+        cmp_sb_init(&sb);
+        for (bit = 0; bit < 64; bit++) {
+            if ((si->fail_info & ((uint64_t)1 << bit)) == 0) {
+                continue;
+            }
+            if (!first) {
+                cmp_sb_puts(&sb, ", ");
+            }
+            first = 0;
+            if (cmp_failure_bit_name(bit) != NULL) {
+                cmp_sb_puts(&sb, cmp_failure_bit_name(bit));
+            } else {
+                cmp_sb_add(&sb, "bit %d", bit);
+            }
+        }
+        cmp_pline(pr, level + 1, "failInfo: %s", first ? "(none)" : sb.s);
+    }
+    if (si->has_status_string) {
+        cmp_sb_init(&sb);
+        cmp_sb_freetext(&sb, &si->status_string);
+        cmp_pline(pr, level + 1, "statusString: %s", sb.s);
+    }
 }

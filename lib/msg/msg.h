@@ -353,7 +353,7 @@ int cmp_header_decode(struct der_in *in, struct cmp_header *out, struct cmp_err 
 int cmp_header_encode(struct der_out *out, const struct cmp_header *hdr);
 void cmp_header_cleanup(struct cmp_header *hdr);
 
-/* ================= CRMF requests (crmf.c) ================= */
+/* ================= CRMF requests: ir cr kur krr ccr (crmf.c) ================= */
 
 /*
  * CertTemplate ::= SEQUENCE {            -- CRMF: IMPLICIT TAGS
@@ -496,7 +496,7 @@ void cmp_cert_req_msgs_cleanup(struct cmp_cert_req_msgs *reqs);
 /* One CertRequest (used to build the POPO signature input). */
 int cmp_cert_request_encode(struct der_out *out, const struct cmp_cert_req_msg *req);
 
-/* ================= CertRepMessage (certrep.c) ================= */
+/* ================= CertRepMessage: ip cp kup ccp (certrep.c) ================= */
 
 /*
  * EncryptedKey ::= CHOICE { encryptedValue EncryptedValue,  -- SEQUENCE, deprecated
@@ -550,7 +550,7 @@ int cmp_cert_rep_decode(struct der_in *in, struct cmp_cert_rep *out, struct cmp_
 int cmp_cert_rep_encode(struct der_out *out, const struct cmp_cert_rep *rep);
 void cmp_cert_rep_cleanup(struct cmp_cert_rep *rep);
 
-/* ================= other bodies (bodies.c) ================= */
+/* ================= rr, rp (rev.c) ================= */
 
 /*
  * RevReqContent ::= SEQUENCE OF RevDetails
@@ -589,6 +589,8 @@ int cmp_rev_rep_decode(struct der_in *in, struct cmp_rev_rep *out, struct cmp_er
 int cmp_rev_rep_encode(struct der_out *out, const struct cmp_rev_rep *rp);
 void cmp_rev_rep_cleanup(struct cmp_rev_rep *rp);
 
+/* ================= error (error.c) ================= */
+
 /*
  * ErrorMsgContent ::= SEQUENCE { pKIStatusInfo PKIStatusInfo,
  *     errorCode INTEGER OPTIONAL, errorDetails PKIFreeText OPTIONAL }
@@ -603,6 +605,8 @@ struct cmp_error_msg {
 int cmp_error_msg_decode(struct der_in *in, struct cmp_error_msg *out, struct cmp_err *err);
 int cmp_error_msg_encode(struct der_out *out, const struct cmp_error_msg *em);
 void cmp_error_msg_cleanup(struct cmp_error_msg *em);
+
+/* ================= certConf, pkiConf (certconf.c) ================= */
 
 /*
  * CertConfirmContent ::= SEQUENCE OF CertStatus
@@ -625,6 +629,8 @@ struct cmp_certconf {
 int cmp_certconf_decode(struct der_in *in, struct cmp_certconf *out, struct cmp_err *err);
 int cmp_certconf_encode(struct der_out *out, const struct cmp_certconf *cc);
 void cmp_certconf_cleanup(struct cmp_certconf *cc);
+
+/* ================= pollReq, pollRep (poll.c) ================= */
 
 /*
  * PollReqContent ::= SEQUENCE OF SEQUENCE { certReqId INTEGER }
@@ -652,6 +658,8 @@ struct cmp_poll_rep {
 int cmp_poll_rep_decode(struct der_in *in, struct cmp_poll_rep *out, struct cmp_err *err);
 int cmp_poll_rep_encode(struct der_out *out, const struct cmp_poll_rep *pr);
 void cmp_poll_rep_cleanup(struct cmp_poll_rep *pr);
+
+/* ================= the bodies kept whole (opaque.c) ================= */
 
 /*
  * Bodies kept as validated TLVs (framing checked with der_walk, re-encoded
@@ -722,6 +730,51 @@ void cmp_msg_cleanup(struct cmp_msg *msg);
 int cmp_body_decode(struct der_in *in, struct cmp_body *out, int depth, struct cmp_err *err);
 int cmp_body_encode(struct der_out *out, const struct cmp_body *body);
 void cmp_body_cleanup(struct cmp_body *body);
+
+/* ================= what each body type is (body.c) ================= */
+
+/*
+ * How one kind of PKIBody content is decoded, encoded, freed and printed:
+ * one per body family, defined in the family's file (certconf.c, poll.c...).
+ * |content| points at the member of struct cmp_body's union the family uses
+ * (all members start at &body->u; |size| is that member's). |depth| is the
+ * nesting depth of the message holding the body (nested.c uses it).
+ */
+struct cmp_printer; /* msg/internal.h */
+struct cmp_body_codec {
+    const char *asn1_name; /* the content's ASN.1 type: "CertConfirmContent" */
+    size_t size;           /* sizeof the union member: struct cmp_certconf */
+    int (*decode)(struct der_in *in, void *content, int depth, struct cmp_err *err);
+    int (*encode)(struct der_out *out, const void *content);
+    void (*cleanup)(void *content); /* NULL: decoding allocates nothing */
+    /* prints "body: <name>..." at |level| and the content below it */
+    void (*print)(struct cmp_printer *pr, int level, const char *name, const void *content,
+                  int depth);
+};
+
+/* What a body type is in a transaction (RFC 9810 5.3, Appendix D). */
+#define CMP_BODY_F_REQUEST 0x01u  /* an EE/RA sends it to a CA/RA: a server takes it */
+#define CMP_BODY_F_RESPONSE 0x02u /* a CA/RA answers a request with it */
+#define CMP_BODY_F_FIRST 0x04u    /* opens a transaction (its first message) */
+#define CMP_BODY_F_CERT_REQ 0x08u /* asks for a certificate: certConf may follow the answer */
+#define CMP_BODY_F_CERT_REP 0x10u /* CertRepMessage: issued certificates, caPubs */
+#define CMP_BODY_F_ANNOUNCE 0x20u /* a CA announcement, sent unasked */
+
+/*
+ * One row per enum cmp_body_type: msg.c, the printer and the body type's
+ * name dispatch through it, and the server engine and the client read what
+ * a type is here instead of switching on it.
+ */
+struct cmp_body_desc {
+    const char *name;        /* RFC 9810 5.1.2: "certConf" */
+    const char *description; /* for people: "certificate confirmation" */
+    unsigned flags;          /* CMP_BODY_F_ */
+    int response;            /* the body type that answers this one; -1 for none */
+    const struct cmp_body_codec *codec;
+};
+
+/* cmp_body_desc() returns the row of body type |type|, or NULL outside 0..CMP_BODY_MAX. */
+const struct cmp_body_desc *cmp_body_desc(int type);
 
 /*
  * cmp_protected_part_encode() writes ProtectedPart ::= SEQUENCE { header,

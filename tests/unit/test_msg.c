@@ -64,10 +64,10 @@ msg_in_free(void *v)
     cmp_msg_cleanup(v);
 }
 
-static const struct codec msg_codec = {"PKIMessage", sizeof(struct cmp_msg *), msg_dec, msg_enc,
-                                       msg_free};
-static const struct codec msg_in_codec = {"PKIMessage (decode_in)", sizeof(struct cmp_msg),
-                                          msg_in_dec, msg_in_enc, msg_in_free};
+static const struct codec msg_codec = {
+    "PKIMessage", sizeof(struct cmp_msg *), msg_dec, msg_enc, msg_free, NULL};
+static const struct codec msg_in_codec = {
+    "PKIMessage (decode_in)", sizeof(struct cmp_msg), msg_in_dec, msg_in_enc, msg_in_free, NULL};
 
 /*
  * A row: |x| is the body type when |ok|, else the expected error code (0 for
