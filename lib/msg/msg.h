@@ -2,7 +2,8 @@
  * The PKIMessage model (RFC 9810 section 5, CRMF RFC 4211). Syntax only:
  * the der layer and libc, no OpenSSL. Certificates, Names, keys, extensions
  * and AlgorithmIdentifier parameters stay DER slices (struct der_in) that
- * callers parse.
+ * callers parse (the parameters with the parsers of algparams.c). Each body
+ * family has its file (its codec and printer) and its rows in body.c's table.
  *
  * Tagging: the CMP module (PKIXCMP-2023) uses EXPLICIT TAGS; the CRMF module
  * (PKIXCRMF-2009) uses IMPLICIT TAGS, except that a tag on a CHOICE (Name,
@@ -110,10 +111,10 @@ struct cmp_algid {
 int cmp_algid_decode(struct der_in *in, uint32_t tag, struct cmp_algid *out, struct cmp_err *err);
 int cmp_algid_encode(struct der_out *out, const struct cmp_algid *alg);
 
+/* ================= AlgorithmIdentifier parameters (algparams.c) ================= */
+
 /* cmp_params_absent_or_null() is 1 for absent or NULL parameters (both are seen for hashes). */
 int cmp_params_absent_or_null(const struct der_in *params);
-
-/* ================= AlgorithmIdentifier parameters (algparams.c) ================= */
 
 /*
  * One parser per parameter schema; |params| is the parameters TLV of an

@@ -10,8 +10,9 @@
 #include "msg/internal.h"
 
 static void
-msgs_cleanup(struct cmp_msgs *m)
+nested_cleanup(void *content)
 {
+    struct cmp_msgs *m = content;
     size_t i;
 
     for (i = 0; i < m->num; i++) {
@@ -41,8 +42,9 @@ static const struct cmp_seq_of msgs_seq = {"PKIMessages", "nested PKIMessage",
                                            sizeof(struct cmp_msg *), 1, nested_msg_decode};
 
 static int
-msgs_decode(struct der_in *in, struct cmp_msgs *out, int depth, struct cmp_err *err)
+nested_decode(struct der_in *in, void *content, int depth, struct cmp_err *err)
 {
+    struct cmp_msgs *out = content;
     void *items;
     int ok;
 
@@ -58,8 +60,9 @@ msgs_decode(struct der_in *in, struct cmp_msgs *out, int depth, struct cmp_err *
 }
 
 static int
-msgs_encode(struct der_out *out, const struct cmp_msgs *m)
+nested_encode(struct der_out *out, const void *content)
 {
+    const struct cmp_msgs *m = content;
     size_t seq, i;
 
     if (!der_open(out, DER_SEQUENCE, &seq)) {
@@ -71,24 +74,6 @@ msgs_encode(struct der_out *out, const struct cmp_msgs *m)
         }
     }
     return der_close(out, seq);
-}
-
-static int
-nested_decode(struct der_in *in, void *content, int depth, struct cmp_err *err)
-{
-    return msgs_decode(in, content, depth, err);
-}
-
-static int
-nested_encode(struct der_out *out, const void *content)
-{
-    return msgs_encode(out, content);
-}
-
-static void
-nested_cleanup(void *content)
-{
-    msgs_cleanup(content);
 }
 
 static void
