@@ -35,7 +35,7 @@ int
 cmp_seq_of_decode(struct der_in *in, uint32_t tag, const struct cmp_seq_of *s, void *arg,
                   void **out_items, size_t *out_num, struct cmp_err *err)
 {
-    struct der_in copy = *in, contents, walk, bad = DER_IN_EMPTY;
+    struct der_in copy = *in, contents, walk;
     uint8_t *items = NULL;
     size_t num = 0, i;
 
@@ -53,13 +53,9 @@ cmp_seq_of_decode(struct der_in *in, uint32_t tag, const struct cmp_seq_of *s, v
         struct der_in at = walk;
 
         if (!der_get_any(&walk, NULL, NULL, NULL)) {
-            bad = at;
-            break;
+            return CMP_DECODE_FAIL(err, &at, s->what);
         }
         num++;
-    }
-    if (bad.p != NULL) {
-        return CMP_DECODE_FAIL(err, &bad, s->what);
     }
     if (num > CMP_MAX_ITEMS) {
         return CMP_LIMIT_FAIL(err, in, s->what);
