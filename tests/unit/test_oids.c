@@ -72,11 +72,12 @@ test_nids(void)
         }
         want = der_in_make(buf, len);
         CHECK_CASE(nids[i].hex, der_in_eq(&got, &want));
-        CHECK_CASE(nids[i].hex, cmp_oid_is(&want, nids[i].nid) && cmp_oid_nid(&want) == nids[i].nid);
+        CHECK_CASE(nids[i].hex,
+                   cmp_oid_is(&want, nids[i].nid) && cmp_oid_nid(&want) == nids[i].nid);
         CHECK_CASE(nids[i].hex, !cmp_oid_is(&want, nids[i].nid == 0 ? 1 : 0));
         der_out_init(&out, 64);
-        if (CHECK_CASE(nids[i].hex, cmp_oid_put(&out, nids[i].nid) &&
-                                        der_out_finish(&out, &enc, &enc_len))) {
+        if (CHECK_CASE(nids[i].hex,
+                       cmp_oid_put(&out, nids[i].nid) && der_out_finish(&out, &enc, &enc_len))) {
             CHECK_CASE(nids[i].hex, enc_len == len + 2 && enc[0] == DER_OID && enc[1] == len &&
                                         memcmp(enc + 2, buf, len) == 0);
             free(enc);
@@ -90,7 +91,8 @@ test_nids(void)
     }
     {
         struct der_out out;
-        struct der_in oid = cmp_oid(CMP_NID_NUM), unknown = der_in_make((const uint8_t *)"\x2A\x03", 2);
+        struct der_in oid = cmp_oid(CMP_NID_NUM),
+                      unknown = der_in_make((const uint8_t *)"\x2A\x03", 2);
 
         CHECK(oid.len == 0 && cmp_oid(CMP_NID_UNDEF).len == 0);
         CHECK(!cmp_oid_is(&unknown, CMP_NID_UNDEF) && !cmp_oid_is(&unknown, CMP_NID_NUM));
