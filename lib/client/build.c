@@ -16,13 +16,8 @@
 
 #include "client/internal.h"
 
-/* id-it-implicitConfirm (1.3.6.1.5.5.7.4.13), value NULL */
-static const uint8_t oid_implicit_confirm[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x04, 0x0D};
+/* the value of id-it-implicitConfirm, NULL */
 static const uint8_t der_null[] = {0x05, 0x00};
-/* id-regCtrl-oldCertID (1.3.6.1.5.5.7.5.1.5) */
-static const uint8_t oid_old_cert_id[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x05, 0x01, 0x05};
-/* id-ce-cRLReasons (2.5.29.21) */
-static const uint8_t oid_crl_reason[] = {0x55, 0x1D, 0x15};
 
 X509 *
 cmp_cli_refcert(const struct cmp_ctx *ctx)
@@ -191,7 +186,7 @@ cmp_cli_new_request(struct cmp_cli_txn *t, int body_type, struct cmp_msg **out, 
         if (i < n) {
             struct cmp_itav *it = &h->general_info.items[i];
 
-            it->type = der_in_make(oid_implicit_confirm, sizeof(oid_implicit_confirm));
+            it->type = cmp_oid(CMP_NID_IT_IMPLICIT_CONFIRM);
             it->has_value = 1;
             it->value = der_in_make(der_null, sizeof(der_null));
         }
@@ -518,7 +513,7 @@ old_cert_id(struct cmp_msg *m, X509 *cert, struct cmp_itav *ctl, struct cmp_err 
     if (copy == NULL) {
         return CMP_FAIL(err, CMP_E_MEMORY, "oldCertID");
     }
-    ctl->type = der_in_make(oid_old_cert_id, sizeof(oid_old_cert_id));
+    ctl->type = cmp_oid(CMP_NID_REG_CTRL_OLD_CERT_ID);
     ctl->has_value = 1;
     ctl->value = der_in_make(copy, len);
     return 1;
@@ -700,7 +695,7 @@ crl_reason(struct cmp_msg *m, int reason, struct der_in *out, struct cmp_err *er
 
     der_out_init(&w, 64);
     if (!(der_open(&w, DER_SEQUENCE, &seq) && der_open(&w, DER_SEQUENCE, &ext) &&
-          der_put_prim(&w, DER_OID, oid_crl_reason, sizeof(oid_crl_reason)) &&
+          cmp_oid_put(&w, CMP_NID_CRL_REASON) &&
           der_open(&w, DER_OCTET_STRING, &oct) && der_put_int64_tag(&w, DER_ENUMERATED, reason) &&
           der_close(&w, oct) && der_close(&w, ext) && der_close(&w, seq)) ||
         !der_out_finish(&w, &buf, &len)) {

@@ -202,11 +202,10 @@ certs_to_stack(STACK_OF(X509) * *out, const struct cmp_certs *certs, struct cmp_
 static int
 implicit_granted(const struct cmp_msg *rsp)
 {
-    static const uint8_t oid[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x04, 0x0D};
     size_t i;
 
     for (i = 0; rsp->hdr.has_general_info && i < rsp->hdr.general_info.num; i++) {
-        if (der_oid_eq(&rsp->hdr.general_info.items[i].type, oid, sizeof(oid))) {
+        if (cmp_oid_is(&rsp->hdr.general_info.items[i].type, CMP_NID_IT_IMPLICIT_CONFIRM)) {
             return 1;
         }
     }

@@ -33,121 +33,42 @@
 
 #include "crypto/crypto.h"
 
-struct digest {
-    const uint8_t *oid; /* contents */
-    size_t oid_len;
-    const char *name; /* for EVP_MD_fetch() */
-    size_t xof_len;   /* output length of an XOF; 0 for a fixed-size digest */
+/*
+ * Signature algorithms whose digest OpenSSL 3.0's table of signature OIDs
+ * does not give (well): EdDSA (RFC 9481 3.3), the RFC 8692 SHAKE signatures
+ * and the NIST id-ecdsa-with-sha3-* (OpenSSL 3.0 maps the RSA SHA-3 ones but
+ * not these). SHAKE as a message digest: see digest.c.
+ */
+static const struct {
+    int sig_nid;
+    int digest_nid;
+} sig_digests[] = {
+    {CMP_NID_ED25519, CMP_NID_SHA512},
+    {CMP_NID_ED448, CMP_NID_SHAKE256},
+    {CMP_NID_RSASSA_PSS_SHAKE128, CMP_NID_SHAKE128},
+    {CMP_NID_RSASSA_PSS_SHAKE256, CMP_NID_SHAKE256},
+    {CMP_NID_ECDSA_WITH_SHAKE128, CMP_NID_SHAKE128},
+    {CMP_NID_ECDSA_WITH_SHAKE256, CMP_NID_SHAKE256},
+    {CMP_NID_ECDSA_WITH_SHA3_224, CMP_NID_SHA3_224},
+    {CMP_NID_ECDSA_WITH_SHA3_256, CMP_NID_SHA3_256},
+    {CMP_NID_ECDSA_WITH_SHA3_384, CMP_NID_SHA3_384},
+    {CMP_NID_ECDSA_WITH_SHA3_512, CMP_NID_SHA3_512},
+    {CMP_NID_RSA_SHA3_224, CMP_NID_SHA3_224},
+    {CMP_NID_RSA_SHA3_256, CMP_NID_SHA3_256},
+    {CMP_NID_RSA_SHA3_384, CMP_NID_SHA3_384},
+    {CMP_NID_RSA_SHA3_512, CMP_NID_SHA3_512},
 };
-
-/* ---- digest algorithms, for hashAlg and the PSS hashAlgorithm ---- */
-
-static const uint8_t OID_SHA1[] = {0x2B, 0x0E, 0x03, 0x02, 0x1A}; /* 1.3.14.3.2.26 */
-/* 2.16.840.1.101.3.4.2.n (NIST hashAlgs) */
-static const uint8_t OID_SHA256[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01};
-static const uint8_t OID_SHA384[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02};
-static const uint8_t OID_SHA512[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03};
-static const uint8_t OID_SHA224[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04};
-static const uint8_t OID_SHA512_224[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x05};
-static const uint8_t OID_SHA512_256[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x06};
-static const uint8_t OID_SHA3_224[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x07};
-static const uint8_t OID_SHA3_256[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x08};
-static const uint8_t OID_SHA3_384[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x09};
-static const uint8_t OID_SHA3_512[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x0A};
-static const uint8_t OID_SHAKE128[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x0B};
-static const uint8_t OID_SHAKE256[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x0C};
-
-#define OID(a) (a), sizeof(a)
 
 /*
- * The digests hashAlg may name: RFC 9481 2 (SHA-2, SHAKE), plus SHA-3.
- * SHAKE128/256 as a message digest have 256/512-bit output (RFC 8702 2).
+ * The digests hashAlg may name: RFC 9481 2 (SHA-2, SHAKE), plus SHA-3; not
+ * SHA-1, which is only used when a certificate's (RSASSA-PSS) signature used it.
  */
-static const struct digest hash_algs[] = {
-    {OID(OID_SHA224), "SHA2-224", 0},         {OID(OID_SHA256), "SHA2-256", 0},
-    {OID(OID_SHA384), "SHA2-384", 0},         {OID(OID_SHA512), "SHA2-512", 0},
-    {OID(OID_SHA512_224), "SHA2-512/224", 0}, {OID(OID_SHA512_256), "SHA2-512/256", 0},
-    {OID(OID_SHA3_224), "SHA3-224", 0},       {OID(OID_SHA3_256), "SHA3-256", 0},
-    {OID(OID_SHA3_384), "SHA3-384", 0},       {OID(OID_SHA3_512), "SHA3-512", 0},
-    {OID(OID_SHAKE128), "SHAKE-128", 32},     {OID(OID_SHAKE256), "SHAKE-256", 64},
-};
-
-/* SHA-1 is only used when a certificate's (RSASSA-PSS) signature used it. */
-static const struct digest sha1 = {OID(OID_SHA1), "SHA1", 0};
-static const struct digest sha256 = {OID(OID_SHA256), "SHA2-256", 0};
-static const struct digest sha512 = {OID(OID_SHA512), "SHA2-512", 0};
-static const struct digest shake128 = {OID(OID_SHAKE128), "SHAKE-128", 32};
-static const struct digest shake256 = {OID(OID_SHAKE256), "SHAKE-256", 64};
-
-/* ---- signature algorithms that OpenSSL 3.0's OID table does not map (well) ---- */
-
-static const uint8_t OID_ED25519[] = {0x2B, 0x65, 0x70}; /* 1.3.101.112 */
-static const uint8_t OID_ED448[] = {0x2B, 0x65, 0x71};   /* 1.3.101.113 */
-/* 1.2.840.113549.1.1.10 */
-static const uint8_t OID_RSASSA_PSS[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0A};
-/* 1.3.6.1.5.5.7.6.30..33 (RFC 8692) */
-static const uint8_t OID_RSA_PSS_SHAKE128[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x06, 0x1E};
-static const uint8_t OID_RSA_PSS_SHAKE256[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x06, 0x1F};
-static const uint8_t OID_ECDSA_SHAKE128[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x06, 0x20};
-static const uint8_t OID_ECDSA_SHAKE256[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x06, 0x21};
-/* 2.16.840.1.101.3.4.3.n (NIST sigAlgs): OpenSSL 3.0 maps the RSA ones but
- * not id-ecdsa-with-sha3-* (RFC 8692 is SHAKE; these are from NIST CSOR). */
-static const uint8_t OID_ECDSA_SHA3_224[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03, 0x09};
-static const uint8_t OID_ECDSA_SHA3_256[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03, 0x0A};
-static const uint8_t OID_ECDSA_SHA3_384[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03, 0x0B};
-static const uint8_t OID_ECDSA_SHA3_512[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03, 0x0C};
-static const uint8_t OID_RSA_SHA3_224[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03, 0x0D};
-static const uint8_t OID_RSA_SHA3_256[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03, 0x0E};
-static const uint8_t OID_RSA_SHA3_384[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03, 0x0F};
-static const uint8_t OID_RSA_SHA3_512[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03, 0x10};
-
-static const struct digest sha3_224 = {OID(OID_SHA3_224), "SHA3-224", 0};
-static const struct digest sha3_256 = {OID(OID_SHA3_256), "SHA3-256", 0};
-static const struct digest sha3_384 = {OID(OID_SHA3_384), "SHA3-384", 0};
-static const struct digest sha3_512 = {OID(OID_SHA3_512), "SHA3-512", 0};
-
-static const struct {
-    const uint8_t *oid;
-    size_t oid_len;
-    const struct digest *digest;
-} sig_algs[] = {
-    {OID(OID_ED25519), &sha512},
-    {OID(OID_ED448), &shake256},
-    {OID(OID_RSA_PSS_SHAKE128), &shake128},
-    {OID(OID_RSA_PSS_SHAKE256), &shake256},
-    {OID(OID_ECDSA_SHAKE128), &shake128},
-    {OID(OID_ECDSA_SHAKE256), &shake256},
-    {OID(OID_ECDSA_SHA3_224), &sha3_224},
-    {OID(OID_ECDSA_SHA3_256), &sha3_256},
-    {OID(OID_ECDSA_SHA3_384), &sha3_384},
-    {OID(OID_ECDSA_SHA3_512), &sha3_512},
-    {OID(OID_RSA_SHA3_224), &sha3_224},
-    {OID(OID_RSA_SHA3_256), &sha3_256},
-    {OID(OID_RSA_SHA3_384), &sha3_384},
-    {OID(OID_RSA_SHA3_512), &sha3_512},
-};
-
-static const struct digest *
-find_digest(const struct digest *table, size_t num, const struct der_in *oid)
+static const struct cmp_digest *
+hash_alg_digest(const struct der_in *oid)
 {
-    size_t i;
+    const struct cmp_digest *d = cmp_digest_by_oid(oid);
 
-    for (i = 0; i < num; i++) {
-        if (der_oid_eq(oid, table[i].oid, table[i].oid_len)) {
-            return &table[i];
-        }
-    }
-    return NULL;
-}
-
-/* A digest AlgorithmIdentifier's parameters: absent, or NULL (RFC 5754 2). */
-static int
-digest_params_ok(const struct cmp_algid *alg)
-{
-    static const uint8_t null_der[] = {0x05, 0x00};
-    const struct der_in null_in = der_in_make(null_der, sizeof(null_der));
-
-    return alg->params.len == 0 || der_in_eq(&alg->params, &null_in);
+    return d != NULL && d->nid != CMP_NID_SHA1 ? d : NULL;
 }
 
 /* unsupported() records badAlg for the digest AlgorithmIdentifier |alg|. */
@@ -163,40 +84,23 @@ unsupported(struct cmp_err *err, const char *what, const struct der_in *oid)
                        "certHash: unsupported %s %s", what, text);
 }
 
-/*
- * pss_digest() finds hashAlgorithm in RSASSA-PSS-params (RFC 4055 3.1,
- * EXPLICIT TAGS):
- *   RSASSA-PSS-params ::= SEQUENCE { hashAlgorithm [0] HashAlgorithm DEFAULT
- *       sha1, maskGenAlgorithm [1] ..., saltLength [2] ..., trailerField [3] ... }
- */
+/* pss_digest() takes the digest from the RSASSA-PSS-params (msg/algparams.c). */
 static int
-pss_digest(const struct cmp_algid *sig_alg, const struct digest **out, struct cmp_err *err)
+pss_digest(const struct cmp_algid *sig_alg, const struct cmp_digest **out, struct cmp_err *err)
 {
-    struct der_in params = sig_alg->params, hash;
-    struct cmp_algid alg;
-    int present;
+    struct cmp_pss_params pp;
 
-    memset(&alg, 0, sizeof(alg));
-    if (!der_get(&params, DER_SEQUENCE, &params) ||
-        !der_get_opt(&params, DER_EXPLICIT(0), &hash, &present)) {
+    if (!cmp_pss_params_decode(&sig_alg->params, &pp, NULL)) {
         return cmp_err_set(err, CMP_E_DECODE, CMP_FI_BAD_ALG, __FILE__, __LINE__,
                            "certHash: malformed RSASSA-PSS parameters in the certificate");
     }
-    if (!present) {
-        *out = &sha1;
+    if (!pp.has_hash) {
+        *out = cmp_digest_by_nid(CMP_NID_SHA1); /* the DEFAULT */
         return 1;
     }
-    if (!cmp_algid_decode(&hash, DER_SEQUENCE, &alg, err) || !der_done(&hash)) {
-        return cmp_err_set(err, CMP_E_DECODE, CMP_FI_BAD_ALG, __FILE__, __LINE__,
-                           "certHash: malformed RSASSA-PSS hashAlgorithm in the certificate");
-    }
-    if (der_oid_eq(&alg.oid, OID_SHA1, sizeof(OID_SHA1))) {
-        *out = &sha1;
-    } else {
-        *out = find_digest(hash_algs, sizeof(hash_algs) / sizeof(hash_algs[0]), &alg.oid);
-    }
-    if (*out == NULL || (*out)->xof_len != 0 || !digest_params_ok(&alg)) {
-        return unsupported(err, "RSASSA-PSS hashAlgorithm", &alg.oid);
+    *out = cmp_digest_by_oid(&pp.hash.oid);
+    if (*out == NULL || (*out)->xof_len != 0 || !cmp_params_absent_or_null(&pp.hash.params)) {
+        return unsupported(err, "RSASSA-PSS hashAlgorithm", &pp.hash.oid);
     }
     return 1;
 }
@@ -206,7 +110,8 @@ pss_digest(const struct cmp_algid *sig_alg, const struct digest **out, struct cm
  * from the tables above, or NULL with |*name| set from OpenSSL's table.
  */
 static int
-sig_digest(const X509 *cert, const struct digest **out, const char **name, struct cmp_err *err)
+sig_digest(const X509 *cert, const struct cmp_digest **out, const char **name,
+           struct cmp_err *err)
 {
     const X509_ALGOR *palg = NULL;
     unsigned char *der = NULL;
@@ -229,13 +134,13 @@ sig_digest(const X509 *cert, const struct digest **out, const char **name, struc
         CMP_CONTEXT(err, "certHash: the certificate's signatureAlgorithm");
         goto done;
     }
-    if (der_oid_eq(&alg.oid, OID_RSASSA_PSS, sizeof(OID_RSASSA_PSS))) {
+    if (cmp_oid_is(&alg.oid, CMP_NID_RSASSA_PSS)) {
         ok = pss_digest(&alg, out, err);
         goto done;
     }
-    for (i = 0; i < sizeof(sig_algs) / sizeof(sig_algs[0]); i++) {
-        if (der_oid_eq(&alg.oid, sig_algs[i].oid, sig_algs[i].oid_len)) {
-            *out = sig_algs[i].digest;
+    for (i = 0; i < sizeof(sig_digests) / sizeof(sig_digests[0]); i++) {
+        if (cmp_oid_is(&alg.oid, sig_digests[i].sig_nid)) {
+            *out = cmp_digest_by_nid(sig_digests[i].digest_nid);
             ok = 1;
             goto done;
         }
@@ -245,7 +150,7 @@ sig_digest(const X509 *cert, const struct digest **out, const char **name, struc
     }
     if (*name == NULL) {
         /* No digest in the algorithm, or an algorithm we do not know. */
-        *out = &sha256;
+        *out = cmp_digest_by_nid(CMP_NID_SHA256);
     }
     ok = 1;
 done:
@@ -292,15 +197,15 @@ int
 cmp_cert_hash(const X509 *cert, const struct cmp_algid *hash_alg, uint8_t *out, size_t *out_len,
               struct cmp_err *err)
 {
-    const struct digest *d = NULL;
+    const struct cmp_digest *d = NULL;
     const char *name = NULL;
     unsigned char *der = NULL;
     int der_len, ok;
 
     *out_len = 0;
     if (hash_alg != NULL) {
-        d = find_digest(hash_algs, sizeof(hash_algs) / sizeof(hash_algs[0]), &hash_alg->oid);
-        if (d == NULL || !digest_params_ok(hash_alg)) {
+        d = hash_alg_digest(&hash_alg->oid);
+        if (d == NULL || !cmp_params_absent_or_null(&hash_alg->params)) {
             return unsupported(err, "hashAlg", &hash_alg->oid);
         }
     } else if (!sig_digest(cert, &d, &name, err)) {

@@ -27,12 +27,33 @@ struct cmp_mac_limits {
     int64_t max_iterations; /* 0 means CMP_PBM_DEFAULT_MAX_ITERATIONS */
 };
 
-/* ---- OIDs (contents octets) used across crypto/ and verify/ ---- */
+/*
+ * ---- the PBM and PBMAC1 OIDs' contents, for der_oid_eq() ----
+ * The bytes are in the one OID table (msg/oids.h); these names stay for the
+ * callers in verify/ and server/. New code says cmp_oid_is(oid, CMP_NID_...).
+ */
+#define CMP_OID_PBM (cmp_oid(CMP_NID_PASSWORD_BASED_MAC).p)
+#define CMP_OID_PBM_LEN (cmp_oid(CMP_NID_PASSWORD_BASED_MAC).len)
+#define CMP_OID_PBMAC1 (cmp_oid(CMP_NID_PBMAC1).p)
+#define CMP_OID_PBMAC1_LEN (cmp_oid(CMP_NID_PBMAC1).len)
 
-extern const uint8_t CMP_OID_PBM[];     /* 1.2.840.113533.7.66.13 */
-extern const size_t CMP_OID_PBM_LEN;
-extern const uint8_t CMP_OID_PBMAC1[];  /* 1.2.840.113549.1.5.14 */
-extern const size_t CMP_OID_PBMAC1_LEN;
+/* ---- digest algorithms taken by OID (digest.c) ---- */
+
+struct cmp_digest {
+    int nid;          /* CMP_NID_ */
+    const char *name; /* OpenSSL's name, for EVP_MD_fetch() */
+    size_t xof_len;   /* output bytes of an XOF; 0 for a fixed-size digest */
+};
+
+/* cmp_digest_by_oid() / _by_nid() find a digest in the table; NULL if it is not there. */
+const struct cmp_digest *cmp_digest_by_oid(const struct der_in *oid);
+const struct cmp_digest *cmp_digest_by_nid(int nid);
+
+/*
+ * cmp_digest_by_name() finds a digest by any name OpenSSL knows for it
+ * ("sha256", "SHA2-256"); NULL (and nothing on the error queue) if none.
+ */
+const struct cmp_digest *cmp_digest_by_name(const char *name);
 
 /* ---- MAC-based protection (protect.c) ---- */
 

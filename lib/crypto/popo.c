@@ -74,24 +74,15 @@ wrap_sequence(const struct der_in *contents, uint8_t **out, size_t *out_len)
     return der_out_finish(&w, out, out_len);
 }
 
-/* RFC 5480 2.1.1: id-ecPublicKey and the named curves taken here (OID contents). */
-static const uint8_t oid_ec_public_key[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01};
-static const uint8_t oid_p256[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
-static const uint8_t oid_p384[] = {0x2B, 0x81, 0x04, 0x00, 0x22};
-static const uint8_t oid_p521[] = {0x2B, 0x81, 0x04, 0x00, 0x23};
-/* RFC 8410 3: id-Ed25519, id-Ed448 (parameters absent) */
-static const uint8_t oid_ed25519[] = {0x2B, 0x65, 0x70};
-static const uint8_t oid_ed448[] = {0x2B, 0x65, 0x71};
-
+/* RFC 5480 2.1.1: the named curves taken here. */
 static const struct {
-    const uint8_t *oid;
-    size_t oid_len;
+    int nid;
     const char *group;
     size_t point_len; /* uncompressed: 04 || x || y (SEC 1 2.3.3) */
 } ec_curves[] = {
-    {oid_p256, sizeof(oid_p256), "P-256", 1 + 2 * 32},
-    {oid_p384, sizeof(oid_p384), "P-384", 1 + 2 * 48},
-    {oid_p521, sizeof(oid_p521), "P-521", 1 + 2 * 66},
+    {CMP_NID_PRIME256V1, "P-256", 1 + 2 * 32},
+    {CMP_NID_SECP384R1, "P-384", 1 + 2 * 48},
+    {CMP_NID_SECP521R1, "P-521", 1 + 2 * 66},
 };
 
 /* ec_pubkey() builds an EC public key from its group and point; NULL if the point is bad. */
@@ -131,18 +122,18 @@ cmp_spki_fast_pubkey(const uint8_t *spki, size_t spki_len)
         return NULL;
     }
     ERR_set_mark();
-    if (der_oid_eq(&oid, oid_ed25519, sizeof(oid_ed25519))) {
+    if (cmp_oid_is(&oid, CMP_NID_ED25519)) {
         if (der_done(&alg) && bits.len == 32) {
             pub = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, bits.p, bits.len);
         }
-    } else if (der_oid_eq(&oid, oid_ed448, sizeof(oid_ed448))) {
+    } else if (cmp_oid_is(&oid, CMP_NID_ED448)) {
         if (der_done(&alg) && bits.len == 57) {
             pub = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED448, NULL, bits.p, bits.len);
         }
-    } else if (der_oid_eq(&oid, oid_ec_public_key, sizeof(oid_ec_public_key)) &&
+    } else if (cmp_oid_is(&oid, CMP_NID_EC_PUBLIC_KEY) &&
                der_get_oid(&alg, &curve) && der_done(&alg)) {
         for (i = 0; i < sizeof(ec_curves) / sizeof(ec_curves[0]); i++) {
-            if (der_oid_eq(&curve, ec_curves[i].oid, ec_curves[i].oid_len)) {
+            if (cmp_oid_is(&curve, ec_curves[i].nid)) {
                 if (bits.len == ec_curves[i].point_len && bits.p[0] == 0x04) {
                     pub = ec_pubkey(ec_curves[i].group, &bits);
                 }

@@ -38,64 +38,31 @@
 #define PBMAC1_MIN_KEY_LEN 16
 #define OID_TEXT_MAX 96
 
-/* 1.2.840.113533.7.66.13 */
-const uint8_t CMP_OID_PBM[] = {0x2A, 0x86, 0x48, 0x86, 0xF6, 0x7D, 0x07, 0x42, 0x0D};
-const size_t CMP_OID_PBM_LEN = sizeof(CMP_OID_PBM);
-/* 1.2.840.113549.1.5.14 */
-const uint8_t CMP_OID_PBMAC1[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x05, 0x0E};
-const size_t CMP_OID_PBMAC1_LEN = sizeof(CMP_OID_PBMAC1);
-/* id-PBKDF2 1.2.840.113549.1.5.12 */
-static const uint8_t OID_PBKDF2[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x05, 0x0C};
-
-/* 2.16.840.1.101.3.4.2.n (NIST hash algorithms and hmacWithSHA3-*) */
-#define NIST_HASH(n) {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, (n)}, 9
-/* 1.2.840.113549.2.n (RSADSI digestAlgorithm: the RFC 8018 hmacWith* OIDs) */
-#define RSADSI_DIGEST(n) {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x02, (n)}, 8
-
-/* One-way functions for PBM (RFC 9481 2 and 6.1.1). */
-struct owf_alg {
-    const char *name; /* the OpenSSL digest name */
-    uint8_t oid[9];
-    size_t oid_len;
-};
-
-static const struct owf_alg owf_algs[] = {
-    {"SHA1", {0x2B, 0x0E, 0x03, 0x02, 0x1A}, 5},
-    {"SHA224", NIST_HASH(0x04)},
-    {"SHA256", NIST_HASH(0x01)},
-    {"SHA384", NIST_HASH(0x02)},
-    {"SHA512", NIST_HASH(0x03)},
-    {"SHA512-224", NIST_HASH(0x05)},
-    {"SHA512-256", NIST_HASH(0x06)},
-    {"SHA3-224", NIST_HASH(0x07)},
-    {"SHA3-256", NIST_HASH(0x08)},
-    {"SHA3-384", NIST_HASH(0x09)},
-    {"SHA3-512", NIST_HASH(0x0A)},
-};
-
-/* HMAC algorithms (RFC 9481 6.2.1); |pkcs5| marks the RFC 8018 PBKDF2 PRFs. */
+/*
+ * HMAC algorithms (RFC 9481 6.2.1) with their digests; |pkcs5| marks the
+ * RFC 8018 PBKDF2 PRFs.
+ */
 struct mac_alg {
-    const char *name;   /* OpenSSL's name of the OID */
-    const char *digest; /* the OpenSSL digest name */
+    int nid;
+    const char *name;   /* as -mac and -pbmac1_mac take it */
+    const char *digest; /* the OpenSSL digest name (digest.c) */
     int pkcs5;
-    uint8_t oid[9];
-    size_t oid_len;
 };
 
 static const struct mac_alg mac_algs[] = {
     /* 1.3.6.1.5.5.8.1.2: openssl cmp's default for PBM (RFC 4210) */
-    {"hmac-sha1", "SHA1", 0, {0x2B, 0x06, 0x01, 0x05, 0x05, 0x08, 0x01, 0x02}, 8},
-    {"hmacWithSHA1", "SHA1", 1, RSADSI_DIGEST(0x07)},
-    {"hmacWithSHA224", "SHA224", 1, RSADSI_DIGEST(0x08)},
-    {"hmacWithSHA256", "SHA256", 1, RSADSI_DIGEST(0x09)},
-    {"hmacWithSHA384", "SHA384", 1, RSADSI_DIGEST(0x0A)},
-    {"hmacWithSHA512", "SHA512", 1, RSADSI_DIGEST(0x0B)},
-    {"hmacWithSHA512-224", "SHA512-224", 1, RSADSI_DIGEST(0x0C)},
-    {"hmacWithSHA512-256", "SHA512-256", 1, RSADSI_DIGEST(0x0D)},
-    {"hmacWithSHA3-224", "SHA3-224", 0, NIST_HASH(0x0D)},
-    {"hmacWithSHA3-256", "SHA3-256", 0, NIST_HASH(0x0E)},
-    {"hmacWithSHA3-384", "SHA3-384", 0, NIST_HASH(0x0F)},
-    {"hmacWithSHA3-512", "SHA3-512", 0, NIST_HASH(0x10)},
+    {CMP_NID_HMAC_SHA1, "hmac-sha1", "SHA1", 0},
+    {CMP_NID_HMAC_WITH_SHA1, "hmacWithSHA1", "SHA1", 1},
+    {CMP_NID_HMAC_WITH_SHA224, "hmacWithSHA224", "SHA224", 1},
+    {CMP_NID_HMAC_WITH_SHA256, "hmacWithSHA256", "SHA256", 1},
+    {CMP_NID_HMAC_WITH_SHA384, "hmacWithSHA384", "SHA384", 1},
+    {CMP_NID_HMAC_WITH_SHA512, "hmacWithSHA512", "SHA512", 1},
+    {CMP_NID_HMAC_WITH_SHA512_224, "hmacWithSHA512-224", "SHA512-224", 1},
+    {CMP_NID_HMAC_WITH_SHA512_256, "hmacWithSHA512-256", "SHA512-256", 1},
+    {CMP_NID_HMAC_SHA3_224, "hmacWithSHA3-224", "SHA3-224", 0},
+    {CMP_NID_HMAC_SHA3_256, "hmacWithSHA3-256", "SHA3-256", 0},
+    {CMP_NID_HMAC_SHA3_384, "hmacWithSHA3-384", "SHA3-384", 0},
+    {CMP_NID_HMAC_SHA3_512, "hmacWithSHA3-512", "SHA3-512", 0},
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -281,17 +248,21 @@ cmp_prot_check_value(const struct cmp_msg *msg, struct cmp_err *err)
 
 /* ---- algorithm tables ---------------------------------------------------- */
 
-static const struct owf_alg *
+/* A one-way function for PBM (RFC 9481 2): a digest of the table, not an XOF. */
+static const struct cmp_digest *
 owf_by_oid(const struct der_in *oid)
 {
-    size_t i;
+    const struct cmp_digest *d = cmp_digest_by_oid(oid);
 
-    for (i = 0; i < ARRAY_LEN(owf_algs); i++) {
-        if (der_oid_eq(oid, owf_algs[i].oid, owf_algs[i].oid_len)) {
-            return &owf_algs[i];
-        }
-    }
-    return NULL;
+    return d != NULL && d->xof_len == 0 ? d : NULL;
+}
+
+static const struct cmp_digest *
+owf_by_name(const char *name)
+{
+    const struct cmp_digest *d = cmp_digest_by_name(name);
+
+    return d != NULL && d->xof_len == 0 ? d : NULL;
 }
 
 static const struct mac_alg *
@@ -300,38 +271,11 @@ mac_by_oid(const struct der_in *oid)
     size_t i;
 
     for (i = 0; i < ARRAY_LEN(mac_algs); i++) {
-        if (der_oid_eq(oid, mac_algs[i].oid, mac_algs[i].oid_len)) {
+        if (cmp_oid_is(oid, mac_algs[i].nid)) {
             return &mac_algs[i];
         }
     }
     return NULL;
-}
-
-/* owf_by_name() finds a digest by any name OpenSSL knows for it ("sha256", "SHA2-256"). */
-static const struct owf_alg *
-owf_by_name(const char *name)
-{
-    const struct owf_alg *found = NULL;
-    EVP_MD *md;
-    size_t i;
-
-    for (i = 0; i < ARRAY_LEN(owf_algs); i++) {
-        if (strcasecmp(name, owf_algs[i].name) == 0) {
-            return &owf_algs[i]; /* no fetch for the common names */
-        }
-    }
-    md = EVP_MD_fetch(NULL, name, NULL);
-    if (md == NULL) {
-        ERR_clear_error();
-        return NULL;
-    }
-    for (i = 0; i < ARRAY_LEN(owf_algs) && found == NULL; i++) {
-        if (EVP_MD_is_a(md, owf_algs[i].name)) {
-            found = &owf_algs[i];
-        }
-    }
-    EVP_MD_free(md);
-    return found;
 }
 
 /*
@@ -342,7 +286,7 @@ owf_by_name(const char *name)
 static const struct mac_alg *
 mac_by_name(const char *name, int pkcs5_only)
 {
-    const struct owf_alg *digest;
+    const struct cmp_digest *digest;
     size_t i;
 
     for (i = 0; i < ARRAY_LEN(mac_algs); i++) {
@@ -369,20 +313,12 @@ mac_by_name(const char *name, int pkcs5_only)
     return NULL;
 }
 
-/* Hash and HMAC AlgorithmIdentifiers: parameters absent or NULL (both are seen). */
 static int
-params_absent_or_null(const struct cmp_algid *a)
-{
-    return a->params.len == 0 ||
-           (a->params.len == 2 && a->params.p[0] == DER_NULL && a->params.p[1] == 0x00);
-}
-
-static int
-put_algid(struct der_out *out, const uint8_t *oid, size_t oid_len, int null_params)
+put_algid(struct der_out *out, int nid, int null_params)
 {
     size_t seq;
 
-    return der_open(out, DER_SEQUENCE, &seq) && der_put_prim(out, DER_OID, oid, oid_len) &&
+    return der_open(out, DER_SEQUENCE, &seq) && cmp_oid_put(out, nid) &&
            (!null_params || der_put_null(out)) && der_close(out, seq);
 }
 
@@ -401,7 +337,7 @@ hmac(const struct mac_alg *mac, const uint8_t *key, size_t key_len, const uint8_
 
 struct pbm_params {
     struct der_in salt;
-    const struct owf_alg *owf;
+    const struct cmp_digest *owf;
     int64_t iterations;
     const struct mac_alg *mac;
     const uint8_t *key; /* derived earlier for this salt, or NULL */
@@ -533,137 +469,113 @@ check_limits(const char *scheme, int64_t iterations, size_t salt_len,
 }
 
 /*
- * PBMParameter ::= SEQUENCE { salt OCTET STRING, owf AlgorithmIdentifier,
- *     iterationCount INTEGER, mac AlgorithmIdentifier }
+ * A peer's parameters that do not parse make its algorithm unusable: the
+ * parser's "malformed <field>" goes out as badAlg (RFC 9810 5.2.3), not
+ * badDataFormat.
  */
+static int
+bad_params(struct cmp_err *err)
+{
+    if (err != NULL) {
+        err->failure_bit = CMP_FI_BAD_ALG;
+    }
+    return 0;
+}
+
+/* PBMParameter (msg/algparams.c), checked: owf and mac supported, a usable count. */
 static int
 pbm_params_decode(const struct der_in *params, struct pbm_params *out, struct cmp_err *err)
 {
-    struct der_in in = *params, seq;
-    struct cmp_algid owf, mac;
+    struct cmp_pbm_params pp;
     char oid[OID_TEXT_MAX];
 
     memset(out, 0, sizeof(*out));
-    memset(&owf, 0, sizeof(owf));
-    memset(&mac, 0, sizeof(mac));
     if (params->len == 0) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBM protectionAlg without PBMParameter");
     }
-    if (!der_get(&in, DER_SEQUENCE, &seq) || !der_done(&in)) {
-        return BAD_PARAMS(err, "PBMParameter");
+    if (!cmp_pbm_params_decode(params, &pp, err)) {
+        return bad_params(err);
     }
-    if (!der_get(&seq, DER_OCTET_STRING, &out->salt)) {
-        return BAD_PARAMS(err, "PBMParameter.salt");
-    }
-    if (!cmp_algid_decode(&seq, DER_SEQUENCE, &owf, NULL)) {
-        return BAD_PARAMS(err, "PBMParameter.owf");
-    }
-    if (!der_get_int64(&seq, &out->iterations)) {
+    if (!der_parse_int64(&pp.iteration_count, &out->iterations)) {
         return BAD_PARAMS(err, "PBMParameter.iterationCount");
     }
-    if (!cmp_algid_decode(&seq, DER_SEQUENCE, &mac, NULL)) {
-        return BAD_PARAMS(err, "PBMParameter.mac");
-    }
-    if (!der_done(&seq)) {
-        return BAD_PARAMS(err, "PBMParameter (trailing data)");
-    }
-    out->owf = owf_by_oid(&owf.oid);
+    out->salt = pp.salt;
+    out->owf = owf_by_oid(&pp.owf.oid);
     if (out->owf == NULL) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBM owf %s is not supported",
-                             oid_text(&owf.oid, oid, sizeof(oid)));
+                             oid_text(&pp.owf.oid, oid, sizeof(oid)));
     }
-    if (!params_absent_or_null(&owf)) {
+    if (!cmp_params_absent_or_null(&pp.owf.params)) {
         return BAD_PARAMS(err, "PBMParameter.owf parameters");
     }
-    out->mac = mac_by_oid(&mac.oid);
+    out->mac = mac_by_oid(&pp.mac.oid);
     if (out->mac == NULL) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBM mac %s is not supported",
-                             oid_text(&mac.oid, oid, sizeof(oid)));
+                             oid_text(&pp.mac.oid, oid, sizeof(oid)));
     }
-    if (!params_absent_or_null(&mac)) {
+    if (!cmp_params_absent_or_null(&pp.mac.params)) {
         return BAD_PARAMS(err, "PBMParameter.mac parameters");
     }
     return 1;
 }
 
 /*
- * PBMAC1-params ::= SEQUENCE { keyDerivationFunc AlgorithmIdentifier,
- *     messageAuthScheme AlgorithmIdentifier }
- * keyDerivationFunc is id-PBKDF2 with
- * PBKDF2-params ::= SEQUENCE {
- *     salt CHOICE { specified OCTET STRING, otherSource AlgorithmIdentifier },
- *     iterationCount INTEGER (1..MAX), keyLength INTEGER (1..MAX) OPTIONAL,
- *     prf AlgorithmIdentifier DEFAULT algid-hmacWithSHA1 }
+ * PBMAC1-params with PBKDF2-params (msg/algparams.c), checked: PBKDF2 with a
+ * specified salt, supported prf and mac, keyLength present and in range.
  */
 static int
 pbmac1_params_decode(const struct der_in *params, struct pbmac1_params *out, struct cmp_err *err)
 {
-    struct der_in in = *params, seq, kdf_params;
-    struct cmp_algid kdf, mac, prf;
+    struct cmp_pbmac1_params pp;
+    struct cmp_pbkdf2_params kp;
     char oid[OID_TEXT_MAX];
-    int has_key_len;
 
     memset(out, 0, sizeof(*out));
-    memset(&kdf, 0, sizeof(kdf));
-    memset(&mac, 0, sizeof(mac));
-    memset(&prf, 0, sizeof(prf));
     if (params->len == 0) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBMAC1 protectionAlg without PBMAC1-params");
     }
-    if (!der_get(&in, DER_SEQUENCE, &seq) || !der_done(&in) ||
-        !cmp_algid_decode(&seq, DER_SEQUENCE, &kdf, NULL) ||
-        !cmp_algid_decode(&seq, DER_SEQUENCE, &mac, NULL) || !der_done(&seq)) {
-        return BAD_PARAMS(err, "PBMAC1-params");
+    if (!cmp_pbmac1_params_decode(params, &pp, err)) {
+        return bad_params(err);
     }
-    if (!der_oid_eq(&kdf.oid, OID_PBKDF2, sizeof(OID_PBKDF2))) {
+    if (!cmp_oid_is(&pp.kdf.oid, CMP_NID_PBKDF2)) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBMAC1 keyDerivationFunc %s is not PBKDF2",
-                             oid_text(&kdf.oid, oid, sizeof(oid)));
+                             oid_text(&pp.kdf.oid, oid, sizeof(oid)));
     }
-    in = kdf.params;
-    if (!der_get(&in, DER_SEQUENCE, &kdf_params) || !der_done(&in)) {
-        return BAD_PARAMS(err, "PBKDF2-params");
+    if (!cmp_pbkdf2_params_decode(&pp.kdf.params, &kp, err)) {
+        return bad_params(err);
     }
-    if (der_peek(&kdf_params, DER_SEQUENCE)) {
+    if (kp.has_salt_source) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG,
                              "PBKDF2-params.salt otherSource is not supported");
     }
-    if (!der_get(&kdf_params, DER_OCTET_STRING, &out->salt)) {
-        return BAD_PARAMS(err, "PBKDF2-params.salt");
-    }
-    if (!der_get_int64(&kdf_params, &out->iterations)) {
+    out->salt = kp.salt;
+    if (!der_parse_int64(&kp.iteration_count, &out->iterations)) {
         return BAD_PARAMS(err, "PBKDF2-params.iterationCount");
     }
-    has_key_len = der_peek(&kdf_params, DER_INTEGER);
-    if (has_key_len && !der_get_int64(&kdf_params, &out->key_len)) {
+    if (kp.has_key_length && !der_parse_int64(&kp.key_length, &out->key_len)) {
         return BAD_PARAMS(err, "PBKDF2-params.keyLength");
     }
     out->prf = mac_by_name("hmacWithSHA1", 1); /* the DEFAULT */
-    if (!der_done(&kdf_params)) {
-        if (!cmp_algid_decode(&kdf_params, DER_SEQUENCE, &prf, NULL)) {
-            return BAD_PARAMS(err, "PBKDF2-params.prf");
-        }
-        out->prf = mac_by_oid(&prf.oid);
+    if (kp.has_prf) {
+        out->prf = mac_by_oid(&kp.prf.oid);
         if (out->prf == NULL || !out->prf->pkcs5) {
             return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBKDF2 prf %s is not supported",
-                                 oid_text(&prf.oid, oid, sizeof(oid)));
+                                 oid_text(&kp.prf.oid, oid, sizeof(oid)));
         }
-        if (!params_absent_or_null(&prf)) {
+        if (!cmp_params_absent_or_null(&kp.prf.params)) {
             return BAD_PARAMS(err, "PBKDF2-params.prf parameters");
         }
     }
-    if (!der_done(&kdf_params)) {
-        return BAD_PARAMS(err, "PBKDF2-params (trailing data)");
-    }
-    out->mac = mac_by_oid(&mac.oid);
+    out->mac = mac_by_oid(&pp.mac.oid);
     if (out->mac == NULL) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBMAC1 messageAuthScheme %s is not supported",
-                             oid_text(&mac.oid, oid, sizeof(oid)));
+                             oid_text(&pp.mac.oid, oid, sizeof(oid)));
     }
-    if (!params_absent_or_null(&mac)) {
+    if (!cmp_params_absent_or_null(&pp.mac.params)) {
         return BAD_PARAMS(err, "PBMAC1-params.messageAuthScheme parameters");
     }
     /* RFC 9481 6.1.3: keyLength is required, so that the key size is explicit. */
-    if (!has_key_len) {
+    if (!kp.has_key_length) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "PBKDF2-params.keyLength is absent");
     }
     if (out->key_len < PBMAC1_MIN_KEY_LEN || out->key_len > CMP_PBMAC1_MAX_KEY_LEN) {
@@ -776,10 +688,10 @@ cmp_protect_pbm(struct cmp_msg *msg, const struct cmp_pbm_opts *opts, const uint
     /* openssl cmp writes owf and mac without parameters; so do we. */
     der_out_init(&w, 1024);
     if (!der_open(&w, DER_SEQUENCE, &seq) ||
-        !der_put_prim(&w, DER_OID, CMP_OID_PBM, CMP_OID_PBM_LEN) ||
+        !cmp_oid_put(&w, CMP_NID_PASSWORD_BASED_MAC) ||
         !der_open(&w, DER_SEQUENCE, &params) || !der_put_octets(&w, salt, p.salt.len) ||
-        !put_algid(&w, p.owf->oid, p.owf->oid_len, 0) || !der_put_int64(&w, p.iterations) ||
-        !put_algid(&w, p.mac->oid, p.mac->oid_len, 0) || !der_close(&w, params) ||
+        !put_algid(&w, p.owf->nid, 0) || !der_put_int64(&w, p.iterations) ||
+        !put_algid(&w, p.mac->nid, 0) || !der_close(&w, params) ||
         !der_close(&w, seq) || !der_out_finish(&w, &alg, &alg_len)) {
         der_out_cleanup(&w);
         return CMP_FAIL(err, CMP_E_ENCODE, "PBM AlgorithmIdentifier");
@@ -874,15 +786,15 @@ cmp_protect_pbmac1(struct cmp_msg *msg, const struct cmp_pbmac1_opts *opts, cons
      */
     der_out_init(&w, 1024);
     if (!der_open(&w, DER_SEQUENCE, &seq) ||
-        !der_put_prim(&w, DER_OID, CMP_OID_PBMAC1, CMP_OID_PBMAC1_LEN) ||
+        !cmp_oid_put(&w, CMP_NID_PBMAC1) ||
         !der_open(&w, DER_SEQUENCE, &params) || !der_open(&w, DER_SEQUENCE, &kdf) ||
-        !der_put_prim(&w, DER_OID, OID_PBKDF2, sizeof(OID_PBKDF2)) ||
+        !cmp_oid_put(&w, CMP_NID_PBKDF2) ||
         !der_open(&w, DER_SEQUENCE, &kdf_params) || !der_put_octets(&w, salt, p.salt.len) ||
         !der_put_int64(&w, p.iterations) || !der_put_int64(&w, p.key_len) ||
         (strcmp(p.prf->name, "hmacWithSHA1") != 0 &&
-         !put_algid(&w, p.prf->oid, p.prf->oid_len, 1)) ||
+         !put_algid(&w, p.prf->nid, 1)) ||
         !der_close(&w, kdf_params) || !der_close(&w, kdf) ||
-        !put_algid(&w, p.mac->oid, p.mac->oid_len, 1) || !der_close(&w, params) ||
+        !put_algid(&w, p.mac->nid, 1) || !der_close(&w, params) ||
         !der_close(&w, seq) || !der_out_finish(&w, &alg, &alg_len)) {
         der_out_cleanup(&w);
         return CMP_FAIL(err, CMP_E_ENCODE, "PBMAC1 AlgorithmIdentifier");
@@ -899,8 +811,8 @@ cmp_msg_mac_protected(const struct cmp_msg *msg)
 {
     const struct der_in *oid = &msg->hdr.protection_alg.oid;
 
-    return msg->hdr.has_protection_alg && (der_oid_eq(oid, CMP_OID_PBM, CMP_OID_PBM_LEN) ||
-                                           der_oid_eq(oid, CMP_OID_PBMAC1, CMP_OID_PBMAC1_LEN));
+    return msg->hdr.has_protection_alg &&
+           (cmp_oid_is(oid, CMP_NID_PASSWORD_BASED_MAC) || cmp_oid_is(oid, CMP_NID_PBMAC1));
 }
 
 int
@@ -919,8 +831,8 @@ cmp_verify_mac(const struct cmp_msg *msg, const uint8_t *secret, size_t secret_l
         return CMP_FAIL_INFO(err, CMP_FI_BAD_MESSAGE_CHECK,
                              "the message has no protectionAlg: it is not protected");
     }
-    is_pbm = der_oid_eq(&alg->oid, CMP_OID_PBM, CMP_OID_PBM_LEN);
-    if (!is_pbm && !der_oid_eq(&alg->oid, CMP_OID_PBMAC1, CMP_OID_PBMAC1_LEN)) {
+    is_pbm = cmp_oid_is(&alg->oid, CMP_NID_PASSWORD_BASED_MAC);
+    if (!is_pbm && !cmp_oid_is(&alg->oid, CMP_NID_PBMAC1)) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "protectionAlg %s is not MAC-based",
                              oid_text(&alg->oid, oid, sizeof(oid)));
     }

@@ -24,13 +24,6 @@
 #define MAX_CHAIN 16          /* issuers followed from the signer certificate */
 #define PSS_MAX_SALT_LEN 1024 /* bounds a peer's saltLength */
 
-/* id-RSASSA-PSS 1.2.840.113549.1.1.10 and id-mgf1 1.2.840.113549.1.1.8 */
-static const uint8_t OID_RSASSA_PSS[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0A};
-static const uint8_t OID_MGF1[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x08};
-/* id-Ed25519 1.3.101.112 and id-Ed448 1.3.101.113 (RFC 8410) */
-static const uint8_t OID_ED25519[] = {0x2B, 0x65, 0x70};
-static const uint8_t OID_ED448[] = {0x2B, 0x65, 0x71};
-
 enum key_kind { KEY_OTHER = 0, KEY_RSA, KEY_RSA_PSS, KEY_EC, KEY_ED25519, KEY_ED448 };
 
 static int
@@ -240,12 +233,12 @@ put_pss_algid(struct der_out *out, const EVP_MD *md)
     int is_sha1 = md_nid == NID_sha1;
 
     return der_open(out, DER_SEQUENCE, &seq) &&
-           der_put_prim(out, DER_OID, OID_RSASSA_PSS, sizeof(OID_RSASSA_PSS)) &&
+           cmp_oid_put(out, CMP_NID_RSASSA_PSS) &&
            der_open(out, DER_SEQUENCE, &params) &&
            (is_sha1 || (der_open(out, DER_EXPLICIT(0), &t) && put_hash_algid(out, md_nid) &&
                         der_close(out, t))) &&
            (is_sha1 || (der_open(out, DER_EXPLICIT(1), &t) && der_open(out, DER_SEQUENCE, &mgf) &&
-                        der_put_prim(out, DER_OID, OID_MGF1, sizeof(OID_MGF1)) &&
+                        cmp_oid_put(out, CMP_NID_MGF1) &&
                         put_hash_algid(out, md_nid) && der_close(out, mgf) && der_close(out, t))) &&
            (salt_len == 20 || (der_open(out, DER_EXPLICIT(2), &t) && der_put_int64(out, salt_len) &&
                                der_close(out, t))) &&
@@ -264,8 +257,7 @@ sig_algid(const struct sig_setup *s, uint8_t **out, size_t *out_len, struct cmp_
     if (s->kind == KEY_ED25519 || s->kind == KEY_ED448) {
         /* RFC 8410 3: the parameters MUST be absent. */
         ok = der_open(&w, DER_SEQUENCE, &seq) &&
-             (s->kind == KEY_ED25519 ? der_put_prim(&w, DER_OID, OID_ED25519, sizeof(OID_ED25519))
-                                     : der_put_prim(&w, DER_OID, OID_ED448, sizeof(OID_ED448))) &&
+             cmp_oid_put(&w, s->kind == KEY_ED25519 ? CMP_NID_ED25519 : CMP_NID_ED448) &&
              der_close(&w, seq);
     } else if (s->pss) {
         ok = put_pss_algid(&w, s->md);
@@ -397,19 +389,12 @@ cmp_protect_sig(struct cmp_msg *msg, EVP_PKEY *key, const char *digest, int pss,
 
 /* A hash AlgorithmIdentifier: a digest we accept, parameters absent or NULL. */
 static int
-parse_hash_algid(struct der_in *in, int *out_nid)
+hash_algid_nid(const struct cmp_algid *a, int *out_nid)
 {
-    struct cmp_algid a;
-
-    memset(&a, 0, sizeof(a));
-    if (!cmp_algid_decode(in, DER_SEQUENCE, &a, NULL)) {
+    if (!cmp_params_absent_or_null(&a->params)) {
         return 0;
     }
-    if (a.params.len != 0 &&
-        !(a.params.len == 2 && a.params.p[0] == DER_NULL && a.params.p[1] == 0x00)) {
-        return 0;
-    }
-    *out_nid = oid_to_nid(&a.oid);
+    *out_nid = oid_to_nid(&a->oid);
     return *out_nid != NID_undef;
 }
 
@@ -419,45 +404,32 @@ struct pss_params {
     int64_t salt_len;
 };
 
-/* Parses RSASSA-PSS-params (RFC 4055 3.1), applying the DEFAULTs. */
+/* RSASSA-PSS-params (msg/algparams.c) with the DEFAULTs applied, checked. */
 static int
 parse_pss_params(const struct der_in *params, struct pss_params *out, struct cmp_err *err)
 {
-    struct der_in in = *params, seq, t;
-    struct cmp_algid mgf;
+    struct cmp_pss_params pp;
     int64_t trailer = 1;
-    int present;
 
     out->md_nid = NID_sha1;
     out->mgf1_md_nid = NID_sha1;
     out->salt_len = 20;
-    if (!der_get(&in, DER_SEQUENCE, &seq) || !der_done(&in)) {
+    if (!cmp_pss_params_decode(params, &pp, NULL)) {
         goto bad;
     }
-    if (!der_get_opt(&seq, DER_EXPLICIT(0), &t, &present) ||
-        (present && (!parse_hash_algid(&t, &out->md_nid) || !der_done(&t)))) {
+    if (pp.has_hash && !hash_algid_nid(&pp.hash, &out->md_nid)) {
         goto bad;
     }
-    if (!der_get_opt(&seq, DER_EXPLICIT(1), &t, &present)) {
-        goto bad;
-    }
-    if (present) {
-        memset(&mgf, 0, sizeof(mgf));
-        if (!cmp_algid_decode(&t, DER_SEQUENCE, &mgf, NULL) || !der_done(&t) ||
-            !der_oid_eq(&mgf.oid, OID_MGF1, sizeof(OID_MGF1))) {
+    if (pp.has_mgf) {
+        if (!cmp_oid_is(&pp.mgf.oid, CMP_NID_MGF1)) {
             return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "RSASSA-PSS maskGenAlgorithm is not MGF1");
         }
-        t = mgf.params;
-        if (!parse_hash_algid(&t, &out->mgf1_md_nid) || !der_done(&t)) {
+        if (!pp.has_mgf1_hash || !hash_algid_nid(&pp.mgf1_hash, &out->mgf1_md_nid)) {
             goto bad;
         }
     }
-    if (!der_get_opt(&seq, DER_EXPLICIT(2), &t, &present) ||
-        (present && (!der_get_int64(&t, &out->salt_len) || !der_done(&t)))) {
-        goto bad;
-    }
-    if (!der_get_opt(&seq, DER_EXPLICIT(3), &t, &present) ||
-        (present && (!der_get_int64(&t, &trailer) || !der_done(&t))) || !der_done(&seq)) {
+    if ((pp.has_salt_length && !der_parse_int64(&pp.salt_length, &out->salt_len)) ||
+        (pp.has_trailer_field && !der_parse_int64(&pp.trailer_field, &trailer))) {
         goto bad;
     }
     if (trailer != 1) {
@@ -510,7 +482,7 @@ cmp_verify_data(EVP_PKEY *pub, const struct cmp_algid *alg, const uint8_t *data,
     if (pub == NULL || alg == NULL) {
         return CMP_FAIL(err, CMP_E_ARG, "no key or no algorithm to verify a signature with");
     }
-    is_pss = der_oid_eq(&alg->oid, OID_RSASSA_PSS, sizeof(OID_RSASSA_PSS));
+    is_pss = cmp_oid_is(&alg->oid, CMP_NID_RSASSA_PSS);
     if (is_pss) {
         if (!parse_pss_params(&alg->params, &pss, err)) {
             return 0;
@@ -531,8 +503,7 @@ cmp_verify_data(EVP_PKEY *pub, const struct cmp_algid *alg, const uint8_t *data,
                                      "parameters");
             }
             md_nid = NID_undef;
-        } else if (alg->params.len != 0 && !(alg->params.len == 2 && alg->params.p[0] == DER_NULL &&
-                                             alg->params.p[1] == 0x00)) {
+        } else if (!cmp_params_absent_or_null(&alg->params)) {
             return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG,
                                  "unexpected parameters in signature "
                                  "algorithm %s",

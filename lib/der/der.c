@@ -441,18 +441,23 @@ der_oid_eq(const struct der_in *oid, const uint8_t *c, size_t len)
 
 /* ---- writer ---- */
 
+/* The marks in out->open are only read below num_open: they need no zeroing. */
 void
 der_out_init(struct der_out *out, size_t max)
 {
-    memset(out, 0, sizeof(*out));
+    out->buf = NULL;
+    out->len = 0;
+    out->cap = 0;
     out->max = max;
+    out->failed = 0;
+    out->num_open = 0;
 }
 
 void
 der_out_cleanup(struct der_out *out)
 {
     free(out->buf);
-    memset(out, 0, sizeof(*out));
+    der_out_init(out, 0);
 }
 
 static int
@@ -554,18 +559,19 @@ len_bytes(size_t len, uint8_t buf[5])
 int
 der_open(struct der_out *out, uint32_t tag, size_t *mark)
 {
-    uint8_t tb[5];
-    size_t tn = tag_bytes(tag, tb);
-    uint8_t zero = 0;
+    uint8_t hdr[6];
+    size_t n = tag_bytes(tag, hdr);
 
-    if (!der_put_raw(out, tb, tn)) {
+    if (out->num_open >= DER_OUT_MAX_DEPTH) {
+        out->failed = 1;
         return 0;
     }
-    *mark = out->len; /* the length placeholder's position */
-    if (!der_put_raw(out, &zero, 1)) {
+    hdr[n] = 0; /* the length placeholder, patched by der_close() */
+    if (!der_put_raw(out, hdr, n + 1)) {
         return 0;
     }
-    out->num_open++;
+    *mark = out->len - 1;
+    out->open[out->num_open++] = *mark;
     return 1;
 }
 
@@ -578,7 +584,8 @@ der_close(struct der_out *out, size_t mark)
     if (out->failed) {
         return 0;
     }
-    if (mark >= out->len || out->num_open <= 0) {
+    /* Only the innermost open element may be closed (see der.h). */
+    if (out->num_open <= 0 || out->open[out->num_open - 1] != mark) {
         out->failed = 1;
         return 0;
     }

@@ -204,6 +204,13 @@ int der_walk(const struct der_in *in, int max_depth) CMP_MUST_CHECK;
 
 /* ---- writer ---- */
 
+/*
+ * Elements a writer may have open at once. The deepest PKIMessage we write
+ * nests about 20; der_walk() accepts DER_MAX_DEPTH, which tests and fuzzers
+ * rebuild through the writer.
+ */
+#define DER_OUT_MAX_DEPTH 64
+
 struct der_out {
     uint8_t *buf;
     size_t len;
@@ -211,6 +218,7 @@ struct der_out {
     size_t max; /* hard cap on len */
     int failed; /* sticky */
     int num_open; /* elements opened and not yet closed */
+    size_t open[DER_OUT_MAX_DEPTH]; /* their marks, innermost last */
 };
 
 #define DER_OUT_DEFAULT_MAX (16u << 20)
@@ -236,10 +244,18 @@ der_out_ok(const struct der_out *out)
     return !out->failed;
 }
 
-/* der_open() writes |tag| and a length placeholder; |*mark| finds it again. */
+/*
+ * der_open() writes |tag| and a length placeholder; |*mark| finds it again.
+ * Fails (for good) with DER_OUT_MAX_DEPTH elements already open.
+ */
 int der_open(struct der_out *out, uint32_t tag, size_t *mark) CMP_MUST_CHECK;
 
-/* der_close() patches the length of the element opened at |mark|. */
+/*
+ * der_close() patches the length of the element opened at |mark|, which must
+ * be the innermost open one: closing an outer element first would leave the
+ * inner length unpatched, so it fails and the writer stays failed (as
+ * BoringSSL's CBB refuses to touch a parent while a child is open).
+ */
 int der_close(struct der_out *out, size_t mark) CMP_MUST_CHECK;
 
 /* der_put_raw() appends bytes verbatim (an already encoded element). */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msg.h"
+#include "msg/internal.h"
 
 int
 cmp_enckey_decode(struct der_in *in, struct cmp_enckey *out, struct cmp_err *err)
@@ -143,12 +143,23 @@ cert_response_decode(struct der_in *in, struct cmp_cert_response *r, struct cmp_
     return 1;
 }
 
+static int
+cert_response_elem_decode(struct der_in *in, void *elem, void *arg, struct cmp_err *err)
+{
+    return cert_response_decode(in, elem, err);
+}
+
+/* SEQUENCE OF CertResponse has no SIZE (1..MAX): it may be empty. */
+static const struct cmp_seq_of response_seq = {"CertRepMessage.response", "CertResponse",
+                                               sizeof(struct cmp_cert_response), 0,
+                                               cert_response_elem_decode};
+
 int
 cmp_cert_rep_decode(struct der_in *in, struct cmp_cert_rep *out, struct cmp_err *err)
 {
-    struct der_in copy = *in, seq, at, wrap, list;
-    size_t num, i;
-    int present;
+    struct der_in copy = *in, seq, at, wrap;
+    void *items;
+    int present, ok;
 
     if (!der_get(&copy, DER_SEQUENCE, &seq)) {
         return CMP_DECODE_FAIL(err, in, "CertRepMessage");
@@ -166,28 +177,13 @@ cmp_cert_rep_decode(struct der_in *in, struct cmp_cert_rep *out, struct cmp_err 
         }
         out->has_ca_pubs = 1;
     }
-    at = seq;
-    if (!der_get(&seq, DER_SEQUENCE, &list) || !cmp_seq_count(&list, SIZE_MAX, &num)) {
-        return CMP_DECODE_FAIL(err, &at, "CertRepMessage.response");
-    }
-    if (num > CMP_MAX_ITEMS) {
-        return CMP_LIMIT_FAIL(err, &at, "CertRepMessage.response");
+    ok = cmp_seq_of_decode(&seq, DER_SEQUENCE, &response_seq, NULL, &items, &out->num, err);
+    out->responses = items;
+    if (!ok) {
+        return 0;
     }
     if (!der_done(&seq)) {
         return CMP_DECODE_FAIL(err, &seq, "CertRepMessage");
-    }
-    /* SEQUENCE OF CertResponse has no SIZE (1..MAX): it may be empty. */
-    if (num > 0) {
-        out->responses = calloc(num, sizeof(*out->responses));
-        if (out->responses == NULL) {
-            return CMP_FAIL(err, CMP_E_MEMORY, "CertRepMessage.response");
-        }
-        out->num = num;
-    }
-    for (i = 0; i < num; i++) {
-        if (!cert_response_decode(&list, &out->responses[i], err)) {
-            return CMP_CONTEXT(err, "CertResponse #%zu", i);
-        }
     }
     *in = copy;
     return 1;
@@ -268,3 +264,55 @@ cmp_cert_rep_cleanup(struct cmp_cert_rep *rep)
     }
     memset(rep, 0, sizeof(*rep));
 }
+
+/* ---- printing ---- */
+
+static const char *
+enckey_str(const struct cmp_enckey *k, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s (%zu bytes)",
+             k->type == CMP_ENCKEY_ENVELOPED ? "envelopedData" : "encryptedValue", k->whole.len);
+    return buf;
+}
+
+static void
+print_cert_rep(struct cmp_printer *pr, int level, const struct cmp_cert_rep *rep)
+{
+    struct cmp_sbuf sb;
+    char buf[64];
+    size_t i;
+
+    if (rep->has_ca_pubs) {
+        cmp_print_certs(pr, level, "caPubs", &rep->ca_pubs);
+    }
+    for (i = 0; i < rep->num; i++) {
+        const struct cmp_cert_response *r = &rep->responses[i];
+
+        cmp_pline(pr, level, "CertResponse #%zu: certReqId %lld", i, (long long)r->cert_req_id);
+        cmp_print_status(pr, level + 1, "status", &r->status);
+        if (r->has_ckp) {
+            if (r->ckp.cert_type == CMP_CERT_PLAIN) {
+                cmp_print_cert_block(pr, level + 1, "certificate", &r->ckp.cert);
+            } else {
+                cmp_pline(pr, level + 1, "encryptedCert: %s",
+                          enckey_str(&r->ckp.enc_cert, buf, sizeof(buf)));
+            }
+            if (r->ckp.has_private_key) {
+                cmp_pline(pr, level + 1, "privateKey: %s",
+                          enckey_str(&r->ckp.private_key, buf, sizeof(buf)));
+            }
+            if (r->ckp.has_publication_info) {
+                cmp_pline(pr, level + 1, "publicationInfo: (%zu bytes)",
+                          r->ckp.publication_info.len);
+            }
+        }
+        if (r->has_rsp_info) {
+            cmp_sb_init(&sb);
+            cmp_sb_hex(&sb, r->rsp_info.p, r->rsp_info.len);
+            cmp_pline(pr, level + 1, "rspInfo: %s", sb.s);
+        }
+    }
+}
+
+CMP_BODY_CODEC(cmp_cert_rep_body, "CertRepMessage", struct cmp_cert_rep, cmp_cert_rep,
+               print_cert_rep);

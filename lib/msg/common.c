@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msg.h"
+#include "msg/internal.h"
 
 int
 cmp_decode_fail(struct cmp_err *err, const struct der_in *at, const char *file, int line,
@@ -32,76 +32,81 @@ cmp_limit_fail(struct cmp_err *err, const struct der_in *at, const char *file, i
 }
 
 int
-cmp_seq_count(const struct der_in *contents, size_t max, size_t *out_num)
+cmp_seq_of_decode(struct der_in *in, uint32_t tag, const struct cmp_seq_of *s, void *arg,
+                  void **out_items, size_t *out_num, struct cmp_err *err)
 {
-    struct der_in in = *contents;
-    size_t n = 0;
+    struct der_in copy = *in, contents, walk;
+    uint8_t *items = NULL;
+    size_t num = 0, i;
 
-    while (!der_done(&in)) {
-        if (n >= max || !der_get_any(&in, NULL, NULL, NULL)) {
-            return 0;
+    *out_items = NULL;
+    *out_num = 0;
+    if (!der_get(&copy, tag, &contents)) {
+        return CMP_DECODE_FAIL(err, in, s->what);
+    }
+    /*
+     * Count first, to allocate once. A malformed element is reported (where it
+     * is) before too many elements: the limit is for well-formed lists.
+     */
+    walk = contents;
+    while (!der_done(&walk)) {
+        struct der_in at = walk;
+
+        if (!der_get_any(&walk, NULL, NULL, NULL)) {
+            return CMP_DECODE_FAIL(err, &at, s->what);
         }
-        n++;
+        num++;
     }
-    *out_num = n;
-    return 1;
-}
-
-/*
- * Opens a SEQUENCE OF with tag |tag| and counts its elements. Distinguishes a
- * malformed element (decode failure) from too many (limit failure).
- */
-static int
-seq_of_open(struct der_in *in, uint32_t tag, int nonempty, struct der_in *out_contents,
-            size_t *out_num, struct cmp_err *err, const char *what)
-{
-    struct der_in at = *in, contents;
-
-    if (!der_get(in, tag, &contents)) {
-        return CMP_DECODE_FAIL(err, &at, what);
+    if (num > CMP_MAX_ITEMS) {
+        return CMP_LIMIT_FAIL(err, in, s->what);
     }
-    if (!cmp_seq_count(&contents, SIZE_MAX, out_num)) {
-        *in = at;
-        return CMP_DECODE_FAIL(err, &at, what);
+    if (s->nonempty && num == 0) {
+        return CMP_DECODE_FAIL(err, in, s->what);
     }
-    if (*out_num > CMP_MAX_ITEMS) {
-        *in = at;
-        return CMP_LIMIT_FAIL(err, &at, what);
+    if (num > 0 && s->elem_size > 0) {
+        items = calloc(num, s->elem_size);
+        if (items == NULL) {
+            return CMP_FAIL(err, CMP_E_MEMORY, "%s: out of memory", s->what);
+        }
     }
-    if (nonempty && *out_num == 0) {
-        *in = at;
-        return CMP_DECODE_FAIL(err, &at, what);
+    /* The caller owns the (zeroed) array from here on, even if an element fails. */
+    *out_items = items;
+    *out_num = num;
+    for (i = 0; i < num; i++) {
+        if (!s->decode(&contents, items != NULL ? items + i * s->elem_size : NULL, arg, err)) {
+            return CMP_CONTEXT(err, "%s #%zu", s->elem, i);
+        }
     }
-    *out_contents = contents;
+    if (!der_done(&contents)) {
+        return CMP_DECODE_FAIL(err, &contents, s->what); /* a decoder took less than its element */
+    }
+    *in = copy;
     return 1;
 }
 
 /* ---- PKIFreeText ---- */
 
+/* One UTF8String of a PKIFreeText. */
+static int
+freetext_str_decode(struct der_in *in, void *elem, void *arg, struct cmp_err *err)
+{
+    if (!der_get(in, DER_UTF8_STRING, elem)) {
+        return CMP_DECODE_FAIL(err, in, "PKIFreeText UTF8String");
+    }
+    return 1;
+}
+
+static const struct cmp_seq_of freetext_seq = {"PKIFreeText", "PKIFreeText", sizeof(struct der_in),
+                                               1, freetext_str_decode};
+
 int
 cmp_freetext_decode(struct der_in *in, struct cmp_freetext *out, struct cmp_err *err)
 {
-    struct der_in at = *in, contents;
-    size_t num, i;
+    void *strs;
+    int ok = cmp_seq_of_decode(in, DER_SEQUENCE, &freetext_seq, NULL, &strs, &out->num, err);
 
-    if (!seq_of_open(in, DER_SEQUENCE, 1, &contents, &num, err, "PKIFreeText")) {
-        return 0;
-    }
-    out->strs = calloc(num, sizeof(*out->strs));
-    if (out->strs == NULL) {
-        *in = at;
-        return CMP_FAIL(err, CMP_E_MEMORY, "PKIFreeText");
-    }
-    for (i = 0; i < num; i++) {
-        struct der_in item = contents;
-        if (!der_get(&contents, DER_UTF8_STRING, &out->strs[i])) {
-            *in = at;
-            CMP_DECODE_FAIL(err, &item, "PKIFreeText UTF8String");
-            return CMP_CONTEXT(err, "PKIFreeText #%zu", i);
-        }
-        out->num++;
-    }
-    return 1;
+    out->strs = strs;
+    return ok;
 }
 
 int
@@ -237,8 +242,7 @@ cmp_gname_encode(struct der_out *out, const struct cmp_gname *gn)
 }
 
 int
-cmp_gname_set_dirname(struct cmp_gname *gn, uint8_t *buf, size_t buf_len,
-                      const struct der_in *name)
+cmp_gname_set_dirname(struct cmp_gname *gn, uint8_t *buf, size_t buf_len, const struct der_in *name)
 {
     struct der_out w;
     uint8_t *enc;
@@ -297,31 +301,28 @@ cmp_itav_encode(struct der_out *out, const struct cmp_itav *itav)
            (!itav->has_value || der_put_in(out, &itav->value)) && der_close(out, seq);
 }
 
+static int
+itav_elem_decode(struct der_in *in, void *elem, void *arg, struct cmp_err *err)
+{
+    return cmp_itav_decode(in, elem, err);
+}
+
+static const struct cmp_seq_of itavs_seq = {"SEQUENCE OF InfoTypeAndValue", "InfoTypeAndValue",
+                                            sizeof(struct cmp_itav), 0, itav_elem_decode};
+static const struct cmp_seq_of itavs_seq_nonempty = {"SEQUENCE OF InfoTypeAndValue",
+                                                     "InfoTypeAndValue", sizeof(struct cmp_itav), 1,
+                                                     itav_elem_decode};
+
 int
 cmp_itavs_decode(struct der_in *in, uint32_t tag, int nonempty, struct cmp_itavs *out,
                  struct cmp_err *err)
 {
-    struct der_in at = *in, contents;
-    size_t num, i;
+    void *items;
+    int ok = cmp_seq_of_decode(in, tag, nonempty ? &itavs_seq_nonempty : &itavs_seq, NULL, &items,
+                               &out->num, err);
 
-    if (!seq_of_open(in, tag, nonempty, &contents, &num, err, "SEQUENCE OF InfoTypeAndValue")) {
-        return 0;
-    }
-    if (num > 0) {
-        out->items = calloc(num, sizeof(*out->items));
-        if (out->items == NULL) {
-            *in = at;
-            return CMP_FAIL(err, CMP_E_MEMORY, "InfoTypeAndValue");
-        }
-    }
-    for (i = 0; i < num; i++) {
-        if (!cmp_itav_decode(&contents, &out->items[i], err)) {
-            *in = at;
-            return CMP_CONTEXT(err, "InfoTypeAndValue #%zu", i);
-        }
-        out->num++;
-    }
-    return 1;
+    out->items = items;
+    return ok;
 }
 
 int
@@ -404,31 +405,30 @@ cmp_pkistatus_cleanup(struct cmp_pkistatus *si)
 
 /* ---- SEQUENCE OF CMPCertificate ---- */
 
+/* One certificate (or CRL): a SEQUENCE, kept whole, its framing checked. */
+static int
+cert_elem_decode(struct der_in *in, void *elem, void *arg, struct cmp_err *err)
+{
+    struct der_in at = *in, *cert = elem;
+
+    if (!der_get_tlv(in, DER_SEQUENCE, cert) || !der_walk(cert, DER_MAX_DEPTH)) {
+        *in = at;
+        return CMP_DECODE_FAIL(err, &at, "Certificate");
+    }
+    return 1;
+}
+
+static const struct cmp_seq_of certs_seq = {"SEQUENCE OF Certificate", "certificate",
+                                            sizeof(struct der_in), 1, cert_elem_decode};
+
 int
 cmp_certs_decode(struct der_in *in, uint32_t tag, struct cmp_certs *out, struct cmp_err *err)
 {
-    struct der_in at = *in, contents;
-    size_t num, i;
+    void *items;
+    int ok = cmp_seq_of_decode(in, tag, &certs_seq, NULL, &items, &out->num, err);
 
-    if (!seq_of_open(in, tag, 1, &contents, &num, err, "SEQUENCE OF Certificate")) {
-        return 0;
-    }
-    out->items = calloc(num, sizeof(*out->items));
-    if (out->items == NULL) {
-        *in = at;
-        return CMP_FAIL(err, CMP_E_MEMORY, "certificates");
-    }
-    for (i = 0; i < num; i++) {
-        struct der_in item = contents;
-        if (!der_get_tlv(&contents, DER_SEQUENCE, &out->items[i]) ||
-            !der_walk(&out->items[i], DER_MAX_DEPTH)) {
-            *in = at;
-            CMP_DECODE_FAIL(err, &item, "Certificate");
-            return CMP_CONTEXT(err, "certificate #%zu", i);
-        }
-        out->num++;
-    }
-    return 1;
+    out->items = items;
+    return ok;
 }
 
 int
@@ -456,6 +456,55 @@ cmp_certs_cleanup(struct cmp_certs *certs)
 {
     free(certs->items);
     memset(certs, 0, sizeof(*certs));
+}
+
+/* ---- Extensions ---- */
+
+/*
+ * Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension
+ * Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER,
+ *     critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
+ * The value stays a TLV for callers; here only its syntax is checked. DER
+ * leaves out a DEFAULT value, so an encoded critical must be TRUE.
+ */
+static int
+extension_check(struct der_in *in, void *elem, void *arg, struct cmp_err *err)
+{
+    struct der_in copy = *in, ext, at, oid, value;
+    int critical;
+
+    if (!der_get(&copy, DER_SEQUENCE, &ext)) {
+        return CMP_DECODE_FAIL(err, in, "Extension");
+    }
+    at = ext;
+    if (!der_get_oid(&ext, &oid)) {
+        return CMP_DECODE_FAIL(err, &at, "Extension.extnID");
+    }
+    if (der_peek(&ext, DER_BOOLEAN)) {
+        at = ext;
+        if (!der_get_bool(&ext, DER_BOOLEAN, &critical) || !critical) {
+            return CMP_DECODE_FAIL(err, &at, "Extension.critical");
+        }
+    }
+    at = ext;
+    if (!der_get(&ext, DER_OCTET_STRING, &value)) {
+        return CMP_DECODE_FAIL(err, &at, "Extension.extnValue");
+    }
+    if (!der_done(&ext)) {
+        return CMP_DECODE_FAIL(err, &ext, "Extension");
+    }
+    *in = copy;
+    return 1;
+}
+
+int
+cmp_extensions_check(struct der_in *in, uint32_t tag, const char *what, struct cmp_err *err)
+{
+    const struct cmp_seq_of seq = {what, what, 0, 1, extension_check};
+    void *none;
+    size_t num;
+
+    return cmp_seq_of_decode(in, tag, &seq, NULL, &none, &num, err);
 }
 
 /* ---- CertId ---- */
@@ -487,4 +536,82 @@ cmp_certid_encode(struct der_out *out, const struct cmp_certid *id)
 
     return der_open(out, DER_SEQUENCE, &seq) && cmp_gname_encode(out, &id->issuer) &&
            der_put_prim(out, DER_INTEGER, id->serial.p, id->serial.len) && der_close(out, seq);
+}
+
+/* ---- printing ---- */
+
+/* PKIFreeText: "a", "b" */
+void
+cmp_sb_freetext(struct cmp_sbuf *sb, const struct cmp_freetext *ft)
+{
+    size_t i;
+
+    for (i = 0; i < ft->num; i++) {
+        if (i > 0) {
+            cmp_sb_puts(sb, ", ");
+        }
+        cmp_sb_quoted(sb, CMP_ENC_UTF8, &ft->strs[i]);
+    }
+}
+
+static const char *
+status_name(int64_t status)
+{
+    switch (status) {
+    case CMP_STATUS_ACCEPTED:
+        return "accepted";
+    case CMP_STATUS_GRANTED_WITH_MODS:
+        return "grantedWithMods";
+    case CMP_STATUS_REJECTION:
+        return "rejection";
+    case CMP_STATUS_WAITING:
+        return "waiting";
+    case CMP_STATUS_REVOCATION_WARNING:
+        return "revocationWarning";
+    case CMP_STATUS_REVOCATION_NOTIFICATION:
+        return "revocationNotification";
+    case CMP_STATUS_KEY_UPDATE_WARNING:
+        return "keyUpdateWarning";
+    default:
+        return NULL;
+    }
+}
+
+/* PKIStatusInfo: "label: status", then failInfo and statusString below it. */
+void
+cmp_print_status(struct cmp_printer *pr, int level, const char *label,
+                 const struct cmp_pkistatus *si)
+{
+    struct cmp_sbuf sb;
+    const char *name = status_name(si->status);
+    int bit, first = 1;
+
+    if (name != NULL) {
+        cmp_pline(pr, level, "%s: %s", label, name);
+    } else {
+        cmp_pline(pr, level, "%s: unknown (%lld)", label, (long long)si->status);
+    }
+    if (si->has_fail_info) {
+        cmp_sb_init(&sb);
+        for (bit = 0; bit < 64; bit++) {
+            if ((si->fail_info & ((uint64_t)1 << bit)) == 0) {
+                continue;
+            }
+            if (!first) {
+                cmp_sb_puts(&sb, ", ");
+            }
+            first = 0;
+            if (cmp_failure_bit_name(bit) != NULL) {
+                cmp_sb_puts(&sb, cmp_failure_bit_name(bit));
+            } else {
+                cmp_sb_add(&sb, "bit %d", bit);
+            }
+        }
+        cmp_pline(pr, level + 1, "failInfo: %s", first ? "(none)" : sb.s);
+    }
+    if (si->has_status_string) {
+        cmp_sb_init(&sb);
+        cmp_sb_freetext(&sb, &si->status_string);
+        cmp_pline(pr, level + 1, "statusString: %s", sb.s);
+    }
 }

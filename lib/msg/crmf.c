@@ -7,28 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msg.h"
-
-/* id-regCtrl-regToken 1.3.6.1.5.5.7.5.1.1, id-regCtrl-oldCertID 1.3.6.1.5.5.7.5.1.5 */
-static const uint8_t oid_reg_token[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x05, 0x01, 0x01};
-static const uint8_t oid_old_cert_id[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x05, 0x01, 0x05};
-
-/*
- * count_items() counts the elements of a SEQUENCE SIZE (1..MAX) OF's contents
- * for one calloc(). Broken framing or no element at all is a decode failure,
- * more than CMP_MAX_ITEMS a limit failure.
- */
-static int
-count_items(const struct der_in *contents, const char *what, size_t *out_num, struct cmp_err *err)
-{
-    if (!cmp_seq_count(contents, SIZE_MAX, out_num) || *out_num == 0) {
-        return CMP_DECODE_FAIL(err, contents, what);
-    }
-    if (*out_num > CMP_MAX_ITEMS) {
-        return CMP_LIMIT_FAIL(err, contents, what);
-    }
-    return 1;
-}
+#include "msg/internal.h"
 
 /* ---- CertTemplate ---- */
 
@@ -137,35 +116,17 @@ public_key_decode(struct der_in *in, struct der_in *out_contents, struct cmp_err
     return 1;
 }
 
-/*
- * [9] Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension
- * Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER,
- *     critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
- * Keeps the contents. DER leaves out a critical flag equal to its default.
- */
+/* [9] Extensions (IMPLICIT): keeps the contents, the Extension TLVs. */
 static int
 extensions_decode(struct der_in *in, struct der_in *out_contents, struct cmp_err *err)
 {
-    struct der_in copy = *in, body, list;
+    struct der_in whole = *in;
 
-    if (!der_get(&copy, template_tags[9], &body) || der_done(&body)) {
-        return CMP_DECODE_FAIL(err, in, "CertTemplate.extensions");
+    if (!cmp_extensions_check(in, template_tags[9], "CertTemplate.extensions", err)) {
+        return 0;
     }
-    list = body;
-    while (!der_done(&list)) {
-        struct der_in at = list, ext, id, value;
-        int present;
-
-        if (!der_get(&list, DER_SEQUENCE, &ext) || !der_get_oid(&ext, &id) ||
-            !der_get_opt(&ext, DER_BOOLEAN, &value, &present) ||
-            (present && (value.len != 1 || value.p[0] != 0xFF)) ||
-            !der_get(&ext, DER_OCTET_STRING, &value) || !der_done(&ext)) {
-            return CMP_DECODE_FAIL(err, &at, "CertTemplate.extensions");
-        }
-    }
-    *out_contents = body;
-    *in = copy;
-    return 1;
+    whole.len = (size_t)(in->p - whole.p);
+    return der_get(&whole, template_tags[9], out_contents);
 }
 
 /* template_field_decode() decodes field |n| (its tag number) from |in|. */
@@ -334,7 +295,7 @@ cmp_controls_decode(struct der_in *in, struct cmp_controls *out, struct cmp_err 
             CMP_DECODE_FAIL(err, &item->type, "AttributeTypeAndValue.value");
             return CMP_CONTEXT(err, "Control #%zu", i);
         }
-        if (der_oid_eq(&item->type, oid_reg_token, sizeof(oid_reg_token))) {
+        if (cmp_oid_is(&item->type, CMP_NID_REG_CTRL_REG_TOKEN)) {
             if (out->has_reg_token || !der_get(&value, DER_UTF8_STRING, &body) ||
                 !der_done(&value)) {
                 CMP_DECODE_FAIL(err, &item->value, "Controls.regToken");
@@ -342,7 +303,7 @@ cmp_controls_decode(struct der_in *in, struct cmp_controls *out, struct cmp_err 
             }
             out->has_reg_token = 1;
             out->reg_token = body;
-        } else if (der_oid_eq(&item->type, oid_old_cert_id, sizeof(oid_old_cert_id))) {
+        } else if (cmp_oid_is(&item->type, CMP_NID_REG_CTRL_OLD_CERT_ID)) {
             if (out->has_old_cert_id) {
                 CMP_DECODE_FAIL(err, &item->value, "Controls.oldCertID");
                 return CMP_CONTEXT(err, "Control #%zu", i);
@@ -606,30 +567,23 @@ cert_req_msg_decode(struct der_in *in, struct cmp_cert_req_msg *m, struct cmp_er
     return 1;
 }
 
+static int
+cert_req_msg_elem_decode(struct der_in *in, void *elem, void *arg, struct cmp_err *err)
+{
+    return cert_req_msg_decode(in, elem, err);
+}
+
+static const struct cmp_seq_of cert_req_msgs_seq = {
+    "CertReqMessages", "CertReqMsg", sizeof(struct cmp_cert_req_msg), 1, cert_req_msg_elem_decode};
+
 int
 cmp_cert_req_msgs_decode(struct der_in *in, struct cmp_cert_req_msgs *out, struct cmp_err *err)
 {
-    struct der_in copy = *in, seq;
-    size_t num, i;
+    void *items;
+    int ok = cmp_seq_of_decode(in, DER_SEQUENCE, &cert_req_msgs_seq, NULL, &items, &out->num, err);
 
-    if (!der_get(&copy, DER_SEQUENCE, &seq)) {
-        return CMP_DECODE_FAIL(err, in, "CertReqMessages");
-    }
-    if (!count_items(&seq, "CertReqMessages", &num, err)) {
-        return 0;
-    }
-    out->items = calloc(num, sizeof(*out->items));
-    if (out->items == NULL) {
-        return CMP_FAIL(err, CMP_E_MEMORY, "CertReqMessages");
-    }
-    out->num = num;
-    for (i = 0; i < num; i++) {
-        if (!cert_req_msg_decode(&seq, &out->items[i], err)) {
-            return CMP_CONTEXT(err, "CertReqMsg #%zu", i);
-        }
-    }
-    *in = copy;
-    return 1;
+    out->items = items;
+    return ok;
 }
 
 int
@@ -684,3 +638,173 @@ cmp_cert_req_msgs_cleanup(struct cmp_cert_req_msgs *reqs)
     }
     memset(reqs, 0, sizeof(*reqs));
 }
+
+/* ---- printing ---- */
+
+/* The fields of a CertTemplate that are present. */
+void
+cmp_print_template(struct cmp_printer *pr, int level, const struct cmp_cert_template *t)
+{
+    struct cmp_sbuf sb;
+
+    if (t->has_version) {
+        cmp_pline(pr, level, "version: %lld", (long long)t->version);
+    }
+    if (t->has_serial) {
+        cmp_sb_init(&sb);
+        cmp_sb_serial(&sb, &t->serial);
+        cmp_pline(pr, level, "serialNumber: %s", sb.s);
+    }
+    if (t->has_signing_alg) {
+        cmp_pline(pr, level, "signingAlg: %s", cmp_oid_str(&sb, &t->signing_alg.oid, 0));
+    }
+    if (t->has_issuer) {
+        cmp_pline(pr, level, "issuer: %s", cmp_name_str(&sb, &t->issuer));
+    }
+    if (t->has_validity) {
+        cmp_sb_init(&sb);
+        if (t->has_not_before) {
+            cmp_sb_puts(&sb, "notBefore ");
+            cmp_sb_time(&sb, t->not_before_secs);
+        }
+        if (t->has_not_after) {
+            cmp_sb_puts(&sb, t->has_not_before ? ", notAfter " : "notAfter ");
+            cmp_sb_time(&sb, t->not_after_secs);
+        }
+        cmp_pline(pr, level, "validity: %s", sb.len > 0 ? sb.s : "(empty)");
+    }
+    if (t->has_subject) {
+        cmp_pline(pr, level, "subject: %s", cmp_name_str(&sb, &t->subject));
+    }
+    if (t->has_public_key) {
+        cmp_sb_init(&sb);
+        if (!cmp_sb_spki_contents(&sb, &t->public_key)) {
+            cmp_sb_init(&sb);
+            cmp_sb_add(&sb, "(unparsable, %zu bytes)", t->public_key.len);
+        }
+        cmp_pline(pr, level, "publicKey: %s", sb.s);
+    }
+    if (t->has_issuer_uid) {
+        cmp_print_hex_field(pr, level, "issuerUID", &t->issuer_uid);
+    }
+    if (t->has_subject_uid) {
+        cmp_print_hex_field(pr, level, "subjectUID", &t->subject_uid);
+    }
+    if (t->has_extensions) {
+        cmp_sb_init(&sb);
+        if (!cmp_sb_extensions(&sb, &t->extensions)) {
+            cmp_sb_init(&sb);
+            cmp_sb_add(&sb, "(unparsable, %zu bytes)", t->extensions.len);
+        }
+        cmp_pline(pr, level, "extensions: %s", sb.s);
+    }
+}
+
+/* Controls and regInfo: one line each, with the values of the simple ones. */
+static void
+print_attrs(struct cmp_printer *pr, int level, const char *label, const struct cmp_itavs *a)
+{
+    struct cmp_sbuf sb;
+    struct der_in v, s;
+    size_t i;
+    int ok;
+
+    cmp_pline(pr, level, "%s:", label);
+    for (i = 0; i < a->num; i++) {
+        const struct cmp_itav *it = &a->items[i];
+
+        cmp_sb_init(&sb);
+        cmp_sb_oid(&sb, &it->type, 0);
+        v = it->value;
+        ok = 1;
+        if (cmp_oid_is(&it->type, CMP_NID_REG_CTRL_REG_TOKEN) ||
+            cmp_oid_is(&it->type, CMP_NID_REG_CTRL_AUTHENTICATOR) ||
+            cmp_oid_is(&it->type, CMP_NID_REG_INFO_UTF8_PAIRS)) {
+            ok = der_get(&v, DER_UTF8_STRING, &s) && der_done(&v);
+            if (ok) {
+                cmp_sb_puts(&sb, ": ");
+                cmp_sb_quoted(&sb, CMP_ENC_UTF8, &s);
+            }
+        } else if (cmp_oid_is(&it->type, CMP_NID_REG_CTRL_OLD_CERT_ID)) {
+            cmp_sb_puts(&sb, ": ");
+            ok = cmp_sb_certid_tlv(&sb, &it->value);
+        } else if (it->has_value) {
+            cmp_sb_add(&sb, " (%zu bytes)", it->value.len);
+        }
+        if (!ok) {
+            cmp_sb_init(&sb);
+            cmp_sb_oid(&sb, &it->type, 0);
+            cmp_sb_add(&sb, ": (unparsable, %zu bytes)", it->value.len);
+        }
+        cmp_pline(pr, level + 1, "%s", sb.s);
+    }
+}
+
+static void
+print_popo(struct cmp_printer *pr, int level, const struct cmp_popo *popo)
+{
+    static const char *const priv_names[] = {"thisMessage", "subsequentMessage", "dhMAC",
+                                             "agreeMAC", "encryptedKey"};
+    struct cmp_sbuf sb;
+
+    cmp_sb_init(&sb);
+    switch (popo->type) {
+    case CMP_POPO_RAVERIFIED:
+        cmp_sb_puts(&sb, "raVerified");
+        break;
+    case CMP_POPO_SIGNATURE:
+        cmp_sb_puts(&sb, "signature, ");
+        cmp_sb_oid(&sb, &popo->alg.oid, 0);
+        if (popo->has_poposk_input) {
+            cmp_sb_puts(&sb, ", with poposkInput");
+        }
+        break;
+    case CMP_POPO_KEYENC:
+    case CMP_POPO_KEYAGREE:
+        cmp_sb_puts(&sb, popo->type == CMP_POPO_KEYENC ? "keyEncipherment, " : "keyAgreement, ");
+        if (popo->priv_type >= 0 && popo->priv_type <= CMP_POPO_PRIV_ENCRYPTED_KEY) {
+            cmp_sb_puts(&sb, priv_names[popo->priv_type]);
+        } else {
+            cmp_sb_add(&sb, "[%d]", popo->priv_type);
+        }
+        if (popo->priv_type == CMP_POPO_PRIV_SUBSEQUENT) {
+            cmp_sb_puts(&sb, popo->subsequent == CMP_SUBSEQ_ENCR_CERT        ? " encrCert"
+                             : popo->subsequent == CMP_SUBSEQ_CHALLENGE_RESP ? " challengeResp"
+                                                                             : " (unknown)");
+        } else {
+            cmp_sb_add(&sb, " (%zu bytes)", popo->priv.len);
+        }
+        break;
+    default:
+        cmp_sb_add(&sb, "[%d]", popo->type);
+        break;
+    }
+    cmp_pline(pr, level, "popo: %s", sb.s);
+}
+
+static void
+print_cert_req_msgs(struct cmp_printer *pr, int level, const struct cmp_cert_req_msgs *reqs)
+{
+    size_t i;
+
+    for (i = 0; i < reqs->num; i++) {
+        const struct cmp_cert_req_msg *r = &reqs->items[i];
+
+        cmp_pline(pr, level, "CertReqMsg #%zu: certReqId %lld", i, (long long)r->cert_req_id);
+        cmp_print_template(pr, level + 1, &r->tmpl);
+        if (r->has_controls) {
+            print_attrs(pr, level + 1, "controls", &r->controls.items);
+        }
+        if (r->has_popo) {
+            print_popo(pr, level + 1, &r->popo);
+        } else {
+            cmp_pline(pr, level + 1, "popo: (none)");
+        }
+        if (r->has_reg_info) {
+            print_attrs(pr, level + 1, "regInfo", &r->reg_info);
+        }
+    }
+}
+
+CMP_BODY_CODEC(cmp_cert_req_body, "CertReqMessages", struct cmp_cert_req_msgs, cmp_cert_req_msgs,
+               print_cert_req_msgs);

@@ -1,7 +1,7 @@
 /* PKIHeader, RFC 9810 5.1.1 (ASN.1 in msg.h). All tags EXPLICIT. */
 #include <string.h>
 
-#include "msg.h"
+#include "msg/internal.h"
 
 /* An optional [n] EXPLICIT OCTET STRING. */
 static int
@@ -54,8 +54,7 @@ cmp_header_decode(struct der_in *in, struct cmp_header *out, struct cmp_err *err
     if (out->has_message_time) {
         struct der_in t = w;
         if (!der_get(&t, DER_GENERALIZED_TIME, &out->message_time) || !der_done(&t) ||
-            !der_parse_time(&out->message_time, DER_GENERALIZED_TIME,
-                            &out->message_time_secs)) {
+            !der_parse_time(&out->message_time, DER_GENERALIZED_TIME, &out->message_time_secs)) {
             CMP_DECODE_FAIL(err, &w, "PKIHeader.messageTime");
             goto bad_ctx;
         }
@@ -77,8 +76,7 @@ cmp_header_decode(struct der_in *in, struct cmp_header *out, struct cmp_err *err
     }
     if (!get_opt_octets(&c, 2, &out->has_sender_kid, &out->sender_kid, err,
                         "PKIHeader.senderKID") ||
-        !get_opt_octets(&c, 3, &out->has_recip_kid, &out->recip_kid, err,
-                        "PKIHeader.recipKID") ||
+        !get_opt_octets(&c, 3, &out->has_recip_kid, &out->recip_kid, err, "PKIHeader.recipKID") ||
         !get_opt_octets(&c, 4, &out->has_transaction_id, &out->transaction_id, err,
                         "PKIHeader.transactionID") ||
         !get_opt_octets(&c, 5, &out->has_sender_nonce, &out->sender_nonce, err,
@@ -155,8 +153,7 @@ cmp_header_encode(struct der_out *out, const struct cmp_header *h)
             return 0;
         }
         if (h->message_time.len > 0) {
-            if (!der_put_prim(out, DER_GENERALIZED_TIME, h->message_time.p,
-                              h->message_time.len)) {
+            if (!der_put_prim(out, DER_GENERALIZED_TIME, h->message_time.p, h->message_time.len)) {
                 return 0;
             }
         } else if (!der_put_gentime(out, h->message_time_secs)) {
@@ -188,4 +185,91 @@ cmp_header_cleanup(struct cmp_header *h)
     cmp_freetext_cleanup(&h->free_text);
     cmp_itavs_cleanup(&h->general_info);
     memset(h, 0, sizeof(*h));
+}
+
+/* ---- printing ---- */
+
+/* A key identifier: quoted with its hex when it is printable ASCII, else hex. */
+static void
+print_kid(struct cmp_printer *pr, int level, const char *label, const struct der_in *v)
+{
+    struct cmp_sbuf sb;
+    size_t i;
+    int printable = v->len > 0;
+
+    for (i = 0; i < v->len; i++) {
+        if (v->p[i] < 0x20 || v->p[i] > 0x7E) {
+            printable = 0;
+        }
+    }
+    if (!printable) {
+        cmp_print_hex_field(pr, level, label, v);
+        return;
+    }
+    cmp_sb_init(&sb);
+    cmp_sb_quoted(&sb, CMP_ENC_BYTES, v);
+    cmp_sb_puts(&sb, " (");
+    cmp_sb_hex_spaced(&sb, v->p, v->len);
+    cmp_sb_puts(&sb, ")");
+    cmp_pline(pr, level, "%s: %s", label, sb.s);
+}
+
+void
+cmp_print_header(struct cmp_printer *pr, int level, const struct cmp_header *h)
+{
+    struct cmp_sbuf sb;
+    const char *pvno_name = h->pvno == CMP_PVNO_1999   ? "cmp1999"
+                            : h->pvno == CMP_PVNO_2000 ? "cmp2000"
+                            : h->pvno == CMP_PVNO_2021 ? "cmp2021"
+                                                       : "unknown";
+
+    cmp_pline(pr, level, "header:");
+    level++;
+    cmp_pline(pr, level, "pvno: %lld (%s)", (long long)h->pvno, pvno_name);
+    cmp_pline(pr, level, "sender: %s", cmp_gname_str(&sb, &h->sender));
+    cmp_pline(pr, level, "recipient: %s", cmp_gname_str(&sb, &h->recipient));
+    if (h->has_message_time) {
+        cmp_sb_init(&sb);
+        cmp_sb_time(&sb, h->message_time_secs);
+        cmp_pline(pr, level, "messageTime: %s", sb.s);
+    }
+    if (h->has_protection_alg) {
+        cmp_pline(pr, level, "protectionAlg: %s", cmp_oid_str(&sb, &h->protection_alg.oid, 1));
+        cmp_sb_init(&sb);
+        if (!cmp_sb_alg_params(&sb, &h->protection_alg.oid, &h->protection_alg.params)) {
+            cmp_sb_init(&sb);
+            cmp_sb_add(&sb, "(unparsable parameters, %zu bytes)", h->protection_alg.params.len);
+        }
+        if (sb.len > 0) {
+            cmp_pline(pr, level + 1, "%s", sb.s);
+        }
+    }
+    if (h->has_sender_kid) {
+        print_kid(pr, level, "senderKID", &h->sender_kid);
+    }
+    if (h->has_recip_kid) {
+        print_kid(pr, level, "recipKID", &h->recip_kid);
+    }
+    if (h->has_transaction_id) {
+        cmp_print_hex_field(pr, level, "transactionID", &h->transaction_id);
+    }
+    if (h->has_sender_nonce) {
+        cmp_print_hex_field(pr, level, "senderNonce", &h->sender_nonce);
+    }
+    if (h->has_recip_nonce) {
+        cmp_print_hex_field(pr, level, "recipNonce", &h->recip_nonce);
+    }
+    if (h->has_free_text) {
+        cmp_sb_init(&sb);
+        cmp_sb_freetext(&sb, &h->free_text);
+        cmp_pline(pr, level, "freeText: %s", sb.s);
+    }
+    if (h->has_general_info) {
+        if (h->general_info.num == 1) {
+            cmp_print_itav(pr, level, "generalInfo: ", &h->general_info.items[0]);
+        } else {
+            cmp_pline(pr, level, "generalInfo:");
+            cmp_print_itavs(pr, level + 1, &h->general_info);
+        }
+    }
 }

@@ -6,203 +6,33 @@
 
 static void arena_free(struct cmp_arena_block *b);
 
-static const char *const body_names[CMP_BODY_MAX + 1] = {
-    "ir",     "ip",     "cr",      "cp",     "p10cr",   "popdecc", "popdecr",
-    "kur",    "kup",    "krr",     "krp",    "rr",      "rp",      "ccr",
-    "ccp",    "ckuann", "cann",    "rann",   "crlann",  "pkiconf", "nested",
-    "genm",   "genp",   "error",   "certConf", "pollReq", "pollRep",
-};
-
-const char *
-cmp_body_type_name(int type)
-{
-    if (type < 0 || type > CMP_BODY_MAX) {
-        return NULL;
-    }
-    return body_names[type];
-}
-
-/* ---- nested: PKIMessages ::= SEQUENCE SIZE (1..MAX) OF PKIMessage ---- */
-
-static void
-msgs_cleanup(struct cmp_msgs *m)
-{
-    size_t i;
-
-    for (i = 0; i < m->num; i++) {
-        cmp_msg_cleanup(m->items[i]);
-        free(m->items[i]);
-    }
-    free(m->items);
-    memset(m, 0, sizeof(*m));
-}
-
-static int
-msgs_decode(struct der_in *in, struct cmp_msgs *out, int depth, struct cmp_err *err)
-{
-    struct der_in at = *in, contents;
-    size_t num, i;
-
-    if (depth >= CMP_MAX_NESTING) {
-        cmp_err_set(err, CMP_E_LIMIT, CMP_FI_BAD_DATA_FORMAT, __FILE__, __LINE__,
-                    "nested messages deeper than %d", CMP_MAX_NESTING);
-        cmp_err_set_pos(err, at.p);
-        return 0;
-    }
-    if (!der_get(in, DER_SEQUENCE, &contents) || !cmp_seq_count(&contents, SIZE_MAX, &num) ||
-        num == 0) {
-        *in = at;
-        return CMP_DECODE_FAIL(err, &at, "PKIMessages");
-    }
-    if (num > CMP_MAX_ITEMS) {
-        *in = at;
-        return CMP_LIMIT_FAIL(err, &at, "PKIMessages");
-    }
-    out->items = calloc(num, sizeof(*out->items));
-    if (out->items == NULL) {
-        *in = at;
-        return CMP_FAIL(err, CMP_E_MEMORY, "PKIMessages");
-    }
-    for (i = 0; i < num; i++) {
-        out->items[i] = calloc(1, sizeof(struct cmp_msg));
-        if (out->items[i] == NULL) {
-            *in = at;
-            return CMP_FAIL(err, CMP_E_MEMORY, "PKIMessages");
-        }
-        out->num++;
-        if (!cmp_msg_decode_in(&contents, out->items[i], depth + 1, err)) {
-            *in = at;
-            return CMP_CONTEXT(err, "nested PKIMessage #%zu", i);
-        }
-    }
-    return 1;
-}
-
-static int
-msgs_encode(struct der_out *out, const struct cmp_msgs *m)
-{
-    size_t seq, i;
-
-    if (!der_open(out, DER_SEQUENCE, &seq)) {
-        return 0;
-    }
-    for (i = 0; i < m->num; i++) {
-        if (!cmp_msg_encode_out(out, m->items[i])) {
-            return 0;
-        }
-    }
-    return der_close(out, seq);
-}
-
-/* ---- PKIBody ---- */
-
-/* What each PKIBody alternative contains; decode, encode and cleanup switch on it. */
-enum body_content {
-    C_OPAQUE = 0, /* popdecc popdecr krp ckuann cann rann crlann: a validated TLV */
-    C_REQS,       /* CertReqMessages */
-    C_REP,        /* CertRepMessage */
-    C_P10CR,
-    C_RR,
-    C_RP,
-    C_PKICONF,
-    C_NESTED,
-    C_ITAVS,      /* GenMsgContent, GenRepContent */
-    C_ERROR,
-    C_CERTCONF,
-    C_POLLREQ,
-    C_POLLREP
-};
-
-static const unsigned char body_content[CMP_BODY_MAX + 1] = {
-    [CMP_BODY_IR] = C_REQS,         [CMP_BODY_CR] = C_REQS,      [CMP_BODY_KUR] = C_REQS,
-    [CMP_BODY_KRR] = C_REQS,        [CMP_BODY_CCR] = C_REQS,     [CMP_BODY_IP] = C_REP,
-    [CMP_BODY_CP] = C_REP,          [CMP_BODY_KUP] = C_REP,      [CMP_BODY_CCP] = C_REP,
-    [CMP_BODY_P10CR] = C_P10CR,     [CMP_BODY_RR] = C_RR,        [CMP_BODY_RP] = C_RP,
-    [CMP_BODY_PKICONF] = C_PKICONF, [CMP_BODY_NESTED] = C_NESTED, [CMP_BODY_GENM] = C_ITAVS,
-    [CMP_BODY_GENP] = C_ITAVS,      [CMP_BODY_ERROR] = C_ERROR,  [CMP_BODY_CERTCONF] = C_CERTCONF,
-    [CMP_BODY_POLLREQ] = C_POLLREQ, [CMP_BODY_POLLREP] = C_POLLREP,
-};
-
+/* ---- PKIBody: [n] EXPLICIT around the content of body type n (body.c) ---- */
 
 int
 cmp_body_decode(struct der_in *in, struct cmp_body *out, int depth, struct cmp_err *err)
 {
+    const struct cmp_body_desc *d;
     struct der_in at = *in, c, whole;
     uint32_t tag;
-    int type, ok;
+    int ok;
 
     if (!der_get_any(in, &tag, &c, &whole)) {
         return CMP_DECODE_FAIL(err, &at, "PKIBody");
     }
-    type = (int)(tag & DER_TAG_NUMBER_MASK);
-    if ((tag & ~DER_TAG_NUMBER_MASK) != (DER_CLASS_CONTEXT | DER_CONSTRUCTED) ||
-        type > CMP_BODY_MAX) {
+    d = cmp_body_desc((int)(tag & DER_TAG_NUMBER_MASK));
+    if ((tag & ~DER_TAG_NUMBER_MASK) != (DER_CLASS_CONTEXT | DER_CONSTRUCTED) || d == NULL) {
         *in = at;
         return CMP_DECODE_FAIL(err, &at, "PKIBody (unknown body type)");
     }
-    out->type = type;
+    out->type = (int)(tag & DER_TAG_NUMBER_MASK);
     out->raw = whole;
-    switch (body_content[type]) {
-    case C_REQS:
-        ok = cmp_cert_req_msgs_decode(&c, &out->u.req, err);
-        break;
-    case C_REP:
-        ok = cmp_cert_rep_decode(&c, &out->u.rep, err);
-        break;
-    case C_P10CR: {
-        /* CertificationRequest (RFC 2986); its contents are for libcrypto. */
-        struct der_in csr = c;
-        ok = der_get_tlv(&c, DER_SEQUENCE, &out->u.p10cr) && der_walk(&out->u.p10cr, DER_MAX_DEPTH);
-        if (!ok) {
-            CMP_DECODE_FAIL(err, &csr, "CertificationRequest");
-        }
-        break;
-    }
-    case C_RR:
-        ok = cmp_rev_req_decode(&c, &out->u.rr, err);
-        break;
-    case C_RP:
-        ok = cmp_rev_rep_decode(&c, &out->u.rp, err);
-        break;
-    case C_PKICONF: {
-        struct der_in n = c;
-        ok = der_get_null(&c);
-        if (!ok) {
-            CMP_DECODE_FAIL(err, &n, "PKIConfirmContent");
-        }
-        break;
-    }
-    case C_NESTED:
-        ok = msgs_decode(&c, &out->u.nested, depth, err);
-        break;
-    case C_ITAVS:
-        ok = cmp_itavs_decode(&c, DER_SEQUENCE, 0, &out->u.itavs, err);
-        break;
-    case C_ERROR:
-        ok = cmp_error_msg_decode(&c, &out->u.error, err);
-        break;
-    case C_CERTCONF:
-        ok = cmp_certconf_decode(&c, &out->u.cert_conf, err);
-        break;
-    case C_POLLREQ:
-        ok = cmp_poll_req_decode(&c, &out->u.poll_req, err);
-        break;
-    case C_POLLREP:
-        ok = cmp_poll_rep_decode(&c, &out->u.poll_rep, err);
-        break;
-    case C_OPAQUE:
-        ok = cmp_opaque_decode(&c, &out->u.opaque, err);
-        break;
-    default:
-        ok = CMP_DECODE_FAIL(err, &at, "PKIBody (unknown body type)");
-        break;
-    }
+    ok = d->codec->decode(&c, &out->u, depth, err);
     if (ok && !der_done(&c)) {
         ok = CMP_DECODE_FAIL(err, &c, "PKIBody (trailing data)");
     }
     if (!ok) {
         *in = at;
-        return CMP_CONTEXT(err, "PKIBody %s", body_names[type]);
+        return CMP_CONTEXT(err, "PKIBody %s", d->name);
     }
     return 1;
 }
@@ -210,93 +40,24 @@ cmp_body_decode(struct der_in *in, struct cmp_body *out, int depth, struct cmp_e
 int
 cmp_body_encode(struct der_out *out, const struct cmp_body *b)
 {
+    const struct cmp_body_desc *d = cmp_body_desc(b->type);
     size_t t;
-    int ok;
 
-    if (b->type < 0 || b->type > CMP_BODY_MAX || !der_open(out, DER_EXPLICIT(b->type), &t)) {
+    if (d == NULL) {
         out->failed = 1;
         return 0;
     }
-    switch (body_content[b->type]) {
-    case C_REQS:
-        ok = cmp_cert_req_msgs_encode(out, &b->u.req);
-        break;
-    case C_REP:
-        ok = cmp_cert_rep_encode(out, &b->u.rep);
-        break;
-    case C_P10CR:
-        ok = der_put_in(out, &b->u.p10cr);
-        break;
-    case C_RR:
-        ok = cmp_rev_req_encode(out, &b->u.rr);
-        break;
-    case C_RP:
-        ok = cmp_rev_rep_encode(out, &b->u.rp);
-        break;
-    case C_PKICONF:
-        ok = der_put_null(out);
-        break;
-    case C_NESTED:
-        ok = msgs_encode(out, &b->u.nested);
-        break;
-    case C_ITAVS:
-        ok = cmp_itavs_encode(out, DER_SEQUENCE, &b->u.itavs);
-        break;
-    case C_ERROR:
-        ok = cmp_error_msg_encode(out, &b->u.error);
-        break;
-    case C_CERTCONF:
-        ok = cmp_certconf_encode(out, &b->u.cert_conf);
-        break;
-    case C_POLLREQ:
-        ok = cmp_poll_req_encode(out, &b->u.poll_req);
-        break;
-    case C_POLLREP:
-        ok = cmp_poll_rep_encode(out, &b->u.poll_rep);
-        break;
-    default:
-        ok = der_put_in(out, &b->u.opaque);
-        break;
-    }
-    return ok && der_close(out, t);
+    return der_open(out, DER_EXPLICIT(b->type), &t) && d->codec->encode(out, &b->u) &&
+           der_close(out, t);
 }
 
 void
 cmp_body_cleanup(struct cmp_body *b)
 {
-    switch (b->type >= 0 && b->type <= CMP_BODY_MAX ? body_content[b->type] : C_OPAQUE) {
-    case C_REQS:
-        cmp_cert_req_msgs_cleanup(&b->u.req);
-        break;
-    case C_REP:
-        cmp_cert_rep_cleanup(&b->u.rep);
-        break;
-    case C_RR:
-        cmp_rev_req_cleanup(&b->u.rr);
-        break;
-    case C_RP:
-        cmp_rev_rep_cleanup(&b->u.rp);
-        break;
-    case C_NESTED:
-        msgs_cleanup(&b->u.nested);
-        break;
-    case C_ITAVS:
-        cmp_itavs_cleanup(&b->u.itavs);
-        break;
-    case C_ERROR:
-        cmp_error_msg_cleanup(&b->u.error);
-        break;
-    case C_CERTCONF:
-        cmp_certconf_cleanup(&b->u.cert_conf);
-        break;
-    case C_POLLREQ:
-        cmp_poll_req_cleanup(&b->u.poll_req);
-        break;
-    case C_POLLREP:
-        cmp_poll_rep_cleanup(&b->u.poll_rep);
-        break;
-    default:
-        break;
+    const struct cmp_body_desc *d = cmp_body_desc(b->type);
+
+    if (d != NULL && d->codec->cleanup != NULL) {
+        d->codec->cleanup(&b->u);
     }
     memset(b, 0, sizeof(*b));
 }
@@ -388,13 +149,11 @@ cmp_msg_encode_out(struct der_out *out, const struct cmp_msg *m)
 
     return der_open(out, DER_SEQUENCE, &seq) && cmp_header_encode(out, &m->hdr) &&
            cmp_body_encode(out, &m->body) &&
-           (!m->has_protection ||
-            (der_open(out, DER_EXPLICIT(0), &t) &&
-             der_put_bitstring(out, DER_BIT_STRING, m->protection.p, m->protection.len,
-                               m->protection_unused) &&
-             der_close(out, t))) &&
-           (!m->has_extra_certs || extra_certs_encode(out, &m->extra_certs)) &&
-           der_close(out, seq);
+           (!m->has_protection || (der_open(out, DER_EXPLICIT(0), &t) &&
+                                   der_put_bitstring(out, DER_BIT_STRING, m->protection.p,
+                                                     m->protection.len, m->protection_unused) &&
+                                   der_close(out, t))) &&
+           (!m->has_extra_certs || extra_certs_encode(out, &m->extra_certs)) && der_close(out, seq);
 }
 
 void
@@ -422,11 +181,9 @@ cmp_protected_part_encode(struct der_out *out, const struct cmp_msg *m, int as_r
     }
     if (as_received) {
         /* RFC 9810 5.1.3: protection covers the header and body as sent. */
-        return der_put_in(out, &m->hdr.raw) && der_put_in(out, &m->body.raw) &&
-               der_close(out, seq);
+        return der_put_in(out, &m->hdr.raw) && der_put_in(out, &m->body.raw) && der_close(out, seq);
     }
-    return cmp_header_encode(out, &m->hdr) && cmp_body_encode(out, &m->body) &&
-           der_close(out, seq);
+    return cmp_header_encode(out, &m->hdr) && cmp_body_encode(out, &m->body) && der_close(out, seq);
 }
 
 /* ---- the arena of a message being built ---- */
@@ -522,8 +279,8 @@ cmp_msg_decode(struct cmp_msg **out, const uint8_t *der, size_t len, struct cmp_
         return CMP_FAIL(err, CMP_E_DECODE, "empty input, expected a DER PKIMessage");
     }
     if (len > CMP_MAX_MSG_LEN) {
-        return CMP_FAIL(err, CMP_E_LIMIT, "message of %zu bytes exceeds the limit of %u bytes",
-                        len, (unsigned)CMP_MAX_MSG_LEN);
+        return CMP_FAIL(err, CMP_E_LIMIT, "message of %zu bytes exceeds the limit of %u bytes", len,
+                        (unsigned)CMP_MAX_MSG_LEN);
     }
     m = calloc(1, sizeof(*m));
     if (m == NULL) {
@@ -553,8 +310,7 @@ cmp_msg_decode(struct cmp_msg **out, const uint8_t *der, size_t len, struct cmp_
     return 1;
 
 fail:
-    if (err != NULL && err->pos != NULL && err->pos >= m->raw_buf &&
-        err->pos <= m->raw_buf + len) {
+    if (err != NULL && err->pos != NULL && err->pos >= m->raw_buf && err->pos <= m->raw_buf + len) {
         cmp_err_set_offset(err, (size_t)(err->pos - m->raw_buf));
     }
     if (err != NULL) {

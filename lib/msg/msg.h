@@ -2,7 +2,8 @@
  * The PKIMessage model (RFC 9810 section 5, CRMF RFC 4211). Syntax only:
  * the der layer and libc, no OpenSSL. Certificates, Names, keys, extensions
  * and AlgorithmIdentifier parameters stay DER slices (struct der_in) that
- * callers parse.
+ * callers parse (the parameters with the parsers of algparams.c). Each body
+ * family has its file (its codec and printer) and its rows in body.c's table.
  *
  * Tagging: the CMP module (PKIXCMP-2023) uses EXPLICIT TAGS; the CRMF module
  * (PKIXCRMF-2009) uses IMPLICIT TAGS, except that a tag on a CHOICE (Name,
@@ -34,6 +35,7 @@
 #include "cmpkit/err.h"
 #include "cmpkit/msg.h"
 #include "der/der.h"
+#include "msg/oids.h"
 
 /* ---- limits on anything that comes from the network ---- */
 
@@ -60,11 +62,29 @@ int cmp_limit_fail(struct cmp_err *err, const struct der_in *at, const char *fil
 #define CMP_LIMIT_FAIL(err, at, what) cmp_limit_fail((err), (at), __FILE__, __LINE__, (what))
 
 /*
- * cmp_seq_count() counts the elements in the contents of a SEQUENCE OF,
- * checking each one's framing; fails above |max|. Lets decoders allocate
- * their array once.
+ * SEQUENCE OF: how one element decodes, and the names errors use. |decode|
+ * consumes exactly one element from |in| into |elem| (NULL when |elem_size|
+ * is 0: the elements are only checked); |arg| is passed through.
  */
-int cmp_seq_count(const struct der_in *contents, size_t max, size_t *out_num) CMP_MUST_CHECK;
+struct cmp_seq_of {
+    const char *what; /* the list, in its errors: "CertConfirmContent" */
+    const char *elem; /* an element, in context frames as "<elem> #n": "CertStatus" */
+    size_t elem_size; /* bytes per element of the array; 0 for none */
+    int nonempty;     /* SIZE (1..MAX) */
+    int (*decode)(struct der_in *in, void *elem, void *arg, struct cmp_err *err);
+};
+
+/*
+ * cmp_seq_of_decode() decodes one SEQUENCE OF with tag |tag| from |in|. It
+ * counts the elements, checking each one's framing (a malformed one fails
+ * where it is), fails above CMP_MAX_ITEMS (CMP_E_LIMIT) or, for |nonempty|,
+ * on none; allocates one zeroed array of |*out_num| elements (NULL if there
+ * are none) and decodes them in order. The array is the caller's as soon as
+ * it is set, also after a failure (its cleanup frees it; every element is
+ * zeroed or decoded). On failure |in| is unchanged.
+ */
+int cmp_seq_of_decode(struct der_in *in, uint32_t tag, const struct cmp_seq_of *s, void *arg,
+                      void **out_items, size_t *out_num, struct cmp_err *err) CMP_MUST_CHECK;
 
 /* ================= common types (common.c) ================= */
 
@@ -90,6 +110,92 @@ struct cmp_algid {
 /* |tag| is DER_SEQUENCE, or DER_IMPLICIT(n, DER_SEQUENCE) in CRMF. */
 int cmp_algid_decode(struct der_in *in, uint32_t tag, struct cmp_algid *out, struct cmp_err *err);
 int cmp_algid_encode(struct der_out *out, const struct cmp_algid *alg);
+
+/* ================= AlgorithmIdentifier parameters (algparams.c) ================= */
+
+/* cmp_params_absent_or_null() is 1 for absent or NULL parameters (both are seen for hashes). */
+int cmp_params_absent_or_null(const struct der_in *params);
+
+/*
+ * One parser per parameter schema; |params| is the parameters TLV of an
+ * AlgorithmIdentifier (struct cmp_algid.params), which must hold exactly the
+ * one SEQUENCE. Syntax only; INTEGERs are kept as contents (der_parse_int64
+ * converts and checks them). Slices borrow from |params|.
+ */
+
+/*
+ * PBMParameter ::= SEQUENCE { salt OCTET STRING, owf AlgorithmIdentifier,
+ *     iterationCount INTEGER, mac AlgorithmIdentifier }   (RFC 9810 5.1.3.1)
+ */
+struct cmp_pbm_params {
+    struct der_in salt; /* OCTET STRING contents */
+    struct cmp_algid owf;
+    struct der_in iteration_count; /* INTEGER contents */
+    struct cmp_algid mac;
+};
+int cmp_pbm_params_decode(const struct der_in *params, struct cmp_pbm_params *out,
+                          struct cmp_err *err) CMP_MUST_CHECK;
+
+/* DHBMParameter ::= SEQUENCE { owf AlgorithmIdentifier, mac AlgorithmIdentifier } */
+struct cmp_dhbm_params {
+    struct cmp_algid owf;
+    struct cmp_algid mac;
+};
+int cmp_dhbm_params_decode(const struct der_in *params, struct cmp_dhbm_params *out,
+                           struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * PBMAC1-params ::= SEQUENCE { keyDerivationFunc AlgorithmIdentifier,
+ *     messageAuthScheme AlgorithmIdentifier }                  (RFC 8018 A.5)
+ */
+struct cmp_pbmac1_params {
+    struct cmp_algid kdf;
+    struct cmp_algid mac;
+};
+int cmp_pbmac1_params_decode(const struct der_in *params, struct cmp_pbmac1_params *out,
+                             struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * PBKDF2-params ::= SEQUENCE {
+ *     salt CHOICE { specified OCTET STRING, otherSource AlgorithmIdentifier },
+ *     iterationCount INTEGER (1..MAX), keyLength INTEGER (1..MAX) OPTIONAL,
+ *     prf AlgorithmIdentifier DEFAULT algid-hmacWithSHA1 }     (RFC 8018 A.2)
+ */
+struct cmp_pbkdf2_params {
+    int has_salt_source;
+    struct der_in salt;           /* specified: OCTET STRING contents */
+    struct cmp_algid salt_source; /* otherSource, when has_salt_source */
+    struct der_in iteration_count; /* INTEGER contents */
+    int has_key_length;
+    struct der_in key_length; /* INTEGER contents */
+    int has_prf;
+    struct cmp_algid prf; /* absent: the DEFAULT hmacWithSHA1 */
+};
+int cmp_pbkdf2_params_decode(const struct der_in *params, struct cmp_pbkdf2_params *out,
+                             struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * RSASSA-PSS-params ::= SEQUENCE {          (RFC 4055 3.1: EXPLICIT TAGS)
+ *     hashAlgorithm    [0] HashAlgorithm    DEFAULT sha1,
+ *     maskGenAlgorithm [1] MaskGenAlgorithm DEFAULT mgf1SHA1,
+ *     saltLength       [2] INTEGER          DEFAULT 20,
+ *     trailerField     [3] TrailerField     DEFAULT trailerFieldBC }
+ * MGF1's parameters are its hash's AlgorithmIdentifier (mgf1_hash).
+ */
+struct cmp_pss_params {
+    int has_hash;
+    struct cmp_algid hash;
+    int has_mgf;
+    struct cmp_algid mgf;
+    int has_mgf1_hash; /* maskGenAlgorithm is id-mgf1 with parameters */
+    struct cmp_algid mgf1_hash;
+    int has_salt_length;
+    struct der_in salt_length; /* INTEGER contents */
+    int has_trailer_field;
+    struct der_in trailer_field; /* INTEGER contents */
+};
+int cmp_pss_params_decode(const struct der_in *params, struct cmp_pss_params *out,
+                          struct cmp_err *err) CMP_MUST_CHECK;
 
 /*
  * GeneralName ::= CHOICE { otherName [0], rfc822Name [1] IA5String,
@@ -183,6 +289,17 @@ int cmp_certs_decode(struct der_in *in, uint32_t tag, struct cmp_certs *out, str
 int cmp_certs_encode(struct der_out *out, uint32_t tag, const struct cmp_certs *certs);
 void cmp_certs_cleanup(struct cmp_certs *certs);
 
+/*
+ * Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension
+ * Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER,
+ *     critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
+ * cmp_extensions_check() checks the syntax of one Extensions element with
+ * tag |tag| (DER_SEQUENCE, or [9] IMPLICIT in a CertTemplate) and consumes
+ * it; the values stay slices for callers. |what| names the field in errors.
+ */
+int cmp_extensions_check(struct der_in *in, uint32_t tag, const char *what,
+                         struct cmp_err *err) CMP_MUST_CHECK;
+
 /* CertId ::= SEQUENCE { issuer GeneralName, serialNumber INTEGER } (CRMF) */
 struct cmp_certid {
     struct cmp_gname issuer;
@@ -237,7 +354,7 @@ int cmp_header_decode(struct der_in *in, struct cmp_header *out, struct cmp_err 
 int cmp_header_encode(struct der_out *out, const struct cmp_header *hdr);
 void cmp_header_cleanup(struct cmp_header *hdr);
 
-/* ================= CRMF requests (crmf.c) ================= */
+/* ================= CRMF requests: ir cr kur krr ccr (crmf.c) ================= */
 
 /*
  * CertTemplate ::= SEQUENCE {            -- CRMF: IMPLICIT TAGS
@@ -380,7 +497,7 @@ void cmp_cert_req_msgs_cleanup(struct cmp_cert_req_msgs *reqs);
 /* One CertRequest (used to build the POPO signature input). */
 int cmp_cert_request_encode(struct der_out *out, const struct cmp_cert_req_msg *req);
 
-/* ================= CertRepMessage (certrep.c) ================= */
+/* ================= CertRepMessage: ip cp kup ccp (certrep.c) ================= */
 
 /*
  * EncryptedKey ::= CHOICE { encryptedValue EncryptedValue,  -- SEQUENCE, deprecated
@@ -434,7 +551,7 @@ int cmp_cert_rep_decode(struct der_in *in, struct cmp_cert_rep *out, struct cmp_
 int cmp_cert_rep_encode(struct der_out *out, const struct cmp_cert_rep *rep);
 void cmp_cert_rep_cleanup(struct cmp_cert_rep *rep);
 
-/* ================= other bodies (bodies.c) ================= */
+/* ================= rr, rp (rev.c) ================= */
 
 /*
  * RevReqContent ::= SEQUENCE OF RevDetails
@@ -473,6 +590,8 @@ int cmp_rev_rep_decode(struct der_in *in, struct cmp_rev_rep *out, struct cmp_er
 int cmp_rev_rep_encode(struct der_out *out, const struct cmp_rev_rep *rp);
 void cmp_rev_rep_cleanup(struct cmp_rev_rep *rp);
 
+/* ================= error (error.c) ================= */
+
 /*
  * ErrorMsgContent ::= SEQUENCE { pKIStatusInfo PKIStatusInfo,
  *     errorCode INTEGER OPTIONAL, errorDetails PKIFreeText OPTIONAL }
@@ -487,6 +606,8 @@ struct cmp_error_msg {
 int cmp_error_msg_decode(struct der_in *in, struct cmp_error_msg *out, struct cmp_err *err);
 int cmp_error_msg_encode(struct der_out *out, const struct cmp_error_msg *em);
 void cmp_error_msg_cleanup(struct cmp_error_msg *em);
+
+/* ================= certConf, pkiConf (certconf.c) ================= */
 
 /*
  * CertConfirmContent ::= SEQUENCE OF CertStatus
@@ -509,6 +630,8 @@ struct cmp_certconf {
 int cmp_certconf_decode(struct der_in *in, struct cmp_certconf *out, struct cmp_err *err);
 int cmp_certconf_encode(struct der_out *out, const struct cmp_certconf *cc);
 void cmp_certconf_cleanup(struct cmp_certconf *cc);
+
+/* ================= pollReq, pollRep (poll.c) ================= */
 
 /*
  * PollReqContent ::= SEQUENCE OF SEQUENCE { certReqId INTEGER }
@@ -536,6 +659,8 @@ struct cmp_poll_rep {
 int cmp_poll_rep_decode(struct der_in *in, struct cmp_poll_rep *out, struct cmp_err *err);
 int cmp_poll_rep_encode(struct der_out *out, const struct cmp_poll_rep *pr);
 void cmp_poll_rep_cleanup(struct cmp_poll_rep *pr);
+
+/* ================= the bodies kept whole (opaque.c) ================= */
 
 /*
  * Bodies kept as validated TLVs (framing checked with der_walk, re-encoded
@@ -606,6 +731,51 @@ void cmp_msg_cleanup(struct cmp_msg *msg);
 int cmp_body_decode(struct der_in *in, struct cmp_body *out, int depth, struct cmp_err *err);
 int cmp_body_encode(struct der_out *out, const struct cmp_body *body);
 void cmp_body_cleanup(struct cmp_body *body);
+
+/* ================= what each body type is (body.c) ================= */
+
+/*
+ * How one kind of PKIBody content is decoded, encoded, freed and printed:
+ * one per body family, defined in the family's file (certconf.c, poll.c...).
+ * |content| points at the member of struct cmp_body's union the family uses
+ * (all members start at &body->u; |size| is that member's). |depth| is the
+ * nesting depth of the message holding the body (nested.c uses it).
+ */
+struct cmp_printer; /* msg/internal.h */
+struct cmp_body_codec {
+    const char *asn1_name; /* the content's ASN.1 type: "CertConfirmContent" */
+    size_t size;           /* sizeof the union member: struct cmp_certconf */
+    int (*decode)(struct der_in *in, void *content, int depth, struct cmp_err *err);
+    int (*encode)(struct der_out *out, const void *content);
+    void (*cleanup)(void *content); /* NULL: decoding allocates nothing */
+    /* prints "body: <name>..." at |level| and the content below it */
+    void (*print)(struct cmp_printer *pr, int level, const char *name, const void *content,
+                  int depth);
+};
+
+/* What a body type is in a transaction (RFC 9810 5.3, Appendix D). */
+#define CMP_BODY_F_REQUEST 0x01u  /* an EE/RA sends it to a CA/RA: a server takes it */
+#define CMP_BODY_F_RESPONSE 0x02u /* a CA/RA answers a request with it */
+#define CMP_BODY_F_FIRST 0x04u    /* opens a transaction (its first message) */
+#define CMP_BODY_F_CERT_REQ 0x08u /* asks for a certificate: certConf may follow the answer */
+#define CMP_BODY_F_CERT_REP 0x10u /* CertRepMessage: issued certificates, caPubs */
+#define CMP_BODY_F_ANNOUNCE 0x20u /* a CA announcement, sent unasked */
+
+/*
+ * One row per enum cmp_body_type: msg.c, the printer and the body type's
+ * name dispatch through it, and the server engine and the client read what
+ * a type is here instead of switching on it.
+ */
+struct cmp_body_desc {
+    const char *name;        /* RFC 9810 5.1.2: "certConf" */
+    const char *description; /* for people: "certificate confirmation" */
+    unsigned flags;          /* CMP_BODY_F_ */
+    int response;            /* the body type that answers this one; -1 for none */
+    const struct cmp_body_codec *codec;
+};
+
+/* cmp_body_desc() returns the row of body type |type|, or NULL outside 0..CMP_BODY_MAX. */
+const struct cmp_body_desc *cmp_body_desc(int type);
 
 /*
  * cmp_protected_part_encode() writes ProtectedPart ::= SEQUENCE { header,

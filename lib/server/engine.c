@@ -28,8 +28,7 @@
 /* [4] { SEQUENCE {} }: the NULL-DN as a directoryName */
 static const uint8_t null_dn_gname[] = {0xA4, 0x02, 0x30, 0x00};
 
-/* id-it-implicitConfirm (1.3.6.1.5.5.7.4.13) and its value, NULL */
-static const uint8_t oid_implicit_confirm[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x04, 0x0D};
+/* the value of id-it-implicitConfirm, NULL */
 static const uint8_t der_null[] = {0x05, 0x00};
 
 /* ---- logging ---- */
@@ -292,8 +291,7 @@ asks_implicit_confirm(const struct cmp_header *h)
         return 0;
     }
     for (i = 0; i < h->general_info.num; i++) {
-        if (der_oid_eq(&h->general_info.items[i].type, oid_implicit_confirm,
-                       sizeof(oid_implicit_confirm))) {
+        if (cmp_oid_is(&h->general_info.items[i].type, CMP_NID_IT_IMPLICIT_CONFIRM)) {
             return 1;
         }
     }
@@ -1183,7 +1181,7 @@ set_header(struct cmp_srv_req *r, struct cmp_err *err)
             return CMP_FAIL(err, CMP_E_MEMORY, "generalInfo");
         }
         h->general_info.items[0].type =
-            der_in_make(oid_implicit_confirm, sizeof(oid_implicit_confirm));
+            cmp_oid(CMP_NID_IT_IMPLICIT_CONFIRM);
         h->general_info.items[0].has_value = 1;
         h->general_info.items[0].value = der_in_make(der_null, sizeof(der_null));
         h->general_info.num = 1;

@@ -7,14 +7,58 @@
 #include "codec_check.h"
 #include "der_rebuild.h"
 
+struct codec
+codec_of_body(int type)
+{
+    const struct cmp_body_desc *d = cmp_body_desc(type);
+    struct codec c;
+
+    memset(&c, 0, sizeof(c));
+    if (d != NULL) {
+        c.name = d->codec->asn1_name;
+        c.size = d->codec->size;
+        c.body = d->codec;
+    }
+    return c;
+}
+
+size_t
+codec_size(const struct codec *c)
+{
+    return c->size > 0 ? c->size : 1; /* pkiConf's NULL has no model */
+}
+
+int
+codec_decode(const struct codec *c, struct der_in *in, void *v, struct cmp_err *err)
+{
+    if (c->body != NULL) {
+        return c->body->decode(in, v, 0, err);
+    }
+    return c->decode(in, v, err);
+}
+
+static int
+codec_encode(const struct codec *c, struct der_out *out, const void *v)
+{
+    return c->body != NULL ? c->body->encode(out, v) : c->encode(out, v);
+}
+
+void
+codec_cleanup(const struct codec *c, void *v)
+{
+    void (*cleanup)(void *) = c->body != NULL ? c->body->cleanup : c->cleanup;
+
+    if (v != NULL && cleanup != NULL) {
+        cleanup(v);
+    }
+}
+
 /* Releases a decoded struct; cleanup runs twice, as a half-filled struct may. */
 static void
 release(const struct codec *c, void *v)
 {
-    if (v != NULL && c->cleanup != NULL) {
-        c->cleanup(v);
-        c->cleanup(v);
-    }
+    codec_cleanup(c, v);
+    codec_cleanup(c, v);
     free(v);
 }
 
@@ -29,7 +73,7 @@ reencode_same(const struct codec *c, const char *name, const void *v, const uint
     int ok;
 
     der_out_init(&out, DER_OUT_DEFAULT_MAX);
-    if (!CHECK_CASE(name, c->encode(&out, v) && der_out_finish(&out, &enc, &enc_len))) {
+    if (!CHECK_CASE(name, codec_encode(c, &out, v) && der_out_finish(&out, &enc, &enc_len))) {
         der_out_cleanup(&out);
         return 0;
     }
@@ -46,7 +90,7 @@ codec_check_one(const struct codec *c, const char *name, const uint8_t *der, siz
     struct cmp_err err;
     /* An exact-size copy, so that ASan sees any read past the input. */
     uint8_t *copy = malloc(len > 0 ? len : 1);
-    void *v = calloc(1, c->size);
+    void *v = calloc(1, codec_size(c));
     int ok;
 
     if (!CHECK_CASE(name, v != NULL && copy != NULL)) {
@@ -60,7 +104,7 @@ codec_check_one(const struct codec *c, const char *name, const uint8_t *der, siz
     der = copy;
     in = der_in_make(der, len);
     cmp_err_init(&err);
-    ok = c->decode(&in, v, &err);
+    ok = codec_decode(c, &in, v, &err);
     if (ok) {
         size_t used = len - in.len;
 
@@ -98,10 +142,10 @@ codec_check_one(const struct codec *c, const char *name, const uint8_t *der, siz
         }
         /* Callers may pass no error record at all. */
         release(c, v);
-        v = calloc(1, c->size);
+        v = calloc(1, codec_size(c));
         if (CHECK_CASE(name, v != NULL)) {
             in = der_in_make(der, len);
-            CHECK_CASE(name, !c->decode(&in, v, NULL) && in.p == der && in.len == len);
+            CHECK_CASE(name, !codec_decode(c, &in, v, NULL) && in.p == der && in.len == len);
         }
     }
     release(c, v);
@@ -303,4 +347,50 @@ codec_check_repeat(const struct codec *c, const char *name, const uint32_t *wrap
         check_code(name, &err, code);
     }
     free(der);
+}
+
+void
+codec_check_error(const struct codec *c, const char *name, const char *hex, size_t offset,
+                  size_t len, const char *field)
+{
+    uint8_t buf[512];
+    size_t buf_len = 0;
+    struct der_in in;
+    struct cmp_err err;
+    char text[1024];
+    const uint8_t *lo = buf + offset, *hi = lo + len;
+    void *v;
+
+    if (!CHECK_CASE(name, check_unhex(hex, buf, sizeof(buf), &buf_len))) {
+        return;
+    }
+    v = calloc(1, codec_size(c));
+    if (!CHECK_CASE(name, v != NULL)) {
+        return;
+    }
+    in = der_in_make(buf, buf_len);
+    cmp_err_init(&err);
+    CHECK_CASE(name, !codec_decode(c, &in, v, &err));
+    CHECK_CASE(name, in.p == buf && in.len == buf_len && err.code == CMP_E_DECODE);
+    if (!CHECK_CASE(name, err.pos != NULL && err.pos >= lo && err.pos < hi)) {
+        fprintf(stderr, "    err.pos at %ld, expected %zu..%zu\n",
+                err.pos != NULL ? (long)(err.pos - buf) : -1L, offset, offset + len - 1);
+    }
+    cmp_err_format(&err, text, sizeof(text));
+    if (!CHECK_CASE(name, strstr(text, field) != NULL)) {
+        fprintf(stderr, "    got: %s\n", text);
+    }
+    release(c, v);
+}
+
+void
+codec_check_limit(const struct codec *c, const char *name, const uint32_t *wraps, size_t num_wraps,
+                  const char *item_hex)
+{
+    char what[128];
+
+    snprintf(what, sizeof(what), "%s %d", name, CMP_MAX_ITEMS);
+    codec_check_repeat(c, what, wraps, num_wraps, item_hex, CMP_MAX_ITEMS, 1, 0);
+    snprintf(what, sizeof(what), "%s %d", name, CMP_MAX_ITEMS + 1);
+    codec_check_repeat(c, what, wraps, num_wraps, item_hex, CMP_MAX_ITEMS + 1, 0, CMP_E_LIMIT);
 }

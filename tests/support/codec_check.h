@@ -32,6 +32,7 @@
 
 #include "cmpkit/err.h"
 #include "der/der.h"
+#include "msg/msg.h"
 
 struct codec {
     const char *name;
@@ -39,7 +40,20 @@ struct codec {
     int (*decode)(struct der_in *in, void *out, struct cmp_err *err);
     int (*encode)(struct der_out *out, const void *v);
     void (*cleanup)(void *v); /* NULL when decoding allocates nothing */
+    /* Instead of the four above: a body content's codec from lib/msg's body table. */
+    const struct cmp_body_codec *body;
 };
+
+/*
+ * codec_of_body() is the codec of the content of body type |type|, straight
+ * from lib/msg's table (cmp_body_desc()): the real name, size and functions.
+ */
+struct codec codec_of_body(int type);
+
+/* codec_decode() decodes with |c| as the harness does (zeroed |v| of c's size). */
+int codec_decode(const struct codec *c, struct der_in *in, void *v, struct cmp_err *err);
+size_t codec_size(const struct codec *c);
+void codec_cleanup(const struct codec *c, void *v);
 
 /* One table row: whitespace may separate bytes in |hex|. */
 struct codec_case {
@@ -82,6 +96,21 @@ void codec_check_cases(const struct codec *c, const struct codec_case *cases, si
  */
 void codec_check_repeat(const struct codec *c, const char *name, const uint32_t *wraps,
                         size_t num_wraps, const char *item_hex, size_t n, int ok, int code);
+
+/*
+ * codec_check_error() checks that |hex| fails to decode with CMP_E_DECODE,
+ * leaving the input unchanged, that err.pos points into the failing element
+ * [offset, offset + len) and that cmp_err_format() names |field|.
+ */
+void codec_check_error(const struct codec *c, const char *name, const char *hex, size_t offset,
+                       size_t len, const char *field);
+
+/*
+ * codec_check_limit() checks a SEQUENCE OF against CMP_MAX_ITEMS (see
+ * codec_check_repeat()): that many |item_hex| decode, one more is CMP_E_LIMIT.
+ */
+void codec_check_limit(const struct codec *c, const char *name, const uint32_t *wraps,
+                       size_t num_wraps, const char *item_hex);
 
 #define CODEC_NUM(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -824,13 +824,13 @@ run_scenario(const struct scenario *s)
     if (ok && s->cmd == C_GENM) {
         const uint8_t *oid, *val;
         size_t oid_len, val_len;
-        static const uint8_t skpt[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x04, 0x02};
+        const struct der_in skpt = cmp_oid(CMP_NID_IT_SIGN_KEY_PAIR_TYPES);
 
         if (s->auth == A_PBM) {
             CHECK_CASE(s->name,
                        cmp_ctx_num_genp_itavs(ctx) == 1 &&
                            cmp_ctx_get0_genp_itav(ctx, 0, &oid, &oid_len, &val, &val_len) &&
-                           oid_len == sizeof(skpt) && memcmp(oid, skpt, oid_len) == 0);
+                           oid_len == skpt.len && memcmp(oid, skpt.p, oid_len) == 0);
         } else {
             CHECK_CASE(s->name, cmp_ctx_num_genp_itavs(ctx) == 0);
         }

@@ -149,28 +149,35 @@ certid_enc(struct der_out *out, const void *v)
     return cmp_certid_encode(out, v);
 }
 
-static const struct codec freetext_codec = {"PKIFreeText", sizeof(struct cmp_freetext),
-                                            freetext_dec, freetext_enc, freetext_free};
-static const struct codec algid_codec = {"AlgorithmIdentifier", sizeof(struct cmp_algid), algid_dec,
-                                         algid_enc, NULL};
+static const struct codec freetext_codec = {
+    "PKIFreeText", sizeof(struct cmp_freetext), freetext_dec, freetext_enc, freetext_free, NULL};
+static const struct codec algid_codec = {
+    "AlgorithmIdentifier", sizeof(struct cmp_algid), algid_dec, algid_enc, NULL, NULL};
 static const struct codec algid_implicit_codec = {
-    "[2] AlgorithmIdentifier", sizeof(struct cmp_algid), algid_implicit_dec, algid_enc, NULL};
-static const struct codec gname_codec = {"GeneralName", sizeof(struct cmp_gname), gname_dec,
-                                         gname_enc, NULL};
-static const struct codec itav_codec = {"InfoTypeAndValue", sizeof(struct cmp_itav), itav_dec,
-                                        itav_enc, NULL};
+    "[2] AlgorithmIdentifier", sizeof(struct cmp_algid), algid_implicit_dec, algid_enc, NULL, NULL};
+static const struct codec gname_codec = {
+    "GeneralName", sizeof(struct cmp_gname), gname_dec, gname_enc, NULL, NULL};
+static const struct codec itav_codec = {
+    "InfoTypeAndValue", sizeof(struct cmp_itav), itav_dec, itav_enc, NULL, NULL};
 static const struct codec itavs_codec = {"SEQUENCE SIZE (1..MAX) OF InfoTypeAndValue",
-                                         sizeof(struct cmp_itavs), itavs_dec, itavs_enc,
-                                         itavs_free};
+                                         sizeof(struct cmp_itavs),
+                                         itavs_dec,
+                                         itavs_enc,
+                                         itavs_free,
+                                         NULL};
 static const struct codec itavs_empty_codec = {"SEQUENCE OF InfoTypeAndValue",
-                                               sizeof(struct cmp_itavs), itavs_empty_dec, itavs_enc,
-                                               itavs_free};
+                                               sizeof(struct cmp_itavs),
+                                               itavs_empty_dec,
+                                               itavs_enc,
+                                               itavs_free,
+                                               NULL};
 static const struct codec pkistatus_codec = {"PKIStatusInfo", sizeof(struct cmp_pkistatus),
-                                             pkistatus_dec, pkistatus_enc, pkistatus_free};
-static const struct codec certs_codec = {"SEQUENCE OF Certificate", sizeof(struct cmp_certs),
-                                         certs_dec, certs_enc, certs_free};
-static const struct codec certid_codec = {"CertId", sizeof(struct cmp_certid), certid_dec,
-                                          certid_enc, NULL};
+                                             pkistatus_dec,   pkistatus_enc,
+                                             pkistatus_free,  NULL};
+static const struct codec certs_codec = {
+    "SEQUENCE OF Certificate", sizeof(struct cmp_certs), certs_dec, certs_enc, certs_free, NULL};
+static const struct codec certid_codec = {
+    "CertId", sizeof(struct cmp_certid), certid_dec, certid_enc, NULL, NULL};
 
 /* ---- tables ---- */
 

@@ -1234,6 +1234,91 @@ test_open_close(void)
     }
 }
 
+/*
+ * der_close() closes only the innermost open element. Closing an outer one
+ * first used to succeed and patch the outer length over an inner element
+ * whose length byte stayed a placeholder: invalid DER. Now it fails, the
+ * failure is sticky and nothing is returned. Both orders of two siblings and
+ * of a deeper nest, and the depth limit, are covered.
+ */
+static void
+test_close_order(void)
+{
+    static const struct {
+        const char *name;
+        int depth;         /* elements opened, each inside the previous */
+        int closes[3];     /* the order they are closed in (index into the opens) */
+        int ok;
+    } rows[] = {
+        {"inner then outer", 2, {1, 0}, 1},
+        {"outer before inner", 2, {0, 1}, 0},
+        {"three, middle first", 3, {1, 2, 0}, 0},
+        {"three, outermost first", 3, {0, 2, 1}, 0},
+        {"three in order", 3, {2, 1, 0}, 1},
+        {"inner closed twice", 2, {1, 1}, 0},
+    };
+    size_t i;
+    int j;
+
+    for (i = 0; i < ARRAY_LEN(rows); i++) {
+        const char *name = rows[i].name;
+        struct der_out out;
+        size_t marks[3], len = 77;
+        uint8_t *buf = (uint8_t *)&len;
+        int ok = 1;
+
+        der_out_init(&out, 100);
+        for (j = 0; j < rows[i].depth; j++) {
+            CHECK_CASE(name, der_open(&out, DER_SEQUENCE, &marks[j]) && der_put_null(&out));
+        }
+        for (j = 0; j < rows[i].depth; j++) {
+            ok = der_close(&out, marks[rows[i].closes[j]]) && ok;
+        }
+        CHECK_CASE(name, ok == rows[i].ok && der_out_ok(&out) == rows[i].ok);
+        if (rows[i].ok) {
+            if (CHECK_CASE(name, der_out_finish(&out, &buf, &len))) {
+                struct der_in in = der_in_make(buf, len);
+                CHECK_CASE(name, der_walk(&in, DER_MAX_DEPTH));
+                free(buf);
+            }
+        } else {
+            /* Sticky: nothing more is written and no partial output comes back. */
+            CHECK_CASE(name, !der_put_null(&out) && !der_open(&out, DER_SET, &marks[0]));
+            CHECK_CASE(name, !der_out_finish(&out, &buf, &len) && buf == NULL && len == 0);
+        }
+        der_out_cleanup(&out);
+    }
+
+    /* DER_OUT_MAX_DEPTH elements may be open at once; one more fails for good. */
+    {
+        struct der_out out;
+        size_t marks[DER_OUT_MAX_DEPTH + 1], mark;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        int ok = 1;
+
+        der_out_init(&out, 4096);
+        for (j = 0; j < DER_OUT_MAX_DEPTH; j++) {
+            ok = ok && der_open(&out, DER_SEQUENCE, &marks[j]);
+        }
+        CHECK(ok);
+        CHECK(!der_open(&out, DER_SEQUENCE, &mark) && !der_out_ok(&out));
+        der_out_cleanup(&out);
+        der_out_init(&out, 4096);
+        for (j = 0; j < DER_OUT_MAX_DEPTH; j++) {
+            ok = ok && der_open(&out, DER_SEQUENCE, &marks[j]);
+        }
+        for (j = DER_OUT_MAX_DEPTH - 1; j >= 0; j--) {
+            ok = ok && der_close(&out, marks[j]);
+        }
+        if (CHECK(ok && der_out_finish(&out, &buf, &len))) {
+            CHECK(len == 2 * DER_OUT_MAX_DEPTH && buf[0] == 0x30 && buf[1] == len - 2);
+            free(buf);
+        }
+        der_out_cleanup(&out);
+    }
+}
+
 static void
 test_writer_failures(void)
 {
@@ -2024,6 +2109,7 @@ main(void)
     test_civil();
     test_walk();
     test_open_close();
+    test_close_order();
     test_writer_failures();
     test_put_values();
     test_tag_writing();

@@ -30,8 +30,8 @@ header_free(void *v)
     cmp_header_cleanup(v);
 }
 
-static const struct codec header_codec = {"PKIHeader", sizeof(struct cmp_header), header_dec,
-                                          header_enc, header_free};
+static const struct codec header_codec = {
+    "PKIHeader", sizeof(struct cmp_header), header_dec, header_enc, header_free, NULL};
 
 static const struct codec_case header_cases[] = {
     {"minimal, pvno 2",

@@ -64,10 +64,10 @@ msg_in_free(void *v)
     cmp_msg_cleanup(v);
 }
 
-static const struct codec msg_codec = {"PKIMessage", sizeof(struct cmp_msg *), msg_dec, msg_enc,
-                                       msg_free};
-static const struct codec msg_in_codec = {"PKIMessage (decode_in)", sizeof(struct cmp_msg),
-                                          msg_in_dec, msg_in_enc, msg_in_free};
+static const struct codec msg_codec = {
+    "PKIMessage", sizeof(struct cmp_msg *), msg_dec, msg_enc, msg_free, NULL};
+static const struct codec msg_in_codec = {
+    "PKIMessage (decode_in)", sizeof(struct cmp_msg), msg_in_dec, msg_in_enc, msg_in_free, NULL};
 
 /*
  * A row: |x| is the body type when |ok|, else the expected error code (0 for
@@ -1036,7 +1036,6 @@ build_big(size_t n, uint8_t **out_buf, size_t *out_len)
 {
     static const uint8_t hdr[] = {0x30, 0x0b, 0x02, 0x01, 0x02, 0xa4, 0x02,
                                   0x30, 0x00, 0xa4, 0x02, 0x30, 0x00};
-    static const uint8_t oid[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x04, 0x11};
     struct der_out out;
     size_t seq, body, list, itav;
     uint8_t *zeros = calloc(1, n > 0 ? n : 1);
@@ -1049,7 +1048,7 @@ build_big(size_t n, uint8_t **out_buf, size_t *out_len)
     ok = der_open(&out, DER_SEQUENCE, &seq) && der_put_raw(&out, hdr, sizeof(hdr)) &&
          der_open(&out, DER_EXPLICIT(CMP_BODY_GENM), &body) &&
          der_open(&out, DER_SEQUENCE, &list) && der_open(&out, DER_SEQUENCE, &itav) &&
-         der_put_prim(&out, DER_OID, oid, sizeof(oid)) && der_put_octets(&out, zeros, n) &&
+         cmp_oid_put(&out, CMP_NID_IT_CA_CERTS) && der_put_octets(&out, zeros, n) &&
          der_close(&out, itav) && der_close(&out, list) && der_close(&out, body) &&
          der_close(&out, seq);
     free(zeros);

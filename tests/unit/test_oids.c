@@ -1,8 +1,10 @@
 /*
- * Tests for lib/msg/oids.c: the table's bytes match its dotted forms, no OID
- * is listed twice, names and short names, and cmp_oid_text() on known,
- * unknown and malformed OIDs and small buffers.
+ * Tests for lib/msg/oids.c: every CMP_NID_ has an entry, the table's bytes
+ * match its dotted forms, no OID is listed twice, the named constants
+ * (cmp_oid, cmp_oid_is, cmp_oid_nid, cmp_oid_put), names and short names,
+ * and cmp_oid_text() on known, unknown and malformed OIDs and small buffers.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -32,9 +34,74 @@ static const struct {
     {"2B06010505070501 05", "id-regCtrl-oldCertID", "id-regCtrl-oldCertID",
      "id-regCtrl-oldCertID (1.3.6.1.5.5.7.5.1.5)"},
     {"2B06010505070320", "cmKGA", "cmKGA", "cmKGA (1.3.6.1.5.5.7.3.32)"},
+    {"2A864886F70D020C", "hmacWithSHA512-224", "hmacWithSHA512-224",
+     "hmacWithSHA512-224 (1.2.840.113549.2.12)"},
+    {"2B0601050507061F", "id-RSASSA-PSS-SHAKE256", "id-RSASSA-PSS-SHAKE256",
+     "id-RSASSA-PSS-SHAKE256 (1.3.6.1.5.5.7.6.31)"},
     {"2B060105050704 63", NULL, NULL, "1.3.6.1.5.5.7.4.99"},
     {"2A03", NULL, NULL, "1.2.3"},
 };
+
+/* The named constants: each CMP_NID_ finds its own bytes and back. */
+static const struct {
+    int nid;
+    const char *hex;
+} nids[] = {
+    {CMP_NID_PASSWORD_BASED_MAC, "2A864886F67D07420D"},
+    {CMP_NID_PBMAC1, "2A864886F70D01050E"},
+    {CMP_NID_SHA256, "608648016503040201"},
+    {CMP_NID_IT_IMPLICIT_CONFIRM, "2B0601050507040D"},
+    {CMP_NID_REG_CTRL_OLD_CERT_ID, "2B060105050705 0105"},
+    {CMP_NID_CRL_REASON, "551D15"},
+    {CMP_NID_ECDSA_WITH_SHAKE128, "2B06010505070620"},
+};
+
+static void
+test_nids(void)
+{
+    uint8_t buf[32], *enc = NULL;
+    size_t i, len, enc_len = 0;
+    int nid;
+
+    for (i = 0; i < ARRAY_LEN(nids); i++) {
+        struct der_in want, got = cmp_oid(nids[i].nid);
+        struct der_out out;
+
+        if (!CHECK_CASE(nids[i].hex, check_unhex(nids[i].hex, buf, sizeof(buf), &len))) {
+            continue;
+        }
+        want = der_in_make(buf, len);
+        CHECK_CASE(nids[i].hex, der_in_eq(&got, &want));
+        CHECK_CASE(nids[i].hex,
+                   cmp_oid_is(&want, nids[i].nid) && cmp_oid_nid(&want) == nids[i].nid);
+        CHECK_CASE(nids[i].hex, !cmp_oid_is(&want, nids[i].nid == 0 ? 1 : 0));
+        der_out_init(&out, 64);
+        if (CHECK_CASE(nids[i].hex,
+                       cmp_oid_put(&out, nids[i].nid) && der_out_finish(&out, &enc, &enc_len))) {
+            CHECK_CASE(nids[i].hex, enc_len == len + 2 && enc[0] == DER_OID && enc[1] == len &&
+                                        memcmp(enc + 2, buf, len) == 0);
+            free(enc);
+        }
+        der_out_cleanup(&out);
+    }
+    /* Every entry round-trips through its nid; nids outside the table do nothing. */
+    for (nid = 0; nid < CMP_NID_NUM; nid++) {
+        struct der_in oid = cmp_oid(nid);
+        CHECK_CASE("every nid", oid.len > 0 && cmp_oid_nid(&oid) == nid && cmp_oid_name(&oid));
+    }
+    {
+        struct der_out out;
+        struct der_in oid = cmp_oid(CMP_NID_NUM),
+                      unknown = der_in_make((const uint8_t *)"\x2A\x03", 2);
+
+        CHECK(oid.len == 0 && cmp_oid(CMP_NID_UNDEF).len == 0);
+        CHECK(!cmp_oid_is(&unknown, CMP_NID_UNDEF) && !cmp_oid_is(&unknown, CMP_NID_NUM));
+        CHECK(cmp_oid_nid(&unknown) == CMP_NID_UNDEF && cmp_oid_nid(NULL) == CMP_NID_UNDEF);
+        der_out_init(&out, 64);
+        CHECK(!cmp_oid_put(&out, CMP_NID_NUM) && !der_out_ok(&out));
+        der_out_cleanup(&out);
+    }
+}
 
 int
 main(void)
@@ -78,5 +145,6 @@ main(void)
         CHECK(!cmp_oid_text(&oid, text, 0));
         CHECK(cmp_oid_name(NULL) == NULL && !cmp_oid_text(NULL, text, sizeof(text)));
     }
+    test_nids();
     return check_finish();
 }

@@ -1,6 +1,7 @@
 /*
- * Tests for lib/msg/print.c: cmp_pem_to_der() (strict base64, labels,
- * limits) and cmp_msg_print() over hand-built messages with hostile text
+ * Tests for the printer (lib/msg/print.c, printbuf.c, x509print.c and the
+ * body printers beside their codecs): cmp_msg_print() over hand-built
+ * messages with hostile text
  * (control characters, bidi overrides, invalid UTF-8), odd Names, unknown
  * status values and failure bits, PBMAC1/PSS/DHBasedMac parameters, CRLs
  * and unparsable slices. The output must hold the expected pieces and
@@ -18,67 +19,6 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define MSG_MAX 2048
-
-/* ---- cmp_pem_to_der() ---- */
-
-static const struct {
-    const char *name, *pem, *hex; /* hex NULL: must fail */
-} pem_cases[] = {
-    {"plain", "-----BEGIN X-----\nQUJD\n-----END X-----\n", "414243"},
-    {"CRLF and blanks", "-----BEGIN A B-----\r\nQU JD\r\n\tQQ==\r\n-----END A B-----\r\n",
-     "41424341"},
-    {"text before", "Subject: x\n-----BEGIN X-----\nQUI=\n-----END X-----", "4142"},
-    {"second block ignored", "-----BEGIN X-----\nQQ==\n-----END X-----\n-----BEGIN Y-----\n", "41"},
-    {"no BEGIN", "QUJD\n", NULL},
-    {"BEGIN not at line start", " -----BEGIN X-----\nQUJD\n-----END X-----\n", NULL},
-    {"no END", "-----BEGIN X-----\nQUJD\n", NULL},
-    {"END label differs", "-----BEGIN X-----\nQUJD\n-----END Y-----\n", NULL},
-    {"empty label", "-----BEGIN -----\nQUJD\n-----END -----\n", NULL},
-    {"junk after BEGIN", "-----BEGIN X-----junk\nQUJD\n-----END X-----\n", NULL},
-    {"empty block", "-----BEGIN X-----\n-----END X-----\n", NULL},
-    {"bad character", "-----BEGIN X-----\nQU!D\n-----END X-----\n", NULL},
-    {"header line", "-----BEGIN X-----\nProc-Type: 4,ENCRYPTED\n\nQUJD\n-----END X-----\n", NULL},
-    {"length not 4n", "-----BEGIN X-----\nQUJDR\n-----END X-----\n", NULL},
-    {"data after padding", "-----BEGIN X-----\nQQ==QUJD\n-----END X-----\n", NULL},
-    {"three pads", "-----BEGIN X-----\nQ===\n-----END X-----\n", NULL},
-    {"nonzero pad bits 1", "-----BEGIN X-----\nQUJ=\n-----END X-----\n", NULL},
-    {"nonzero pad bits 2", "-----BEGIN X-----\nQR==\n-----END X-----\n", NULL},
-    {"NUL in body", "-----BEGIN X-----\nQU\0JD\n-----END X-----\n", NULL},
-};
-
-static void
-test_pem(void)
-{
-    uint8_t want[16], *der;
-    size_t i, want_len, der_len;
-    struct cmp_err err;
-
-    for (i = 0; i < ARRAY_LEN(pem_cases); i++) {
-        const char *pem = pem_cases[i].pem;
-        size_t len = strlen(pem);
-        int ok;
-
-        if (strcmp(pem_cases[i].name, "NUL in body") == 0) {
-            len = sizeof("-----BEGIN X-----\nQU\0JD\n-----END X-----\n") - 1;
-        }
-        cmp_err_init(&err);
-        der = NULL;
-        ok = cmp_pem_to_der(pem, len, &der, &der_len, &err);
-        if (pem_cases[i].hex == NULL) {
-            CHECK_CASE(pem_cases[i].name, !ok && der == NULL && err.code != CMP_E_NONE);
-        } else if (CHECK_CASE(pem_cases[i].name, ok) &&
-                   CHECK_CASE(pem_cases[i].name,
-                              check_unhex(pem_cases[i].hex, want, sizeof(want), &want_len))) {
-            CHECK_MEM(pem_cases[i].name, der, der_len, want, want_len);
-        }
-        free(der);
-    }
-    /* The offset of a bad character is reported. */
-    cmp_err_init(&err);
-    CHECK(!cmp_pem_to_der("-----BEGIN X-----\nQU!D\n-----END X-----\n", 38, &der, &der_len, &err));
-    CHECK(err.has_offset && err.offset == 20);
-    CHECK(!cmp_pem_to_der(NULL, 5, &der, &der_len, &err) && err.code == CMP_E_ARG);
-}
 
 /* ---- cmp_msg_print() ---- */
 
@@ -299,7 +239,6 @@ test_write_error(void)
 int
 main(void)
 {
-    test_pem();
     test_print();
     test_write_error();
     return check_finish();

@@ -438,11 +438,10 @@ error_text_ok(const struct cmp_msg *rsp)
 static int
 has_implicit_confirm(const struct cmp_msg *m)
 {
-    static const uint8_t oid[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x04, 0x0D};
     size_t i;
 
     for (i = 0; m->hdr.has_general_info && i < m->hdr.general_info.num; i++) {
-        if (der_oid_eq(&m->hdr.general_info.items[i].type, oid, sizeof(oid))) {
+        if (cmp_oid_is(&m->hdr.general_info.items[i].type, CMP_NID_IT_IMPLICIT_CONFIRM)) {
             return 1;
         }
     }
@@ -1131,9 +1130,6 @@ mut_rr_serial(struct cmp_msg *m)
     m->body.u.rr.items[0].cert_details.serial = der_in_make(serial, sizeof(serial));
 }
 
-/* id-regCtrl-oldCertID (1.3.6.1.5.5.7.5.1.5) */
-static const uint8_t oid_old_cert_id[] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x05, 0x01, 0x05};
-
 /* Changes a kur's CertRequest and signs its POPO again with ee.key. */
 static void
 kur_resign(struct cmp_msg *m)
@@ -1164,8 +1160,7 @@ mut_kur_other_cert(struct cmp_msg *m)
         return;
     }
     for (i = 0; i < crm->controls.items.num; i++) {
-        if (der_oid_eq(&crm->controls.items.items[i].type, oid_old_cert_id,
-                       sizeof(oid_old_cert_id))) {
+        if (cmp_oid_is(&crm->controls.items.items[i].type, CMP_NID_REG_CTRL_OLD_CERT_ID)) {
             crm->controls.items.items[i].value = der_in_make(arena_bytes(m, der, len), len);
         }
     }
