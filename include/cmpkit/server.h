@@ -30,6 +30,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "cmpkit/err.h"
+#include "cmpkit/transfer.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -153,6 +154,16 @@ CMP_API int cmp_srv_handle(struct cmp_srv *srv, const uint8_t *req, size_t req_l
  * references; the secret is wiped. NULL does nothing.
  */
 CMP_API void cmp_srv_free(struct cmp_srv *srv);
+
+/* ---- in-process, a transfer to an engine ---- */
+
+/*
+ * cmp_transfer_inproc_new() returns a transfer (cmpkit/transfer.h) that
+ * hands each request to cmp_srv_handle(|srv|) (-use_mock_srv). |srv| is
+ * borrowed and must outlive the transfer.
+ */
+CMP_API struct cmp_transfer *cmp_transfer_inproc_new(struct cmp_srv *srv,
+                                                     struct cmp_err *err) CMP_MUST_CHECK;
 
 #ifdef __cplusplus
 }

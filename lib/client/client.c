@@ -310,13 +310,13 @@ make_request(struct cmp_cli_txn *t, const struct cmp_cli_state_def *s, int body_
          * -reqout saves the request we create, not the one from -reqin
          * (openssl-cmp(1)), so it is created all the same.
          */
-        if (cmp_transfer_files_wants_reqout(ctx->transfer)) {
+        if (cmp_transfer_caps(ctx->transfer) & CMP_TRANSFER_SAVES_REQUEST) {
             uint8_t *created = NULL;
             size_t created_len = 0;
 
             ok = cmp_cli_new_request(t, body_type, &m, err) && s->build(t, m, err) &&
                  cmp_cli_protect(t, m, err) && cmp_msg_encode(m, &created, &created_len, err) &&
-                 cmp_transfer_files_set_created(ctx->transfer, created, created_len, err);
+                 cmp_transfer_save_request(ctx->transfer, created, created_len, err);
             cmp_msg_free(m);
             free(created);
             if (!ok) {
