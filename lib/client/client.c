@@ -55,7 +55,8 @@ static int handle_poll(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *ne
 static int handle_pkiconf(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next,
                           struct cmp_err *err);
 
-static const struct cmp_cli_cmd_def commands[] = {
+/* The one list of commands: what each sends and expects first (enum cmp_cmd). */
+static const struct cmp_cli_cmd_def commands[CMP_CMD_NUM] = {
     [CMP_CMD_IR] = {.name = "ir",
                     .req = CMP_BODY_IR,
                     .rsp = CMP_BODY_IP,
@@ -393,7 +394,8 @@ check_response(struct cmp_cli_txn *t, const uint8_t *der, size_t len, struct cmp
     if (!cmp_msg_decode(&rsp, der, len, err)) {
         return CMP_CONTEXT(err, "response");
     }
-    if (cmp_transfer_files_last_from_rspin(ctx->transfer) && !adopt_header(t, rsp, err)) {
+    if ((cmp_transfer_caps(ctx->transfer) & CMP_TRANSFER_RSP_FROM_FILE) &&
+        !adopt_header(t, rsp, err)) {
         cmp_msg_free(rsp);
         return 0;
     }
@@ -859,37 +861,69 @@ done:
 }
 
 int
+cmp_cmd_by_name(const char *name)
+{
+    int i;
+
+    for (i = 0; name != NULL && i < CMP_CMD_NUM; i++) {
+        if (strcmp(name, commands[i].name) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+const char *
+cmp_cmd_name(int cmd)
+{
+    return cmd >= 0 && cmd < CMP_CMD_NUM ? commands[cmd].name : NULL;
+}
+
+int
+cmp_exec(struct cmp_ctx *ctx, int cmd)
+{
+    if (ctx == NULL) {
+        return 0;
+    }
+    if (cmd < 0 || cmd >= CMP_CMD_NUM) {
+        cmp_cli_clear_results(ctx);
+        return CMP_FAIL(&ctx->err, CMP_E_ARG, "unknown command %d", cmd);
+    }
+    return exec_cmd(ctx, cmd);
+}
+
+int
 cmp_exec_ir(struct cmp_ctx *ctx)
 {
-    return exec_cmd(ctx, CMP_CMD_IR);
+    return cmp_exec(ctx, CMP_CMD_IR);
 }
 
 int
 cmp_exec_cr(struct cmp_ctx *ctx)
 {
-    return exec_cmd(ctx, CMP_CMD_CR);
+    return cmp_exec(ctx, CMP_CMD_CR);
 }
 
 int
 cmp_exec_kur(struct cmp_ctx *ctx)
 {
-    return exec_cmd(ctx, CMP_CMD_KUR);
+    return cmp_exec(ctx, CMP_CMD_KUR);
 }
 
 int
 cmp_exec_p10cr(struct cmp_ctx *ctx)
 {
-    return exec_cmd(ctx, CMP_CMD_P10CR);
+    return cmp_exec(ctx, CMP_CMD_P10CR);
 }
 
 int
 cmp_exec_rr(struct cmp_ctx *ctx)
 {
-    return exec_cmd(ctx, CMP_CMD_RR);
+    return cmp_exec(ctx, CMP_CMD_RR);
 }
 
 int
 cmp_exec_genm(struct cmp_ctx *ctx)
 {
-    return exec_cmd(ctx, CMP_CMD_GENM);
+    return cmp_exec(ctx, CMP_CMD_GENM);
 }

@@ -96,20 +96,10 @@ struct cmp_ctx {
     char status_text[CMP_CLI_STATUS_MAX];
 };
 
-/* Commands, and what each sends and expects first. */
-enum cmp_cli_cmd {
-    CMP_CMD_IR = 0,
-    CMP_CMD_CR,
-    CMP_CMD_KUR,
-    CMP_CMD_P10CR,
-    CMP_CMD_RR,
-    CMP_CMD_GENM
-};
-
 /* One transaction: the state of client.c's driver loop. */
 struct cmp_cli_txn {
     struct cmp_ctx *ctx;
-    int cmd;                              /* enum cmp_cli_cmd */
+    int cmd;                              /* enum cmp_cmd (cmpkit/client.h) */
     uint8_t tid[CMP_CLI_NONCE_LEN];       /* our transactionID */
     struct der_in tid_in;                 /* what responses must carry (-reqin may change it) */
     uint8_t *tid_buf;                     /* owned copy when -reqin changed it */
