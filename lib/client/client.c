@@ -562,10 +562,9 @@ handle_rp(struct cmp_cli_txn *t, const struct cmp_msg *rsp, struct cmp_err *err)
     struct cmp_ctx *ctx = t->ctx;
     const struct cmp_rev_rep *rp = &rsp->body.u.rp;
 
-    /* RFC 9483 4.2: one status per RevDetails sent (one) */
-    if (rp->num_status != 1) {
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "rp with %zu statuses, expected 1",
-                             rp->num_status);
+    /* We sent one RevDetails. */
+    if (!cmp_vfy_rp(rsp, 1, err)) {
+        return 0;
     }
     cmp_cli_set_status(ctx, &rp->status[0]);
     switch (rp->status[0].status) {
@@ -581,21 +580,23 @@ handle_rp(struct cmp_cli_txn *t, const struct cmp_msg *rsp, struct cmp_err *err)
     }
     if (rp->has_rev_certs && rp->num_rev_certs > 0 && ctx->oldcert != NULL) {
         /* The CertId must name the certificate we asked to revoke. */
-        const struct cmp_certid *id = &rp->rev_certs[0];
         unsigned char *name = NULL, *serial = NULL;
         int name_len = i2d_X509_NAME(X509_get_issuer_name(ctx->oldcert), &name);
         int serial_len = i2d_ASN1_INTEGER(X509_get0_serialNumber(ctx->oldcert), &serial);
         struct der_in issuer = der_in_make(name, name_len > 0 ? (size_t)name_len : 0);
         struct der_in tlv = der_in_make(serial, serial_len > 0 ? (size_t)serial_len : 0), num;
-        int same = name_len > 0 && serial_len > 0 && id->issuer.type == CMP_GN_DIRNAME &&
-                   cmp_vfy_name_eq(&id->issuer.value, &issuer) &&
-                   der_get_integer(&tlv, DER_INTEGER, &num) && der_in_eq(&num, &id->serial);
+        int ok = name_len > 0 && serial_len > 0 && der_get_integer(&tlv, DER_INTEGER, &num);
 
+        if (!ok) {
+            CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_ID,
+                          "rp revCerts names another certificate than -oldcert");
+        } else {
+            ok = cmp_vfy_rp_cert_id(rsp, 0, &issuer, &num, err);
+        }
         OPENSSL_free(name);
         OPENSSL_free(serial);
-        if (!same) {
-            return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_ID,
-                                 "rp revCerts names another certificate than -oldcert");
+        if (!ok) {
+            return 0;
         }
     }
     cmp_cli_log(ctx, CMP_LOG_INFO, "revocation accepted: %s", ctx->status_text);
@@ -637,15 +638,10 @@ handle_poll(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct 
     if (is_certrep(rsp->body.type)) {
         return handle_certrep(t, rsp, next, err);
     }
-    if (pr->num != 1 || pr->items[0].cert_req_id != t->cert_req_id) {
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
-                             "pollRep for %zu request(s) or another certReqId than %lld", pr->num,
-                             (long long)t->cert_req_id);
+    if (!cmp_vfy_pollrep(rsp, &t->cert_req_id, 1, err)) {
+        return 0;
     }
     wait_s = pr->items[0].check_after;
-    if (wait_s < 0) {
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "pollRep with negative checkAfter");
-    }
     /* A peer's checkAfter is bounded (and wait_s * 1000 cannot overflow): polling
      * earlier than asked only brings another pollRep. */
     if (wait_s > CMP_CLI_MAX_CHECK_AFTER) {
@@ -682,27 +678,16 @@ handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, stru
     const struct cmp_cert_rep *rep = &rsp->body.u.rep;
     const struct cmp_cert_response *cr = NULL;
     X509 *cert;
-    size_t i;
 
-    for (i = 0; i < rep->num; i++) {
-        /* p10cr: -1, though some servers answer 0 */
-        if (rep->responses[i].cert_req_id == t->cert_req_id ||
-            (t->cert_req_id == -1 && rep->num == 1)) {
-            cr = &rep->responses[i];
-            break;
-        }
-    }
-    if (cr == NULL) {
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "%s has no response for certReqId %lld",
-                             cmp_body_type_name(rsp->body.type), (long long)t->cert_req_id);
+    if (!cmp_vfy_certrep_find(rsp, t->cert_req_id, &cr, err)) {
+        return 0;
     }
     cmp_cli_set_status(ctx, &cr->status);
+    if (!cmp_vfy_cert_response(rsp, cr, err)) {
+        return 0;
+    }
     switch (cr->status.status) {
     case CMP_STATUS_WAITING:
-        if (cr->has_ckp) {
-            return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT,
-                                 "status 'waiting' with a certificate");
-        }
         cmp_cli_log(ctx, CMP_LOG_INFO, "received 'waiting' status; polling for the certificate");
         *next = ST_POLL;
         return 1;
@@ -716,11 +701,6 @@ handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, stru
         return peer_failed(t, "request rejected by server", err);
     default:
         return peer_failed(t, "unknown status in certificate response", err);
-    }
-    if (!cr->has_ckp) {
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "no certificate in %s with status %s",
-                             cmp_body_type_name(rsp->body.type),
-                             cmp_cli_status_name(cr->status.status));
     }
     if (cr->ckp.cert_type != CMP_CERT_PLAIN) {
         return CMP_FAIL(err, CMP_E_UNSUPPORTED, "encrypted certificates are not supported");
