@@ -350,7 +350,8 @@ int cmp_vfy_rr(const struct cmp_msg *msg, const char **peer_text,
 
 /*
  * cmp_vfy_rp(): RFC 9810 5.3.10, an rp holds one status per RevDetails
- * sent (|num_requested|) and, if present, as many revCerts (badDataFormat).
+ * sent (|num_requested|) and, if it has any, as many revCerts
+ * (badDataFormat).
  */
 int cmp_vfy_rp(const struct cmp_msg *msg, size_t num_requested, struct cmp_err *err) CMP_MUST_CHECK;
 
