@@ -686,20 +686,15 @@ handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, stru
     if (!cmp_vfy_cert_response(rsp, cr, err)) {
         return 0;
     }
-    switch (cr->status.status) {
-    case CMP_STATUS_WAITING:
+    if (cr->status.status == CMP_STATUS_WAITING) {
         cmp_cli_log(ctx, CMP_LOG_INFO, "received 'waiting' status; polling for the certificate");
         *next = ST_POLL;
         return 1;
-    case CMP_STATUS_ACCEPTED:
-    case CMP_STATUS_GRANTED_WITH_MODS:
-    case CMP_STATUS_REVOCATION_WARNING:
-    case CMP_STATUS_REVOCATION_NOTIFICATION:
-    case CMP_STATUS_KEY_UPDATE_WARNING:
-        break;
-    case CMP_STATUS_REJECTION:
+    }
+    if (cr->status.status == CMP_STATUS_REJECTION) {
         return peer_failed(t, "request rejected by server", err);
-    default:
+    }
+    if (!cmp_vfy_status_grants(cr->status.status)) {
         return peer_failed(t, "unknown status in certificate response", err);
     }
     if (cr->ckp.cert_type != CMP_CERT_PLAIN) {

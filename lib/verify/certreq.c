@@ -139,31 +139,34 @@ cmp_vfy_certrep_find(const struct cmp_msg *msg, int64_t cert_req_id,
 }
 
 int
-cmp_vfy_cert_response(const struct cmp_msg *msg, const struct cmp_cert_response *cr,
-                      struct cmp_err *err)
+cmp_vfy_status_grants(int64_t status)
 {
-    switch (cr->status.status) {
-    case CMP_STATUS_WAITING:
-        /* RFC 9810 5.3.22: 'waiting' means the certificate comes later. */
-        if (cr->has_ckp) {
-            return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT,
-                                 "status 'waiting' with a certificate");
-        }
-        return 1;
+    switch (status) {
     case CMP_STATUS_ACCEPTED:
     case CMP_STATUS_GRANTED_WITH_MODS:
     case CMP_STATUS_REVOCATION_WARNING:
     case CMP_STATUS_REVOCATION_NOTIFICATION:
     case CMP_STATUS_KEY_UPDATE_WARNING:
-        /* RFC 9810 5.3.4: a positive answer carries the certificate. */
-        if (!cr->has_ckp) {
-            return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "no certificate in %s with status %s",
-                                 cmp_body_type_name(msg->body.type),
-                                 cmp_vfy_status_name(cr->status.status));
-        }
         return 1;
     default:
-        /* rejection, or a status the caller reports as unknown */
-        return 1;
+        return 0;
     }
+}
+
+int
+cmp_vfy_cert_response(const struct cmp_msg *msg, const struct cmp_cert_response *cr,
+                      struct cmp_err *err)
+{
+    /* RFC 9810 5.3.22: 'waiting' means the certificate comes later. */
+    if (cr->status.status == CMP_STATUS_WAITING && cr->has_ckp) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "status 'waiting' with a certificate");
+    }
+    /* RFC 9810 5.3.4: a positive answer carries the certificate. */
+    if (cmp_vfy_status_grants(cr->status.status) && !cr->has_ckp) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "no certificate in %s with status %s",
+                             cmp_body_type_name(msg->body.type),
+                             cmp_vfy_status_name(cr->status.status));
+    }
+    /* rejection, or a status the caller reports as unknown */
+    return 1;
 }

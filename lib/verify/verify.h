@@ -30,7 +30,9 @@
  *   incorrectData       a newly enrolled certificate does not validate
  *                       against -out_trusted
  *
- * cmp_vfy_msg() runs them in order and stops at the first failure. The
+ * cmp_vfy_msg() runs them in order and stops at the first failure.
+ * The rules of each body type (certConf, polling, revocation, certificate
+ * requests and responses) have their own checks, below. The
  * options mirror `openssl cmp`'s server authentication options (-trusted,
  * -untrusted, -srvcert, -expect_sender, -ignore_keyusage,
  * -unprotected_errors) and its mock server's (-srv_trusted, -srv_untrusted,
@@ -411,6 +413,12 @@ int cmp_vfy_certrep_find(const struct cmp_msg *msg, int64_t cert_req_id,
  */
 int cmp_vfy_cert_response(const struct cmp_msg *msg, const struct cmp_cert_response *cr,
                           struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_status_grants() is 1 for a PKIStatus that grants the request:
+ * accepted, grantedWithMods and the three warnings (RFC 9810 5.2.3).
+ */
+int cmp_vfy_status_grants(int64_t status);
 
 /* cmp_vfy_status_name() is openssl's text for a PKIStatus ("rejection"). */
 const char *cmp_vfy_status_name(int64_t status);

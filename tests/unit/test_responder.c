@@ -63,6 +63,7 @@ struct ca_txn {
     X509_NAME *subject;
 };
 
+/* The CA's data of the call's transaction, made on its first request; NULL if out of memory. */
 static struct ca_txn *
 txn_of(struct ca *ca, const struct cmp_srv_call *call)
 {
@@ -80,6 +81,17 @@ txn_of(struct ca *ca, const struct cmp_srv_call *call)
         *call->txn_data = t;
     }
     return *call->txn_data;
+}
+
+/* A callback's start: counts it in |*count|, and the transaction's data must be there. */
+static int
+seen(struct ca *ca, const struct cmp_srv_call *call, int *count, struct cmp_err *err)
+{
+    (*count)++;
+    if (txn_of(ca, call) == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "test CA");
+    }
+    return 1;
 }
 
 /* The CN of |name|, or "". */
@@ -269,10 +281,8 @@ ca_cert_conf(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_ce
     size_t i;
 
     (void)a;
-    (void)err;
-    ca->confs++;
-    if (txn_of(ca, call) == NULL) {
-        return CMP_FAIL(err, CMP_E_MEMORY, "test CA");
+    if (!seen(ca, call, &ca->confs, err)) {
+        return 0;
     }
     for (i = 0; i < num; i++) {
         if (confs[i].cert == NULL) {
@@ -295,9 +305,8 @@ ca_revoke(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_rev_r
     struct ca *ca = arg;
     size_t i;
 
-    ca->revokes++;
-    if (txn_of(ca, call) == NULL) {
-        return CMP_FAIL(err, CMP_E_MEMORY, "test CA");
+    if (!seen(ca, call, &ca->revokes, err)) {
+        return 0;
     }
     for (i = 0; i < num; i++) {
         const unsigned char *p = reqs[i].issuer.p;
@@ -331,10 +340,9 @@ ca_general(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_itav
                                     0x48, 0xCE, 0x3D, 0x02, 0x01};
     struct ca *ca = arg;
 
-    ca->generals++;
     ca->last_num_itavs = num;
-    if (txn_of(ca, call) == NULL) {
-        return CMP_FAIL(err, CMP_E_MEMORY, "test CA");
+    if (!seen(ca, call, &ca->generals, err)) {
+        return 0;
     }
     if (num != 1) {
         return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "one InfoType, please");
@@ -431,9 +439,7 @@ new_engine(struct ca *ca)
     cmp_err_init(&err);
     srv = cmp_srv_new(&c, &err);
     if (srv == NULL) {
-        char buf[512];
-
-        fprintf(stderr, "cmp_srv_new: %s\n", cmp_err_format(&err, buf, sizeof(buf)));
+        fprintf(stderr, "cmp_srv_new: %s\n", err.msg);
     }
     return srv;
 }
