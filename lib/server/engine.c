@@ -1443,6 +1443,8 @@ cmp_srv_handle(struct cmp_srv *srv, const uint8_t *req, size_t req_len, uint8_t 
             ok = answer_error(&r, &err, rsp, rsp_len);
         }
     } else {
+        /* A callback may have answered before the response failed: it rolls back. */
+        (void)run_commit(&r, 0, &err);
         ok = answer_error(&r, &err, rsp, rsp_len);
     }
     if (ok) {

@@ -53,6 +53,7 @@ struct mock {
 /* What the mock keeps per transaction: the pollReqs answered so far. */
 struct mock_txn {
     int polls;
+    int answered; /* the final answer was given */
 };
 
 /* -send_error: the error message openssl sends (badRequest). */
@@ -199,11 +200,11 @@ mock_poll(void *arg, const struct cmp_srv_call *call, const int64_t *ids, size_t
     struct mock_txn *mt = *call->txn_data;
 
     (void)ids;
-    if (mt == NULL) {
+    if (mt == NULL || mt->answered) {
         /*
-         * 'waiting' was the configured final status (-pkistatus 3 without
-         * -poll_count): as openssl's mock, which is then not polling, the
-         * pollReq is refused (and the transaction ends with it).
+         * 'waiting' was the configured final status (-pkistatus 3): as
+         * openssl's mock, which is then no longer polling, the next pollReq
+         * is refused (and the transaction ends with it).
          */
         a->error_text = "unexpected pollReq";
         return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "pollReq, but no answer is delayed");
@@ -214,6 +215,7 @@ mock_poll(void *arg, const struct cmp_srv_call *call, const int64_t *ids, size_t
                              "pollReq for %zu requests: only one is supported", num);
     }
     if (++mt->polls >= m->poll_count) {
+        mt->answered = 1;
         return final_certrep(m, call, a, err);
     }
     a->waiting = 1;
