@@ -68,9 +68,10 @@ typedef void cmp_srv_log_fn(void *arg, int level, const char *line);
  * an answer to fill in (struct cmp_srv_answer, zeroed, with the arrays the
  * engine sizes for it). It returns 1, or 0 with |err| set: the request then
  * gets an error message with err's PKIFailureInfo bit (CMP_FAIL_INFO;
- * badRequest if none, systemFailure for CMP_E_MEMORY) and the statusString
- * answer->error_text (NULL: a short text for the bit); the details go to
- * the log only.
+ * without one: systemFailure for CMP_E_MEMORY, CMP_E_ENCODE and
+ * CMP_E_CRYPTO, badDataFormat for CMP_E_DECODE and CMP_E_LIMIT, else
+ * badRequest) and the statusString answer->error_text (NULL: a short text
+ * for the bit); the details go to the log only.
  *
  * Lifetimes: what a callback is given, and what the answer points to, must
  * stay valid until cmp_srv_handle() returns (the engine encodes the
@@ -253,7 +254,7 @@ struct cmp_srv_answer {
     size_t num_revs;
     struct cmp_srv_status *revs;
     int rev_cert_ids; /* echo each RevDetails' issuer and serialNumber in revCerts (if
-                       * every one has both) */
+                       * every one has both; not in a delayed answer) */
 
     /* genm: the ITAVs of the genp. */
     size_t num_itavs;

@@ -959,8 +959,9 @@ next_end(const struct cmp_srv_req *r)
 }
 
 struct srv_step {
-    int needs;                /* enum cmp_srv_txn_state bits it is taken in; 0: not a request */
-    int optional;             /* may come outside any transaction (error) */
+    int needs;                /* enum cmp_srv_txn_state bits it is taken in (NEW: it begins a
+                               * transaction); 0: not a request */
+    int optional;             /* may also come outside any open transaction (error) */
     const char *out_of_turn;  /* statusString when it comes in another state */
     int (*check)(struct cmp_srv_req *r, struct cmp_err *err);   /* lib/verify; may be NULL */
     int (*respond)(struct cmp_srv_req *r, struct cmp_err *err); /* the responder's turn */
@@ -1002,9 +1003,9 @@ static const struct srv_step steps[CMP_BODY_MAX + 1] = {
                           .check = check_pollreq,
                           .respond = cmp_srv_answer_poll,
                           .next = next_due},
-    [CMP_BODY_ERROR] = {.needs = CMP_SRV_TXN_ANY,
+    [CMP_BODY_ERROR] = {.needs = CMP_SRV_TXN_WAIT_CONF | CMP_SRV_TXN_POLLING,
                         .optional = 1,
-                        .check = NULL, /* RFC 9810 5.3.21: any status is reported */
+                        .check = NULL, /* no rule beyond the syntax: what it says is logged */
                         .respond = cmp_srv_answer_error,
                         .next = next_end},
 };
@@ -1036,8 +1037,7 @@ process(struct cmp_srv_req *r, struct cmp_err *err)
         return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "%s is not a request this server handles",
                              cmp_body_type_name(type));
     }
-    ok = (st->needs & CMP_SRV_TXN_NEW) && !st->optional ? enter_new(r, err)
-                                                        : enter_open(r, st->optional, err);
+    ok = (st->needs & CMP_SRV_TXN_NEW) ? enter_new(r, err) : enter_open(r, st->optional, err);
     if (!ok) {
         return 0;
     }

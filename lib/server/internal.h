@@ -52,7 +52,6 @@ enum cmp_srv_txn_state {
     CMP_SRV_TXN_WAIT_CONF = 1 << 1, /* certificates were sent: certConf expected */
     CMP_SRV_TXN_POLLING = 1 << 2    /* 'waiting' was sent: pollReq expected */
 };
-#define CMP_SRV_TXN_ANY (CMP_SRV_TXN_NEW | CMP_SRV_TXN_WAIT_CONF | CMP_SRV_TXN_POLLING)
 
 /*
  * One open transaction. The table fields are the table's (under its lock);
