@@ -32,16 +32,12 @@
 #include "cmpkit/transfer.h"
 #include "opts.h"
 
-enum cli_cmd { CMD_IR, CMD_CR, CMD_KUR, CMD_P10CR, CMD_RR, CMD_GENM };
-
-static const char *const cmd_names[] = {"ir", "cr", "kur", "p10cr", "rr", "genm"};
-
 /* What the client loaded and set up; freed by cli_cleanup(). */
 struct cli {
     struct cmp_opts *o;
     struct cmp_ctx *ctx;
     struct cmp_srv *srv; /* -use_mock_srv */
-    int cmd;
+    int cmd; /* enum cmp_cmd */
     int cert_der; /* -certform DER */
     int keyform;
     STACK_OF(X509) * untrusted;
@@ -318,17 +314,13 @@ ctx_fail(struct cli *c, const char *what)
 static int
 parse_cmd(struct cli *c)
 {
-    size_t i;
-
     if (c->o->cmd == NULL) {
         cli_print(c, LOG_LVL_ERR, "error", "no -cmd given");
         return 0;
     }
-    for (i = 0; i < sizeof(cmd_names) / sizeof(cmd_names[0]); i++) {
-        if (strcmp(c->o->cmd, cmd_names[i]) == 0) {
-            c->cmd = (int)i;
-            return 1;
-        }
+    c->cmd = cmp_cmd_by_name(c->o->cmd);
+    if (c->cmd >= 0) {
+        return 1;
     }
     {
         char what[200];
@@ -884,7 +876,7 @@ static int
 setup_request(struct cli *c)
 {
     const struct cmp_opts *o = c->o;
-    int enroll = c->cmd == CMD_IR || c->cmd == CMD_CR || c->cmd == CMD_KUR;
+    int enroll = c->cmd == CMP_CMD_IR || c->cmd == CMP_CMD_CR || c->cmd == CMP_CMD_KUR;
 
     if (enroll && o->newkey == NULL && o->key == NULL && o->csr == NULL && o->oldcert == NULL) {
         cli_print(c, LOG_LVL_ERR, "error",
@@ -907,7 +899,7 @@ setup_request(struct cli *c)
             return 0;
         }
     }
-    if (o->certout == NULL && (enroll || c->cmd == CMD_P10CR)) {
+    if (o->certout == NULL && (enroll || c->cmd == CMP_CMD_P10CR)) {
         cli_print(c, LOG_LVL_ERR, "error",
                   "-certout not given, nowhere to save newly enrolled certificate");
         return 0;
@@ -962,7 +954,7 @@ setup_request(struct cli *c)
         }
     }
     if (o->oldcert != NULL) {
-        if (c->cmd == CMD_GENM) {
+        if (c->cmd == CMP_CMD_GENM) {
             cli_print(c, LOG_LVL_WARN, "warning", "-oldcert option is ignored for command 'genm'");
         } else {
             struct cmp_err err;
@@ -976,8 +968,8 @@ setup_request(struct cli *c)
             }
             cmp_err_init(&err);
             oldcert = cmp_load_one_cert(o->oldcert, pass,
-                                        c->cmd == CMD_KUR  ? "certificate to be updated"
-                                        : c->cmd == CMD_RR ? "certificate to be revoked"
+                                        c->cmd == CMP_CMD_KUR  ? "certificate to be updated"
+                                        : c->cmd == CMP_CMD_RR ? "certificate to be revoked"
                                                            : "reference certificate (oldcert)",
                                         &err);
             cmp_load_pass_free(pass);
@@ -1071,7 +1063,7 @@ setup_client(struct cli *c)
         return 0;
     }
     if (o->infotype != NULL) {
-        if (c->cmd != CMD_GENM) {
+        if (c->cmd != CMP_CMD_GENM) {
             cli_print(c, LOG_LVL_WARN, "warning", "-infotype option is ignored for commands "
                                                   "other than 'genm'");
         } else if (!cmp_ctx_set1_infotype(c->ctx, o->infotype)) {
@@ -1193,45 +1185,26 @@ print_status(struct cli *c, int status)
     }
 }
 
-static int
-exec_cmd(struct cli *c)
-{
-    switch (c->cmd) {
-    case CMD_IR:
-        return cmp_exec_ir(c->ctx);
-    case CMD_CR:
-        return cmp_exec_cr(c->ctx);
-    case CMD_KUR:
-        return cmp_exec_kur(c->ctx);
-    case CMD_P10CR:
-        return cmp_exec_p10cr(c->ctx);
-    case CMD_RR:
-        return cmp_exec_rr(c->ctx);
-    default:
-        return cmp_exec_genm(c->ctx);
-    }
-}
-
 /* run_once() runs one transaction and saves its results. Returns 1 on success. */
 static int
 run_once(struct cli *c)
 {
     const struct cmp_opts *o = c->o;
-    int ok = exec_cmd(c), status = cmp_ctx_get_status(c->ctx);
+    int ok = cmp_exec(c->ctx, c->cmd), status = cmp_ctx_get_status(c->ctx);
 
     if (!ok) {
         char what[64];
 
-        snprintf(what, sizeof(what), "%s transaction failed", cmd_names[c->cmd]);
+        snprintf(what, sizeof(what), "%s transaction failed", cmp_cmd_name(c->cmd));
         cli_err(c, what, cmp_ctx_error(c->ctx));
     }
-    if (status < 0 && c->cmd != CMD_GENM) {
+    if (status < 0 && c->cmd != CMP_CMD_GENM) {
         return 0; /* we got no response, maybe did not even send a request */
     }
     if (status >= 0) {
         print_status(c, status);
     }
-    if (ok && c->cmd == CMD_GENM) {
+    if (ok && c->cmd == CMP_CMD_GENM) {
         print_itavs(c);
     }
     if (status >= 0 || ok) {

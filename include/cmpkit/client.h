@@ -3,7 +3,7 @@
  *
  * A struct cmp_ctx holds everything a transaction needs (the options of
  * openssl-cmp(1), set one by one) and, after a transaction, its results.
- * One call runs one whole transaction: cmp_exec_ir/cr/kur/p10cr/rr/genm.
+ * One call runs one whole transaction: cmp_exec() with an enum cmp_cmd.
  * The messages go through a struct cmp_transfer (cmpkit/transfer.h):
  * HTTP(S), an in-process server engine, files.
  *
@@ -199,11 +199,32 @@ CMP_API int cmp_ctx_set1_out_trusted(struct cmp_ctx *ctx, X509_STORE *store) CMP
 
 /* ---- transactions ---- */
 
+/* The commands of openssl-cmp(1) -cmd: each is one kind of transaction. */
+enum cmp_cmd {
+    CMP_CMD_IR = 0, /* ir: initial registration */
+    CMP_CMD_CR,     /* cr: certification request */
+    CMP_CMD_KUR,    /* kur: key update */
+    CMP_CMD_P10CR,  /* p10cr: PKCS#10 certification request */
+    CMP_CMD_RR,     /* rr: revocation */
+    CMP_CMD_GENM,   /* genm: general message */
+    CMP_CMD_NUM     /* the number of commands */
+};
+
+/* cmp_cmd_by_name() returns the enum cmp_cmd named |name| ("ir"...), or -1. */
+CMP_API int cmp_cmd_by_name(const char *name);
+
+/* cmp_cmd_name() returns the name of |cmd| ("ir"...), or NULL if there is none. */
+CMP_API const char *cmp_cmd_name(int cmd);
+
 /*
- * Each runs one transaction. On success (1) the results below are set; on
- * failure (0) cmp_ctx_error() says why, and for a negative answer of the
- * peer cmp_ctx_get_status() and cmp_ctx_status_text() say what it said.
+ * cmp_exec() runs one transaction of |cmd| (enum cmp_cmd). On success (1)
+ * the results below are set; on failure (0) cmp_ctx_error() says why, and
+ * for a negative answer of the peer cmp_ctx_get_status() and
+ * cmp_ctx_status_text() say what it said. An unknown |cmd| fails
+ * (CMP_E_ARG). cmp_exec_ir() ... cmp_exec_genm() are cmp_exec() with
+ * their command.
  */
+CMP_API int cmp_exec(struct cmp_ctx *ctx, int cmd) CMP_MUST_CHECK;
 CMP_API int cmp_exec_ir(struct cmp_ctx *ctx) CMP_MUST_CHECK;
 CMP_API int cmp_exec_cr(struct cmp_ctx *ctx) CMP_MUST_CHECK;
 CMP_API int cmp_exec_kur(struct cmp_ctx *ctx) CMP_MUST_CHECK;

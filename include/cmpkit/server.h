@@ -5,9 +5,10 @@
  * are no sockets and no HTTP here (the listener collects the size-capped
  * body and calls cmp_srv_handle()). The engine decodes and checks the
  * request (RFC 9810 5.1, RFC 9483 3.5), keeps a bounded table of open
- * transactions keyed by transactionID, answers with the mock responder
- * (parity with the `openssl cmp` 3.0 mock server, see the fields of
- * struct cmp_srv_config) and protects the response.
+ * transactions keyed by transactionID, asks a responder what to answer
+ * (struct cmp_srv_responder below; by default the mock responder, at parity
+ * with the `openssl cmp` 3.0 mock server, see the fields of struct
+ * cmp_srv_config), builds the response and protects it.
  *
  * A request that is malformed, truncated, oversized, wrongly protected or
  * out of sequence gets a CMP error message (PKIStatusInfo rejection with the
@@ -30,6 +31,8 @@
 #include <openssl/x509_vfy.h>
 
 #include "cmpkit/err.h"
+#include "cmpkit/msg.h"
+#include "cmpkit/transfer.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,6 +53,279 @@ enum cmp_srv_log_level {
  * cmp_srv_handle(), possibly from several threads at once.
  */
 typedef void cmp_srv_log_fn(void *arg, int level, const char *line);
+
+/* ================= responders ================= */
+
+/*
+ * A responder decides what the server answers; the engine does the rest:
+ * decoding, the checks of every request (header, protection, and the rules
+ * of its body type: certReqIds, proof of possession, certHash, ...; see
+ * lib/verify), the transaction table and its states (which request may come
+ * next), the response body, header and protection. A responder never sees
+ * a request that failed a check, nor one out of sequence.
+ *
+ * Each callback gets the request (struct cmp_srv_call), its contents, and
+ * an answer to fill in (struct cmp_srv_answer, zeroed, with the arrays the
+ * engine sizes for it). It returns 1, or 0 with |err| set: the request then
+ * gets an error message with err's PKIFailureInfo bit (CMP_FAIL_INFO;
+ * without one: systemFailure for CMP_E_MEMORY, CMP_E_ENCODE and
+ * CMP_E_CRYPTO, badDataFormat for CMP_E_DECODE and CMP_E_LIMIT, else
+ * badRequest) and the statusString answer->error_text (NULL: a short text
+ * for the bit); the details go to the log only.
+ *
+ * Lifetimes: what a callback is given, and what the answer points to, must
+ * stay valid until cmp_srv_handle() returns (the engine encodes the
+ * response from it), unless a field says otherwise. Callbacks run on the
+ * thread of cmp_srv_handle(), concurrently for different transactions,
+ * never two at once for one transaction.
+ */
+
+/* A DER slice of the request being handled (borrowed; len 0: absent). */
+struct cmp_srv_der {
+    const uint8_t *p;
+    size_t len;
+};
+
+/* PKIStatus (RFC 9810 5.2.3), as the answers and the certConfs use it. */
+enum cmp_srv_pkistatus {
+    CMP_SRV_ACCEPTED = 0,
+    CMP_SRV_GRANTED_WITH_MODS = 1,
+    CMP_SRV_REJECTION = 2,
+    CMP_SRV_WAITING = 3,
+    CMP_SRV_REVOCATION_WARNING = 4,
+    CMP_SRV_REVOCATION_NOTIFICATION = 5,
+    CMP_SRV_KEY_UPDATE_WARNING = 6
+};
+
+/* How the request was authenticated (RFC 9810 5.1.3). */
+enum cmp_srv_auth {
+    CMP_SRV_AUTH_NONE = 0, /* no or bad protection, let through by -accept_unprotected or
+                            * -accept_unprot_err */
+    CMP_SRV_AUTH_MAC,      /* PBM or PBMAC1 with the server's secret (senderKID names it) */
+    CMP_SRV_AUTH_SIGNATURE /* signed by |signer|, which chains to -srv_trusted */
+};
+
+struct cmp_srv_req; /* the engine's, opaque */
+
+/* The request being answered and its transaction (borrowed; the engine's). */
+struct cmp_srv_call {
+    const struct cmp_msg *msg;          /* the decoded request (cmpkit/msg.h) */
+    int body_type;                      /* its enum cmp_body_type */
+    int first_type;                     /* the body type that began the transaction */
+    int pvno;                           /* its header's pvno */
+    struct cmp_srv_der transaction_id;
+    struct cmp_srv_der sender;          /* the sender's Name; len 0 if not a directoryName */
+    struct cmp_srv_der sender_kid;      /* senderKID (the reference of a MAC's secret) */
+    int auth;                           /* enum cmp_srv_auth */
+    X509 *signer;                       /* CMP_SRV_AUTH_SIGNATURE: the certificate that verified
+                                         * the request's signature; else NULL */
+    int implicit_confirm;               /* the first request asked for implicit confirmation
+                                         * (RFC 9810 5.1.1.1) */
+    /*
+     * The responder's data for this transaction: NULL in its first request;
+     * what the responder stores here is given back in each later call of
+     * the transaction and handed to responder->txn_free when the
+     * transaction ends (finished, failed, expired or dropped). NULL itself
+     * for a request outside any open transaction (an error message for an
+     * unknown transactionID).
+     */
+    void **txn_data;
+    struct cmp_srv_req *req;            /* the engine's (cmp_srv_call_log()) */
+};
+
+/*
+ * cmp_srv_call_log() writes a line to the engine's log for the request of
+ * |call| (prefixed with its transactionID), as the engine's own lines.
+ */
+CMP_API void cmp_srv_call_log(const struct cmp_srv_call *call, int level, const char *fmt, ...)
+    CMP_PRINTF(3, 4);
+
+/* cmp_srv_call_log_err() logs |err| in full as "|what|: ..." (outermost context first). */
+CMP_API void cmp_srv_call_log_err(const struct cmp_srv_call *call, int level, const char *what,
+                                  const struct cmp_err *err);
+
+/* What the engine made of the proof of possession of one certificate request. */
+enum cmp_srv_popo {
+    CMP_SRV_POPO_OK = 0,     /* a signature that verifies, or raVerified accepted */
+    CMP_SRV_POPO_MISSING,    /* no POPO (a responder generating the key may accept that,
+                              * RFC 9483 4.1.6) */
+    CMP_SRV_POPO_RAVERIFIED, /* raVerified without -accept_raverified */
+    CMP_SRV_POPO_INDIRECT,   /* keyEncipherment or keyAgreement: for the responder to
+                              * prove (RFC 4211 4.2, 4.3: e.g. encrypted certificate) */
+    CMP_SRV_POPO_BAD         /* a signature that does not verify */
+};
+
+/* One certificate request: a CertReqMsg of an ir/cr/kur, or a p10cr (borrowed). */
+struct cmp_srv_cert_req {
+    int64_t cert_req_id;           /* -1 for a p10cr (RFC 9483 4.1.4) */
+    struct cmp_srv_der request;    /* the CertRequest (certReqId, certTemplate, controls), or
+                                    * the PKCS#10 CertificationRequest */
+    struct cmp_srv_der subject;    /* CertTemplate subject (Name); p10cr: none (in |request|) */
+    struct cmp_srv_der public_key; /* CertTemplate publicKey as a SubjectPublicKeyInfo */
+    struct cmp_srv_der extensions; /* CertTemplate extensions as an Extensions SEQUENCE */
+    struct cmp_srv_der old_issuer; /* kur: the oldCertID control's issuer (Name) ... */
+    struct cmp_srv_der old_serial; /* ... and serialNumber (INTEGER contents); else none */
+    int popo;                      /* enum cmp_srv_popo */
+    const struct cmp_err *popo_error; /* why the POPO is not CMP_SRV_POPO_OK; else NULL */
+};
+
+/* One RevDetails of an rr (borrowed). */
+struct cmp_srv_rev_req {
+    struct cmp_srv_der details; /* the whole RevDetails */
+    struct cmp_srv_der issuer;  /* certDetails issuer (Name), if given */
+    struct cmp_srv_der serial;  /* certDetails serialNumber (INTEGER contents), if given */
+};
+
+/* InfoTypeAndValue, of a genm or for the genp. */
+struct cmp_srv_itav {
+    struct cmp_srv_der type;  /* OBJECT IDENTIFIER contents */
+    struct cmp_srv_der value; /* the value element; len 0: absent */
+};
+
+/* A PKIStatusInfo a peer sent (borrowed). */
+struct cmp_srv_peer_status {
+    int status;                /* PKIStatus */
+    int has_fail_info;
+    uint32_t fail_info;        /* PKIFailureInfo bits: bit n is 1 << n */
+    struct cmp_srv_der text;   /* the first statusString (UTF-8 bytes); len 0: none */
+};
+
+/*
+ * The client's word on one certificate (certConf, RFC 9810 5.3.18). Its
+ * certHash has been checked. An empty certConf rejects every certificate
+ * awaiting confirmation: each then comes with |accepted| 0 and no status.
+ */
+struct cmp_srv_cert_conf {
+    int64_t cert_req_id;
+    X509 *cert;                         /* the certificate sent (borrowed) */
+    int accepted;                       /* statusInfo absent or 'accepted' */
+    int has_status;                     /* the client gave a statusInfo: */
+    struct cmp_srv_peer_status status;
+};
+
+/* An error message a client sent (RFC 9810 5.3.21, borrowed). */
+struct cmp_srv_error {
+    struct cmp_srv_peer_status status;
+    int has_error_code;
+    int64_t error_code;
+    size_t num_details;
+    const struct cmp_srv_der *details; /* errorDetails strings */
+};
+
+/* The PKIStatusInfo of an answer. */
+struct cmp_srv_status {
+    int status;         /* enum cmp_srv_pkistatus */
+    uint32_t fail_info; /* PKIFailureInfo bits (1 << enum cmp_failure_bit); 0: none */
+    const char *text;   /* statusString (UTF-8); NULL: none */
+};
+
+/* The answer to one certificate request. */
+struct cmp_srv_cert_result {
+    int64_t cert_req_id;          /* the request's (set by the engine) */
+    struct cmp_srv_status status; /* CMP_SRV_WAITING: the poll callback answers later */
+    /*
+     * The certificate issued, or NULL (with a rejection or 'waiting' it must
+     * be NULL). The engine takes over this reference, whatever the callback
+     * returns. It awaits the client's certConf unless implicit confirmation
+     * is granted.
+     */
+    X509 *cert;
+};
+
+/*
+ * What a callback answers (zeroed by the engine). Only the part of its
+ * request type counts, and |waiting|, |check_after|, |extra_certs|,
+ * |error_text|, which every answer has.
+ */
+struct cmp_srv_answer {
+    /*
+     * ir, cr, kur, p10cr (and their delayed answer): one result per request,
+     * in the order of the requests (for the poll callback: of the polled
+     * certReqIds); the engine allocates them and sets cert_req_id.
+     */
+    size_t num_certs;
+    struct cmp_srv_cert_result *certs;
+    size_t num_ca_pubs; /* caPubs of the ip/cp/kup */
+    const struct cmp_srv_der *ca_pubs;
+    int implicit_confirm; /* grant the implicit confirmation the first request asked
+                           * for (RFC 9810 5.1.1.1): no certConf for the certificates */
+
+    /* rr: one status per RevDetails, in their order (allocated by the engine). */
+    size_t num_revs;
+    struct cmp_srv_status *revs;
+    int rev_cert_ids; /* echo each RevDetails' issuer and serialNumber in revCerts (if
+                       * every one has both; not in a delayed answer) */
+
+    /* genm: the ITAVs of the genp. */
+    size_t num_itavs;
+    const struct cmp_srv_itav *itavs;
+
+    /*
+     * Not ready: answer later (RFC 9810 5.3.22). Certificate requests get an
+     * ip/cp/kup whose results all have status 'waiting' (a single result
+     * may also wait on its own), other requests an error message with
+     * status 'waiting'; the client then polls, and the poll callback gives
+     * the answer, or 'waiting' again (a pollRep).
+     */
+    int waiting;
+    int64_t check_after; /* seconds until the next pollReq (pollRep checkAfter); the
+                          * transaction is kept that much longer */
+
+    size_t num_extra_certs; /* extraCerts after the server's own chain */
+    const struct cmp_srv_der *extra_certs;
+
+    /*
+     * When the callback fails: the statusString of the error message (NULL:
+     * a short text for the failure bit). The peer sees it: no details.
+     */
+    const char *error_text;
+};
+
+/*
+ * struct cmp_srv_responder: the callbacks (a NULL one: that request is not
+ * supported, badRequest) and their |arg|.
+ */
+struct cmp_srv_responder {
+    void *arg;
+    /* ir, cr, kur (one per CertReqMsg), p10cr (one): fill answer->certs */
+    int (*cert_request)(void *arg, const struct cmp_srv_call *call,
+                        const struct cmp_srv_cert_req *reqs, size_t num,
+                        struct cmp_srv_answer *answer, struct cmp_err *err);
+    /* rr: fill answer->revs */
+    int (*revoke)(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_rev_req *reqs,
+                  size_t num, struct cmp_srv_answer *answer, struct cmp_err *err);
+    /* genm: set answer->itavs */
+    int (*general)(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_itav *itavs,
+                   size_t num, struct cmp_srv_answer *answer, struct cmp_err *err);
+    /*
+     * pollReq for |num| certReqIds that are waiting (-1: a delayed answer as
+     * a whole): answer->waiting again, or the answer of the first request's
+     * type (for certificates, results for the polled certReqIds).
+     */
+    int (*poll)(void *arg, const struct cmp_srv_call *call, const int64_t *cert_req_ids,
+                size_t num, struct cmp_srv_answer *answer, struct cmp_err *err);
+    /* certConf, one entry per certificate confirmed or rejected; the engine answers pkiConf */
+    int (*cert_conf)(void *arg, const struct cmp_srv_call *call,
+                     const struct cmp_srv_cert_conf *confs, size_t num,
+                     struct cmp_srv_answer *answer, struct cmp_err *err);
+    /* an error message from the client; it ends its transaction; the engine answers pkiConf */
+    int (*error)(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_error *e,
+                 struct cmp_srv_answer *answer, struct cmp_err *err);
+    /*
+     * May be NULL. Called once after each callback that returned 1, when
+     * the response is ready and before cmp_srv_handle() returns it, with
+     * |ok| 1; with |ok| 0 if the response could not be made (the client
+     * gets an error message instead). A CA commits there what the callback
+     * decided (ok 1) or rolls it back (ok 0). Returning 0 (with ok 1)
+     * replaces the response with an error message (systemFailure unless
+     * |err| names a bit).
+     */
+    int (*commit)(void *arg, const struct cmp_srv_call *call, int ok, struct cmp_err *err);
+    /* May be NULL. Frees the data a callback kept in *call->txn_data; any thread. */
+    void (*txn_free)(void *arg, void *txn_data);
+    /* May be NULL. Frees |arg| when the engine is freed. */
+    void (*free)(void *arg);
+};
 
 /*
  * The engine's configuration. Start from cmp_srv_config_init(); each field
@@ -79,6 +355,13 @@ struct cmp_srv_config {
     STACK_OF(X509) *untrusted;
     /* verification options (such as -no_check_time); may be NULL */
     X509_VERIFY_PARAM *vpm;
+
+    /*
+     * The responder (copied); NULL: the mock responder, configured by the
+     * fields below. On success cmp_srv_new() takes over responder->arg
+     * (freed with the engine by responder->free, if set).
+     */
+    const struct cmp_srv_responder *responder;
 
     /* ---- the mock responses ---- */
 
@@ -153,6 +436,16 @@ CMP_API int cmp_srv_handle(struct cmp_srv *srv, const uint8_t *req, size_t req_l
  * references; the secret is wiped. NULL does nothing.
  */
 CMP_API void cmp_srv_free(struct cmp_srv *srv);
+
+/* ---- in-process, a transfer to an engine ---- */
+
+/*
+ * cmp_transfer_inproc_new() returns a transfer (cmpkit/transfer.h) that
+ * hands each request to cmp_srv_handle(|srv|) (-use_mock_srv). |srv| is
+ * borrowed and must outlive the transfer.
+ */
+CMP_API struct cmp_transfer *cmp_transfer_inproc_new(struct cmp_srv *srv,
+                                                     struct cmp_err *err) CMP_MUST_CHECK;
 
 #ifdef __cplusplus
 }

@@ -9,13 +9,15 @@
  *                              -proxy, -no_proxy, -keep_alive, -tls_* of
  *                              openssl-cmp(1); plain HTTP built in, HTTPS
  *                              and proxies with libcurl, loaded on demand
- *   cmp_transfer_inproc_new()  straight to a server engine (-use_mock_srv)
+ *   cmp_transfer_inproc_new()  straight to a server engine (-use_mock_srv;
+ *                              declared in cmpkit/server.h)
  *   cmp_transfer_files_new()   -reqout, -rspin, -rspout: saves and
  *                              substitutes messages around another transfer
  *
  * struct cmp_transfer is a small visible vtable on purpose: an application
  * may plug in its own transfer (a test, a queue, a hardware module's
- * channel) by filling in the three fields.
+ * channel) by filling in its fields; the client asks a transfer what it
+ * does through it (cmp_transfer_caps()), never by comparing pointers.
  */
 #ifndef CMPKIT_PUBLIC_TRANSFER_H
 #define CMPKIT_PUBLIC_TRANSFER_H
@@ -47,15 +49,40 @@ typedef int cmp_transfer_exchange_fn(void *ctx, const uint8_t *req, size_t req_l
                                      struct cmp_err *err);
 
 /*
+ * What a transfer may report about itself beyond exchanging
+ * (cmp_transfer_caps()): bits that hold at the time of the question.
+ */
+enum cmp_transfer_cap {
+    /*
+     * The last response was read from a file (-rspin), not received from a
+     * server: the client takes over its transactionID and recipNonce, as
+     * openssl cmp does, so that recorded responses pass the checks.
+     */
+    CMP_TRANSFER_RSP_FROM_FILE = 1u << 0,
+    /*
+     * The next request is saved to a file (-reqout): with -reqin the client
+     * hands the request it created to cmp_transfer_save_request(), which is
+     * saved in place of the one sent.
+     */
+    CMP_TRANSFER_SAVES_REQUEST = 1u << 1
+};
+
+/*
  * A transfer. |close| (may be NULL) ends any open connection at the end of
  * a transaction (-keep_alive: connections are not kept across
- * transactions); |free| (may be NULL) frees |ctx|.
+ * transactions); |free| (may be NULL) frees |ctx|. |caps| (may be NULL: no
+ * bits) returns enum cmp_transfer_cap bits; |save_request| (may be NULL:
+ * nothing is saved) makes the next exchange save |der| instead of the
+ * request it sends (a copy; 1, or 0 with |err| set). A transfer made by
+ * hand fills in |exchange| and |ctx| and zeroes the rest it does not use.
  */
 struct cmp_transfer {
     cmp_transfer_exchange_fn *exchange;
     void (*close)(void *ctx);
     void (*free)(void *ctx);
     void *ctx;
+    unsigned (*caps)(void *ctx);
+    int (*save_request)(void *ctx, const uint8_t *der, size_t len, struct cmp_err *err);
 };
 
 /*
@@ -65,6 +92,17 @@ struct cmp_transfer {
 CMP_API int cmp_transfer_exchange(struct cmp_transfer *t, const uint8_t *req, size_t req_len,
                                   int64_t timeout_ms, uint8_t **rsp, size_t *rsp_len,
                                   struct cmp_err *err) CMP_MUST_CHECK;
+
+/* cmp_transfer_caps() returns |t|'s enum cmp_transfer_cap bits (0 for NULL). */
+CMP_API unsigned cmp_transfer_caps(const struct cmp_transfer *t);
+
+/*
+ * cmp_transfer_save_request() makes |t|'s next exchange save |der| (copied)
+ * instead of the request it sends, if |t| saves requests; else it does
+ * nothing. Returns 1, or 0 with |err| set.
+ */
+CMP_API int cmp_transfer_save_request(struct cmp_transfer *t, const uint8_t *der, size_t len,
+                                      struct cmp_err *err) CMP_MUST_CHECK;
 
 /* cmp_transfer_close() ends |t|'s open connection, if any. NULL does nothing. */
 CMP_API void cmp_transfer_close(struct cmp_transfer *t);
@@ -134,17 +172,6 @@ CMP_API void cmp_http_opts_init(struct cmp_http_opts *opts);
  */
 CMP_API struct cmp_transfer *cmp_transfer_http_new(const struct cmp_http_opts *opts,
                                                    struct cmp_err *err) CMP_MUST_CHECK;
-
-/* ---- in-process, to a server engine ---- */
-
-struct cmp_srv;
-
-/*
- * cmp_transfer_inproc_new() returns a transfer that hands each request to
- * cmp_srv_handle(|srv|). |srv| is borrowed and must outlive the transfer.
- */
-CMP_API struct cmp_transfer *cmp_transfer_inproc_new(struct cmp_srv *srv,
-                                                     struct cmp_err *err) CMP_MUST_CHECK;
 
 /* ---- files: -reqout, -rspin, -rspout ---- */
 

@@ -55,7 +55,8 @@ static int handle_poll(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *ne
 static int handle_pkiconf(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next,
                           struct cmp_err *err);
 
-static const struct cmp_cli_cmd_def commands[] = {
+/* The one list of commands: what each sends and expects first (enum cmp_cmd). */
+static const struct cmp_cli_cmd_def commands[CMP_CMD_NUM] = {
     [CMP_CMD_IR] = {.name = "ir",
                     .req = CMP_BODY_IR,
                     .rsp = CMP_BODY_IP,
@@ -318,13 +319,13 @@ make_request(struct cmp_cli_txn *t, const struct cmp_cli_state_def *s, int body_
          * -reqout saves the request we create, not the one from -reqin
          * (openssl-cmp(1)), so it is created all the same.
          */
-        if (cmp_transfer_files_wants_reqout(ctx->transfer)) {
+        if (cmp_transfer_caps(ctx->transfer) & CMP_TRANSFER_SAVES_REQUEST) {
             uint8_t *created = NULL;
             size_t created_len = 0;
 
             ok = cmp_cli_new_request(t, body_type, &m, err) && s->build(t, m, err) &&
                  cmp_cli_protect(t, m, err) && cmp_msg_encode(m, &created, &created_len, err) &&
-                 cmp_transfer_files_set_created(ctx->transfer, created, created_len, err);
+                 cmp_transfer_save_request(ctx->transfer, created, created_len, err);
             cmp_msg_free(m);
             free(created);
             if (!ok) {
@@ -401,7 +402,8 @@ check_response(struct cmp_cli_txn *t, const uint8_t *der, size_t len, struct cmp
     if (!cmp_msg_decode(&rsp, der, len, err)) {
         return CMP_CONTEXT(err, "response");
     }
-    if (cmp_transfer_files_last_from_rspin(ctx->transfer) && !adopt_header(t, rsp, err)) {
+    if ((cmp_transfer_caps(ctx->transfer) & CMP_TRANSFER_RSP_FROM_FILE) &&
+        !adopt_header(t, rsp, err)) {
         cmp_msg_free(rsp);
         return 0;
     }
@@ -568,10 +570,9 @@ handle_rp(struct cmp_cli_txn *t, const struct cmp_msg *rsp, struct cmp_err *err)
     struct cmp_ctx *ctx = t->ctx;
     const struct cmp_rev_rep *rp = &rsp->body.u.rp;
 
-    /* RFC 9483 4.2: one status per RevDetails sent (one) */
-    if (rp->num_status != 1) {
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "rp with %zu statuses, expected 1",
-                             rp->num_status);
+    /* We sent one RevDetails. */
+    if (!cmp_vfy_rp(rsp, 1, err)) {
+        return 0;
     }
     cmp_cli_set_status(ctx, &rp->status[0]);
     switch (rp->status[0].status) {
@@ -587,21 +588,23 @@ handle_rp(struct cmp_cli_txn *t, const struct cmp_msg *rsp, struct cmp_err *err)
     }
     if (rp->has_rev_certs && rp->num_rev_certs > 0 && ctx->oldcert != NULL) {
         /* The CertId must name the certificate we asked to revoke. */
-        const struct cmp_certid *id = &rp->rev_certs[0];
         unsigned char *name = NULL, *serial = NULL;
         int name_len = i2d_X509_NAME(X509_get_issuer_name(ctx->oldcert), &name);
         int serial_len = i2d_ASN1_INTEGER(X509_get0_serialNumber(ctx->oldcert), &serial);
         struct der_in issuer = der_in_make(name, name_len > 0 ? (size_t)name_len : 0);
         struct der_in tlv = der_in_make(serial, serial_len > 0 ? (size_t)serial_len : 0), num;
-        int same = name_len > 0 && serial_len > 0 && id->issuer.type == CMP_GN_DIRNAME &&
-                   cmp_vfy_name_eq(&id->issuer.value, &issuer) &&
-                   der_get_integer(&tlv, DER_INTEGER, &num) && der_in_eq(&num, &id->serial);
+        int ok = name_len > 0 && serial_len > 0 && der_get_integer(&tlv, DER_INTEGER, &num);
 
+        if (!ok) {
+            CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_ID,
+                          "rp revCerts names another certificate than -oldcert");
+        } else {
+            ok = cmp_vfy_rp_cert_id(rsp, 0, &issuer, &num, err);
+        }
         OPENSSL_free(name);
         OPENSSL_free(serial);
-        if (!same) {
-            return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_ID,
-                                 "rp revCerts names another certificate than -oldcert");
+        if (!ok) {
+            return 0;
         }
     }
     cmp_cli_log(ctx, CMP_LOG_INFO, "revocation accepted: %s", ctx->status_text);
@@ -643,15 +646,10 @@ handle_poll(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct 
     if (is_certrep(rsp->body.type)) {
         return handle_certrep(t, rsp, next, err);
     }
-    if (pr->num != 1 || pr->items[0].cert_req_id != t->cert_req_id) {
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
-                             "pollRep for %zu request(s) or another certReqId than %lld", pr->num,
-                             (long long)t->cert_req_id);
+    if (!cmp_vfy_pollrep(rsp, &t->cert_req_id, 1, err)) {
+        return 0;
     }
     wait_s = pr->items[0].check_after;
-    if (wait_s < 0) {
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "pollRep with negative checkAfter");
-    }
     /* A peer's checkAfter is bounded (and wait_s * 1000 cannot overflow): polling
      * earlier than asked only brings another pollRep. */
     if (wait_s > CMP_CLI_MAX_CHECK_AFTER) {
@@ -688,45 +686,24 @@ handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, stru
     const struct cmp_cert_rep *rep = &rsp->body.u.rep;
     const struct cmp_cert_response *cr = NULL;
     X509 *cert;
-    size_t i;
 
-    for (i = 0; i < rep->num; i++) {
-        /* p10cr: -1, though some servers answer 0 */
-        if (rep->responses[i].cert_req_id == t->cert_req_id ||
-            (t->cert_req_id == -1 && rep->num == 1)) {
-            cr = &rep->responses[i];
-            break;
-        }
-    }
-    if (cr == NULL) {
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "%s has no response for certReqId %lld",
-                             cmp_body_type_name(rsp->body.type), (long long)t->cert_req_id);
+    if (!cmp_vfy_certrep_find(rsp, t->cert_req_id, &cr, err)) {
+        return 0;
     }
     cmp_cli_set_status(ctx, &cr->status);
-    switch (cr->status.status) {
-    case CMP_STATUS_WAITING:
-        if (cr->has_ckp) {
-            return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT,
-                                 "status 'waiting' with a certificate");
-        }
+    if (!cmp_vfy_cert_response(rsp, cr, err)) {
+        return 0;
+    }
+    if (cr->status.status == CMP_STATUS_WAITING) {
         cmp_cli_log(ctx, CMP_LOG_INFO, "received 'waiting' status; polling for the certificate");
         *next = ST_POLL;
         return 1;
-    case CMP_STATUS_ACCEPTED:
-    case CMP_STATUS_GRANTED_WITH_MODS:
-    case CMP_STATUS_REVOCATION_WARNING:
-    case CMP_STATUS_REVOCATION_NOTIFICATION:
-    case CMP_STATUS_KEY_UPDATE_WARNING:
-        break;
-    case CMP_STATUS_REJECTION:
-        return peer_failed(t, "request rejected by server", err);
-    default:
-        return peer_failed(t, "unknown status in certificate response", err);
     }
-    if (!cr->has_ckp) {
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "no certificate in %s with status %s",
-                             cmp_body_type_name(rsp->body.type),
-                             cmp_cli_status_name(cr->status.status));
+    if (cr->status.status == CMP_STATUS_REJECTION) {
+        return peer_failed(t, "request rejected by server", err);
+    }
+    if (!cmp_vfy_status_grants(cr->status.status)) {
+        return peer_failed(t, "unknown status in certificate response", err);
     }
     if (cr->ckp.cert_type != CMP_CERT_PLAIN) {
         return CMP_FAIL(err, CMP_E_UNSUPPORTED, "encrypted certificates are not supported");
@@ -867,37 +844,69 @@ done:
 }
 
 int
+cmp_cmd_by_name(const char *name)
+{
+    int i;
+
+    for (i = 0; name != NULL && i < CMP_CMD_NUM; i++) {
+        if (strcmp(name, commands[i].name) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+const char *
+cmp_cmd_name(int cmd)
+{
+    return cmd >= 0 && cmd < CMP_CMD_NUM ? commands[cmd].name : NULL;
+}
+
+int
+cmp_exec(struct cmp_ctx *ctx, int cmd)
+{
+    if (ctx == NULL) {
+        return 0;
+    }
+    if (cmd < 0 || cmd >= CMP_CMD_NUM) {
+        cmp_cli_clear_results(ctx);
+        return CMP_FAIL(&ctx->err, CMP_E_ARG, "unknown command %d", cmd);
+    }
+    return exec_cmd(ctx, cmd);
+}
+
+int
 cmp_exec_ir(struct cmp_ctx *ctx)
 {
-    return exec_cmd(ctx, CMP_CMD_IR);
+    return cmp_exec(ctx, CMP_CMD_IR);
 }
 
 int
 cmp_exec_cr(struct cmp_ctx *ctx)
 {
-    return exec_cmd(ctx, CMP_CMD_CR);
+    return cmp_exec(ctx, CMP_CMD_CR);
 }
 
 int
 cmp_exec_kur(struct cmp_ctx *ctx)
 {
-    return exec_cmd(ctx, CMP_CMD_KUR);
+    return cmp_exec(ctx, CMP_CMD_KUR);
 }
 
 int
 cmp_exec_p10cr(struct cmp_ctx *ctx)
 {
-    return exec_cmd(ctx, CMP_CMD_P10CR);
+    return cmp_exec(ctx, CMP_CMD_P10CR);
 }
 
 int
 cmp_exec_rr(struct cmp_ctx *ctx)
 {
-    return exec_cmd(ctx, CMP_CMD_RR);
+    return cmp_exec(ctx, CMP_CMD_RR);
 }
 
 int
 cmp_exec_genm(struct cmp_ctx *ctx)
 {
-    return exec_cmd(ctx, CMP_CMD_GENM);
+    return cmp_exec(ctx, CMP_CMD_GENM);
 }

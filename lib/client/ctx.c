@@ -735,29 +735,6 @@ cmp_ctx_status_text(const struct cmp_ctx *ctx, char *buf, size_t buf_len)
 }
 
 /* openssl's words for PKIStatus values, as its client prints them. */
-const char *
-cmp_cli_status_name(int64_t status)
-{
-    switch (status) {
-    case CMP_STATUS_ACCEPTED:
-        return "accepted";
-    case CMP_STATUS_GRANTED_WITH_MODS:
-        return "granted with modifications";
-    case CMP_STATUS_REJECTION:
-        return "rejection";
-    case CMP_STATUS_WAITING:
-        return "waiting";
-    case CMP_STATUS_REVOCATION_WARNING:
-        return "revocation warning";
-    case CMP_STATUS_REVOCATION_NOTIFICATION:
-        return "revocation notification";
-    case CMP_STATUS_KEY_UPDATE_WARNING:
-        return "key update warning";
-    default:
-        return "(unknown PKIStatus)";
-    }
-}
-
 /* Appends to |buf| without overflowing; the text is cut when it is full. */
 static void append(char *buf, size_t cap, size_t *pos, const char *fmt, ...) CMP_PRINTF(4, 5);
 
@@ -791,7 +768,7 @@ cmp_cli_set_status(struct cmp_ctx *ctx, const struct cmp_pkistatus *si)
 
     ctx->status = si->status >= 0 && si->status <= 6 ? (int)si->status : 99;
     ctx->failinfo = si->has_fail_info ? (uint32_t)(si->fail_info & 0x7FFFFFFu) : 0;
-    append(buf, cap, &pos, "PKIStatus: %s", cmp_cli_status_name(si->status));
+    append(buf, cap, &pos, "PKIStatus: %s", cmp_vfy_status_name(si->status));
     if (ctx->failinfo != 0) {
         append(buf, cap, &pos, "; PKIFailureInfo: ");
         for (bit = 0; bit <= CMP_FI_MAX; bit++) {

@@ -96,20 +96,10 @@ struct cmp_ctx {
     char status_text[CMP_CLI_STATUS_MAX];
 };
 
-/* Commands, and what each sends and expects first. */
-enum cmp_cli_cmd {
-    CMP_CMD_IR = 0,
-    CMP_CMD_CR,
-    CMP_CMD_KUR,
-    CMP_CMD_P10CR,
-    CMP_CMD_RR,
-    CMP_CMD_GENM
-};
-
 /* One transaction: the state of client.c's driver loop. */
 struct cmp_cli_txn {
     struct cmp_ctx *ctx;
-    int cmd;                              /* enum cmp_cli_cmd */
+    int cmd;                              /* enum cmp_cmd (cmpkit/client.h) */
     uint8_t tid[CMP_CLI_NONCE_LEN];       /* our transactionID */
     struct der_in tid_in;                 /* what responses must carry (-reqin may change it) */
     uint8_t *tid_buf;                     /* owned copy when -reqin changed it */
@@ -141,9 +131,6 @@ void cmp_cli_sanitize(char *s);
 
 /* cmp_cli_set_status() records a peer's PKIStatusInfo in the context's results. */
 void cmp_cli_set_status(struct cmp_ctx *ctx, const struct cmp_pkistatus *si);
-
-/* cmp_cli_status_name() is openssl's text for a PKIStatus ("rejection"). */
-const char *cmp_cli_status_name(int64_t status);
 
 /* cmp_cli_oid() turns a dotted OID or an OpenSSL short/long name into OID contents. */
 int cmp_cli_oid(const char *text, uint8_t **out, size_t *out_len,

@@ -1,9 +1,22 @@
 /*
- * The server engine: bytes in, decode, check, dispatch to the responder,
- * build the header, protect, bytes out (DESIGN.md: the mirror image of the
- * client). Every request gets an answer: a bad one a CMP error message
- * (RFC 9810 5.3.21) whose PKIStatusInfo names the failure bit, with a
- * short statusString of ours; the full error record goes to the log.
+ * The server engine: bytes in, decode, check, ask the responder, build the
+ * header, protect, bytes out (DESIGN.md: the mirror image of the client).
+ * Every request gets an answer: a bad one a CMP error message (RFC 9810
+ * 5.3.21) whose PKIStatusInfo names the failure bit, with a short
+ * statusString of ours; the full error record goes to the log.
+ *
+ * One state table (steps[] below), indexed by the request's body type,
+ * drives every request: the transaction states it is taken in (a new
+ * transaction, or an open one waiting for certConf or pollReq), the checks
+ * of its body type (lib/verify), the responder's turn with the response it
+ * makes (answer.c), and the transaction's state afterwards. Only the driver
+ * changes a transaction's state; responders never do.
+ *
+ *   ir cr kur p10cr rr genm  NEW        -> WAIT_CONF (certificates to confirm)
+ *                                          | POLLING ('waiting') | end
+ *   certConf                 WAIT_CONF  -> end, or what is still due
+ *   pollReq                  POLLING    -> as after the first request
+ *   error                    any, or none -> end
  *
  * Protection of responses follows the `openssl cmp` mock server: MAC-based
  * (with -srv_secret, senderKID -srv_ref) when the request was MAC-protected,
@@ -34,11 +47,10 @@ static const uint8_t der_null[] = {0x05, 0x00};
 /* ---- logging ---- */
 
 void
-cmp_srv_log(const struct cmp_srv *srv, const char *tid_hex, int level, const char *fmt, ...)
+cmp_srv_vlog(const struct cmp_srv *srv, const char *tid_hex, int level, const char *fmt, va_list ap)
 {
     char line[1024];
     size_t pos = 0, i;
-    va_list ap;
     int n;
 
     if (srv->cfg.log == NULL || level > srv->cfg.verbosity) {
@@ -49,9 +61,7 @@ cmp_srv_log(const struct cmp_srv *srv, const char *tid_hex, int level, const cha
         pos = n > 0 ? (size_t)n : 0;
     }
     if (pos < sizeof(line)) {
-        va_start(ap, fmt);
         vsnprintf(line + pos, sizeof(line) - pos, fmt, ap);
-        va_end(ap);
     }
     /* Texts may quote the peer: one line, no control characters. */
     for (i = 0; line[i] != '\0'; i++) {
@@ -64,6 +74,39 @@ cmp_srv_log(const struct cmp_srv *srv, const char *tid_hex, int level, const cha
         }
     }
     srv->cfg.log(srv->cfg.log_arg, level, line);
+}
+
+void
+cmp_srv_log(const struct cmp_srv *srv, const char *tid_hex, int level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    cmp_srv_vlog(srv, tid_hex, level, fmt, ap);
+    va_end(ap);
+}
+
+void
+cmp_srv_call_log(const struct cmp_srv_call *call, int level, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (call == NULL || call->req == NULL) {
+        return;
+    }
+    va_start(ap, fmt);
+    cmp_srv_vlog(call->req->srv, call->req->tid_hex, level, fmt, ap);
+    va_end(ap);
+}
+
+void
+cmp_srv_call_log_err(const struct cmp_srv_call *call, int level, const char *what,
+                     const struct cmp_err *err)
+{
+    if (call == NULL || call->req == NULL || err == NULL) {
+        return;
+    }
+    cmp_srv_log_err(call->req->srv, call->req->tid_hex, level, what, err);
 }
 
 void
@@ -148,24 +191,8 @@ cmp_srv_status_set(struct cmp_pkistatus *si, int64_t status, uint64_t bits, cons
     return 1;
 }
 
-int
-cmp_srv_certs_attach(struct cmp_certs *dst, const struct cmp_srv_certs *src)
-{
-    memset(dst, 0, sizeof(*dst));
-    if (src->num == 0) {
-        return 1;
-    }
-    dst->items = malloc(src->num * sizeof(*dst->items));
-    if (dst->items == NULL) {
-        return 0;
-    }
-    memcpy(dst->items, src->items, src->num * sizeof(*dst->items));
-    dst->num = src->num;
-    return 1;
-}
-
-static void
-certs_cleanup(struct cmp_srv_certs *c)
+void
+cmp_srv_certs_cleanup(struct cmp_srv_certs *c)
 {
     free(c->items);
     free(c->buf);
@@ -188,7 +215,7 @@ certs_set(struct cmp_srv_certs *dst, const struct der_in *items, size_t num)
     dst->items = calloc(num, sizeof(*dst->items));
     dst->buf = malloc(total > 0 ? total : 1);
     if (dst->items == NULL || dst->buf == NULL) {
-        certs_cleanup(dst);
+        cmp_srv_certs_cleanup(dst);
         return 0;
     }
     for (i = 0; i < num; i++) {
@@ -200,8 +227,8 @@ certs_set(struct cmp_srv_certs *dst, const struct der_in *items, size_t num)
     return 1;
 }
 
-static int
-certs_from_stack(struct cmp_srv_certs *dst, STACK_OF(X509) * sk, struct cmp_err *err)
+int
+cmp_srv_certs_from_stack(struct cmp_srv_certs *dst, STACK_OF(X509) * sk, struct cmp_err *err)
 {
     int i, n = sk_X509_num(sk);
     struct der_in *items = NULL;
@@ -415,7 +442,7 @@ take_refs(struct cmp_srv *srv, const struct cmp_srv_config *c, struct cmp_err *e
     return 1;
 }
 
-/* The DER that every response reuses: sender, senderKID, the -rsp_* certificates. */
+/* The DER that every response reuses: sender, senderKID, the extraCerts of signed responses. */
 static int
 precompute(struct cmp_srv *srv, struct cmp_err *err)
 {
@@ -448,8 +475,7 @@ precompute(struct cmp_srv *srv, struct cmp_err *err)
             }
             memcpy(srv->skid, ASN1_STRING_get0_data(skid), srv->skid_len);
         }
-        if (!sig_certs(&srv->sig_plain, c->cert, c->untrusted, NULL, err) ||
-            !sig_certs(&srv->sig_extra, c->cert, c->untrusted, c->rsp_extracerts, err)) {
+        if (!sig_certs(&srv->sig_plain, c->cert, c->untrusted, NULL, err)) {
             return CMP_CONTEXT(err, "extraCerts of signed responses");
         }
     } else {
@@ -457,39 +483,18 @@ precompute(struct cmp_srv *srv, struct cmp_err *err)
         srv->sender.whole = der_in_make(null_dn_gname, sizeof(null_dn_gname));
         srv->sender.value = der_in_make(null_dn_gname + 2, 2);
     }
-    if (c->rsp_cert != NULL) {
-        struct der_in in, serial;
-
-        len = i2d_X509(c->rsp_cert, &srv->rsp_cert_der);
-        if (len <= 0) {
-            return CMP_FAIL_SSL(err, CMP_FI_NONE, "-rsp_cert");
-        }
-        srv->rsp_cert_len = (size_t)len;
-        len = i2d_X509_NAME(X509_get_issuer_name(c->rsp_cert), &srv->rsp_issuer);
-        if (len <= 0) {
-            return CMP_FAIL_SSL(err, CMP_FI_NONE, "issuer of -rsp_cert");
-        }
-        srv->rsp_issuer_len = (size_t)len;
-        len = i2d_ASN1_INTEGER(X509_get0_serialNumber(c->rsp_cert), &der);
-        in = der_in_make(der, len > 0 ? (size_t)len : 0);
-        if (len <= 0 || !der_get_integer(&in, DER_INTEGER, &serial)) {
-            OPENSSL_free(der);
-            return CMP_FAIL_SSL(err, CMP_FI_NONE, "serial number of -rsp_cert");
-        }
-        srv->rsp_serial = malloc(serial.len);
-        if (srv->rsp_serial == NULL) {
-            OPENSSL_free(der);
-            return CMP_FAIL(err, CMP_E_MEMORY, "serial number of -rsp_cert");
-        }
-        memcpy(srv->rsp_serial, serial.p, serial.len);
-        srv->rsp_serial_len = serial.len;
-        OPENSSL_free(der);
-    }
-    if (!certs_from_stack(&srv->capubs, c->rsp_capubs, err) ||
-        !certs_from_stack(&srv->extra, c->rsp_extracerts, err)) {
-        return CMP_CONTEXT(err, "-rsp_capubs, -rsp_extracerts");
-    }
     return 1;
+}
+
+/* The table's hook for the responder data of transactions that end. */
+static void
+free_txn_data(void *arg, void *data)
+{
+    struct cmp_srv *srv = arg;
+
+    if (srv->responder.txn_free != NULL) {
+        srv->responder.txn_free(srv->responder.arg, data);
+    }
 }
 
 struct cmp_srv *
@@ -520,6 +525,7 @@ cmp_srv_new(const struct cmp_srv_config *cfg, struct cmp_err *err)
     o->trusted = NULL;
     o->untrusted = o->rsp_extracerts = o->rsp_capubs = NULL;
     o->vpm = NULL;
+    o->responder = NULL;
     if (o->verbosity == 0) {
         o->verbosity = CMP_SRV_LOG_INFO;
     }
@@ -531,11 +537,6 @@ cmp_srv_new(const struct cmp_srv_config *cfg, struct cmp_err *err)
     }
     if (o->transaction_timeout_s == 0) {
         o->transaction_timeout_s = CMP_SRV_DEFAULT_TRANSACTION_TIMEOUT;
-    }
-    /* -failurebits overrides -failure (as openssl cmp). */
-    srv->failbits = (int)cfg->failurebits;
-    if (srv->failbits == 0 && cfg->failure >= 0) {
-        srv->failbits = 1 << cfg->failure;
     }
     if (!take_refs(srv, cfg, err)) {
         goto fail;
@@ -567,21 +568,23 @@ cmp_srv_new(const struct cmp_srv_config *cfg, struct cmp_err *err)
     if (!precompute(srv, err)) {
         goto fail;
     }
-    if (!cmp_srv_table_init(&srv->table, o->max_transactions, o->transaction_timeout_s)) {
+    if (!cmp_srv_table_init(&srv->table, o->max_transactions, o->transaction_timeout_s,
+                            free_txn_data, srv)) {
         CMP_FAIL(err, CMP_E_MEMORY, "transaction table");
         goto fail;
     }
-    srv->cache = sk_X509_new_null();
-    if (srv->cache == NULL || pthread_mutex_init(&srv->cache_lock, NULL) != 0) {
+    if (!cmp_srv_cert_cache_init(&srv->certs)) {
         CMP_FAIL(err, CMP_E_MEMORY, "certificate cache");
         goto fail;
     }
-    srv->cache_lock_ready = 1;
-    if (pthread_mutex_init(&srv->dec_lock, NULL) != 0) {
-        CMP_FAIL(err, CMP_E_MEMORY, "certificate decode cache");
+    /* The responder last: on success it is ours (cmp_srv_free() frees it). */
+    if (cfg->responder != NULL) {
+        srv->responder = *cfg->responder;
+    } else if (!cmp_srv_mock_new(&srv->responder, o, err)) {
+        CMP_CONTEXT(err, "mock responder");
         goto fail;
     }
-    srv->dec_lock_ready = 1;
+    srv->has_responder = 1;
 
     /* What every request is checked against (mirrors the mock server's checks). */
     srv->vfy.secret = srv->secret;
@@ -603,24 +606,17 @@ void
 cmp_srv_free(struct cmp_srv *srv)
 {
     struct cmp_srv_config *o;
-    size_t i;
 
     if (srv == NULL) {
         return;
     }
     o = &srv->cfg;
+    /* The transactions first: their responder data goes back to the responder. */
     cmp_srv_table_cleanup(&srv->table);
-    sk_X509_pop_free(srv->cache, X509_free);
-    if (srv->cache_lock_ready) {
-        pthread_mutex_destroy(&srv->cache_lock);
+    if (srv->has_responder && srv->responder.free != NULL) {
+        srv->responder.free(srv->responder.arg);
     }
-    for (i = 0; i < CMP_SRV_DECODED_MAX; i++) {
-        X509_free(srv->decoded[i].cert);
-        free(srv->decoded[i].der);
-    }
-    if (srv->dec_lock_ready) {
-        pthread_mutex_destroy(&srv->dec_lock);
-    }
+    cmp_srv_cert_cache_cleanup(&srv->certs);
     X509_free(o->cert);
     EVP_PKEY_free(o->key);
     X509_STORE_free(o->trusted);
@@ -638,13 +634,7 @@ cmp_srv_free(struct cmp_srv *srv)
     OPENSSL_cleanse(srv->pbm_key, sizeof(srv->pbm_key));
     free(srv->sender_buf);
     free(srv->skid);
-    OPENSSL_free(srv->rsp_cert_der);
-    OPENSSL_free(srv->rsp_issuer);
-    free(srv->rsp_serial);
-    certs_cleanup(&srv->capubs);
-    certs_cleanup(&srv->extra);
-    certs_cleanup(&srv->sig_plain);
-    certs_cleanup(&srv->sig_extra);
+    cmp_srv_certs_cleanup(&srv->sig_plain);
     free(srv);
 }
 
@@ -711,216 +701,6 @@ failure_bit_of(const struct cmp_err *err)
     }
 }
 
-/*
- * The intermediates a request is checked with: -srv_untrusted and what
- * earlier requests brought. A new stack (up-referenced) or NULL if empty.
- */
-static STACK_OF(X509) * untrusted_snapshot(struct cmp_srv *srv)
-{
-    STACK_OF(X509) *sk = NULL;
-    int ok = 1;
-
-    pthread_mutex_lock(&srv->cache_lock);
-    if (sk_X509_num(srv->cfg.untrusted) > 0 || sk_X509_num(srv->cache) > 0) {
-        sk = sk_X509_new_null();
-        ok = sk != NULL && X509_add_certs(sk, srv->cfg.untrusted, X509_ADD_FLAG_UP_REF) &&
-             X509_add_certs(sk, srv->cache, X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP);
-    }
-    pthread_mutex_unlock(&srv->cache_lock);
-    if (!ok) {
-        sk_X509_pop_free(sk, X509_free);
-        return srv->cfg.untrusted != NULL ? X509_chain_up_ref(srv->cfg.untrusted) : NULL;
-    }
-    return sk;
-}
-
-/* FNV-1a over the DER; a match is confirmed byte for byte, so collisions cost only time. */
-static uint64_t
-der_hash(const struct der_in *der)
-{
-    uint64_t h = 0xcbf29ce484222325u;
-    size_t i;
-
-    for (i = 0; i < der->len; i++) {
-        h = (h ^ der->p[i]) * 0x100000001b3u;
-    }
-    return h;
-}
-
-/* cached_cert() is a new reference to the certificate decoded from |der|, or NULL. */
-static X509 *
-cached_cert(struct cmp_srv *srv, const struct der_in *der, uint64_t hash)
-{
-    X509 *x = NULL;
-    size_t i;
-
-    pthread_mutex_lock(&srv->dec_lock);
-    for (i = 0; i < CMP_SRV_DECODED_MAX; i++) {
-        struct cmp_srv_decoded *e = &srv->decoded[i];
-
-        if (e->der != NULL && e->hash == hash && e->len == der->len &&
-            memcmp(e->der, der->p, der->len) == 0) {
-            if (X509_up_ref(e->cert)) {
-                x = e->cert;
-                e->used = 1;
-            }
-            break;
-        }
-    }
-    pthread_mutex_unlock(&srv->dec_lock);
-    return x;
-}
-
-/* cache_cert() keeps |x| (decoded from |der|) in the slot the clock's hand picks. */
-static void
-cache_cert(struct cmp_srv *srv, const struct der_in *der, uint64_t hash, X509 *x)
-{
-    struct cmp_srv_decoded *e;
-    uint8_t *copy = malloc(der->len);
-    size_t i;
-
-    if (copy == NULL) {
-        return;
-    }
-    memcpy(copy, der->p, der->len);
-    if (!X509_up_ref(x)) {
-        free(copy);
-        return;
-    }
-    pthread_mutex_lock(&srv->dec_lock);
-    /* Another thread may have decoded the same bytes meanwhile. */
-    for (i = 0; i < CMP_SRV_DECODED_MAX; i++) {
-        e = &srv->decoded[i];
-        if (e->der != NULL && e->hash == hash && e->len == der->len &&
-            memcmp(e->der, der->p, der->len) == 0) {
-            pthread_mutex_unlock(&srv->dec_lock);
-            X509_free(x);
-            free(copy);
-            return;
-        }
-    }
-    /* Clock: pass over the slots used since the last round (at most one round). */
-    for (;;) {
-        e = &srv->decoded[srv->dec_hand];
-        srv->dec_hand = (srv->dec_hand + 1) % CMP_SRV_DECODED_MAX;
-        if (e->der == NULL || !e->used) {
-            break;
-        }
-        e->used = 0;
-    }
-    X509_free(e->cert);
-    free(e->der);
-    e->der = copy;
-    e->len = der->len;
-    e->hash = hash;
-    e->cert = x;
-    e->used = 1;
-    pthread_mutex_unlock(&srv->dec_lock);
-}
-
-/*
- * decode_cert() decodes one CMPCertificate TLV (nothing may follow it), as
- * cmp_vfy_msg_certs() does, through the cache: a new reference, or NULL if
- * it is not a certificate (or memory ran out).
- */
-static X509 *
-decode_cert(struct cmp_srv *srv, const struct der_in *der)
-{
-    uint64_t hash;
-    X509 *x;
-
-    if (der->len == 0 || der->len > (size_t)LONG_MAX) {
-        return NULL;
-    }
-    hash = der_hash(der);
-    x = cached_cert(srv, der, hash);
-    if (x != NULL) {
-        return x;
-    }
-    x = cmp_vfy_cert_parse(der);
-    if (x != NULL && der->len <= CMP_SRV_DECODED_MAX_DER) {
-        cache_cert(srv, der, hash, x);
-    }
-    return x;
-}
-
-/*
- * msg_certs() decodes the extraCerts of a signed request for cmp_vfy_msg():
- * a new stack, or NULL if there are none, one is not a certificate or memory
- * ran out (cmp_vfy_msg() then decodes them itself and reports the problem).
- */
-static STACK_OF(X509) * msg_certs(struct cmp_srv *srv, const struct cmp_msg *msg)
-{
-    STACK_OF(X509) * sk;
-    size_t i;
-
-    if (!msg->has_extra_certs || msg->extra_certs.num == 0) {
-        return NULL;
-    }
-    sk = sk_X509_new_reserve(
-        NULL, msg->extra_certs.num <= CMP_SRV_DECODED_MAX ? (int)msg->extra_certs.num : 0);
-    if (sk == NULL) {
-        return NULL;
-    }
-    for (i = 0; i < msg->extra_certs.num; i++) {
-        X509 *x = decode_cert(srv, &msg->extra_certs.items[i]);
-
-        if (x == NULL || !sk_X509_push(sk, x)) {
-            X509_free(x);
-            sk_X509_pop_free(sk, X509_free);
-            return NULL;
-        }
-    }
-    return sk;
-}
-
-/*
- * Keeps the CA certificates among the extraCerts of an authenticated
- * request as intermediates for the requests to come (end-entity
- * certificates would only push them out of the bounded cache). |decoded|
- * is msg_certs()'s result, or NULL: then each is decoded (through the cache).
- */
-static void
-learn_certs(struct cmp_srv *srv, const struct cmp_msg *msg, STACK_OF(X509) * decoded)
-{
-    size_t i;
-
-    for (i = 0; msg->has_extra_certs && i < msg->extra_certs.num && i < CMP_SRV_CERT_CACHE_MAX;
-         i++) {
-        X509 *x;
-        int j, known = 0;
-
-        if (decoded != NULL) {
-            x = sk_X509_value(decoded, (int)i);
-            if (x == NULL || !X509_up_ref(x)) {
-                continue;
-            }
-        } else {
-            x = decode_cert(srv, &msg->extra_certs.items[i]);
-        }
-        if (x == NULL || X509_check_ca(x) <= 0) {
-            X509_free(x);
-            continue;
-        }
-        pthread_mutex_lock(&srv->cache_lock);
-        for (j = 0; j < sk_X509_num(srv->cache) && !known; j++) {
-            X509 *c = sk_X509_value(srv->cache, j);
-
-            known = c == x || X509_cmp(c, x) == 0;
-        }
-        if (!known) {
-            if (sk_X509_num(srv->cache) >= CMP_SRV_CERT_CACHE_MAX) {
-                X509_free(sk_X509_shift(srv->cache));
-            }
-            if (sk_X509_push(srv->cache, x) > 0) {
-                x = NULL;
-            }
-        }
-        pthread_mutex_unlock(&srv->cache_lock);
-        X509_free(x);
-    }
-}
-
 /* cmp_vfy_transaction_id_new()'s hook: opens (reserves) the new transaction. */
 struct reserve {
     struct cmp_srv_req *r;
@@ -937,6 +717,7 @@ reserve_tid(void *arg, const struct der_in *tid)
     return rs->rc == CMP_SRV_TXN_IN_USE;
 }
 
+/* The header and protection checks of every request (lib/verify). */
 static int
 verify(struct cmp_srv_req *r, const struct cmp_vfy_opts *opts, struct cmp_err *err)
 {
@@ -945,15 +726,15 @@ verify(struct cmp_srv_req *r, const struct cmp_vfy_opts *opts, struct cmp_err *e
     int ok;
 
     memset(&res, 0, sizeof(res));
-    o.untrusted = untrusted_snapshot(r->srv);
+    o.untrusted = cmp_srv_cert_cache_untrusted(&r->srv->certs, r->srv->cfg.untrusted);
     /* Signed: the signer is looked for among them, so decode them now, once. */
     if (r->req->has_protection && r->mac == 0) {
-        o.extra_certs = msg_certs(r->srv, r->req);
+        o.extra_certs = cmp_srv_cert_cache_msg_certs(&r->srv->certs, r->req);
     }
     ok = cmp_vfy_msg(&o, r->req, &res, err);
     sk_X509_pop_free(o.untrusted, X509_free);
     if (ok) {
-        learn_certs(r->srv, r->req, o.extra_certs);
+        cmp_srv_cert_cache_learn(&r->srv->certs, r->req, o.extra_certs);
     }
     sk_X509_pop_free(o.extra_certs, X509_free);
     if (!ok) {
@@ -962,6 +743,17 @@ verify(struct cmp_srv_req *r, const struct cmp_vfy_opts *opts, struct cmp_err *e
     if (res.unprotected_accepted) {
         cmp_srv_log(r->srv, r->tid_hex, CMP_SRV_LOG_WARN, "%s", res.warning);
     }
+    switch (res.protection) {
+    case CMP_VFY_PROT_MAC:
+        r->auth = CMP_SRV_AUTH_MAC;
+        break;
+    case CMP_VFY_PROT_SIG:
+        r->auth = CMP_SRV_AUTH_SIGNATURE;
+        break;
+    default:
+        r->auth = CMP_SRV_AUTH_NONE;
+        break;
+    }
     r->signer = res.signer;
     res.signer = NULL;
     cmp_vfy_result_cleanup(&res);
@@ -969,9 +761,9 @@ verify(struct cmp_srv_req *r, const struct cmp_vfy_opts *opts, struct cmp_err *e
     return 1;
 }
 
-/* ir, cr, kur, p10cr, rr, genm: the first message of a new transaction. */
+/* The first request of a transaction: checked, and the transaction opened. */
 static int
-handle_new(struct cmp_srv_req *r, struct cmp_err *err)
+enter_new(struct cmp_srv_req *r, struct cmp_err *err)
 {
     struct cmp_srv *srv = r->srv;
     struct cmp_vfy_opts o = srv->vfy;
@@ -1004,49 +796,27 @@ handle_new(struct cmp_srv_req *r, struct cmp_err *err)
     default:
         return CMP_FAIL(err, CMP_E_MEMORY, "transaction table");
     }
+    r->txn->first_type = r->req->body.type;
+    r->txn->implicit_confirm = asks_implicit_confirm(&r->req->hdr);
     switch (r->req->body.type) {
     case CMP_BODY_IR:
     case CMP_BODY_CR:
     case CMP_BODY_KUR:
-    case CMP_BODY_P10CR:
-        r->txn->implicit_confirm = asks_implicit_confirm(&r->req->hdr);
-        return cmp_srv_mock_cert_request(r, err);
+        r->txn->num_reqs = r->req->body.u.req.num;
+        break;
     case CMP_BODY_RR:
-        return cmp_srv_mock_rr(r, err);
-    case CMP_BODY_GENM:
-        return cmp_srv_mock_genm(r, err);
+        r->txn->num_reqs = r->req->body.u.rr.num;
+        break;
     default:
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "unexpected body");
+        r->txn->num_reqs = 1;
+        break;
     }
+    return 1;
 }
 
-/*
- * An error message from the client: it ends the transaction it names, if
- * one is open (RFC 9810 5.3.21), and is answered with pkiConf.
- */
+/* A request of an open transaction (certConf, pollReq; an error message may have none). */
 static int
-handle_error(struct cmp_srv_req *r, struct cmp_err *err)
-{
-    struct cmp_srv *srv = r->srv;
-    struct cmp_vfy_opts o = srv->vfy;
-
-    if (r->req->hdr.has_transaction_id &&
-        cmp_srv_txn_acquire(&srv->table, &r->req->hdr.transaction_id, r->now, &r->txn) ==
-            CMP_SRV_TXN_OK) {
-        r->txn_open = 1;
-        o.transaction_id = r->req->hdr.transaction_id;
-        o.last_sender_nonce = der_in_make(r->txn->nonce, sizeof(r->txn->nonce));
-        o.validated_signer = r->txn->signer;
-    }
-    if (!verify(r, &o, err)) {
-        return 0;
-    }
-    return cmp_srv_mock_error(r, err);
-}
-
-/* certConf, pollReq: they continue an open transaction. */
-static int
-handle_continue(struct cmp_srv_req *r, struct cmp_err *err)
+enter_open(struct cmp_srv_req *r, int optional, struct cmp_err *err)
 {
     struct cmp_srv *srv = r->srv;
     const struct cmp_header *h = &r->req->hdr;
@@ -1055,6 +825,10 @@ handle_continue(struct cmp_srv_req *r, struct cmp_err *err)
 
     if (h->has_transaction_id) {
         rc = cmp_srv_txn_acquire(&srv->table, &h->transaction_id, r->now, &r->txn);
+    }
+    if (rc != CMP_SRV_TXN_OK && optional) {
+        /* RFC 9810 5.3.21: an error message for no open transaction is only logged. */
+        return verify(r, &o, err);
     }
     if (rc != CMP_SRV_TXN_OK) {
         /* Checked like any request first, so that only an authenticated peer learns this. */
@@ -1074,39 +848,249 @@ handle_continue(struct cmp_srv_req *r, struct cmp_err *err)
     o.transaction_id = h->transaction_id;
     o.last_sender_nonce = der_in_make(r->txn->nonce, sizeof(r->txn->nonce));
     o.validated_signer = r->txn->signer;
-    if (!verify(r, &o, err)) {
-        return 0;
+    return verify(r, &o, err);
+}
+
+/* ---- the checks of each body type (lib/verify), for every responder ---- */
+
+/* The responder's name for what lib/verify found of a POPO. */
+static int
+srv_popo(int vfy_popo)
+{
+    switch (vfy_popo) {
+    case CMP_VFY_POPO_OK:
+        return CMP_SRV_POPO_OK;
+    case CMP_VFY_POPO_MISSING:
+        return CMP_SRV_POPO_MISSING;
+    case CMP_VFY_POPO_RAVERIFIED:
+        return CMP_SRV_POPO_RAVERIFIED;
+    case CMP_VFY_POPO_INDIRECT:
+        return CMP_SRV_POPO_INDIRECT;
+    case CMP_VFY_POPO_BAD:
+    default:
+        return CMP_SRV_POPO_BAD;
     }
-    if (r->req->body.type == CMP_BODY_CERTCONF) {
-        return cmp_srv_mock_certconf(r, err);
-    }
-    return cmp_srv_mock_pollreq(r, err);
 }
 
 static int
+check_crmf(struct cmp_srv_req *r, struct cmp_err *err)
+{
+    const struct cmp_cert_req_msgs *reqs = &r->req->body.u.req;
+    size_t i;
+
+    if (!cmp_vfy_cert_req_ids(r->req, &r->fail_text, err)) {
+        return 0;
+    }
+    /* A POPO that fails rejects its request (the responder says how), not the message. */
+    r->cert_reqs = calloc(reqs->num, sizeof(*r->cert_reqs));
+    r->popo_errs = calloc(reqs->num, sizeof(*r->popo_errs));
+    if (r->cert_reqs == NULL || r->popo_errs == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "certificate requests");
+    }
+    r->num_cert_reqs = reqs->num;
+    for (i = 0; i < reqs->num; i++) {
+        cmp_err_init(&r->popo_errs[i]);
+        r->cert_reqs[i].popo = srv_popo(
+            cmp_vfy_popo(&reqs->items[i], r->srv->cfg.accept_raverified, &r->popo_errs[i]));
+    }
+    return 1;
+}
+
+static int
+check_p10cr(struct cmp_srv_req *r, struct cmp_err *err)
+{
+    int popo;
+
+    r->cert_reqs = calloc(1, sizeof(*r->cert_reqs));
+    r->popo_errs = calloc(1, sizeof(*r->popo_errs));
+    if (r->cert_reqs == NULL || r->popo_errs == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "certificate request");
+    }
+    r->num_cert_reqs = 1;
+    cmp_err_init(&r->popo_errs[0]);
+    popo = cmp_vfy_p10cr(r->req, &r->popo_errs[0]);
+    if (popo < 0) {
+        *err = r->popo_errs[0];
+        return CMP_CONTEXT(err, "p10cr");
+    }
+    r->cert_reqs[0].popo = srv_popo(popo);
+    return 1;
+}
+
+static int
+check_rr(struct cmp_srv_req *r, struct cmp_err *err)
+{
+    return cmp_vfy_rr(r->req, &r->fail_text, err);
+}
+
+static int
+check_certconf(struct cmp_srv_req *r, struct cmp_err *err)
+{
+    return cmp_vfy_certconf(r->req, r->txn->issued, r->txn->num_issued, &r->fail_text, err);
+}
+
+static int
+check_pollreq(struct cmp_srv_req *r, struct cmp_err *err)
+{
+    return cmp_vfy_pollreq(r->req, r->txn->waiting, r->txn->num_waiting, &r->fail_text, err);
+}
+
+/* ---- the state table ---- */
+
+/* The transaction's state after a response: what is still due. */
+static int
+next_due(const struct cmp_srv_req *r)
+{
+    const struct cmp_srv_txn *t = r->txn;
+    size_t issued = r->set_issued ? r->num_new_issued : t->num_issued;
+    size_t waiting = r->set_waiting ? r->num_new_waiting : t->num_waiting;
+
+    return (issued > 0 ? CMP_SRV_TXN_WAIT_CONF : 0) | (waiting > 0 ? CMP_SRV_TXN_POLLING : 0);
+}
+
+/* An error message ends its transaction (RFC 9810 5.3.21). */
+static int
+next_end(const struct cmp_srv_req *r)
+{
+    (void)r;
+    return 0;
+}
+
+struct srv_step {
+    int needs;                /* enum cmp_srv_txn_state bits it is taken in (NEW: it begins a
+                               * transaction); 0: not a request */
+    int optional;             /* may also come outside any open transaction (error) */
+    const char *out_of_turn;  /* statusString when it comes in another state */
+    int (*check)(struct cmp_srv_req *r, struct cmp_err *err);   /* lib/verify; may be NULL */
+    int (*respond)(struct cmp_srv_req *r, struct cmp_err *err); /* the responder's turn */
+    int (*next)(const struct cmp_srv_req *r);                   /* the state afterwards */
+};
+
+static const struct srv_step steps[CMP_BODY_MAX + 1] = {
+    [CMP_BODY_IR] = {.needs = CMP_SRV_TXN_NEW,
+                     .check = check_crmf,
+                     .respond = cmp_srv_answer_certs,
+                     .next = next_due},
+    [CMP_BODY_CR] = {.needs = CMP_SRV_TXN_NEW,
+                     .check = check_crmf,
+                     .respond = cmp_srv_answer_certs,
+                     .next = next_due},
+    [CMP_BODY_KUR] = {.needs = CMP_SRV_TXN_NEW,
+                      .check = check_crmf,
+                      .respond = cmp_srv_answer_certs,
+                      .next = next_due},
+    [CMP_BODY_P10CR] = {.needs = CMP_SRV_TXN_NEW,
+                        .check = check_p10cr,
+                        .respond = cmp_srv_answer_certs,
+                        .next = next_due},
+    [CMP_BODY_RR] = {.needs = CMP_SRV_TXN_NEW,
+                     .check = check_rr,
+                     .respond = cmp_srv_answer_rr,
+                     .next = next_due},
+    [CMP_BODY_GENM] = {.needs = CMP_SRV_TXN_NEW,
+                       .check = NULL, /* no rule beyond the syntax for any InfoType yet */
+                       .respond = cmp_srv_answer_genm,
+                       .next = next_due},
+    [CMP_BODY_CERTCONF] = {.needs = CMP_SRV_TXN_WAIT_CONF,
+                           .out_of_turn = "certConf not expected",
+                           .check = check_certconf,
+                           .respond = cmp_srv_answer_certconf,
+                           .next = next_due},
+    [CMP_BODY_POLLREQ] = {.needs = CMP_SRV_TXN_POLLING,
+                          .out_of_turn = "pollReq not expected",
+                          .check = check_pollreq,
+                          .respond = cmp_srv_answer_poll,
+                          .next = next_due},
+    [CMP_BODY_ERROR] = {.needs = CMP_SRV_TXN_WAIT_CONF | CMP_SRV_TXN_POLLING,
+                        .optional = 1,
+                        .check = NULL, /* no rule beyond the syntax: what it says is logged */
+                        .respond = cmp_srv_answer_error,
+                        .next = next_end},
+};
+
+/* What a transaction in |state| waits for, for the log. */
+static const char *
+awaited(int state)
+{
+    if (state & CMP_SRV_TXN_WAIT_CONF) {
+        return (state & CMP_SRV_TXN_POLLING) ? "certConf or pollReq" : "certConf";
+    }
+    return (state & CMP_SRV_TXN_POLLING) ? "pollReq" : "nothing";
+}
+
+/* Runs the step of the request's body type; sets r->next_state. */
+static int
 process(struct cmp_srv_req *r, struct cmp_err *err)
 {
-    switch (r->req->body.type) {
-    case CMP_BODY_IR:
-    case CMP_BODY_CR:
-    case CMP_BODY_KUR:
-    case CMP_BODY_P10CR:
-    case CMP_BODY_RR:
-    case CMP_BODY_GENM:
-        return handle_new(r, err);
-    case CMP_BODY_ERROR:
-        return handle_error(r, err);
-    case CMP_BODY_CERTCONF:
-    case CMP_BODY_POLLREQ:
-        return handle_continue(r, err);
-    default:
-        /* Responses, announcements, nested, krr, ccr: nothing a mock CA takes. */
+    int type = r->req->body.type;
+    const struct srv_step *st = type >= 0 && type <= CMP_BODY_MAX ? &steps[type] : NULL;
+    int ok;
+
+    if (st == NULL || st->needs == 0) {
+        /* Responses, announcements, nested, krr, ccr: nothing a server takes. */
         if (!verify(r, &r->srv->vfy, err)) {
             return 0;
         }
         r->fail_text = "unsupported message type";
         return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "%s is not a request this server handles",
-                             cmp_body_type_name(r->req->body.type));
+                             cmp_body_type_name(type));
+    }
+    ok = (st->needs & CMP_SRV_TXN_NEW) ? enter_new(r, err) : enter_open(r, st->optional, err);
+    if (!ok) {
+        return 0;
+    }
+    if (r->txn != NULL && !(r->txn->state & st->needs)) {
+        r->fail_text = st->out_of_turn;
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "%s while waiting for %s",
+                             cmp_body_type_name(type), awaited(r->txn->state));
+    }
+    if (st->check != NULL && !st->check(r, err)) {
+        return 0;
+    }
+    if (!st->respond(r, err)) {
+        return 0;
+    }
+    r->next_state = r->txn != NULL ? st->next(r) : 0;
+    return 1;
+}
+
+/*
+ * Applies what the step decided to the transaction: the certificates now
+ * awaiting certConf, what now waits for pollReq, the new state. The only
+ * place a transaction's state changes (besides its opening).
+ */
+static void
+apply_state(struct cmp_srv_req *r)
+{
+    struct cmp_srv_txn *t = r->txn;
+    int new_waiting = r->set_waiting;
+    size_t i;
+
+    if (r->set_issued) {
+        for (i = 0; i < t->num_issued; i++) {
+            X509_free(t->issued[i].cert);
+        }
+        free(t->issued);
+        t->issued = r->new_issued;
+        t->num_issued = r->num_new_issued;
+        r->new_issued = NULL;
+        r->num_new_issued = 0;
+        r->set_issued = 0;
+    }
+    if (r->set_waiting) {
+        free(t->waiting);
+        t->waiting = r->new_waiting;
+        t->num_waiting = r->num_new_waiting;
+        r->new_waiting = NULL;
+        r->num_new_waiting = 0;
+        r->set_waiting = 0;
+    }
+    t->state = r->next_state;
+    if (new_waiting) {
+        t->check_after = r->check_after;
+    }
+    if (!(t->state & CMP_SRV_TXN_POLLING)) {
+        t->check_after = 0;
     }
 }
 
@@ -1122,9 +1106,10 @@ set_error_body(struct cmp_srv_req *r, const struct cmp_err *err)
     cmp_body_cleanup(b);
     b->type = CMP_BODY_ERROR;
     r->negative = 1;
-    r->with_extra = 0;
+    r->answer.num_extra_certs = 0;
+    r->answer.extra_certs = NULL;
     r->implicit_granted = 0;
-    r->keep = 0;
+    r->next_state = 0;
     return cmp_srv_status_set(&b->u.error.status, CMP_STATUS_REJECTION, (uint64_t)1 << bit,
                               r->fail_text != NULL ? r->fail_text : peer_text(bit));
 }
@@ -1190,6 +1175,49 @@ set_header(struct cmp_srv_req *r, struct cmp_err *err)
     return 1;
 }
 
+/*
+ * The extraCerts of the response: for a signed one our certificate and its
+ * chain first (RFC 9483 3.3), then those of the answer that are not there
+ * yet (as openssl adds its extraCertsOut).
+ */
+static int
+set_extra_certs(struct cmp_srv_req *r, int signed_rsp, struct cmp_err *err)
+{
+    const struct cmp_srv_certs *own = signed_rsp ? &r->srv->sig_plain : NULL;
+    const struct cmp_srv_answer *a = &r->answer;
+    struct cmp_msg *m = r->rsp;
+    size_t n = 0, i, j, max = (own != NULL ? own->num : 0) + a->num_extra_certs;
+
+    cmp_certs_cleanup(&m->extra_certs);
+    m->has_extra_certs = 0;
+    if (max == 0) {
+        return 1;
+    }
+    if (max > CMP_MAX_ITEMS) {
+        return CMP_FAIL(err, CMP_E_LIMIT, "%zu extraCerts exceed the limit %u", max,
+                        (unsigned)CMP_MAX_ITEMS);
+    }
+    m->extra_certs.items = malloc(max * sizeof(*m->extra_certs.items));
+    if (m->extra_certs.items == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "extraCerts");
+    }
+    for (i = 0; own != NULL && i < own->num; i++) {
+        m->extra_certs.items[n++] = own->items[i];
+    }
+    for (i = 0; i < a->num_extra_certs; i++) {
+        struct der_in c = der_in_make(a->extra_certs[i].p, a->extra_certs[i].len);
+
+        for (j = 0; j < n && !der_in_eq(&m->extra_certs.items[j], &c); j++) {
+        }
+        if (j == n && c.len > 0) {
+            m->extra_certs.items[n++] = c;
+        }
+    }
+    m->extra_certs.num = n;
+    m->has_extra_certs = n > 0;
+    return 1;
+}
+
 /* senderKID, protectionAlg, protection and extraCerts. */
 static int
 protect(struct cmp_srv_req *r, struct cmp_err *err)
@@ -1199,13 +1227,11 @@ protect(struct cmp_srv_req *r, struct cmp_err *err)
     struct cmp_msg *m = r->rsp;
     int unprotected = c->send_unprotected || (c->send_unprot_err && r->negative);
     int use_mac = srv->secret != NULL && (r->mac != 0 || c->key == NULL);
-    const struct cmp_srv_certs *extra = r->with_extra ? &srv->extra : NULL;
 
     m->hdr.has_protection_alg = 0;
     m->has_protection = 0;
     m->hdr.has_sender_kid = 0;
     if (!unprotected && !use_mac) {
-        extra = r->with_extra ? &srv->sig_extra : &srv->sig_plain;
         if (srv->skid != NULL) {
             m->hdr.has_sender_kid = 1;
             m->hdr.sender_kid = der_in_make(srv->skid, srv->skid_len);
@@ -1218,13 +1244,8 @@ protect(struct cmp_srv_req *r, struct cmp_err *err)
         m->hdr.has_sender_kid = 1;
         m->hdr.sender_kid = der_in_make((const uint8_t *)srv->ref, strlen(srv->ref));
     }
-    cmp_certs_cleanup(&m->extra_certs);
-    m->has_extra_certs = 0;
-    if (extra != NULL && extra->num > 0) {
-        if (!cmp_srv_certs_attach(&m->extra_certs, extra)) {
-            return CMP_FAIL(err, CMP_E_MEMORY, "extraCerts");
-        }
-        m->has_extra_certs = 1;
+    if (!set_extra_certs(r, !unprotected && !use_mac, err)) {
+        return 0;
     }
     if (unprotected) {
         return 1;
@@ -1321,6 +1342,34 @@ salvage_header(const uint8_t *p, size_t len, struct cmp_header *out)
     return 1;
 }
 
+/*
+ * The responder's commit (struct cmp_srv_responder): after a callback that
+ * answered, once the response is made (|ok| 1) or could not be made (0).
+ * Returns 1 if the response stands, 0 (with |err|) if the commit failed.
+ */
+static int
+run_commit(struct cmp_srv_req *r, int ok, struct cmp_err *err)
+{
+    struct cmp_err e;
+
+    if (!r->called || r->srv->responder.commit == NULL) {
+        return 1;
+    }
+    r->called = 0;
+    cmp_err_init(&e);
+    if (r->srv->responder.commit(r->srv->responder.arg, &r->call, ok, &e) || !ok) {
+        return 1;
+    }
+    if (e.code == CMP_E_NONE) {
+        CMP_FAIL(&e, CMP_E_IO, "the responder could not commit");
+    }
+    if (e.failure_bit < 0) {
+        e.failure_bit = CMP_FI_SYSTEM_FAILURE;
+    }
+    *err = e;
+    return 0;
+}
+
 int
 cmp_srv_handle(struct cmp_srv *srv, const uint8_t *req, size_t req_len, uint8_t **rsp,
                size_t *rsp_len)
@@ -1328,7 +1377,7 @@ cmp_srv_handle(struct cmp_srv *srv, const uint8_t *req, size_t req_len, uint8_t 
     struct cmp_srv_req r;
     struct cmp_msg *msg = NULL;
     struct cmp_header salvaged;
-    int have_salvaged = 0, ok, keep;
+    int have_salvaged = 0, ok, keep, answered = 0;
     struct cmp_err err;
     const char *type;
 
@@ -1378,14 +1427,22 @@ cmp_srv_handle(struct cmp_srv *srv, const uint8_t *req, size_t req_len, uint8_t 
 
     if (process(&r, &err)) {
         ok = finish(&r, rsp, rsp_len, &err);
-        if (!ok) {
+        if (ok) {
+            answered = run_commit(&r, 1, &err);
+        } else {
             cmp_srv_log_err(srv, r.tid_hex, CMP_SRV_LOG_ERR, "cannot make the response", &err);
+            (void)run_commit(&r, 0, &err);
+        }
+        if (!answered) {
             free(*rsp);
             *rsp = NULL;
             *rsp_len = 0;
+            r.fail_text = NULL;
             ok = answer_error(&r, &err, rsp, rsp_len);
         }
     } else {
+        /* A callback may have answered before the response failed: it rolls back. */
+        (void)run_commit(&r, 0, &err);
         ok = answer_error(&r, &err, rsp, rsp_len);
     }
     if (ok) {
@@ -1401,8 +1458,11 @@ done:
      * authenticated (anyone may send garbage with a known transactionID).
      */
     if (r.txn != NULL) {
-        keep = ok && r.rsp->body.type != CMP_BODY_ERROR ? r.keep : r.txn_open && !r.authenticated;
-        if (keep && r.rsp->body.type != CMP_BODY_ERROR && r.rsp->hdr.has_sender_nonce) {
+        if (answered) {
+            apply_state(&r);
+        }
+        keep = answered ? r.next_state != 0 : r.txn_open && !r.authenticated;
+        if (keep && answered && r.rsp->hdr.has_sender_nonce) {
             memcpy(r.txn->nonce, r.rsp->hdr.sender_nonce.p, sizeof(r.txn->nonce));
             if (r.txn->signer == NULL && r.signer != NULL) {
                 r.txn->signer = r.signer;
@@ -1414,6 +1474,7 @@ done:
         }
         cmp_srv_txn_release(&srv->table, r.txn, keep, r.now);
     }
+    cmp_srv_answer_cleanup(&r);
     X509_free(r.signer);
     cmp_msg_free(r.rsp);
     cmp_msg_free(msg);

@@ -1,11 +1,14 @@
 /*
- * The server engine's internals: the transaction table (txn.c), the request
- * being handled (engine.c) and the mock responder (mock.c).
+ * The server engine's internals: the transaction table (txn.c), the
+ * certificate cache (certcache.c), the request being handled and the state
+ * table that drives it (engine.c), and the mock responder (mock.c), one
+ * responder behind the public interface of cmpkit/server.h.
  */
 #ifndef CMPKIT_SERVER_INTERNAL_H
 #define CMPKIT_SERVER_INTERNAL_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,11 +43,14 @@
 
 /* ================= transactions (txn.c) ================= */
 
-/* Where an open transaction stands; a finished one leaves the table. */
+/*
+ * Where a transaction stands, as bits: which requests may come next. Only
+ * the engine's state table (engine.c) changes it; 0: the transaction ends.
+ */
 enum cmp_srv_txn_state {
-    CMP_SRV_TXN_NEW = 0,   /* the first request is being handled */
-    CMP_SRV_TXN_WAIT_CONF, /* a certificate was sent; certConf expected */
-    CMP_SRV_TXN_POLLING    /* 'waiting' was sent; pollReq expected */
+    CMP_SRV_TXN_NEW = 1 << 0,       /* its first request is being handled */
+    CMP_SRV_TXN_WAIT_CONF = 1 << 1, /* certificates were sent: certConf expected */
+    CMP_SRV_TXN_POLLING = 1 << 2    /* 'waiting' was sent: pollReq expected */
 };
 
 /*
@@ -62,15 +68,18 @@ struct cmp_srv_txn {
     size_t tid_len;
 
     /* state */
-    int state;                        /* enum cmp_srv_txn_state */
-    int req_type;                     /* the body type that began it: ir, cr, kur, p10cr */
-    int64_t cert_req_id;              /* of that request (-1 for p10cr) */
-    int implicit_confirm;             /* the request asked for implicit confirmation */
-    int polls;                        /* pollReqs answered so far */
+    int state;                        /* enum cmp_srv_txn_state bits */
+    int first_type;                   /* the body type that began it */
+    size_t num_reqs;                  /* CertReqMsgs or RevDetails of that request */
+    int implicit_confirm;             /* that request asked for implicit confirmation */
     int64_t check_after;              /* extends the deadline while polling */
     uint8_t nonce[CMP_SRV_NONCE_LEN]; /* our last senderNonce: the next recipNonce */
-    X509 *cert;                       /* the certificate sent, for certConf's certHash */
     X509 *signer;                     /* the verified signer of the first request, or NULL */
+    struct cmp_vfy_issued *issued;    /* certificates sent, awaiting certConf (owned) */
+    size_t num_issued;
+    int64_t *waiting;                 /* certReqIds (-1: the whole answer) awaiting pollReq */
+    size_t num_waiting;
+    void *data;                       /* the responder's (responder->txn_free) */
 };
 
 struct cmp_srv_table {
@@ -82,6 +91,9 @@ struct cmp_srv_table {
     int64_t timeout;
     uint64_t seed; /* keys the hash, so that a peer cannot aim at one chain */
     struct cmp_srv_txn *lru_head, *lru_tail;
+    /* frees a transaction's responder data (outside the lock); may be NULL */
+    void (*free_data)(void *arg, void *data);
+    void *free_arg;
 };
 
 /* Results of cmp_srv_txn_begin() and cmp_srv_txn_acquire(). */
@@ -95,8 +107,12 @@ enum cmp_srv_txn_result {
     CMP_SRV_TXN_NOMEM
 };
 
-/* cmp_srv_table_init(): an empty table of at most |max| transactions. */
-int cmp_srv_table_init(struct cmp_srv_table *t, size_t max, int64_t timeout) CMP_MUST_CHECK;
+/*
+ * cmp_srv_table_init(): an empty table of at most |max| transactions;
+ * |free_data| (may be NULL) frees the responder data of each one that ends.
+ */
+int cmp_srv_table_init(struct cmp_srv_table *t, size_t max, int64_t timeout,
+                       void (*free_data)(void *arg, void *data), void *free_arg) CMP_MUST_CHECK;
 
 /* cmp_srv_table_cleanup() frees every transaction (none may be busy). */
 void cmp_srv_table_cleanup(struct cmp_srv_table *t);
@@ -124,22 +140,72 @@ void cmp_srv_txn_release(struct cmp_srv_table *t, struct cmp_srv_txn *txn, int k
 /* cmp_srv_table_count() is the number of open transactions (for tests and the log). */
 size_t cmp_srv_table_count(struct cmp_srv_table *t);
 
-/* ================= the engine (engine.c) ================= */
+/* ================= the certificate cache (certcache.c) ================= */
 
-/* A certificate list as DER owned by the engine, which response bodies borrow. */
-struct cmp_srv_certs {
-    size_t num;
-    struct der_in *items; /* into buf */
-    uint8_t *buf;
-};
-
-/* One decoded certificate and the exact DER it was decoded from (engine.c). */
+/* One decoded certificate and the exact DER it was decoded from. */
 struct cmp_srv_decoded {
     uint64_t hash; /* of der */
     uint8_t *der;  /* owned; NULL: the slot is free */
     size_t len;
     X509 *cert;    /* owned; handed out up-referenced */
     int used;      /* clock reference bit: used since the hand last passed */
+};
+
+/*
+ * What the engine keeps of the certificates requests bring: the decoded
+ * ones by DER (CMP_SRV_DECODED_MAX), and the CA certificates learned as
+ * intermediates (CMP_SRV_CERT_CACHE_MAX, oldest first). Safe under
+ * concurrent requests.
+ */
+struct cmp_srv_cert_cache {
+    pthread_mutex_t learned_lock;
+    int learned_lock_ready;
+    STACK_OF(X509) * learned;
+
+    pthread_mutex_t dec_lock;
+    int dec_lock_ready;
+    struct cmp_srv_decoded decoded[CMP_SRV_DECODED_MAX];
+    size_t dec_hand; /* the clock's hand */
+};
+
+/* cmp_srv_cert_cache_init() makes |c| empty; 0 if out of memory. */
+int cmp_srv_cert_cache_init(struct cmp_srv_cert_cache *c) CMP_MUST_CHECK;
+
+/* cmp_srv_cert_cache_cleanup() frees what |c| holds. Safe on a zeroed one. */
+void cmp_srv_cert_cache_cleanup(struct cmp_srv_cert_cache *c);
+
+/*
+ * cmp_srv_cert_cache_untrusted() returns the intermediates a request is
+ * checked with: |untrusted| (-srv_untrusted) and those learned. A new stack
+ * (up-referenced) or NULL if there are none.
+ */
+STACK_OF(X509) * cmp_srv_cert_cache_untrusted(struct cmp_srv_cert_cache *c,
+                                              STACK_OF(X509) * untrusted);
+
+/*
+ * cmp_srv_cert_cache_msg_certs() decodes the extraCerts of a request
+ * through the cache: a new stack, or NULL if there are none, one is not a
+ * certificate or memory ran out (cmp_vfy_msg() then decodes them itself
+ * and reports the problem).
+ */
+STACK_OF(X509) * cmp_srv_cert_cache_msg_certs(struct cmp_srv_cert_cache *c,
+                                              const struct cmp_msg *msg);
+
+/*
+ * cmp_srv_cert_cache_learn() keeps the CA certificates among the extraCerts
+ * of an authenticated request as intermediates for the requests to come.
+ * |decoded| is cmp_srv_cert_cache_msg_certs()'s result, or NULL.
+ */
+void cmp_srv_cert_cache_learn(struct cmp_srv_cert_cache *c, const struct cmp_msg *msg,
+                              STACK_OF(X509) * decoded);
+
+/* ================= the engine (engine.c) ================= */
+
+/* A certificate list as DER owned by its holder, which responses borrow. */
+struct cmp_srv_certs {
+    size_t num;
+    struct der_in *items; /* into buf */
+    uint8_t *buf;
 };
 
 struct cmp_srv {
@@ -159,43 +225,28 @@ struct cmp_srv {
     size_t pbm_salt_len;
     uint8_t pbm_key[EVP_MAX_MD_SIZE];
     size_t pbm_key_len;
-    int failbits;            /* -failure / -failurebits resolved */
     struct cmp_vfy_opts vfy; /* what every request is checked against */
+
+    /* the responder (the mock unless cfg.responder was given) */
+    struct cmp_srv_responder responder;
+    int has_responder; /* responder.free is due */
 
     /* precomputed DER */
     uint8_t *sender_buf;     /* our sender: directoryName of cfg.cert's subject, */
     struct cmp_gname sender; /* or the NULL-DN without a certificate */
     uint8_t *skid;           /* SKID of cfg.cert: senderKID of signed responses */
     size_t skid_len;
-    uint8_t *rsp_cert_der; /* cfg.rsp_cert */
-    size_t rsp_cert_len;
-    uint8_t *rsp_issuer; /* its issuer Name and serial (INTEGER contents) */
-    size_t rsp_issuer_len;
-    uint8_t *rsp_serial;
-    size_t rsp_serial_len;
-    struct cmp_srv_certs capubs;    /* cfg.rsp_capubs */
-    struct cmp_srv_certs extra;     /* cfg.rsp_extracerts */
     struct cmp_srv_certs sig_plain; /* extraCerts of signed responses: cfg.cert and chain */
-    struct cmp_srv_certs sig_extra; /* the same followed by cfg.rsp_extracerts */
-    uint64_t fuzz_counter; /* CMP_FUZZ: deterministic nonces and transactionIDs */
+    uint64_t fuzz_counter;          /* CMP_FUZZ: deterministic nonces and transactionIDs */
 
     struct cmp_srv_table table;
-
-    /* intermediates learned from requests (CMP_SRV_CERT_CACHE_MAX, oldest first) */
-    pthread_mutex_t cache_lock;
-    int cache_lock_ready;
-    STACK_OF(X509) *cache;
-
-    /* certificates decoded from requests, by DER (CMP_SRV_DECODED_MAX) */
-    pthread_mutex_t dec_lock;
-    int dec_lock_ready;
-    struct cmp_srv_decoded decoded[CMP_SRV_DECODED_MAX];
-    size_t dec_hand; /* the clock's hand */
+    struct cmp_srv_cert_cache certs;
 };
 
 /*
- * The request being handled: the decoded request, the response being built
- * and what the responder decided. Lives on the stack of cmp_srv_handle().
+ * The request being handled: the decoded request, the transaction, what the
+ * responder answered and the response being built. Lives on the stack of
+ * cmp_srv_handle().
  */
 struct cmp_srv_req {
     struct cmp_srv *srv;
@@ -207,15 +258,39 @@ struct cmp_srv_req {
     struct cmp_srv_txn *txn; /* the transaction, held busy; NULL if none */
     int txn_open;            /* txn was open before this request (not begun by it) */
     int authenticated;       /* the request passed cmp_vfy_msg() */
+    int auth;                /* enum cmp_srv_auth: how */
     X509 *signer;            /* verified signer of this request, owned; or NULL */
     int64_t now;
     char tid_hex[CMP_SRV_TID_HEX_LEN];
 
-    /* set by the responder */
-    int keep;              /* the transaction stays open (certConf or pollReq expected) */
+    /* the responder's turn */
+    struct cmp_srv_call call;
+    struct cmp_srv_answer answer;
+    struct cmp_srv_cert_req *cert_reqs; /* the requests given to cert_request (owned) */
+    struct cmp_err *popo_errs;          /* and why their POPO failed (owned) */
+    size_t num_cert_reqs;
+    void *views;             /* the other requests shown to the responder (owned) */
+    struct cmp_srv_der *ders; /* errorDetails shown to it (owned) */
+    int called;              /* a callback returned 1: the responder's commit is due */
+
+    /*
+     * What becomes of the transaction: set by the step, applied by the
+     * driver. With set_issued, new_issued replaces txn->issued (each
+     * certificate its own reference); with set_waiting, new_waiting
+     * replaces txn->waiting.
+     */
+    int next_state; /* enum cmp_srv_txn_state bits; 0: it ends */
+    int set_issued;
+    struct cmp_vfy_issued *new_issued; /* owned */
+    size_t num_new_issued;
+    int set_waiting;
+    int64_t *new_waiting; /* owned */
+    size_t num_new_waiting;
+    int64_t check_after; /* while polling */
+
+    /* the response */
     int implicit_granted;  /* put implicitConfirm into the response header */
     int negative;          /* a negative response: unprotected with -send_unprot_err */
-    int with_extra;        /* add -rsp_extracerts to extraCerts */
     const char *fail_text; /* statusString of the error message, if not the default
                             * for its failure bit (a constant: nothing of the request) */
 };
@@ -226,6 +301,8 @@ struct cmp_srv_req {
  */
 void cmp_srv_log(const struct cmp_srv *srv, const char *tid_hex, int level, const char *fmt, ...)
     CMP_PRINTF(4, 5);
+void cmp_srv_vlog(const struct cmp_srv *srv, const char *tid_hex, int level, const char *fmt,
+                  va_list ap) CMP_PRINTF(4, 0);
 
 /* cmp_srv_log_err() logs a failure record in full (outermost context first). */
 void cmp_srv_log_err(const struct cmp_srv *srv, const char *tid_hex, int level, const char *what,
@@ -239,25 +316,40 @@ void cmp_srv_log_err(const struct cmp_srv *srv, const char *tid_hex, int level, 
 int cmp_srv_status_set(struct cmp_pkistatus *si, int64_t status, uint64_t bits,
                        const char *text) CMP_MUST_CHECK;
 
+/* cmp_srv_certs_from_stack() encodes |sk| (may be NULL) into |dst|. */
+int cmp_srv_certs_from_stack(struct cmp_srv_certs *dst, STACK_OF(X509) * sk,
+                             struct cmp_err *err) CMP_MUST_CHECK;
+
+/* cmp_srv_certs_cleanup() frees |c|'s DER. Safe on a zeroed one. */
+void cmp_srv_certs_cleanup(struct cmp_srv_certs *c);
+
+/* ================= the responder's turn (answer.c) ================= */
+
 /*
- * cmp_srv_certs_attach() points |dst| (a response's caPubs or extraCerts) at
- * the engine's DER; the slice array is allocated (cmp_certs_cleanup).
+ * Each shows the request to the responder (the views of cmpkit/server.h),
+ * calls its callback and makes r->rsp's body from the answer, recording in
+ * r what becomes of the transaction. ir/cr/kur/p10cr (after the step's
+ * check filled r->cert_reqs' POPO results), rr, genm, pollReq, certConf,
+ * error.
  */
-int cmp_srv_certs_attach(struct cmp_certs *dst, const struct cmp_srv_certs *src) CMP_MUST_CHECK;
+int cmp_srv_answer_certs(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
+int cmp_srv_answer_rr(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
+int cmp_srv_answer_genm(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
+int cmp_srv_answer_poll(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
+int cmp_srv_answer_certconf(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
+int cmp_srv_answer_error(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
+
+/* cmp_srv_answer_cleanup() frees what the responder's turn left in |r|. */
+void cmp_srv_answer_cleanup(struct cmp_srv_req *r);
 
 /* ================= the mock responder (mock.c) ================= */
 
 /*
- * Each fills r->rsp's body (and r->keep, r->implicit_granted, r->negative,
- * r->with_extra, r->txn's state) for a request that passed the checks of
- * cmp_vfy_msg(), or fails with |err| (and its PKIFailureInfo bit), which the
- * engine turns into an error message.
+ * cmp_srv_mock_new() fills |out| with the mock responder for |cfg| (the
+ * engine's own copy): what the `openssl cmp` 3.0 mock server answers. Its
+ * arg holds its own references and is freed by out->free.
  */
-int cmp_srv_mock_cert_request(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
-int cmp_srv_mock_rr(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
-int cmp_srv_mock_genm(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
-int cmp_srv_mock_error(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
-int cmp_srv_mock_certconf(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
-int cmp_srv_mock_pollreq(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
+int cmp_srv_mock_new(struct cmp_srv_responder *out, const struct cmp_srv_config *cfg,
+                     struct cmp_err *err) CMP_MUST_CHECK;
 
 #endif

@@ -1,25 +1,23 @@
 /*
  * The mock responder: what the `openssl cmp` 3.0 mock server answers
  * (apps/lib/cmp_mock_srv.c with crypto/cmp/cmp_server.c), learned by
- * experiment with `openssl cmp -port`:
+ * experiment with `openssl cmp -port`. One responder behind the interface
+ * of cmpkit/server.h: the engine has checked every request (header,
+ * protection, certReqIds, POPO, certHash, the transaction's state) before
+ * it gets here.
  *
- *   ir/cr/kur/p10cr  one CertReqMsg with certReqId 0 (p10cr: -1); POPO
- *                    checked first (failure: ip/cp/kup with rejection and
- *                    badPOP, nothing else); -send_error: error message;
- *                    kur: its oldCertID must name -rsp_cert;
- *                    -poll_count N: status 'waiting' (no certificate, caPubs
- *                    or extraCerts), the Nth pollReq gets the final answer,
+ *   ir/cr/kur/p10cr  one CertReqMsg; a failed POPO first (ip/cp/kup with
+ *                    rejection and badPOP, nothing else); -send_error: error
+ *                    message; kur: its oldCertID must name -rsp_cert;
+ *                    -poll_count N: 'waiting' (no certificate, caPubs or
+ *                    extraCerts), the Nth pollReq gets the final answer,
  *                    the ones before it pollRep with -check_after; the final
  *                    answer: -pkistatus/-failurebits/-statusstring, the
  *                    -rsp_cert unless the status is rejection or waiting,
  *                    caPubs (-rsp_capubs) only in ip, extraCerts
- *                    (-rsp_extracerts) whatever the status
- *   implicit confirm granted (implicitConfirm in the response's generalInfo,
- *                    transaction ends) if the request asked, -grant_implicitconf
- *                    is set and the certificate is sent; else certConf is due
- *   certConf         the first CertStatus; certReqId and certHash (over the
- *                    certificate sent) must match; a rejecting status is
- *                    logged; pkiConf
+ *                    (-rsp_extracerts) whatever the status, implicit
+ *                    confirmation with -grant_implicitconf
+ *   certConf         a rejecting one is logged; pkiConf
  *   rr               one RevDetails; with issuer and serialNumber in the
  *                    template they must be -rsp_cert's; rp with the status
  *                    and revCerts (the CertId) when both are given
@@ -36,120 +34,104 @@
 
 #include "server/internal.h"
 
-static int
-response_type(int req_type)
-{
-    switch (req_type) {
-    case CMP_BODY_IR:
-        return CMP_BODY_IP;
-    case CMP_BODY_KUR:
-        return CMP_BODY_KUP;
-    case CMP_BODY_CR:
-    case CMP_BODY_P10CR:
-    default:
-        return CMP_BODY_CP;
-    }
-}
+/* The mock's options, with its own copies and references. */
+struct mock {
+    X509 *rsp_cert; /* -rsp_cert, or NULL */
+    uint8_t *rsp_issuer; /* its issuer Name and serial (INTEGER contents) */
+    size_t rsp_issuer_len;
+    uint8_t *rsp_serial;
+    size_t rsp_serial_len;
+    struct cmp_srv_certs capubs_der; /* -rsp_capubs */
+    struct cmp_srv_certs extra_der;  /* -rsp_extracerts */
+    struct cmp_srv_der *capubs;      /* the same, as the answer takes them */
+    struct cmp_srv_der *extra;
+    int poll_count, check_after, grant_implicitconf, pkistatus, send_error;
+    uint32_t failbits; /* -failure / -failurebits resolved */
+    char *statusstring;
+};
+
+/* What the mock keeps per transaction: the pollReqs answered so far. */
+struct mock_txn {
+    int polls;
+    int answered; /* the final answer was given */
+};
 
 /* -send_error: the error message openssl sends (badRequest). */
 static int
-send_error(struct cmp_srv_req *r, struct cmp_err *err)
+send_error(struct cmp_srv_answer *a, struct cmp_err *err)
 {
-    r->fail_text = "error processing message";
+    a->error_text = "error processing message";
     return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "-send_error is set");
 }
 
-/* A CertRepMessage with one CertResponse and no certificate yet. */
+/* Does a CertTemplate's or CertId's issuer and serial name -rsp_cert? */
 static int
-certrep_start(struct cmp_srv_req *r, int req_type, int64_t cert_req_id, int64_t status,
-              uint64_t bits, const char *text, struct cmp_err *err)
+is_rsp_cert(const struct mock *m, const struct cmp_srv_der *issuer,
+            const struct cmp_srv_der *serial)
 {
-    struct cmp_body *b = &r->rsp->body;
+    struct der_in i = der_in_make(m->rsp_issuer, m->rsp_issuer_len);
+    struct der_in s = der_in_make(m->rsp_serial, m->rsp_serial_len);
+    struct der_in gi = der_in_make(issuer->p, issuer->len);
+    struct der_in gs = der_in_make(serial->p, serial->len);
 
-    cmp_body_cleanup(b);
-    b->type = response_type(req_type);
-    b->u.rep.responses = calloc(1, sizeof(*b->u.rep.responses));
-    if (b->u.rep.responses == NULL) {
-        return CMP_FAIL(err, CMP_E_MEMORY, "CertRepMessage");
-    }
-    b->u.rep.num = 1;
-    b->u.rep.responses[0].cert_req_id = cert_req_id;
-    if (!cmp_srv_status_set(&b->u.rep.responses[0].status, status, bits, text)) {
-        return CMP_FAIL(err, CMP_E_MEMORY, "PKIStatusInfo");
-    }
-    r->negative = status == CMP_STATUS_REJECTION;
-    return 1;
+    return issuer->len > 0 && cmp_vfy_name_eq(&gi, &i) && der_in_eq(&gs, &s);
 }
 
-/*
- * The answer to a certificate request (at once or after polling): the
- * configured status with -rsp_cert, caPubs and extraCerts, and what becomes
- * of the transaction.
- */
+/* The configured status, with -rsp_cert unless it is a rejection or 'waiting'. */
 static int
-final_certrep(struct cmp_srv_req *r, struct cmp_err *err)
+final_certrep(const struct mock *m, const struct cmp_srv_call *call, struct cmp_srv_answer *a,
+              struct cmp_err *err)
 {
-    struct cmp_srv *srv = r->srv;
-    const struct cmp_srv_config *c = &srv->cfg;
-    struct cmp_srv_txn *t = r->txn;
-    struct cmp_cert_rep *rep = &r->rsp->body.u.rep;
-    int with_cert;
+    struct cmp_srv_cert_result *res = &a->certs[0];
 
-    if (!certrep_start(r, t->req_type, t->cert_req_id, c->pkistatus, (uint64_t)srv->failbits,
-                       c->statusstring, err)) {
-        return 0;
-    }
-    with_cert = srv->rsp_cert_der != NULL && c->pkistatus != CMP_STATUS_REJECTION &&
-                c->pkistatus != CMP_STATUS_WAITING;
-    if (with_cert) {
-        rep->responses[0].has_ckp = 1;
-        rep->responses[0].ckp.cert_type = CMP_CERT_PLAIN;
-        rep->responses[0].ckp.cert = der_in_make(srv->rsp_cert_der, srv->rsp_cert_len);
-    }
-    if (r->rsp->body.type == CMP_BODY_IP && srv->capubs.num > 0) {
-        if (!cmp_srv_certs_attach(&rep->ca_pubs, &srv->capubs)) {
-            return CMP_FAIL(err, CMP_E_MEMORY, "caPubs");
-        }
-        rep->has_ca_pubs = 1;
-    }
-    r->with_extra = 1;
-    r->implicit_granted = with_cert && t->implicit_confirm && c->grant_implicitconf;
-    if (with_cert && !r->implicit_granted) {
-        /* RFC 9810 5.3.18: the certificate needs the client's confirmation. */
-        if (!X509_up_ref(c->rsp_cert)) {
+    res->status.status = m->pkistatus;
+    res->status.fail_info = m->failbits;
+    res->status.text = m->statusstring;
+    if (m->rsp_cert != NULL && m->pkistatus != CMP_SRV_REJECTION &&
+        m->pkistatus != CMP_SRV_WAITING) {
+        if (!X509_up_ref(m->rsp_cert)) {
             return CMP_FAIL(err, CMP_E_MEMORY, "certificate");
         }
-        X509_free(t->cert);
-        t->cert = c->rsp_cert;
-        t->state = CMP_SRV_TXN_WAIT_CONF;
-        r->keep = 1;
-    } else {
-        r->keep = 0;
+        res->cert = m->rsp_cert;
     }
+    if (call->first_type == CMP_BODY_IR) {
+        a->ca_pubs = m->capubs;
+        a->num_ca_pubs = m->capubs_der.num;
+    }
+    a->extra_certs = m->extra;
+    a->num_extra_certs = m->extra_der.num;
+    a->implicit_confirm = m->grant_implicitconf;
+    a->check_after = m->check_after;
     return 1;
 }
 
 /* The proof of possession failed: ip/cp/kup with rejection and badPOP only. */
 static int
-reject_pop(struct cmp_srv_req *r, int64_t cert_req_id, const char *text, const struct cmp_err *why,
-           struct cmp_err *err)
+reject_pop(const struct cmp_srv_call *call, const struct cmp_srv_cert_req *req,
+           struct cmp_srv_answer *a)
 {
-    cmp_srv_log(r->srv, r->tid_hex, CMP_SRV_LOG_ERR, "rejecting the request: %s", text);
-    cmp_srv_log_err(r->srv, r->tid_hex, CMP_SRV_LOG_DEBUG, "POPO", why);
-    r->keep = 0;
-    r->with_extra = 0;
-    return certrep_start(r, r->req->body.type, cert_req_id, CMP_STATUS_REJECTION,
-                         (uint64_t)1 << CMP_FI_BAD_POP, text, err);
-}
+    const char *text;
 
-/* Does a CertTemplate's or CertId's issuer and serial name -rsp_cert? */
-static int
-is_rsp_cert(const struct cmp_srv *srv, const struct der_in *issuer, const struct der_in *serial)
-{
-    struct der_in i = der_in_make(srv->rsp_issuer, srv->rsp_issuer_len);
-    struct der_in s = der_in_make(srv->rsp_serial, srv->rsp_serial_len);
-
-    return cmp_vfy_name_eq(issuer, &i) && der_in_eq(serial, &s);
+    switch (req->popo) {
+    case CMP_SRV_POPO_MISSING:
+        text = "POPO missing";
+        break;
+    case CMP_SRV_POPO_RAVERIFIED:
+        text = "POPO raVerified not accepted";
+        break;
+    case CMP_SRV_POPO_INDIRECT:
+        text = "POPO method not supported";
+        break;
+    default:
+        text = call->body_type == CMP_BODY_P10CR ? "PKCS#10 signature invalid" : "POPO invalid";
+        break;
+    }
+    cmp_srv_call_log(call, CMP_SRV_LOG_ERR, "rejecting the request: %s", text);
+    cmp_srv_call_log_err(call, CMP_SRV_LOG_DEBUG, "POPO", req->popo_error);
+    a->certs[0].status.status = CMP_SRV_REJECTION;
+    a->certs[0].status.fail_info = 1u << CMP_FI_BAD_POP;
+    a->certs[0].status.text = text;
+    return 1;
 }
 
 /*
@@ -157,190 +139,143 @@ is_rsp_cert(const struct cmp_srv *srv, const struct der_in *issuer, const struct
  * control; the mock only updates -rsp_cert (openssl 3.0: "wrong certid").
  */
 static int
-check_old_cert_id(struct cmp_srv_req *r, struct cmp_err *err)
+check_old_cert_id(const struct mock *m, const struct cmp_srv_cert_req *req,
+                  struct cmp_srv_answer *a, struct cmp_err *err)
 {
-    const struct cmp_cert_req_msg *crm = &r->req->body.u.req.items[0];
-    const struct cmp_certid *id = &crm->controls.old_cert_id;
-
-    if (r->srv->rsp_cert_der == NULL) {
+    if (m->rsp_cert == NULL) {
         return 1;
     }
-    if (!crm->has_controls || !crm->controls.has_old_cert_id) {
-        r->fail_text = "oldCertID missing";
+    if (req->old_serial.len == 0) {
+        a->error_text = "oldCertID missing";
         return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "kur without the oldCertID control");
     }
-    if (id->issuer.type != CMP_GN_DIRNAME || !is_rsp_cert(r->srv, &id->issuer.value, &id->serial)) {
-        r->fail_text = "unknown certificate";
+    if (!is_rsp_cert(m, &req->old_issuer, &req->old_serial)) {
+        a->error_text = "unknown certificate";
         return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_ID,
                              "kur oldCertID names a certificate other than -rsp_cert");
     }
     return 1;
 }
 
-int
-cmp_srv_mock_cert_request(struct cmp_srv_req *r, struct cmp_err *err)
+static int
+mock_cert_request(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_cert_req *reqs,
+                  size_t num, struct cmp_srv_answer *a, struct cmp_err *err)
 {
-    const struct cmp_msg *req = r->req;
-    const struct cmp_srv_config *c = &r->srv->cfg;
-    struct cmp_srv_txn *t = r->txn;
-    struct cmp_err why;
-    int64_t id;
+    const struct mock *m = arg;
+    struct mock_txn *mt;
 
-    cmp_err_init(&why);
-    if (req->body.type == CMP_BODY_P10CR) {
-        /* RFC 9483 4.1.4: a PKCS#10 request has no certReqId; -1 stands for it. */
-        id = -1;
-        if (!cmp_p10cr_verify(&req->body.u.p10cr, &why)) {
-            if (why.failure_bit != CMP_FI_BAD_POP) {
-                *err = why;
-                return CMP_CONTEXT(err, "p10cr");
-            }
-            return reject_pop(r, id, "PKCS#10 signature invalid", &why, err);
-        }
-    } else {
-        const struct cmp_cert_req_msgs *reqs = &req->body.u.req;
-        const struct cmp_cert_req_msg *crm;
-
-        if (reqs->num != 1) {
-            r->fail_text = "only one request per message is supported";
-            return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
-                                 "%zu CertReqMsgs: only one per request is supported", reqs->num);
-        }
-        crm = &reqs->items[0];
-        if (crm->cert_req_id != 0) {
-            r->fail_text = "certReqId must be 0";
-            return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "certReqId %lld, expected 0",
-                                 (long long)crm->cert_req_id);
-        }
-        id = 0;
-        if (!cmp_popo_verify(crm, c->accept_raverified, &why)) {
-            const char *text = "POPO invalid";
-
-            if (!crm->has_popo) {
-                text = "POPO missing";
-            } else if (crm->popo.type == CMP_POPO_RAVERIFIED) {
-                text = "POPO raVerified not accepted";
-            } else if (why.code == CMP_E_UNSUPPORTED) {
-                text = "POPO method not supported";
-            }
-            return reject_pop(r, id, text, &why, err);
-        }
+    if (num != 1) {
+        a->error_text = "only one request per message is supported";
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
+                             "%zu CertReqMsgs: only one per request is supported", num);
     }
-    if (c->send_error) {
-        return send_error(r, err);
+    if (reqs[0].popo != CMP_SRV_POPO_OK) {
+        return reject_pop(call, &reqs[0], a);
     }
-    if (req->body.type == CMP_BODY_KUR && !check_old_cert_id(r, err)) {
+    if (m->send_error) {
+        return send_error(a, err);
+    }
+    if (call->body_type == CMP_BODY_KUR && !check_old_cert_id(m, &reqs[0], a, err)) {
         return 0;
     }
-    t->req_type = req->body.type;
-    t->cert_req_id = id;
-    if (c->poll_count > 0) {
+    if (m->poll_count > 0) {
         /* The answer is delayed: 'waiting' now, the certificate after polling. */
-        t->state = CMP_SRV_TXN_POLLING;
-        t->polls = 0;
-        t->check_after = c->check_after;
-        r->keep = 1;
-        return certrep_start(r, t->req_type, id, CMP_STATUS_WAITING, 0, NULL, err);
+        mt = calloc(1, sizeof(*mt));
+        if (mt == NULL) {
+            return CMP_FAIL(err, CMP_E_MEMORY, "transaction");
+        }
+        *call->txn_data = mt;
+        a->waiting = 1;
+        a->check_after = m->check_after;
+        return 1;
     }
-    return final_certrep(r, err);
+    return final_certrep(m, call, a, err);
 }
 
-int
-cmp_srv_mock_rr(struct cmp_srv_req *r, struct cmp_err *err)
+static int
+mock_poll(void *arg, const struct cmp_srv_call *call, const int64_t *ids, size_t num,
+          struct cmp_srv_answer *a, struct cmp_err *err)
 {
-    struct cmp_srv *srv = r->srv;
-    const struct cmp_srv_config *c = &srv->cfg;
-    const struct cmp_rev_req *rr = &r->req->body.u.rr;
-    const struct cmp_cert_template *t;
-    struct cmp_body *b = &r->rsp->body;
-    struct cmp_rev_rep *rp = &b->u.rp;
+    const struct mock *m = arg;
+    struct mock_txn *mt = *call->txn_data;
 
-    if (rr->num != 1) {
-        r->fail_text = "only one request per message is supported";
+    (void)ids;
+    if (mt == NULL || mt->answered) {
+        /*
+         * 'waiting' was the configured final status (-pkistatus 3): as
+         * openssl's mock, which is then no longer polling, the next pollReq
+         * is refused (and the transaction ends with it).
+         */
+        a->error_text = "unexpected pollReq";
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "pollReq, but no answer is delayed");
+    }
+    if (num != 1 || a->num_certs != 1) {
+        a->error_text = "only one request per message is supported";
         return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
-                             "%zu RevDetails: only one per request is supported", rr->num);
+                             "pollReq for %zu requests: only one is supported", num);
     }
-    if (c->send_error) {
-        return send_error(r, err);
+    if (++mt->polls >= m->poll_count) {
+        mt->answered = 1;
+        return final_certrep(m, call, a, err);
     }
-    if (srv->rsp_cert_der == NULL) {
-        r->fail_text = "unknown certificate";
+    a->waiting = 1;
+    a->check_after = m->check_after;
+    return 1;
+}
+
+static int
+mock_revoke(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_rev_req *reqs,
+            size_t num, struct cmp_srv_answer *a, struct cmp_err *err)
+{
+    const struct mock *m = arg;
+
+    (void)call;
+    if (num != 1) {
+        a->error_text = "only one request per message is supported";
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
+                             "%zu RevDetails: only one per request is supported", num);
+    }
+    if (m->send_error) {
+        return send_error(a, err);
+    }
+    if (m->rsp_cert == NULL) {
+        a->error_text = "unknown certificate";
         return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_ID, "no -rsp_cert: no certificate to revoke");
     }
-    t = &rr->items[0].cert_details;
     /* A request made from a CSR may lack issuer and serial: openssl accepts it. */
-    if (t->has_issuer && t->has_serial) {
-        if (!is_rsp_cert(srv, &t->issuer, &t->serial)) {
-            r->fail_text = "unknown certificate";
-            return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_ID,
-                                 "issuer and serialNumber are not those of -rsp_cert");
-        }
+    if (reqs[0].issuer.len > 0 && reqs[0].serial.len > 0 &&
+        !is_rsp_cert(m, &reqs[0].issuer, &reqs[0].serial)) {
+        a->error_text = "unknown certificate";
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_ID,
+                             "issuer and serialNumber are not those of -rsp_cert");
     }
-    cmp_body_cleanup(b);
-    b->type = CMP_BODY_RP;
-    rp->status = calloc(1, sizeof(*rp->status));
-    if (rp->status == NULL) {
-        return CMP_FAIL(err, CMP_E_MEMORY, "RevRepContent");
-    }
-    rp->num_status = 1;
-    if (!cmp_srv_status_set(&rp->status[0], c->pkistatus, (uint64_t)srv->failbits,
-                            c->statusstring)) {
-        return CMP_FAIL(err, CMP_E_MEMORY, "PKIStatusInfo");
-    }
-    if (t->has_issuer && t->has_serial) {
-        uint8_t *buf = cmp_msg_alloc(r->rsp, t->issuer.len + 6);
-
-        rp->rev_certs = calloc(1, sizeof(*rp->rev_certs));
-        if (buf == NULL || rp->rev_certs == NULL ||
-            !cmp_gname_set_dirname(&rp->rev_certs[0].issuer, buf, t->issuer.len + 6, &t->issuer)) {
-            return CMP_FAIL(err, CMP_E_MEMORY, "revCerts");
-        }
-        rp->rev_certs[0].serial = t->serial;
-        rp->num_rev_certs = 1;
-        rp->has_rev_certs = 1;
-    }
-    r->negative = c->pkistatus == CMP_STATUS_REJECTION;
-    r->keep = 0;
+    a->revs[0].status = m->pkistatus;
+    a->revs[0].fail_info = m->failbits;
+    a->revs[0].text = m->statusstring;
+    a->rev_cert_ids = 1;
     return 1;
 }
 
-int
-cmp_srv_mock_genm(struct cmp_srv_req *r, struct cmp_err *err)
+static int
+mock_general(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_itav *itavs,
+             size_t num, struct cmp_srv_answer *a, struct cmp_err *err)
 {
-    const struct cmp_itavs *in = &r->req->body.u.itavs;
-    struct cmp_body *b = &r->rsp->body;
+    const struct mock *m = arg;
 
-    if (r->srv->cfg.send_error) {
-        return send_error(r, err);
+    (void)call;
+    if (m->send_error) {
+        return send_error(a, err);
     }
-    cmp_body_cleanup(b);
-    b->type = CMP_BODY_GENP;
-    if (in->num > 0) {
-        b->u.itavs.items = malloc(in->num * sizeof(*in->items));
-        if (b->u.itavs.items == NULL) {
-            return CMP_FAIL(err, CMP_E_MEMORY, "GenRepContent");
-        }
-        memcpy(b->u.itavs.items, in->items, in->num * sizeof(*in->items));
-        b->u.itavs.num = in->num;
-    }
-    r->keep = 0;
+    a->itavs = itavs;
+    a->num_itavs = num;
     return 1;
 }
 
+/* A peer's status for the log (at most 200 bytes of its text). */
 static void
-set_pkiconf(struct cmp_srv_req *r)
+log_status(const struct cmp_srv_call *call, const char *what, const struct cmp_srv_peer_status *si)
 {
-    cmp_body_cleanup(&r->rsp->body);
-    r->rsp->body.type = CMP_BODY_PKICONF;
-    r->keep = 0;
-}
-
-/* The first string of a PKIFreeText, for the log (at most 200 bytes). */
-static void
-log_status(struct cmp_srv_req *r, const char *what, const struct cmp_pkistatus *si)
-{
-    const struct der_in *s =
-        si->has_status_string && si->status_string.num > 0 ? &si->status_string.strs[0] : NULL;
+    const struct cmp_srv_der *s = si->text.len > 0 ? &si->text : NULL;
     int bits = 0, i;
 
     for (i = 0; i <= CMP_FI_MAX; i++) {
@@ -349,103 +284,177 @@ log_status(struct cmp_srv_req *r, const char *what, const struct cmp_pkistatus *
             break;
         }
     }
-    cmp_srv_log(r->srv, r->tid_hex, CMP_SRV_LOG_INFO, "%s: status %lld%s%s%s%.*s%s", what,
-                (long long)si->status, si->has_fail_info ? ", failInfo " : "",
-                si->has_fail_info ? cmp_failure_bit_name(bits) : "", s != NULL ? ", \"" : "",
-                s != NULL ? (int)(s->len > 200 ? 200 : s->len) : 0,
-                s != NULL ? (const char *)s->p : "", s != NULL ? "\"" : "");
+    cmp_srv_call_log(call, CMP_SRV_LOG_INFO, "%s: status %lld%s%s%s%.*s%s", what,
+                     (long long)si->status, si->has_fail_info ? ", failInfo " : "",
+                     si->has_fail_info ? cmp_failure_bit_name(bits) : "", s != NULL ? ", \"" : "",
+                     s != NULL ? (int)(s->len > 200 ? 200 : s->len) : 0,
+                     s != NULL ? (const char *)s->p : "", s != NULL ? "\"" : "");
 }
 
-int
-cmp_srv_mock_error(struct cmp_srv_req *r, struct cmp_err *err)
+static int
+mock_cert_conf(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_cert_conf *confs,
+               size_t num, struct cmp_srv_answer *a, struct cmp_err *err)
 {
+    size_t i;
+
+    (void)arg;
+    (void)a;
     (void)err;
-    log_status(r, "received error", &r->req->body.u.error.status);
-    set_pkiconf(r);
+    for (i = 0; i < num; i++) {
+        if (confs[i].accepted) {
+            continue;
+        }
+        if (confs[i].has_status) {
+            log_status(call, "certificate rejected by client", &confs[i].status);
+        } else {
+            cmp_srv_call_log(call, CMP_SRV_LOG_INFO, "certificate rejected by client");
+        }
+    }
+    return 1;
+}
+
+static int
+mock_error(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_error *e,
+           struct cmp_srv_answer *a, struct cmp_err *err)
+{
+    (void)arg;
+    (void)a;
+    (void)err;
+    log_status(call, "received error", &e->status);
+    return 1;
+}
+
+static void
+mock_txn_free(void *arg, void *txn_data)
+{
+    (void)arg;
+    free(txn_data);
+}
+
+static void
+mock_free(void *arg)
+{
+    struct mock *m = arg;
+
+    if (m == NULL) {
+        return;
+    }
+    X509_free(m->rsp_cert);
+    OPENSSL_free(m->rsp_issuer);
+    free(m->rsp_serial);
+    cmp_srv_certs_cleanup(&m->capubs_der);
+    cmp_srv_certs_cleanup(&m->extra_der);
+    free(m->capubs);
+    free(m->extra);
+    free(m->statusstring);
+    free(m);
+}
+
+/* The answer's view of a DER list (the list's buffer outlives the mock's answers). */
+static int
+ders_of(struct cmp_srv_der **out, const struct cmp_srv_certs *c)
+{
+    size_t i;
+
+    *out = calloc(c->num + 1, sizeof(**out));
+    if (*out == NULL) {
+        return 0;
+    }
+    for (i = 0; i < c->num; i++) {
+        (*out)[i].p = c->items[i].p;
+        (*out)[i].len = c->items[i].len;
+    }
+    return 1;
+}
+
+/* -rsp_cert's issuer Name and serialNumber, to compare with rr and kur. */
+static int
+rsp_cert_id(struct mock *m, struct cmp_err *err)
+{
+    unsigned char *der = NULL;
+    struct der_in in, serial;
+    int len;
+
+    len = i2d_X509_NAME(X509_get_issuer_name(m->rsp_cert), &m->rsp_issuer);
+    if (len <= 0) {
+        return CMP_FAIL_SSL(err, CMP_FI_NONE, "issuer of -rsp_cert");
+    }
+    m->rsp_issuer_len = (size_t)len;
+    len = i2d_ASN1_INTEGER(X509_get0_serialNumber(m->rsp_cert), &der);
+    in = der_in_make(der, len > 0 ? (size_t)len : 0);
+    if (len <= 0 || !der_get_integer(&in, DER_INTEGER, &serial)) {
+        OPENSSL_free(der);
+        return CMP_FAIL_SSL(err, CMP_FI_NONE, "serial number of -rsp_cert");
+    }
+    m->rsp_serial = malloc(serial.len);
+    if (m->rsp_serial == NULL) {
+        OPENSSL_free(der);
+        return CMP_FAIL(err, CMP_E_MEMORY, "serial number of -rsp_cert");
+    }
+    memcpy(m->rsp_serial, serial.p, serial.len);
+    m->rsp_serial_len = serial.len;
+    OPENSSL_free(der);
     return 1;
 }
 
 int
-cmp_srv_mock_certconf(struct cmp_srv_req *r, struct cmp_err *err)
+cmp_srv_mock_new(struct cmp_srv_responder *out, const struct cmp_srv_config *cfg,
+                 struct cmp_err *err)
 {
-    const struct cmp_certconf *cc = &r->req->body.u.cert_conf;
-    struct cmp_srv_txn *t = r->txn;
-    const struct cmp_certstatus *cs;
-    uint8_t hash[EVP_MAX_MD_SIZE];
-    size_t hash_len = 0;
+    struct mock *m = calloc(1, sizeof(*m));
 
-    if (t->state != CMP_SRV_TXN_WAIT_CONF || t->cert == NULL) {
-        r->fail_text = "certConf not expected";
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "certConf while waiting for pollReq");
+    memset(out, 0, sizeof(*out));
+    if (m == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "mock responder");
     }
-    if (cc->num == 0) {
-        /* RFC 4210 5.3.18: an empty list rejects every certificate. */
-        cmp_srv_log(r->srv, r->tid_hex, CMP_SRV_LOG_INFO, "certificate rejected by client");
-        set_pkiconf(r);
-        return 1;
+    m->poll_count = cfg->poll_count;
+    m->check_after = cfg->check_after;
+    m->grant_implicitconf = cfg->grant_implicitconf;
+    m->pkistatus = cfg->pkistatus;
+    m->send_error = cfg->send_error;
+    /* -failurebits overrides -failure (as openssl cmp). */
+    m->failbits = cfg->failurebits;
+    if (m->failbits == 0 && cfg->failure >= 0) {
+        m->failbits = 1u << cfg->failure;
     }
-    if (cc->num > 1) {
-        cmp_srv_log(r->srv, r->tid_hex, CMP_SRV_LOG_WARN,
-                    "certConf has %zu CertStatus: all but the first are ignored", cc->num);
-    }
-    cs = &cc->items[0];
-    if (cs->cert_req_id != t->cert_req_id) {
-        r->fail_text = "unexpected certReqId";
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_ID, "certConf for certReqId %lld, expected %lld",
-                             (long long)cs->cert_req_id, (long long)t->cert_req_id);
-    }
-    /* RFC 9810 5.1.1 / 5.3.18: hashAlg belongs to pvno cmp2021. */
-    if (cs->has_hash_alg && r->req->hdr.pvno != CMP_PVNO_2021) {
-        return CMP_FAIL_INFO(err, CMP_FI_UNSUPPORTED_VERSION, "certConf hashAlg needs pvno 3");
-    }
-    if (!cmp_cert_hash(t->cert, cs->has_hash_alg ? &cs->hash_alg : NULL, hash, &hash_len, err)) {
-        return CMP_CONTEXT(err, "certConf certHash");
-    }
-    if (hash_len != cs->cert_hash.len || CRYPTO_memcmp(hash, cs->cert_hash.p, hash_len) != 0) {
-        r->fail_text = "certHash does not match";
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_ID,
-                             "certHash does not match the certificate sent");
-    }
-    if (cs->has_status && cs->status.status != CMP_STATUS_ACCEPTED) {
-        log_status(r, "certificate rejected by client", &cs->status);
-    }
-    set_pkiconf(r);
-    return 1;
-}
+    if (cfg->statusstring != NULL) {
+        size_t n = strlen(cfg->statusstring) + 1;
 
-int
-cmp_srv_mock_pollreq(struct cmp_srv_req *r, struct cmp_err *err)
-{
-    const struct cmp_poll_req *pr = &r->req->body.u.poll_req;
-    struct cmp_srv_txn *t = r->txn;
-    struct cmp_body *b = &r->rsp->body;
-
-    if (t->state != CMP_SRV_TXN_POLLING) {
-        r->fail_text = "pollReq not expected";
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "pollReq while waiting for certConf");
+        m->statusstring = malloc(n);
+        if (m->statusstring == NULL) {
+            mock_free(m);
+            return CMP_FAIL(err, CMP_E_MEMORY, "-statusstring");
+        }
+        memcpy(m->statusstring, cfg->statusstring, n);
     }
-    if (pr->num != 1) {
-        r->fail_text = "only one request per message is supported";
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
-                             "pollReq for %zu requests: only one is supported", pr->num);
+    if (cfg->rsp_cert != NULL) {
+        if (!X509_up_ref(cfg->rsp_cert)) {
+            mock_free(m);
+            return CMP_FAIL_SSL(err, CMP_FI_NONE, "-rsp_cert");
+        }
+        m->rsp_cert = cfg->rsp_cert;
+        if (!rsp_cert_id(m, err)) {
+            mock_free(m);
+            return 0;
+        }
     }
-    if (pr->cert_req_ids[0] != t->cert_req_id) {
-        r->fail_text = "unexpected certReqId";
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "pollReq for certReqId %lld, expected %lld",
-                             (long long)pr->cert_req_ids[0], (long long)t->cert_req_id);
+    if (!cmp_srv_certs_from_stack(&m->capubs_der, cfg->rsp_capubs, err) ||
+        !cmp_srv_certs_from_stack(&m->extra_der, cfg->rsp_extracerts, err)) {
+        mock_free(m);
+        return CMP_CONTEXT(err, "-rsp_capubs, -rsp_extracerts");
     }
-    if (++t->polls >= r->srv->cfg.poll_count) {
-        return final_certrep(r, err);
+    if (!ders_of(&m->capubs, &m->capubs_der) || !ders_of(&m->extra, &m->extra_der)) {
+        mock_free(m);
+        return CMP_FAIL(err, CMP_E_MEMORY, "-rsp_capubs, -rsp_extracerts");
     }
-    cmp_body_cleanup(b);
-    b->type = CMP_BODY_POLLREP;
-    b->u.poll_rep.items = calloc(1, sizeof(*b->u.poll_rep.items));
-    if (b->u.poll_rep.items == NULL) {
-        return CMP_FAIL(err, CMP_E_MEMORY, "PollRepContent");
-    }
-    b->u.poll_rep.num = 1;
-    b->u.poll_rep.items[0].cert_req_id = t->cert_req_id;
-    b->u.poll_rep.items[0].check_after = t->check_after;
-    r->keep = 1;
+    out->arg = m;
+    out->cert_request = mock_cert_request;
+    out->revoke = mock_revoke;
+    out->general = mock_general;
+    out->poll = mock_poll;
+    out->cert_conf = mock_cert_conf;
+    out->error = mock_error;
+    out->txn_free = mock_txn_free;
+    out->free = mock_free;
     return 1;
 }

@@ -81,17 +81,42 @@ lru_append(struct cmp_srv_table *t, struct cmp_srv_txn *x)
     t->lru_tail = x;
 }
 
+/*
+ * Frees a transaction that left the table, and its responder data: outside
+ * the table's lock, as the responder's txn_free may take its own locks.
+ */
 static void
-txn_free(struct cmp_srv_txn *x)
+txn_free(struct cmp_srv_table *t, struct cmp_srv_txn *x)
 {
-    X509_free(x->cert);
+    size_t i;
+
+    if (x->data != NULL && t->free_data != NULL) {
+        t->free_data(t->free_arg, x->data);
+    }
+    for (i = 0; i < x->num_issued; i++) {
+        X509_free(x->issued[i].cert);
+    }
+    free(x->issued);
+    free(x->waiting);
     X509_free(x->signer);
     free(x);
 }
 
-/* Unlinks |x| from the table and frees it. */
+/* Frees the transactions unlinked onto |dead| (through hnext). */
 static void
-remove_txn(struct cmp_srv_table *t, struct cmp_srv_txn *x)
+free_dead(struct cmp_srv_table *t, struct cmp_srv_txn *dead)
+{
+    struct cmp_srv_txn *next;
+
+    for (; dead != NULL; dead = next) {
+        next = dead->hnext;
+        txn_free(t, dead);
+    }
+}
+
+/* Unlinks |x| from the table and puts it on |*dead|, to be freed after the lock. */
+static void
+remove_txn(struct cmp_srv_table *t, struct cmp_srv_txn *x, struct cmp_srv_txn **dead)
 {
     struct cmp_srv_txn **pp = bucket_of(t, x->tid, x->tid_len);
 
@@ -103,7 +128,8 @@ remove_txn(struct cmp_srv_table *t, struct cmp_srv_txn *x)
     }
     lru_unlink(t, x);
     t->count--;
-    txn_free(x);
+    x->hnext = *dead;
+    *dead = x;
 }
 
 /*
@@ -112,14 +138,14 @@ remove_txn(struct cmp_srv_table *t, struct cmp_srv_txn *x)
  * polling one may live longer by checkAfter; it is skipped until then).
  */
 static void
-purge_expired(struct cmp_srv_table *t, int64_t now)
+purge_expired(struct cmp_srv_table *t, int64_t now, struct cmp_srv_txn **dead)
 {
     struct cmp_srv_txn *x = t->lru_head, *next;
 
     while (x != NULL) {
         next = x->lru_next;
         if (!x->busy && x->deadline < now) {
-            remove_txn(t, x);
+            remove_txn(t, x, dead);
         } else if (x->deadline - x->check_after >= now) {
             break;
         }
@@ -128,7 +154,8 @@ purge_expired(struct cmp_srv_table *t, int64_t now)
 }
 
 int
-cmp_srv_table_init(struct cmp_srv_table *t, size_t max, int64_t timeout)
+cmp_srv_table_init(struct cmp_srv_table *t, size_t max, int64_t timeout,
+                   void (*free_data)(void *arg, void *data), void *free_arg)
 {
     size_t n = 16;
 
@@ -150,6 +177,8 @@ cmp_srv_table_init(struct cmp_srv_table *t, size_t max, int64_t timeout)
     t->num_buckets = n;
     t->max = max;
     t->timeout = timeout;
+    t->free_data = free_data;
+    t->free_arg = free_arg;
     return 1;
 }
 
@@ -163,7 +192,7 @@ cmp_srv_table_cleanup(struct cmp_srv_table *t)
     }
     for (x = t->lru_head; x != NULL; x = next) {
         next = x->lru_next;
-        txn_free(x);
+        txn_free(t, x);
     }
     free(t->buckets);
     pthread_mutex_destroy(&t->lock);
@@ -174,7 +203,7 @@ int
 cmp_srv_txn_begin(struct cmp_srv_table *t, const struct der_in *tid, int64_t now,
                   struct cmp_srv_txn **out, int *out_evicted)
 {
-    struct cmp_srv_txn *x;
+    struct cmp_srv_txn *x, *dead = NULL;
     int rc = CMP_SRV_TXN_OK;
 
     *out = NULL;
@@ -183,7 +212,7 @@ cmp_srv_txn_begin(struct cmp_srv_table *t, const struct der_in *tid, int64_t now
         return CMP_SRV_TXN_TOO_LONG;
     }
     pthread_mutex_lock(&t->lock);
-    purge_expired(t, now);
+    purge_expired(t, now, &dead);
     if (find(t, tid) != NULL) {
         rc = CMP_SRV_TXN_IN_USE;
         goto done;
@@ -195,7 +224,7 @@ cmp_srv_txn_begin(struct cmp_srv_table *t, const struct der_in *tid, int64_t now
             rc = CMP_SRV_TXN_FULL;
             goto done;
         }
-        remove_txn(t, x);
+        remove_txn(t, x, &dead);
         *out_evicted = 1;
     }
     x = calloc(1, sizeof(*x));
@@ -216,6 +245,7 @@ cmp_srv_txn_begin(struct cmp_srv_table *t, const struct der_in *tid, int64_t now
 
 done:
     pthread_mutex_unlock(&t->lock);
+    free_dead(t, dead);
     return rc;
 }
 
@@ -223,7 +253,7 @@ int
 cmp_srv_txn_acquire(struct cmp_srv_table *t, const struct der_in *tid, int64_t now,
                     struct cmp_srv_txn **out)
 {
-    struct cmp_srv_txn *x;
+    struct cmp_srv_txn *x, *dead = NULL;
     int rc = CMP_SRV_TXN_OK;
 
     *out = NULL;
@@ -237,35 +267,39 @@ cmp_srv_txn_acquire(struct cmp_srv_table *t, const struct der_in *tid, int64_t n
     } else if (x->busy) {
         rc = CMP_SRV_TXN_BUSY;
     } else if (x->deadline < now) {
-        remove_txn(t, x);
+        remove_txn(t, x, &dead);
         rc = CMP_SRV_TXN_UNKNOWN;
     } else {
         x->busy = 1;
         *out = x;
     }
     pthread_mutex_unlock(&t->lock);
+    free_dead(t, dead);
     return rc;
 }
 
 void
 cmp_srv_txn_release(struct cmp_srv_table *t, struct cmp_srv_txn *txn, int keep, int64_t now)
 {
+    struct cmp_srv_txn *dead = NULL;
+
     if (txn == NULL) {
         return;
     }
     pthread_mutex_lock(&t->lock);
     if (keep) {
         txn->busy = 0;
-        if (txn->state != CMP_SRV_TXN_POLLING) {
+        if (!(txn->state & CMP_SRV_TXN_POLLING)) {
             txn->check_after = 0;
         }
         txn->deadline = now + t->timeout + txn->check_after;
         lru_unlink(t, txn);
         lru_append(t, txn);
     } else {
-        remove_txn(t, txn);
+        remove_txn(t, txn, &dead);
     }
     pthread_mutex_unlock(&t->lock);
+    free_dead(t, dead);
 }
 
 size_t

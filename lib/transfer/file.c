@@ -3,7 +3,7 @@
  * transaction is saved to the n-th -reqout file, its response is read from
  * the n-th -rspin file if there is one (else the inner transfer is asked)
  * and saved to the n-th -rspout file. When -reqin replaces a request, the
- * client hands the one it created to cmp_transfer_files_set_created(), and
+ * client hands the one it created to cmp_transfer_save_request(), and
  * that one is saved, as the manual says ("requests created by the client...
  * not sent to the server if the -reqin option is used, too").
  */
@@ -60,46 +60,35 @@ files_exchange(void *ctx, const uint8_t *req, size_t req_len, int64_t timeout_ms
     return 1;
 }
 
-int
-cmp_transfer_files_last_from_rspin(const struct cmp_transfer *t)
+/* CMP_TRANSFER_RSP_FROM_FILE after an -rspin file, CMP_TRANSFER_SAVES_REQUEST before a -reqout one. */
+static unsigned
+files_caps(void *ctx)
 {
-    const struct files *f;
+    const struct files *f = ctx;
+    unsigned caps = 0;
 
-    if (t == NULL || t->exchange != files_exchange) {
-        return 0;
+    if (f->last_from_rspin) {
+        caps |= CMP_TRANSFER_RSP_FROM_FILE;
     }
-    f = t->ctx;
-    return f->last_from_rspin;
+    if (f->pos < f->reqout.num) {
+        caps |= CMP_TRANSFER_SAVES_REQUEST;
+    }
+    return caps;
 }
 
-int
-cmp_transfer_files_wants_reqout(const struct cmp_transfer *t)
+static int
+files_save_request(void *ctx, const uint8_t *der, size_t len, struct cmp_err *err)
 {
-    const struct files *f;
+    struct files *f = ctx;
 
-    if (t == NULL || t->exchange != files_exchange) {
-        return 0;
-    }
-    f = t->ctx;
-    return f->pos < f->reqout.num;
-}
-
-int
-cmp_transfer_files_set_created(struct cmp_transfer *t, const uint8_t *der, size_t len,
-                               struct cmp_err *err)
-{
-    struct files *f;
-
-    if (t == NULL || t->exchange != files_exchange) {
-        return 1;
-    }
-    f = t->ctx;
     free(f->created);
     f->created = malloc(len > 0 ? len : 1);
     if (f->created == NULL) {
         return CMP_FAIL(err, CMP_E_MEMORY, "-reqout");
     }
-    memcpy(f->created, der, len);
+    if (len > 0) {
+        memcpy(f->created, der, len);
+    }
     f->created_len = len;
     return 1;
 }
@@ -135,6 +124,7 @@ struct cmp_transfer *
 cmp_transfer_files_new(const struct cmp_file_opts *opts, struct cmp_transfer *inner,
                        struct cmp_err *err)
 {
+    struct cmp_transfer *t;
     struct files *f;
 
     if (opts == NULL) {
@@ -155,5 +145,10 @@ cmp_transfer_files_new(const struct cmp_file_opts *opts, struct cmp_transfer *in
         files_free(f);
         return NULL;
     }
-    return cmp_transfer_wrap(files_exchange, files_close, files_free, f, err);
+    t = cmp_transfer_wrap(files_exchange, files_close, files_free, f, err);
+    if (t != NULL) {
+        t->caps = files_caps;
+        t->save_request = files_save_request;
+    }
+    return t;
 }

@@ -75,24 +75,6 @@ int cmp_file_write(const char *path, const uint8_t *p, size_t len,
 struct cmp_transfer *cmp_transfer_wrap(cmp_transfer_exchange_fn *exchange, void (*close_fn)(void *),
                                        void (*free_fn)(void *), void *ctx, struct cmp_err *err);
 
-/*
- * cmp_transfer_files_last_from_rspin() is 1 if |t| is a file transfer
- * (cmp_transfer_files_new()) whose last response came from an -rspin file;
- * the client then takes over its transactionID and recipNonce, as openssl
- * cmp does, so that recorded responses pass the checks.
- */
-int cmp_transfer_files_last_from_rspin(const struct cmp_transfer *t);
-
-/*
- * -reqin with -reqout: cmp_transfer_files_wants_reqout() is 1 if |t| is a
- * file transfer that saves its next request; cmp_transfer_files_set_created()
- * makes it save |der| (the request the client created) instead of the one
- * sent (read from -reqin). Both do nothing for other transfers.
- */
-int cmp_transfer_files_wants_reqout(const struct cmp_transfer *t);
-int cmp_transfer_files_set_created(struct cmp_transfer *t, const uint8_t *der, size_t len,
-                                   struct cmp_err *err) CMP_MUST_CHECK;
-
 /* ---- HTTP (http_plain.c, http.c, http_parse.c) ---- */
 
 #define CMP_HTTP_URL_MAX (CMP_URL_MAX_HOST + CMP_URL_MAX_PATH + 32)

@@ -90,6 +90,28 @@ cmp_transfer_exchange(struct cmp_transfer *t, const uint8_t *req, size_t req_len
     return 1;
 }
 
+unsigned
+cmp_transfer_caps(const struct cmp_transfer *t)
+{
+    if (t == NULL || t->caps == NULL) {
+        return 0;
+    }
+    return t->caps(t->ctx);
+}
+
+int
+cmp_transfer_save_request(struct cmp_transfer *t, const uint8_t *der, size_t len,
+                          struct cmp_err *err)
+{
+    if (t == NULL || t->save_request == NULL) {
+        return 1;
+    }
+    if (der == NULL && len != 0) {
+        return CMP_FAIL(err, CMP_E_ARG, "transfer: no request to save");
+    }
+    return t->save_request(t->ctx, der, len, err);
+}
+
 void
 cmp_transfer_close(struct cmp_transfer *t)
 {

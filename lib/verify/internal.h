@@ -14,4 +14,12 @@
  */
 X509_NAME *cmp_vfy_name_parse(const struct der_in *der);
 
+/*
+ * CMP_VFY_PEER() stores |text| in |*peer_text| when the caller asked for
+ * it: a constant naming the broken rule, fit for the statusString a peer
+ * gets (nothing from the message, no detail), or NULL for the default text
+ * of the failure bit.
+ */
+#define CMP_VFY_PEER(peer_text, text) ((peer_text) != NULL ? (void)(*(peer_text) = (text)) : (void)0)
+
 #endif

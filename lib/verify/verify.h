@@ -30,7 +30,9 @@
  *   incorrectData       a newly enrolled certificate does not validate
  *                       against -out_trusted
  *
- * cmp_vfy_msg() runs them in order and stops at the first failure. The
+ * cmp_vfy_msg() runs them in order and stops at the first failure.
+ * The rules of each body type (certConf, polling, revocation, certificate
+ * requests and responses) have their own checks, below. The
  * options mirror `openssl cmp`'s server authentication options (-trusted,
  * -untrusted, -srvcert, -expect_sender, -ignore_keyusage,
  * -unprotected_errors) and its mock server's (-srv_trusted, -srv_untrusted,
@@ -300,6 +302,126 @@ int cmp_vfy_new_cert(X509_STORE *out_trusted, const struct cmp_msg *rsp, X509 *c
  */
 int cmp_vfy_own_chain(X509_STORE *own_trusted, X509 *cert, STACK_OF(X509) *untrusted,
                       X509_VERIFY_PARAM *vpm, struct cmp_err *err) CMP_MUST_CHECK;
+
+/* ---- the rules of each body type ----
+ *
+ * Decoders check syntax; these check the RFCs' rules for one body type
+ * that lie beyond it. The server engine calls them from its state table
+ * for every responder, the client for the responses it gets. Each fails
+ * with the failure bit of its rule; the server ones also set |*peer_text|
+ * (if not NULL) to a short constant naming the rule for the peer's
+ * statusString (NULL: the bit's default).
+ */
+
+/* certConf (certconf.c): a certificate the server's transaction sent, to be confirmed. */
+struct cmp_vfy_issued {
+    int64_t cert_req_id;
+    X509 *cert; /* borrowed */
+};
+
+/*
+ * cmp_vfy_certconf() checks each CertStatus of a certConf against the
+ * |num_issued| certificates sent (RFC 9810 5.3.18): its certReqId names one
+ * of them (badCertId) and no other CertStatus before it does (badRequest);
+ * hashAlg only with pvno cmp2021(3) (unsupportedVersion); certHash is that
+ * certificate's hash (badCertId; badAlg if it cannot be computed). An
+ * empty certConf passes: it rejects every certificate.
+ */
+int cmp_vfy_certconf(const struct cmp_msg *msg, const struct cmp_vfy_issued *issued,
+                     size_t num_issued, const char **peer_text, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_pollreq() (poll.c): RFC 9810 5.3.22, a pollReq names at least
+ * one certReqId, each one of the |num_waiting| responses still waiting
+ * (-1: a delayed response as a whole), none twice; else badRequest.
+ */
+int cmp_vfy_pollreq(const struct cmp_msg *msg, const int64_t *waiting, size_t num_waiting,
+                    const char **peer_text, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_pollrep(): RFC 9810 5.3.22, a pollRep has one entry for each of
+ * the |num_polled| certReqIds polled for and no other (badRequest), and no
+ * negative checkAfter (badDataFormat).
+ */
+int cmp_vfy_pollrep(const struct cmp_msg *msg, const int64_t *polled, size_t num_polled,
+                    struct cmp_err *err) CMP_MUST_CHECK;
+
+/* cmp_vfy_rr() (rev.c): RFC 9810 5.3.9/5.3.10, an rr holds at least one RevDetails (badRequest). */
+int cmp_vfy_rr(const struct cmp_msg *msg, const char **peer_text,
+               struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_rp(): RFC 9810 5.3.10, an rp holds one status per RevDetails
+ * sent (|num_requested|) and, if it has any, as many revCerts
+ * (badDataFormat).
+ */
+int cmp_vfy_rp(const struct cmp_msg *msg, size_t num_requested, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_rp_cert_id(): RFC 9810 5.3.10, the |i|-th revCerts entry, if
+ * any, names the certificate of the |i|-th RevDetails: |issuer| (Name DER)
+ * and |serial| (INTEGER contents); else badCertId.
+ */
+int cmp_vfy_rp_cert_id(const struct cmp_msg *msg, size_t i, const struct der_in *issuer,
+                       const struct der_in *serial, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_cert_req_ids() (certreq.c): the certReqIds of an ir/cr/kur: 0 for
+ * a single CertReqMsg (RFC 9483 4.1.1); with several, not negative and all
+ * different (RFC 9810 5.3.4); else badRequest.
+ */
+int cmp_vfy_cert_req_ids(const struct cmp_msg *msg, const char **peer_text,
+                         struct cmp_err *err) CMP_MUST_CHECK;
+
+/* What became of the proof of possession of one certificate request. */
+enum cmp_vfy_popo_result {
+    CMP_VFY_POPO_OK = 0,     /* a signature verified, or raVerified accepted */
+    CMP_VFY_POPO_MISSING,    /* none given */
+    CMP_VFY_POPO_RAVERIFIED, /* raVerified, not accepted */
+    CMP_VFY_POPO_INDIRECT,   /* keyEncipherment or keyAgreement: not checked here */
+    CMP_VFY_POPO_BAD         /* it does not verify */
+};
+
+/*
+ * cmp_vfy_popo() checks the POPO of one CertReqMsg (RFC 4211 4, RFC 9483
+ * 4.1.1) and returns an enum cmp_vfy_popo_result; |why| (not NULL) gets the
+ * details unless it is CMP_VFY_POPO_OK. A failed proof rejects that
+ * request (badPOP), not the message.
+ */
+int cmp_vfy_popo(const struct cmp_cert_req_msg *crm, int accept_raverified, struct cmp_err *why);
+
+/*
+ * cmp_vfy_p10cr() checks a p10cr's self-signature (RFC 9483 4.1.4):
+ * CMP_VFY_POPO_OK or CMP_VFY_POPO_BAD (|why| says why), or -1 if the
+ * CertificationRequest does not parse (|why|: badDataFormat), which fails
+ * the message. |why| is not NULL.
+ */
+int cmp_vfy_p10cr(const struct cmp_msg *msg, struct cmp_err *why);
+
+/*
+ * cmp_vfy_certrep_find() points |*out| at the CertResponse of an ip/cp/kup
+ * for |cert_req_id| (RFC 9810 5.3.4; for a p10cr's -1 the single response
+ * whatever its id, as servers answer 0); badRequest if there is none.
+ */
+int cmp_vfy_certrep_find(const struct cmp_msg *msg, int64_t cert_req_id,
+                         const struct cmp_cert_response **out, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_cert_response() checks one CertResponse of |msg|: no certificate
+ * with status waiting (RFC 9810 5.3.22), one with a positive status
+ * (RFC 9810 5.3.4); else badDataFormat. Rejections and unknown statuses pass.
+ */
+int cmp_vfy_cert_response(const struct cmp_msg *msg, const struct cmp_cert_response *cr,
+                          struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_status_grants() is 1 for a PKIStatus that grants the request:
+ * accepted, grantedWithMods and the three warnings (RFC 9810 5.2.3).
+ */
+int cmp_vfy_status_grants(int64_t status);
+
+/* cmp_vfy_status_name() is openssl's text for a PKIStatus ("rejection"). */
+const char *cmp_vfy_status_name(int64_t status);
 
 /* ---- helpers shared with the client and server ---- */
 

@@ -86,7 +86,7 @@ timeout_given(int msg_timeout, int total_timeout)
 {
     static const uint8_t secret[] = "secret", ref[] = "ref";
     struct recorder r = {0, -1};
-    struct cmp_transfer t = {record_exchange, NULL, NULL, &r};
+    struct cmp_transfer t = {.exchange = record_exchange, .ctx = &r};
     struct cmp_transfer *tp = malloc(sizeof(*tp));
     struct cmp_ctx *ctx = cmp_ctx_new();
     int ok;

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
+#include "cmpkit/server.h"
 #include "cmpkit/transfer.h"
 #include "transfer/internal.h"
 
@@ -233,7 +235,7 @@ fixed_exchange(void *ctx, const uint8_t *req, size_t req_len, int64_t timeout_ms
 static void
 test_exchange_checks(void)
 {
-    struct cmp_transfer t = {fixed_exchange, NULL, NULL, NULL};
+    struct cmp_transfer t = {fixed_exchange, NULL, NULL, NULL, NULL, NULL};
     static const uint8_t req[] = {0x30, 0x00}, rsp[] = {0x30, 0x01, 0x00};
     uint8_t *out = NULL;
     size_t out_len = 0;
@@ -280,6 +282,87 @@ test_exchange_checks(void)
     }
 }
 
+/* Reads the whole of |path| and compares it with |p|. */
+static int
+file_is(const char *path, const uint8_t *p, size_t len)
+{
+    uint8_t buf[64];
+    FILE *fp = fopen(path, "rb");
+    size_t n;
+
+    if (fp == NULL) {
+        return 0;
+    }
+    n = fread(buf, 1, sizeof(buf), fp);
+    fclose(fp);
+    return n == len && memcmp(buf, p, len) == 0;
+}
+
+/*
+ * What a transfer tells the client (cmp_transfer_caps()): a hand-made one
+ * nothing; the file transfer whether the last response came from -rspin and
+ * whether the next request is saved, and cmp_transfer_save_request()
+ * replaces what -reqout saves.
+ */
+static void
+test_caps(void)
+{
+    struct cmp_transfer t = {fixed_exchange, NULL, NULL, NULL, NULL, NULL};
+    static const uint8_t req[] = {0x30, 0x00}, created[] = {0x30, 0x01, 0x05},
+                         rsp[] = {0x30, 0x01, 0x00};
+    char dir[] = "/tmp/cmpkit-test-transfer.XXXXXX", rspin[64], reqout[96];
+    struct cmp_transfer *inner, *f;
+    struct cmp_file_opts fo;
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    struct cmp_err err;
+    FILE *fp;
+
+    cmp_err_init(&err);
+    CHECK(cmp_transfer_caps(NULL) == 0 && cmp_transfer_caps(&t) == 0);
+    CHECK(cmp_transfer_save_request(&t, created, sizeof(created), &err));
+    if (!CHECK(mkdtemp(dir) != NULL)) {
+        return;
+    }
+    snprintf(rspin, sizeof(rspin), "%s/rsp.der", dir);
+    snprintf(reqout, sizeof(reqout), "%s/req1.der,%s/req2.der", dir, dir);
+    fp = fopen(rspin, "wb");
+    if (CHECK(fp != NULL)) {
+        CHECK(fwrite(rsp, 1, sizeof(rsp), fp) == sizeof(rsp));
+        fclose(fp);
+    }
+    memset(&fo, 0, sizeof(fo));
+    fo.rspin = rspin;
+    fo.reqout = reqout;
+    g_answer = rsp;
+    g_answer_len = sizeof(rsp);
+    inner = cmp_transfer_wrap(fixed_exchange, NULL, NULL, NULL, &err);
+    f = cmp_transfer_files_new(&fo, inner, &err);
+    if (CHECK(f != NULL)) {
+        CHECK(cmp_transfer_caps(f) == CMP_TRANSFER_SAVES_REQUEST);
+        /* 1st exchange: the created request is saved, the response comes from -rspin */
+        CHECK(cmp_transfer_save_request(f, created, sizeof(created), &err));
+        CHECK(cmp_transfer_exchange(f, req, sizeof(req), 0, &out, &out_len, &err));
+        free(out);
+        CHECK(cmp_transfer_caps(f) == (CMP_TRANSFER_RSP_FROM_FILE | CMP_TRANSFER_SAVES_REQUEST));
+        /* 2nd: the request sent is saved, the response comes from the inner transfer */
+        CHECK(cmp_transfer_exchange(f, req, sizeof(req), 0, &out, &out_len, &err));
+        free(out);
+        CHECK(cmp_transfer_caps(f) == 0);
+        snprintf(reqout, sizeof(reqout), "%s/req1.der", dir);
+        CHECK(file_is(reqout, created, sizeof(created)));
+        remove(reqout);
+        snprintf(reqout, sizeof(reqout), "%s/req2.der", dir);
+        CHECK(file_is(reqout, req, sizeof(req)));
+        remove(reqout);
+        cmp_transfer_close(f); /* a new transaction: the first file again */
+        CHECK(cmp_transfer_caps(f) == CMP_TRANSFER_SAVES_REQUEST);
+    }
+    cmp_transfer_free(f);
+    remove(rspin);
+    rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -288,5 +371,6 @@ main(void)
     test_names();
     test_http_new();
     test_exchange_checks();
+    test_caps();
     return check_finish();
 }

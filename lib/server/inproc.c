@@ -1,10 +1,11 @@
 /*
  * The in-process transfer: each request goes straight to a server engine
- * (openssl-cmp(1) -use_mock_srv; the tests and the fuzzers use it too).
+ * (openssl-cmp(1) -use_mock_srv; the tests and the fuzzers use it too). It
+ * lives with the engine, above lib/transfer, whose interface it implements.
  */
 #include <stdlib.h>
 
-#include "cmpkit/server.h"
+#include "server/internal.h"
 #include "transfer/internal.h"
 
 static int
