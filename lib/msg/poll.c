@@ -81,9 +81,9 @@ poll_rep_item_decode(struct der_in *in, void *elem, void *arg, struct cmp_err *e
     if (!der_get_int64(&seq, &out->cert_req_id)) {
         return CMP_DECODE_FAIL(err, &at, "PollRepContent.certReqId");
     }
-    /* A time in seconds: a negative one has no meaning. */
+    /* A negative checkAfter is syntax; RFC 9810 5.3.22's rule is cmp_vfy_pollrep()'s. */
     at = seq;
-    if (!der_get_int64(&seq, &out->check_after) || out->check_after < 0) {
+    if (!der_get_int64(&seq, &out->check_after)) {
         return CMP_DECODE_FAIL(err, &at, "PollRepContent.checkAfter");
     }
     if (der_peek(&seq, DER_SEQUENCE)) {
@@ -104,9 +104,6 @@ poll_rep_item_encode(struct der_out *out, const struct cmp_poll_rep_item *it)
 {
     size_t seq;
 
-    if (it->check_after < 0) {
-        return cmp_encode_fail(out);
-    }
     return der_open(out, DER_SEQUENCE, &seq) && der_put_int64(out, it->cert_req_id) &&
            der_put_int64(out, it->check_after) &&
            (!it->has_reason || cmp_freetext_encode(out, &it->reason)) && der_close(out, seq);
