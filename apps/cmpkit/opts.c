@@ -25,17 +25,31 @@
 
 #include "opts.h"
 
-#define OFF(field) offsetof(struct cmp_opts, field)
+/*
+ * OPT_FIELD(field, type) is offsetof(struct cmp_opts, field), and does not
+ * compile unless the field has exactly |type|: cmp_opts_set() stores through
+ * the offset with the type of the row's target (OPTT_STR: const char *,
+ * OPTT_INT: int), so a row pointing at a field of another type would write
+ * the wrong number of bytes. The check is a static assertion inside a
+ * struct whose size is multiplied by 0; _Generic's operand is not evaluated.
+ */
+#define OPT_FIELD(field, type)                                                                     \
+    (offsetof(struct cmp_opts, field) +                                                            \
+     0 * sizeof(struct {                                                                           \
+         _Static_assert(_Generic(((struct cmp_opts *)0)->field, type: 1, default: 0),             \
+                        "option field '" #field "' is not of type " #type);                       \
+         char unused;                                                                              \
+     }))
 
-/* A string option stored in a field. */
+/* A string option stored in a const char * field. */
 #define OPT_S(n, kind, field, grp, help)                                                           \
     {                                                                                              \
-        n, kind, OPTT_STR, grp, 0, OPTID_NONE, OFF(field), 0, help                                 \
+        n, kind, OPTT_STR, grp, 0, OPTID_NONE, OPT_FIELD(field, const char *), 0, help             \
     }
 /* A flag or number stored in an int field. */
 #define OPT_I(n, kind, field, grp, help)                                                           \
     {                                                                                              \
-        n, kind, OPTT_INT, grp, 0, OPTID_NONE, OFF(field), 0, help                                 \
+        n, kind, OPTT_INT, grp, 0, OPTID_NONE, OPT_FIELD(field, int), 0, help                      \
     }
 /* A verification option with a value. */
 #define OPT_V(n, kind, id, help)                                                                   \
@@ -321,7 +335,8 @@ const struct opt_def cmp_opt_table[] = {
     OPT_VF("allow_proxy_certs", X509_V_FLAG_ALLOW_PROXY_CERTS, "Allow proxy certificates"),
 
     /* cmpkit's own */
-    {"print", OPTK_INFILE, OPTT_STR, OPTG_CMPKIT, OPTF_NO_CONFIG, OPTID_PRINT, OFF(print), 0,
+    {"print", OPTK_INFILE, OPTT_STR, OPTG_CMPKIT, OPTF_NO_CONFIG, OPTID_PRINT,
+     OPT_FIELD(print, const char *), 0,
      "Decode the PKIMessage in a DER or PEM file and print it"},
     {"version", OPTK_FLAG, OPTT_APP, OPTG_CMPKIT, OPTF_NO_CONFIG, OPTID_VERSION, 0, 0,
      "Display the cmpkit version"},
