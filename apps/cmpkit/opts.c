@@ -340,6 +340,28 @@ const struct opt_def cmp_opt_table[] = {
      "Decode the PKIMessage in a DER or PEM file and print it"},
     {"version", OPTK_FLAG, OPTT_APP, OPTG_CMPKIT, OPTF_NO_CONFIG, OPTID_VERSION, 0, 0,
      "Display the cmpkit version"},
+
+    /* cmpkit's own: limits of the server (-port, and the engine's also for -use_mock_srv) */
+    OPT_I("srv_max_conns", OPTK_POSINT, srv_max_conns, OPTG_CMPKIT,
+          "Server: connections open at once. Default 512"),
+    OPT_I("srv_max_conns_per_addr", OPTK_POSINT, srv_max_conns_per_addr, OPTG_CMPKIT,
+          "Server: connections from one IPv4 address or IPv6 /64. Default 32"),
+    OPT_I("srv_req_timeout", OPTK_POSINT, srv_req_timeout, OPTG_CMPKIT,
+          "Server: seconds from a request's first line to its answer. Default 30"),
+    OPT_I("srv_idle_timeout", OPTK_POSINT, srv_idle_timeout, OPTG_CMPKIT,
+          "Server: seconds a connection may wait for a request. Default 15"),
+    OPT_I("srv_max_body", OPTK_POSINT, srv_max_body, OPTG_CMPKIT,
+          "Server: bytes of one request body (413 above). Default 1048576"),
+    OPT_I("srv_body_budget", OPTK_POSINT, srv_body_budget, OPTG_CMPKIT,
+          "Server: bytes of request bodies held at once (503 above). Default 67108864"),
+    OPT_I("srv_threads", OPTK_NONNEG, srv_threads, OPTG_CMPKIT,
+          "Server: threads serving HTTP. Default 0 = one per core"),
+    OPT_I("srv_max_iterations", OPTK_POSINT, srv_max_iterations, OPTG_CMPKIT,
+          "Server: PBM/PBMAC1 iteration count a request may ask for. Default 100000"),
+    OPT_I("srv_max_txns", OPTK_POSINT, srv_max_txns, OPTG_CMPKIT,
+          "Server: open transactions kept. Default 1024"),
+    OPT_I("srv_txn_timeout", OPTK_POSINT, srv_txn_timeout, OPTG_CMPKIT,
+          "Server: seconds an idle transaction is kept. Default 600"),
 };
 
 const size_t cmp_opt_count = sizeof(cmp_opt_table) / sizeof(cmp_opt_table[0]);
