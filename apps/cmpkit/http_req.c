@@ -17,14 +17,33 @@ http_budget_init(struct http_budget *b, size_t limit)
     b->limit = limit;
 }
 
-/* budget_take() reserves |n| bytes of |b|: 1, or 0 (nothing taken) if they do not fit. */
-static int
-budget_take(struct http_budget *b, size_t n)
+/* large_share() is what requests above HTTP_REQ_SMALL_BODY may fill: 3/4 of the budget. */
+static size_t
+large_share(const struct http_budget *b)
 {
+    return b->limit - b->limit / 4;
+}
+
+size_t
+http_budget_most(const struct http_budget *b)
+{
+    size_t small = b->limit < HTTP_REQ_SMALL_BODY ? b->limit : HTTP_REQ_SMALL_BODY;
+
+    return large_share(b) > small ? large_share(b) : small;
+}
+
+/*
+ * budget_take() reserves |n| more bytes of |b| for a request that then holds
+ * |total|: 1, or 0 (nothing taken) if they do not fit.
+ */
+static int
+budget_take(struct http_budget *b, size_t n, size_t total)
+{
+    size_t cap = total > HTTP_REQ_SMALL_BODY ? large_share(b) : b->limit;
     size_t used = atomic_load(&b->used);
 
     do {
-        if (n > b->limit || used > b->limit - n) {
+        if (n > cap || used > cap - n) {
             return 0;
         }
     } while (!atomic_compare_exchange_weak(&b->used, &used, used + n));
@@ -165,7 +184,7 @@ http_req_begin(struct http_req *r, const struct http_req_limits *lim, struct htt
     want = r->has_declared ? (size_t)r->declared
                            : (lim->max_body < HTTP_REQ_FIRST_RESERVE ? lim->max_body
                                                                      : HTTP_REQ_FIRST_RESERVE);
-    if (!budget_take(b, want)) {
+    if (!budget_take(b, want, want)) {
         refuse(r, HTTP_REQ_UNAVAILABLE, HTTP_CAUSE_BUDGET);
         r->answer_now = 1;
         return;
@@ -206,7 +225,7 @@ grow_reservation(struct http_req *r, const struct http_req_limits *lim, struct h
     while (want < need) {
         want = want > lim->max_body / 2 ? lim->max_body : want * 2;
     }
-    if (!budget_take(b, want - r->reserved)) {
+    if (!budget_take(b, want - r->reserved, want)) {
         return 0;
     }
     r->reserved = want;

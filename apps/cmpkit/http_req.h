@@ -11,6 +11,11 @@
  * one (chunked) HTTP_REQ_FIRST_RESERVE bytes, doubled as it grows. A request
  * whose share cannot be reserved is refused with 503 before its body is
  * read, so nothing is allocated beyond the budget.
+ *
+ * Requests of more than HTTP_REQ_SMALL_BODY bytes (CMP messages are a few
+ * KiB; a large body is mostly a certificate chain or an attack) may fill only
+ * 3/4 of the budget: peers that send large bodies slowly cannot keep the
+ * usual small requests out.
  */
 #ifndef CMPKIT_APP_HTTP_REQ_H
 #define CMPKIT_APP_HTTP_REQ_H
@@ -23,6 +28,8 @@
 
 /* A body without Content-Length first reserves this much (at most max_body). */
 #define HTTP_REQ_FIRST_RESERVE ((size_t)16 << 10)
+/* A larger reservation takes only from the large share (3/4) of the budget. */
+#define HTTP_REQ_SMALL_BODY ((size_t)64 << 10)
 /* A body above the cap is read and dropped up to this many times the cap, then cut. */
 #define HTTP_REQ_DRAIN_FACTOR 16
 
@@ -75,6 +82,9 @@ struct http_req {
 
 /* http_budget_init() sets an empty budget of |limit| bytes. */
 void http_budget_init(struct http_budget *b, size_t limit);
+
+/* http_budget_most() is the largest body |b| can ever hold: a larger -srv_max_body is useless. */
+size_t http_budget_most(const struct http_budget *b);
 
 /*
  * http_req_begin() checks the request line and head: |method|, |url| (the

@@ -78,13 +78,20 @@
 #define MHD_UNREACHED_LIMIT ((unsigned)INT_MAX)
 #define WATCHDOG_TICK_MS 200
 #define BUSY_IDLE_MS 1000     /* a connection's wait for a request while slots run short */
-#define EVICT_MIN_IDLE_MS 200 /* when full, only connections idle this long are closed */
+#define EVICT_MIN_IDLE_MS 50 /* when full, only connections idle this long are closed */
 #define FULL_WAIT_MS 100      /* the acceptor's wait for a slot before it looks again */
 #define LOG_EVERY_MS 10000    /* at most one line per cause this often */
 #define STOP_GRACE_MS 1500    /* after SIGTERM/SIGINT, the most a clean stop may take */
 #define FD_RESERVE 64         /* descriptors besides connections (listening, MHD's, files) */
 #define FD_TABLE_MAX (1 << 22)
 #define LOG_LINE_MAX 1024
+/*
+ * libmicrohttpd's memory per connection (its default is 32 KiB): the read
+ * buffer (half of it) holds a request's head and passes the body on in
+ * pieces; a CMP request's head is a few hundred bytes. Bounded per
+ * connection, it stays outside -srv_body_budget.
+ */
+#define MHD_POOL_SIZE ((size_t)8 << 10)
 
 /* ---- libmicrohttpd, loaded at run time ---- */
 
@@ -1427,11 +1434,12 @@ check_limits(struct listener *l, const struct cmp_listener_config *cfg)
                 CMP_LISTENER_MAX_TIMEOUT);
         return 0;
     }
-    if (l->budget.limit < l->lim.max_body) {
+    if (http_budget_most(&l->budget) < l->lim.max_body) {
         fprintf(stderr,
-                "%s: -srv_body_budget %zu is less than -srv_max_body %zu: no request of the "
-                "largest size could be taken\n",
-                PROG, l->budget.limit, l->lim.max_body);
+                "%s: -srv_body_budget %zu holds bodies of at most %zu bytes (bodies above %zu "
+                "bytes may fill 3/4 of it): less than -srv_max_body %zu\n",
+                PROG, l->budget.limit, http_budget_most(&l->budget), HTTP_REQ_SMALL_BODY,
+                l->lim.max_body);
         return 0;
     }
     if (l->per_addr > l->max_conns) {
@@ -1556,7 +1564,8 @@ start_daemons(struct listener *l)
             MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG,
             0, NULL, NULL, on_request, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, l,
-            MHD_OPTION_CONNECTION_LIMIT, MHD_UNREACHED_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+            MHD_OPTION_CONNECTION_LIMIT, MHD_UNREACHED_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+            MHD_POOL_SIZE, MHD_OPTION_CONNECTION_TIMEOUT,
             backstop, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
             MHD_OPTION_NOTIFY_CONNECTION, on_connection, l, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
             l, MHD_OPTION_END);

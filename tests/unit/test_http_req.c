@@ -189,6 +189,38 @@ test_bodies(void)
         CHECK(atomic_load(&b.used) == 0);
     }
 
+    /*
+     * Bodies above HTTP_REQ_SMALL_BODY may fill only 3/4 of the budget, so
+     * that small requests (CMP messages) still get in when large ones hold it.
+     */
+    {
+        const struct http_req_limits big = {1u << 20, NULL, 0};
+        char len[32];
+
+        http_budget_init(&b, 4u << 20); /* large share: 3 MiB */
+        CHECK(http_budget_most(&b) == 3u << 20);
+        snprintf(len, sizeof(len), "%u", 1u << 20);
+        for (i = 0; i < 4; i++) {
+            http_req_begin(&r[i], &big, &b, "POST", "/", HTTP_REQ_CONTENT_TYPE, len, NULL);
+        }
+        CHECK(r[0].status == 0 && r[1].status == 0 && r[2].status == 0);
+        CHECK(r[3].status == 503 && r[3].cause == HTTP_CAUSE_BUDGET);
+        http_req_cleanup(&r[3], &b);
+        /* the last quarter still takes small bodies, up to the whole budget */
+        snprintf(len, sizeof(len), "%zu", HTTP_REQ_SMALL_BODY);
+        http_req_begin(&r[3], &big, &b, "POST", "/", HTTP_REQ_CONTENT_TYPE, len, NULL);
+        CHECK(r[3].status == 0);
+        CHECK(atomic_load(&b.used) == (3u << 20) + HTTP_REQ_SMALL_BODY);
+        for (i = 0; i < 4; i++) {
+            http_req_cleanup(&r[i], &b);
+        }
+        CHECK(atomic_load(&b.used) == 0);
+        http_budget_init(&b, 1000);
+        CHECK(http_budget_most(&b) == 1000);
+        http_budget_init(&b, 80u << 10);
+        CHECK(http_budget_most(&b) == HTTP_REQ_SMALL_BODY);
+    }
+
     /* More than declared is refused (libmicrohttpd stops at the end; a caller must not rely on it). */
     http_req_begin(&r[0], &limits, &b, "POST", "/", HTTP_REQ_CONTENT_TYPE, "10", NULL);
     CHECK(!feed(&r[0], &b, 11, 11));
