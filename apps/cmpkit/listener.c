@@ -12,7 +12,8 @@
  *
  * Beyond openssl's: keep-alive for HTTP/1.0 and 1.1, one thread per core,
  * 405 (with Allow: POST), 415, 413, 400 for a Content-Length that is no
- * number, 503 when the body budget is spent, TCP_NODELAY, a clean stop on
+ * number, 503 when the body budget is spent, TCP_NODELAY (libmicrohttpd sets
+ * it with the first response on a socket it was given), a clean stop on
  * SIGINT and SIGTERM, and limits on everything a peer can hold (listener.h).
  *
  * Connections are ours until libmicrohttpd closes them. One acceptor thread
@@ -190,11 +191,16 @@ enum conn_state {
 
 struct conn {
     int fd;
-    unsigned char state;    /* enum conn_state; changed under the listener's mutex */
-    unsigned char killed;   /* shut down by the watchdog or evicted */
+    /*
+     * The state (enum conn_state) and since when (ms, monotonic), as
+     * since << 2 | state in one word: the serving thread switches between
+     * CS_IDLE and CS_REQUEST without the mutex, and the watchdog reads both
+     * at once. The other changes happen under the mutex.
+     */
+    _Atomic uint64_t phase;
+    unsigned char killed;   /* shut down by the watchdog or evicted; under the mutex */
     unsigned char begun;    /* the current request's head was checked */
     unsigned char admitted; /* the current request counts against -max_msgs */
-    int64_t since;          /* ms (monotonic) when |state| began */
     uint8_t key[16];        /* the client's address (addr_key()) */
     struct http_req req;    /* the current request: only the thread serving it touches it */
 };
@@ -267,6 +273,32 @@ now_ms(void)
     /* coarse: read from the vDSO, no system call; 1-4 ms resolution is plenty here */
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* set_phase() sets a connection's state, since now. */
+static void
+set_phase(struct conn *c, int state)
+{
+    atomic_store_explicit(&c->phase, (uint64_t)now_ms() << 2 | (unsigned)state,
+                          memory_order_release);
+}
+
+static uint64_t
+get_phase(const struct conn *c)
+{
+    return atomic_load_explicit(&c->phase, memory_order_acquire);
+}
+
+static int
+phase_state(uint64_t phase)
+{
+    return (int)(phase & 3);
+}
+
+static int64_t
+phase_since(uint64_t phase)
+{
+    return (int64_t)(phase >> 2);
 }
 
 /* ---- logging ---- */
@@ -726,7 +758,7 @@ slot_release(struct listener *l, struct conn *c)
         l->fd_conn[c->fd] = -1;
     }
     c->fd = -1;
-    c->state = CS_FREE;
+    set_phase(c, CS_FREE);
     c->killed = 0;
     l->free_slots[l->num_free++] = idx;
     l->in_use--;
@@ -780,9 +812,8 @@ admit(struct listener *l, int fd, const struct sockaddr *sa, int *why, uint8_t k
     idx = (int32_t)l->free_slots[--l->num_free];
     c = &l->conns[idx];
     c->fd = fd;
-    c->state = CS_HANDED;
+    set_phase(c, CS_HANDED);
     c->killed = 0;
-    c->since = now_ms();
     memcpy(c->key, key, 16);
     l->fd_conn[fd] = idx;
     l->in_use++;
@@ -811,14 +842,18 @@ static int
 evict_idle(struct listener *l, int64_t now, uint8_t key[16])
 {
     struct conn *old = NULL;
+    int64_t old_since = 0;
     unsigned i;
 
     for (i = 0; i < l->max_conns; i++) {
         struct conn *c = &l->conns[i];
+        uint64_t ph = get_phase(c);
 
-        if (c->state == CS_IDLE && !c->killed && now - c->since >= EVICT_MIN_IDLE_MS &&
-            (old == NULL || c->since < old->since)) {
+        if (phase_state(ph) == CS_IDLE && !c->killed &&
+            now - phase_since(ph) >= EVICT_MIN_IDLE_MS &&
+            (old == NULL || phase_since(ph) < old_since)) {
             old = c;
+            old_since = phase_since(ph);
         }
     }
     if (old == NULL) {
@@ -1025,20 +1060,17 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    struct listener *l = cls;
     const union MHD_ConnectionInfo *ci;
     struct conn *c;
 
+    (void)cls;
     (void)uri;
     ci = mhd.get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     c = ci != NULL ? ci->socket_context : NULL;
     if (c == NULL) {
         return NULL;
     }
-    pthread_mutex_lock(&l->mu);
-    c->state = CS_REQUEST;
-    c->since = now_ms();
-    pthread_mutex_unlock(&l->mu);
+    set_phase(c, CS_REQUEST);
     c->begun = 0;
     c->admitted = 0;
     return c;
@@ -1062,12 +1094,9 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     c->admitted = 0;
     http_req_cleanup(&c->req, &l->budget);
-    pthread_mutex_lock(&l->mu);
-    if (c->state == CS_REQUEST) {
-        c->state = CS_IDLE;
-        c->since = now_ms();
+    if (phase_state(get_phase(c)) == CS_REQUEST) {
+        set_phase(c, CS_IDLE);
     }
-    pthread_mutex_unlock(&l->mu);
     *con_cls = NULL;
 }
 
@@ -1092,10 +1121,9 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
         fd = ci != NULL ? ci->connect_fd : -1;
         pthread_mutex_lock(&l->mu);
         if (fd >= 0 && fd < l->fd_cap && l->fd_conn[fd] >= 0 &&
-            l->conns[l->fd_conn[fd]].state == CS_HANDED) {
+            phase_state(get_phase(&l->conns[l->fd_conn[fd]])) == CS_HANDED) {
             c = &l->conns[l->fd_conn[fd]];
-            c->state = CS_IDLE;
-            c->since = now_ms();
+            set_phase(c, CS_IDLE);
         }
         pthread_mutex_unlock(&l->mu);
         *socket_context = c;
@@ -1194,7 +1222,7 @@ accept_loop(void *arg)
         uint8_t key[16];
         char at[64];
         struct conn *c;
-        int fd, why, one = 1;
+        int fd, why;
 
         wait_for_slot(l);
         if (atomic_load(&l->stopping)) {
@@ -1226,15 +1254,17 @@ accept_loop(void *arg)
             }
             continue;
         }
-        /* Responses go out at once: openssl cmp 3.0 loses ~40 ms a message to Nagle and
-         * delayed ACKs. */
-        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        /*
+         * No TCP_NODELAY here: libmicrohttpd does not know the state of a socket
+         * it is given and sets TCP_NODELAY itself with the first response
+         * (openssl cmp 3.0 lost ~40 ms a message to Nagle and delayed ACKs).
+         */
         if (mhd.add_connection(l->d[next], fd, (struct sockaddr *)&ss, len) != MHD_YES) {
             /* Closed by libmicrohttpd and never queued: no callback will come. */
             int saved = errno;
 
             pthread_mutex_lock(&l->mu);
-            if (c->state == CS_HANDED && c->fd == fd) {
+            if (phase_state(get_phase(c)) == CS_HANDED && c->fd == fd) {
                 slot_release(l, c);
             }
             pthread_mutex_unlock(&l->mu);
@@ -1285,18 +1315,19 @@ sweep_conns(struct listener *l, int64_t now, struct sweep *s)
     memset(s, 0, sizeof(*s));
     for (i = 0; i < l->max_conns; i++) {
         struct conn *c = &l->conns[i];
+        uint64_t ph = get_phase(c);
         int k;
 
-        if (c->state < CS_IDLE || c->killed) {
+        if (phase_state(ph) < CS_IDLE || c->killed) {
             continue;
         }
-        if (c->state == CS_REQUEST) {
-            if (now - c->since < l->req_ms) {
+        if (phase_state(ph) == CS_REQUEST) {
+            if (now - phase_since(ph) < l->req_ms) {
                 continue;
             }
             k = 0;
         } else {
-            if (now - c->since < idle) {
+            if (now - phase_since(ph) < idle) {
                 continue;
             }
             k = idle < l->idle_ms ? 2 : 1;
