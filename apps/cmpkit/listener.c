@@ -791,10 +791,18 @@ admit(struct listener *l, int fd, const struct sockaddr *sa, int *why, uint8_t k
     if (idx >= 0) {
         /*
          * The descriptor is new again, so libmicrohttpd closed the last
-         * connection on it without a "closed" callback (it does so when it
-         * cannot allocate the connection's memory pool): free its slot.
+         * connection on it without a "closed" callback: it does so, before
+         * "started", when it cannot allocate the connection's memory pool.
+         * That slot is free again. A started connection always gets its
+         * "closed" callback before its descriptor is closed; if one still
+         * held this descriptor, its slot is left alone (a thread may serve
+         * it) and the new connection is refused.
          */
-        http_req_cleanup(&l->conns[idx].req, &l->budget);
+        if (phase_state(get_phase(&l->conns[idx])) != CS_HANDED) {
+            pthread_mutex_unlock(&l->mu);
+            *why = ADMIT_FD;
+            return NULL;
+        }
         slot_release(l, &l->conns[idx]);
     }
     e = addr_find(l, key, 1);
@@ -1250,7 +1258,10 @@ accept_loop(void *arg)
                      "refusing connections from %s: it has %u open (-srv_max_conns_per_addr)",
                      addr_text(key, at, sizeof(at)), l->per_addr);
             } else {
-                note(l, LC_ACCEPT, LOG_LVL_ERR, "refusing a connection: descriptor %d", fd);
+                note(l, LC_ACCEPT, LOG_LVL_ERR,
+                     "refusing a connection on descriptor %d: beyond RLIMIT_NOFILE's table or "
+                     "still counted (internal error)",
+                     fd);
             }
             continue;
         }
