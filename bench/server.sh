@@ -333,20 +333,19 @@ for prot in $PROTS; do
             "${R[$b,gen_ms_per_txn]}" "${R[$a,srv_threads_busy]}" "${R[$a,srv_top_thread_pct]}"
     done
 done
+# pbm_row PHASE N NOTE: the row of a pbm phase other than the keep-alive ones.
+pbm_row() {
+    printf '%-4s %4s | %s | %s | %6s | %5s %5s | %s (%s%%)   <- %s\n' \
+        pbm "$2" "$(cell "cmpkit,$1")" "$(cell "openssl,$1")" \
+        "$(ratio "${R[cmpkit,$1,tps]}" "${R[openssl,$1,tps]}")" \
+        "${R[cmpkit,$1,gen_ms_per_txn]}" "${R[openssl,$1,gen_ms_per_txn]}" \
+        "${R[cmpkit,$1,srv_threads_busy]}" "${R[cmpkit,$1,srv_top_thread_pct]}" "$3"
+}
 if [ "$CLOSE_CLIENTS" -gt 0 ]; then
-    printf '%-4s %4s | %s | %s | %6s | %5s %5s | %s (%s%%)   <- new connection per request\n' \
-        pbm "$CLOSE_CLIENTS" "$(cell cmpkit,close)" "$(cell openssl,close)" \
-        "$(ratio "${R[cmpkit,close,tps]}" "${R[openssl,close,tps]}")" \
-        "${R[cmpkit,close,gen_ms_per_txn]}" "${R[openssl,close,gen_ms_per_txn]}" \
-        "${R[cmpkit,close,srv_threads_busy]}" "${R[cmpkit,close,srv_top_thread_pct]}"
+    pbm_row close "$CLOSE_CLIENTS" "new connection per request"
 fi
-
 if [ "$PPC_PROCS" -gt 0 ]; then
-    printf '%-4s %4s | %s | %s | %6s | %5s %5s | %s (%s%%)   <- process per client\n' \
-        pbm "$PPC_PROCS" "$(cell cmpkit,ppc)" "$(cell openssl,ppc)" \
-        "$(ratio "${R[cmpkit,ppc,tps]}" "${R[openssl,ppc,tps]}")" \
-        "${R[cmpkit,ppc,gen_ms_per_txn]}" "${R[openssl,ppc,gen_ms_per_txn]}" \
-        "${R[cmpkit,ppc,srv_threads_busy]}" "${R[cmpkit,ppc,srv_top_thread_pct]}"
+    pbm_row ppc "$PPC_PROCS" "process per client, connection per transaction"
 fi
 if [ "$PPC_OSSL_TXNS" -gt 0 ]; then
     echo
