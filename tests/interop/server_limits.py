@@ -25,6 +25,9 @@ The cmpkit server (-port) under the attacks of issue 11, one TEST per run:
   per_addr    -srv_max_conns_per_addr 4: a fifth connection from one address
               is refused with 503 while other addresses are served, and a slot
               given back can be taken again.
+  options     the limits' ranges, each refusal naming the option, and limits
+              (the engine's iteration cap, a listener limit) from the config
+              file.
 
 The test PKI, secret and reference are those tests/vectors/gen_vectors.sh made
 in VECTORS. Exit status 0 when every check passed, 1 otherwise.
@@ -54,11 +57,11 @@ def ok(msg):
 class Server:
     """A `cmpkit -port` process with the test credentials."""
 
-    def __init__(self, cmpkit, vec, work, name, extra, port="127.0.0.1:0"):
+    def __init__(self, cmpkit, vec, work, name, extra, port="127.0.0.1:0", config=""):
         pki = os.path.join(vec, "pki")
         self.err_path = os.path.join(work, "server_%s.err" % name)
         self.err = open(self.err_path, "w")
-        args = [cmpkit, "-config", "", "-port", port,
+        args = [cmpkit, "-config", config, "-port", port,
                 "-srv_cert", pki + "/server.crt", "-srv_key", pki + "/server.key",
                 "-srv_secret", "file:" + vec + "/secret.txt",
                 "-srv_ref", open(vec + "/ref.txt").read().strip(),
@@ -118,13 +121,13 @@ class Env:
         self.cmpkit, self.vec, self.work = cmpkit, vec, work
         self.servers = []
 
-    def server(self, name, extra, port="127.0.0.1:0"):
-        s = Server(self.cmpkit, self.vec, self.work, name, extra, port)
+    def server(self, name, extra, port="127.0.0.1:0", config=""):
+        s = Server(self.cmpkit, self.vec, self.work, name, extra, port, config)
         self.servers.append(s)
         return s
 
-    def transaction(self, srv, name):
-        """A valid ir+certConf from 127.0.0.1 with the cmpkit client: (status, seconds)."""
+    def transaction(self, srv, name, expect_ok=True):
+        """A valid ir+certConf from 127.0.0.1 with the cmpkit client: its time in seconds."""
         pki = os.path.join(self.vec, "pki")
         args = [self.cmpkit, "-config", "", "-server", "127.0.0.1:%d" % srv.port,
                 "-ref", open(self.vec + "/ref.txt").read().strip(),
@@ -139,7 +142,7 @@ class Env:
         except subprocess.TimeoutExpired:
             fail("transaction %s: the client did not end within 30 s" % name)
         took = time.monotonic() - t0
-        if r.returncode != 0:
+        if (r.returncode == 0) != expect_ok:
             fail("transaction %s: client status %d\n%s\n--- server log:\n%s" %
                  (name, r.returncode, r.stdout.decode(errors="replace"), srv.log()[-3000:]))
         return took
@@ -492,7 +495,54 @@ def test_per_addr(env):
     ok("SIGTERM stopped the server in %.3f s" % srv.stop())
 
 
-TESTS = {"idle_flood": test_idle_flood, "full": test_full, "deadline": test_deadline,
+def test_options(env):
+    """The limits as options: ranges checked with the option named; the config file."""
+    pki = os.path.join(env.vec, "pki")
+    base = [env.cmpkit, "-config", "", "-port", "127.0.0.1:0", "-srv_ref", "x",
+            "-srv_secret", "pass:x", "-srv_cert", pki + "/server.crt",
+            "-srv_key", pki + "/server.key", "-rsp_cert", pki + "/ee.crt"]
+    for extra, want in ((["-srv_max_conns", "0"], "-srv_max_conns needs a positive number"),
+                        (["-srv_threads", "65"], "-srv_threads 65 is out of range"),
+                        (["-srv_req_timeout", "86401"], "-srv_req_timeout 86401 is out of range"),
+                        (["-srv_max_txns", "1000001"], "-srv_max_txns 1000001 is out of range"),
+                        (["-srv_max_body", "2000", "-srv_body_budget", "1000"],
+                         "less than -srv_max_body 2000"),
+                        (["-srv_max_body", "100000", "-srv_body_budget", "120000"],
+                         "holds bodies of at most 90000 bytes")):
+        try:
+            r = subprocess.run(base + extra, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               timeout=20)
+        except subprocess.TimeoutExpired:
+            fail("%s: the server started" % " ".join(extra))
+        out = r.stdout.decode(errors="replace")
+        if r.returncode != 1 or want not in out:
+            fail("%s: status %d, expected 1 and '%s':\n%s" % (" ".join(extra), r.returncode,
+                                                               want, out))
+        ok("%s refused: %s" % (" ".join(extra), want))
+    # From the config file: the engine's cap on the PBM iteration count (the client asks for
+    # 500) and a listener limit.
+    cnf = os.path.join(env.work, "limits.cnf")
+    with open(cnf, "w") as f:
+        f.write("[cmp]\nsrv_max_iterations = 100\nsrv_max_conns_per_addr = 2\n")
+    srv = env.server("options", ["-verbosity", "4"], config=cnf)
+    env.transaction(srv, "iterations", expect_ok=False)
+    if "PBM iterationCount 500 exceeds the limit 100" not in srv.log():
+        fail("srv_max_iterations = 100 from the config file did not apply:\n" + srv.log())
+    ok("srv_max_iterations from the config file: a request of 500 iterations gets badAlg")
+    two = connect_from("127.0.0.5", srv.port, 3, block=True)
+    two[2].settimeout(2)
+    try:
+        third = two[2].recv(12)
+    except OSError:
+        third = b""
+    if not third.startswith(b"HTTP/1.1 503"):
+        fail("srv_max_conns_per_addr = 2 from the config file did not apply: %r" % third)
+    close_all(two)
+    ok("srv_max_conns_per_addr from the config file: a third connection gets 503")
+    ok("SIGTERM stopped the server in %.3f s" % srv.stop())
+
+
+TESTS = {"options": test_options, "idle_flood": test_idle_flood, "full": test_full, "deadline": test_deadline,
          "budget": test_budget, "per_addr": test_per_addr}
 
 
