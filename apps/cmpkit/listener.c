@@ -257,7 +257,8 @@ struct listener {
     int64_t stop_began; /* ms; 0 while serving */
     struct conn *conns; /* max_conns slots */
     uint32_t *free_slots, num_free;
-    int32_t *fd_conn; /* descriptor -> slot, -1 none */
+    uint32_t *fd_conn; /* descriptor -> slot + 1, 0 none (calloc()ed: untouched pages stay
+                        * virtual when RLIMIT_NOFILE is large) */
     int fd_cap;
     unsigned in_use;
     struct addr_ent *addrs;
@@ -747,6 +748,16 @@ addr_drop(struct listener *l, const uint8_t key[16])
 
 /* ---- connection slots ---- */
 
+/* fd_slot() is the slot that holds descriptor |fd|, or NULL. Under l->mu. */
+static struct conn *
+fd_slot(const struct listener *l, int fd)
+{
+    if (fd < 0 || fd >= l->fd_cap || l->fd_conn[fd] == 0) {
+        return NULL;
+    }
+    return &l->conns[l->fd_conn[fd] - 1];
+}
+
 /* slot_release() gives a slot back (under l->mu); its request must be cleaned up already. */
 static void
 slot_release(struct listener *l, struct conn *c)
@@ -754,8 +765,8 @@ slot_release(struct listener *l, struct conn *c)
     uint32_t idx = (uint32_t)(c - l->conns);
 
     addr_drop(l, c->key);
-    if (c->fd >= 0 && c->fd < l->fd_cap && l->fd_conn[c->fd] == (int32_t)idx) {
-        l->fd_conn[c->fd] = -1;
+    if (fd_slot(l, c->fd) == c) {
+        l->fd_conn[c->fd] = 0;
     }
     c->fd = -1;
     set_phase(c, CS_FREE);
@@ -777,8 +788,7 @@ static struct conn *
 admit(struct listener *l, int fd, const struct sockaddr *sa, int *why, uint8_t key[16])
 {
     struct addr_ent *e;
-    struct conn *c;
-    int32_t idx;
+    struct conn *c, *stale;
 
     addr_key(sa, key);
     pthread_mutex_lock(&l->mu);
@@ -787,8 +797,8 @@ admit(struct listener *l, int fd, const struct sockaddr *sa, int *why, uint8_t k
         *why = ADMIT_FD;
         return NULL;
     }
-    idx = l->fd_conn[fd];
-    if (idx >= 0) {
+    stale = fd_slot(l, fd);
+    if (stale != NULL) {
         /*
          * The descriptor is new again, so libmicrohttpd closed the last
          * connection on it without a "closed" callback: it does so, before
@@ -798,12 +808,12 @@ admit(struct listener *l, int fd, const struct sockaddr *sa, int *why, uint8_t k
          * held this descriptor, its slot is left alone (a thread may serve
          * it) and the new connection is refused.
          */
-        if (phase_state(get_phase(&l->conns[idx])) != CS_HANDED) {
+        if (phase_state(get_phase(stale)) != CS_HANDED) {
             pthread_mutex_unlock(&l->mu);
             *why = ADMIT_FD;
             return NULL;
         }
-        slot_release(l, &l->conns[idx]);
+        slot_release(l, stale);
     }
     e = addr_find(l, key, 1);
     if (e->count >= l->per_addr) {
@@ -817,13 +827,12 @@ admit(struct listener *l, int fd, const struct sockaddr *sa, int *why, uint8_t k
         return NULL;
     }
     e->count++;
-    idx = (int32_t)l->free_slots[--l->num_free];
-    c = &l->conns[idx];
+    c = &l->conns[l->free_slots[--l->num_free]];
     c->fd = fd;
     set_phase(c, CS_HANDED);
     c->killed = 0;
     memcpy(c->key, key, 16);
-    l->fd_conn[fd] = idx;
+    l->fd_conn[fd] = (uint32_t)(c - l->conns) + 1;
     l->in_use++;
     pthread_mutex_unlock(&l->mu);
     *why = ADMIT_OK;
@@ -1128,10 +1137,11 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
         ci = mhd.get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         fd = ci != NULL ? ci->connect_fd : -1;
         pthread_mutex_lock(&l->mu);
-        if (fd >= 0 && fd < l->fd_cap && l->fd_conn[fd] >= 0 &&
-            phase_state(get_phase(&l->conns[l->fd_conn[fd]])) == CS_HANDED) {
-            c = &l->conns[l->fd_conn[fd]];
+        c = fd_slot(l, fd);
+        if (c != NULL && phase_state(get_phase(c)) == CS_HANDED) {
             set_phase(c, CS_IDLE);
+        } else {
+            c = NULL;
         }
         pthread_mutex_unlock(&l->mu);
         *socket_context = c;
@@ -1503,7 +1513,6 @@ make_tables(struct listener *l)
 {
     uint32_t cap = 16;
     unsigned i;
-    int k;
 
     l->fd_cap = fd_limit(l, &l->max_conns);
     if (l->fd_cap == 0) {
@@ -1518,7 +1527,7 @@ make_tables(struct listener *l)
     l->addr_mask = cap - 1;
     l->conns = calloc(l->max_conns, sizeof(*l->conns));
     l->free_slots = malloc(l->max_conns * sizeof(*l->free_slots));
-    l->fd_conn = malloc((size_t)l->fd_cap * sizeof(*l->fd_conn));
+    l->fd_conn = calloc((size_t)l->fd_cap, sizeof(*l->fd_conn));
     l->addrs = calloc(cap, sizeof(*l->addrs));
     if (l->conns == NULL || l->free_slots == NULL || l->fd_conn == NULL || l->addrs == NULL) {
         fprintf(stderr, "%s: out of memory for %u connections\n", PROG, l->max_conns);
@@ -1529,9 +1538,6 @@ make_tables(struct listener *l)
         l->free_slots[i] = l->max_conns - 1 - i;
     }
     l->num_free = l->max_conns;
-    for (k = 0; k < l->fd_cap; k++) {
-        l->fd_conn[k] = -1;
-    }
     if (RAND_bytes((unsigned char *)l->hash_key, sizeof(l->hash_key)) != 1) {
         /* Not secret then, but the table stays correct: only slower with chosen addresses. */
         l->hash_key[0] = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
