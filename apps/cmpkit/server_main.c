@@ -277,12 +277,12 @@ end:
     return ok;
 }
 
-/* limit_ok() checks one -srv_* limit: 0 (not given: the default) or 1..max. */
+/* limit_ok() checks one -srv_* limit: 0 (not given: the default) up to max. */
 static int
 limit_ok(const char *name, int v, long max)
 {
     if (v < 0 || v > max) {
-        fprintf(stderr, "%s: -%s %d is out of range 1..%ld\n", PROG, name, v, max);
+        fprintf(stderr, "%s: -%s %d is out of range: at most %ld\n", PROG, name, v, max);
         return 0;
     }
     return 1;
