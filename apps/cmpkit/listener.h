@@ -17,7 +17,9 @@
 #include <stdint.h>
 
 #define CMP_LISTENER_DEFAULT_MAX_CONNS 512u
-#define CMP_LISTENER_DEFAULT_MAX_CONNS_PER_ADDR 32u
+/* 1/8 of the total; room for a NAT gateway's clients, whose closed connections still count
+ * until the server has read their end */
+#define CMP_LISTENER_DEFAULT_MAX_CONNS_PER_ADDR 64u
 #define CMP_LISTENER_DEFAULT_REQ_TIMEOUT 30u  /* seconds */
 #define CMP_LISTENER_DEFAULT_IDLE_TIMEOUT 15u /* seconds */
 #define CMP_LISTENER_DEFAULT_MAX_BODY ((size_t)1 << 20)

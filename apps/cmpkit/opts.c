@@ -345,7 +345,7 @@ const struct opt_def cmp_opt_table[] = {
     OPT_I("srv_max_conns", OPTK_POSINT, srv_max_conns, OPTG_CMPKIT,
           "Server: connections open at once. Default 512"),
     OPT_I("srv_max_conns_per_addr", OPTK_POSINT, srv_max_conns_per_addr, OPTG_CMPKIT,
-          "Server: connections from one IPv4 address or IPv6 /64. Default 32"),
+          "Server: connections from one IPv4 address or IPv6 /64. Default 64"),
     OPT_I("srv_req_timeout", OPTK_POSINT, srv_req_timeout, OPTG_CMPKIT,
           "Server: seconds from a request's first line to its answer. Default 30"),
     OPT_I("srv_idle_timeout", OPTK_POSINT, srv_idle_timeout, OPTG_CMPKIT,
