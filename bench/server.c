@@ -29,7 +29,14 @@
  * bad responses (undecodable, wrong body, wrong transactionID or nonce).
  *
  * Each client has its own HTTP connection (kept alive unless --close), as
- * a real client has: see setup_clients() for why that matters.
+ * a real client has: see setup_clients() for why that matters. With
+ * --conn-per-txn a client opens a connection for each transaction (ir and
+ * certConf on it) and closes it afterwards, as `openssl cmp` does.
+ *
+ * With --procs P the clients are P separate processes (forked; one client
+ * each, the transactions shared out among them), each with its own
+ * connection per transaction: the realistic case of many `openssl cmp`
+ * runs, in which the server pays for a connection per transaction.
  *
  * Server-side figures, with --pid: CPU time (utime + stime of
  * /proc/PID/stat, all threads) before and after the run, and its split over
@@ -44,12 +51,14 @@
  * usage: server --url http://127.0.0.1:PORT/pkix/ --pki DIR --secret FILE
  *               --ref REF --prot pbm|sig [--clients N] [--count T]
  *               [--warmup W] [--seconds S] [--timeout S] [--close]
- *               [--pid PID] [--rss-every K] [--label TEXT]
+ *               [--conn-per-txn] [--procs P] [--pid PID] [--rss-every K]
+ *               [--label TEXT]
  * Output: "RSS ..." lines while running, "WARMUP ...", "ERR ..." samples and
  * "THREADS ..." lines, then one "RESULT key=value ..." line that
  * bench/server.sh turns into its table. Exit status 0 if any transaction
  * succeeded.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -58,7 +67,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -74,6 +85,7 @@
 #include "msg/msg.h"
 
 #define MAX_CLIENTS 256
+#define MAX_PROCS 256
 #define MAX_TXNS 1000000
 #define MAX_SECONDS 3600
 #define MAX_RSP_LEN (256u << 10) /* a response larger than this is an error */
@@ -94,6 +106,8 @@ struct opts {
     double seconds; /* wall-time limit of the measured run */
     double timeout; /* per request */
     int close_conn; /* a new connection per request */
+    int conn_per_txn; /* a new connection per transaction, closed after it */
+    long procs;       /* clients in separate processes; 0: all in this one */
     long pid;       /* the server's PID; 0: no server figures */
     long rss_every; /* print VmRSS every K successes; 0: never */
 };
@@ -104,7 +118,8 @@ usage(void)
     fprintf(stderr,
             "usage: server --url URL --pki DIR --secret FILE --ref REF --prot pbm|sig\n"
             "              [--clients N] [--count T] [--warmup W] [--seconds S] [--timeout S]\n"
-            "              [--close] [--pid PID] [--rss-every K] [--label TEXT]\n");
+            "              [--close] [--conn-per-txn] [--procs P] [--pid PID] [--rss-every K]\n"
+            "              [--label TEXT]\n");
     exit(2);
 }
 
@@ -156,6 +171,10 @@ parse_opts(struct opts *o, int argc, char **argv)
             o->close_conn = 1;
             continue;
         }
+        if (strcmp(a, "--conn-per-txn") == 0) {
+            o->conn_per_txn = 1;
+            continue;
+        }
         if (i + 1 >= argc) {
             usage();
         }
@@ -188,6 +207,8 @@ parse_opts(struct opts *o, int argc, char **argv)
             o->timeout = secs_arg(argv[++i], MAX_SECONDS);
         } else if (strcmp(a, "--pid") == 0) {
             o->pid = num_arg(argv[++i], 1, 1L << 30);
+        } else if (strcmp(a, "--procs") == 0) {
+            o->procs = num_arg(argv[++i], 1, MAX_PROCS);
         } else if (strcmp(a, "--rss-every") == 0) {
             o->rss_every = num_arg(argv[++i], 0, MAX_TXNS);
         } else {
@@ -360,16 +381,22 @@ now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* self_cpu() is the generator's CPU time, its client processes' (--procs) included. */
 static double
 self_cpu(void)
 {
+    static const int who[2] = {RUSAGE_SELF, RUSAGE_CHILDREN};
     struct rusage ru;
+    double t = 0;
+    int i;
 
-    if (getrusage(RUSAGE_SELF, &ru) != 0) {
-        return 0;
+    for (i = 0; i < 2; i++) {
+        if (getrusage(who[i], &ru) == 0) {
+            t += (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+        }
     }
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    return t;
 }
 
 /* ---- outcome counting ---- */
@@ -977,6 +1004,11 @@ send_step(struct client *c)
     }
     c->rsp_len = 0;
     c->rsp_too_big = 0;
+    if (c->g->o.conn_per_txn) {
+        /* the transaction's first request opens a connection, its last one closes it */
+        curl_easy_setopt(c->h, CURLOPT_FRESH_CONNECT, c->step == ST_IR ? 1L : 0L);
+        curl_easy_setopt(c->h, CURLOPT_FORBID_REUSE, steps[c->step].next == ST_NUM ? 1L : 0L);
+    }
     curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->req_len);
     curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, (const char *)c->req);
     mc = curl_multi_add_handle(c->g->multi, c->h);
@@ -1188,6 +1220,104 @@ run(struct gen *g, struct client *cl, long n, long count, double seconds, struct
     return unfinished + (g->limit - g->started);
 }
 
+/* ---- separate client processes (--procs) ---- */
+
+/* What a client process reports, in memory shared with the parent. */
+struct child_report {
+    struct stats st; /* st.lat points into the shared latencies */
+    long unfinished;
+};
+
+/* merge_stats() adds the outcomes, error samples and latencies of |from| to |to|. */
+static void
+merge_stats(struct stats *to, const struct stats *from)
+{
+    long k, i, j;
+
+    for (k = 0; k < O_NUM; k++) {
+        to->outcomes[k] += from->outcomes[k];
+        to->other_samples[k] += from->other_samples[k];
+        for (i = 0; i < MAX_SAMPLES && from->samples[k][i].count > 0; i++) {
+            const struct sample *sm = &from->samples[k][i];
+
+            for (j = 0; j < MAX_SAMPLES; j++) {
+                struct sample *t = &to->samples[k][j];
+
+                if (t->count == 0) {
+                    *t = *sm;
+                    break;
+                }
+                if (strcmp(t->text, sm->text) == 0) {
+                    t->count += sm->count;
+                    break;
+                }
+            }
+            if (j == MAX_SAMPLES) {
+                to->other_samples[k] += sm->count;
+            }
+        }
+    }
+    for (i = 0; i < from->num_lat && to->num_lat < to->cap_lat; i++) {
+        to->lat[to->num_lat++] = from->lat[i];
+    }
+}
+
+/*
+ * run_procs() runs |count| transactions in g->o.procs forked processes of
+ * one client each, for at most |seconds|; merges what they report into
+ * |st| and returns the unfinished transactions. A process that fails
+ * leaves its transactions unfinished.
+ */
+static long
+run_procs(struct gen *g, long count, double seconds, struct stats *st)
+{
+    long p, n = g->o.procs, off = 0, unfinished = 0;
+    size_t size = (size_t)n * sizeof(struct child_report) + (size_t)count * sizeof(double);
+    pid_t pids[MAX_PROCS];
+    struct child_report *rep;
+    double *lat;
+
+    rep = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (rep == MAP_FAILED) {
+        die("mmap", NULL);
+    }
+    memset(rep, 0, size);
+    lat = (double *)(rep + n);
+    fflush(stdout);
+    fflush(stderr);
+    for (p = 0; p < n; p++) {
+        long mine = count / n + (p < count % n);
+
+        rep[p].st.lat = lat + off;
+        rep[p].st.cap_lat = mine;
+        rep[p].unfinished = mine; /* until the process says otherwise */
+        off += mine;
+        pids[p] = fork();
+        if (pids[p] < 0) {
+            die("fork", NULL);
+        }
+        if (pids[p] == 0) {
+            static struct client cl[1];
+
+            setup_clients(g, cl, 1);
+            rep[p].unfinished = mine > 0 ? run(g, cl, 1, mine, seconds, &rep[p].st) : 0;
+            fflush(stdout);
+            _exit(0);
+        }
+    }
+    for (p = 0; p < n; p++) {
+        int status = 0;
+
+        if (waitpid(pids[p], &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            fprintf(stderr, "server: client process %ld failed\n", p);
+        }
+        merge_stats(st, &rep[p].st);
+        unfinished += rep[p].unfinished;
+    }
+    munmap(rep, size);
+    return unfinished;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -1257,11 +1387,14 @@ main(int argc, char **argv)
     g.client_key = pki_key(&g, "client.key");
     g.client_cert = pki_cert(&g, "client.crt");
     build_templates(&g);
-    setup_clients(&g, cl, g.o.clients);
+    if (g.o.procs == 0) {
+        setup_clients(&g, cl, g.o.clients);
+    }
 
     if (g.o.warmup > 0) {
         memset(&warm, 0, sizeof(warm));
-        unfinished = run(&g, cl, g.o.clients, g.o.warmup, g.o.seconds, &warm);
+        unfinished = g.o.procs > 0 ? run_procs(&g, g.o.warmup, g.o.seconds, &warm)
+                                   : run(&g, cl, g.o.clients, g.o.warmup, g.o.seconds, &warm);
         printf("WARMUP label=%s ok=%ld failed=%ld unfinished=%ld\n", g.o.label, warm.outcomes[O_OK],
                g.o.warmup - warm.outcomes[O_OK] - unfinished, unfinished);
         print_samples(&g, &warm);
@@ -1281,7 +1414,8 @@ main(int argc, char **argv)
     }
     gen0 = self_cpu();
     t0 = now();
-    unfinished = run(&g, cl, g.o.clients, g.o.count, g.o.seconds, &st);
+    unfinished = g.o.procs > 0 ? run_procs(&g, g.o.count, g.o.seconds, &st)
+                               : run(&g, cl, g.o.clients, g.o.count, g.o.seconds, &st);
     t1 = now();
     gen1 = self_cpu();
     if (g.o.pid != 0) {
@@ -1310,19 +1444,22 @@ main(int argc, char **argv)
            "srv_ms_per_txn=%s gen_ms_per_txn=%s lat_p50_ms=%s lat_p90_ms=%s lat_p99_ms=%s "
            "lat_max_ms=%s rss_before_kb=%ld "
            "hwm_kb=%ld hwm_reset=%d rss_kb=%ld srv_threads_busy=%d srv_top_thread_pct=%.0f\n",
-           g.o.label, g.o.sig ? "sig" : "pbm", g.o.clients, g.o.close_conn ? "close" : "keepalive",
+           g.o.label, g.o.sig ? "sig" : "pbm", g.o.procs > 0 ? g.o.procs : g.o.clients,
+           g.o.close_conn ? "close" : g.o.conn_per_txn ? "per-txn" : "keepalive",
            g.o.count, ok, st.outcomes[O_HTTP], st.outcomes[O_TIMEOUT], st.outcomes[O_CMP_ERROR],
            st.outcomes[O_BAD], unfinished, secs, secs > 0 ? (double)ok / secs : 0, srv_cpu, srv_ms,
            gen_ms, p50, p90, p99, pmax, rss0, hwm, hwm_reset, rss, busy_threads, top_share * 100);
 
-    for (i = 0; i < g.o.clients; i++) {
+    for (i = 0; g.o.procs == 0 && i < g.o.clients; i++) {
         curl_easy_cleanup(cl[i].h);
         curl_slist_free_all(cl[i].resolve);
         curl_free(cl[i].url);
         free(cl[i].req);
         free(cl[i].rsp);
     }
-    curl_multi_cleanup(g.multi);
+    if (g.multi != NULL) {
+        curl_multi_cleanup(g.multi);
+    }
     curl_slist_free_all(g.headers);
     curl_global_cleanup();
     free(st.lat);

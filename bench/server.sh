@@ -17,6 +17,13 @@
 # per request (CLOSE_CLIENTS clients), and RSS_TXNS transactions per server
 # with the server's RSS printed every RSS_EVERY.
 #
+# The realistic case, process per client: PPC_PROCS separate client
+# processes (the generator forks them), each opening a connection for each
+# transaction (ir and certConf on it) and closing it, as a run of
+# `openssl cmp` does; then the same with real `openssl cmp` runs, 16 loops
+# of PPC_OSSL_TXNS / 16 runs each (server CPU from /proc/PID/stat; the
+# clients' start-up costs most of the wall time).
+#
 # Only successful transactions (a good pkiConf) count; every failure is
 # counted and its kind printed. Server CPU is utime + stime of
 # /proc/PID/stat over the measured phase (all threads), peak RSS is VmHWM
@@ -27,6 +34,8 @@
 #   WARMUP [200]        transactions before each phase, not measured
 #   CLIENTS ["1 4 16 64"], PROTS ["pbm sig"]
 #   CLOSE_CLIENTS [16]  clients of the new-connection-per-request phase (0: skip)
+#   PPC_PROCS [16]      client processes of the process-per-client phase (0: skip)
+#   PPC_OSSL_TXNS [320] transactions by `openssl cmp` runs in 16 loops (0: skip)
 #   RSS_TXNS [10000], RSS_EVERY [1000], RSS_CLIENTS [16] (RSS_TXNS=0: skip)
 #   PHASE_SECONDS [60]  wall-time limit of each phase
 #   REQ_TIMEOUT [10]    seconds per request
@@ -62,6 +71,8 @@ WARMUP=${WARMUP:-200}
 CLIENTS=${CLIENTS:-"1 4 16 64"}
 PROTS=${PROTS:-"pbm sig"}
 CLOSE_CLIENTS=${CLOSE_CLIENTS:-16}
+PPC_PROCS=${PPC_PROCS:-16}
+PPC_OSSL_TXNS=${PPC_OSSL_TXNS:-320}
 RSS_TXNS=${RSS_TXNS:-10000}
 RSS_EVERY=${RSS_EVERY:-1000}
 RSS_CLIENTS=${RSS_CLIENTS:-16}
@@ -228,6 +239,52 @@ if [ "$CLOSE_CLIENTS" -gt 0 ]; then
     done
 fi
 
+if [ "$PPC_PROCS" -gt 0 ]; then
+    echo "== process per client: pbm, $PPC_PROCS client processes, a connection per transaction"
+    for srv in "${servers[@]}"; do
+        phase "$srv" pbm "$PPC_PROCS" "$srv,ppc" --count "$COUNT" --warmup "$WARMUP" \
+            --procs "$PPC_PROCS" --conn-per-txn
+    done
+fi
+
+# ossl_ppc SERVER: PPC_OSSL_TXNS ir+certConf by `openssl cmp` runs in 16 parallel loops; sets
+# R[SERVER,ossl,*]: server CPU per transaction (ms), failures, wall time.
+ossl_ppc() {
+    local srv=$1 loops=16 per c0 c1 t0 t1 fails=0 f loop_pids=()
+    per=$(((PPC_OSSL_TXNS + loops - 1) / loops))
+    c0=$(awk '{print $14 + $15}' "/proc/${pid[$srv]}/stat")
+    t0=$(date +%s.%N)
+    for ((f = 0; f < loops; f++)); do
+        (
+            for ((k = 0; k < per; k++)); do
+                timeout "$REQ_TIMEOUT" openssl cmp -config "" -server "127.0.0.1:${port[$srv]}" \
+                    -path pkix/ -ref "$ref" -secret "file:$work/secret.txt" -cmd ir \
+                    -newkey "$pki/ee.key" -subject "/CN=cmpkit Bench EE" -srvcert "$pki/server.crt" \
+                    -certout "$work/ppc_$f.crt" -msg_timeout "$REQ_TIMEOUT" >/dev/null 2>&1 ||
+                    echo fail
+            done >"$logs/ossl_ppc_${srv}_$f.log"
+        ) &
+        loop_pids+=("$!")
+    done
+    wait "${loop_pids[@]}" # not the servers
+    t1=$(date +%s.%N)
+    c1=$(awk '{print $14 + $15}' "/proc/${pid[$srv]}/stat")
+    fails=$(cat "$logs"/ossl_ppc_"${srv}"_*.log | grep -c fail || true)
+    R[$srv,ossl,n]=$((per * loops))
+    R[$srv,ossl,fail]=$fails
+    R[$srv,ossl,ms]=$(awk -v a="$c0" -v b="$c1" -v t="$(getconf CLK_TCK)" -v n=$((per * loops - fails)) \
+        'BEGIN { if (n > 0) printf "%.3f", (b - a) * 1000 / t / n; else print "n/a" }')
+    R[$srv,ossl,secs]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+    printf '   %-8s %s openssl cmp runs: %s ms CPU/txn  %s failed  %s s\n' "$srv" "${R[$srv,ossl,n]}" \
+        "${R[$srv,ossl,ms]}" "$fails" "${R[$srv,ossl,secs]}"
+}
+if [ "$PPC_OSSL_TXNS" -gt 0 ]; then
+    echo "== process per client: pbm, $PPC_OSSL_TXNS runs of openssl cmp in 16 loops"
+    for srv in "${servers[@]}"; do
+        ossl_ppc "$srv"
+    done
+fi
+
 rss_prots=""
 if [ "$RSS_TXNS" -gt 0 ]; then
     rss_prots=$PROTS
@@ -276,12 +333,26 @@ for prot in $PROTS; do
             "${R[$b,gen_ms_per_txn]}" "${R[$a,srv_threads_busy]}" "${R[$a,srv_top_thread_pct]}"
     done
 done
+# pbm_row PHASE N NOTE: the row of a pbm phase other than the keep-alive ones.
+pbm_row() {
+    printf '%-4s %4s | %s | %s | %6s | %5s %5s | %s (%s%%)   <- %s\n' \
+        pbm "$2" "$(cell "cmpkit,$1")" "$(cell "openssl,$1")" \
+        "$(ratio "${R[cmpkit,$1,tps]}" "${R[openssl,$1,tps]}")" \
+        "${R[cmpkit,$1,gen_ms_per_txn]}" "${R[openssl,$1,gen_ms_per_txn]}" \
+        "${R[cmpkit,$1,srv_threads_busy]}" "${R[cmpkit,$1,srv_top_thread_pct]}" "$3"
+}
 if [ "$CLOSE_CLIENTS" -gt 0 ]; then
-    printf '%-4s %4s | %s | %s | %6s | %5s %5s | %s (%s%%)   <- new connection per request\n' \
-        pbm "$CLOSE_CLIENTS" "$(cell cmpkit,close)" "$(cell openssl,close)" \
-        "$(ratio "${R[cmpkit,close,tps]}" "${R[openssl,close,tps]}")" \
-        "${R[cmpkit,close,gen_ms_per_txn]}" "${R[openssl,close,gen_ms_per_txn]}" \
-        "${R[cmpkit,close,srv_threads_busy]}" "${R[cmpkit,close,srv_top_thread_pct]}"
+    pbm_row close "$CLOSE_CLIENTS" "new connection per request"
+fi
+if [ "$PPC_PROCS" -gt 0 ]; then
+    pbm_row ppc "$PPC_PROCS" "process per client, connection per transaction"
+fi
+if [ "$PPC_OSSL_TXNS" -gt 0 ]; then
+    echo
+    echo "process per client with openssl cmp runs: server CPU per ir+certConf (ms), failed runs"
+    printf '%-14s | %12s | %12s\n' "" "cmpkit -port" "openssl cmp -port"
+    printf '%-14s | %8s %3s | %8s %3s\n' "$PPC_OSSL_TXNS runs" "${R[cmpkit,ossl,ms]}" \
+        "${R[cmpkit,ossl,fail]}" "${R[openssl,ossl,ms]}" "${R[openssl,ossl,fail]}"
 fi
 
 for prot in $rss_prots; do
@@ -311,7 +382,8 @@ done
 
 # ---- the issue's targets (2-core machine) ---------------------------------------------
 echo
-echo "targets: server CPU <= 0.6 ms/txn; throughput at 16 clients >= 3x openssl's; RSS flat"
+echo "targets: server CPU <= 0.6 ms/txn; throughput at 16 clients >= 3x openssl's; RSS flat;"
+echo "         process per client: server CPU <= 0.5 ms/txn"
 for prot in $PROTS; do
     worst=$(for n in $CLIENTS; do echo "${R[cmpkit,$prot,$n,srv_ms_per_txn]}"; done |
         awk '$1 != "n/a" { if ($1 > m) m = $1 } END { print m + 0 }')
@@ -324,6 +396,12 @@ for prot in $PROTS; do
             echo "  $prot: throughput at 16 clients = ${r}x openssl's: $verdict"
             ;;
     esac
+    if [ "$prot" = pbm ] && [ "$PPC_PROCS" -gt 0 ]; then
+        verdict=$(awk -v w="${R[cmpkit,ppc,srv_ms_per_txn]}" \
+            'BEGIN { print (w != "n/a" && w <= 0.5) ? "met" : "missed" }')
+        echo "  pbm: process per client, cmpkit CPU/txn = ${R[cmpkit,ppc,srv_ms_per_txn]} ms" \
+            "(openssl ${R[openssl,ppc,srv_ms_per_txn]} ms): $verdict"
+    fi
     if [ -n "${R[cmpkit,rssgrow,$prot]:-}" ]; then
         echo "  $prot: cmpkit RSS change from $RSS_EVERY to $RSS_TXNS transactions:" \
             "${R[cmpkit,rssgrow,$prot]} kB"

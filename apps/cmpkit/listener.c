@@ -4,29 +4,50 @@
  * As the `openssl cmp` 3.0 mock server: POST on "/" or "/pkix/" (404 for
  * other paths; also -path if given; extra leading and trailing slashes do
  * not count), the body is a DER PKIMessage, the answer is
- * "application/pkixcmp". Listens on all addresses, IPv6 and IPv4
- * through one dual-stack socket where the system has IPv6, and prints
+ * "application/pkixcmp". Listens on all addresses, IPv6 and IPv4 through
+ * one dual-stack socket where the system has IPv6, and prints
  * "ACCEPT [::]:PORT PID=n" (or "ACCEPT 0.0.0.0:PORT PID=n") on stdout once
- * it does. "-port host:port" binds that one address.
+ * it does. "-port host:port" binds that one address. The checks of a
+ * request and the collection of its body are in http_req.c (no sockets).
  *
- * Beyond openssl's: keep-alive for HTTP/1.0 and 1.1, one thread per core
- * (connections handed to them in turn, at most MAX_CONNECTIONS), 405 (with Allow: POST) for other
- * methods, 415 for other content types, 413 for a body above the cap (decided from Content-Length
- * when there is one, else while reading), TCP_NODELAY on accepted connections, and a clean stop on
- * SIGINT and SIGTERM.
+ * Beyond openssl's: keep-alive for HTTP/1.0 and 1.1, one thread per core,
+ * 405 (with Allow: POST), 415, 413, 400 for a Content-Length that is no
+ * number, 503 when the body budget is spent, TCP_NODELAY (libmicrohttpd sets
+ * it with the first response on a socket it was given), a clean stop on
+ * SIGINT and SIGTERM, and limits on everything a peer can hold (listener.h).
+ *
+ * Connections are ours until libmicrohttpd closes them. One acceptor thread
+ * accepts, counts each connection against the total and its address's
+ * share *before* it hands it to one of the libmicrohttpd daemons (one
+ * thread each, round robin), and the daemons' connection callbacks give
+ * the slot back. libmicrohttpd's own connection limit is set beyond reach,
+ * because Debian 12's 0.9.75 deadlocks on it when fed sockets with
+ * MHD_add_connection(): internal_add_connection() checks the limit without
+ * counting the connections queued for the daemon thread, and
+ * new_connection_process_() then finds the daemon full under
+ * cleanup_connection_mutex and returns without unlocking it; the daemon's
+ * next cleanup_connections() waits on the mutex it holds for good (fixed
+ * upstream in 1.0.0, commit 67061d5c). A watchdog thread closes (with
+ * shutdown(), so libmicrohttpd sees the end and frees the connection)
+ * every connection past its deadline: libmicrohttpd's own timeout starts
+ * again with every byte, so a peer trickling one byte a second would hold
+ * its connection for ever.
  *
  * Nothing is written to stdout after the ACCEPT line (a harness may have
- * stopped reading it): log lines go to stderr.
+ * stopped reading it): log lines go to stderr, one write() each. Refusals
+ * are logged once per cause per LOG_EVERY_MS, with the count of the others.
  *
  * libmicrohttpd is dlopen()ed when the listener starts, not linked: it pulls
  * in gnutls, nettle, gmp, p11-kit and more, and loading them dominated the
  * start-up time and memory of the client mode, which never serves HTTP.
  * <microhttpd.h> is still included for its types and constants.
  */
+#define _GNU_SOURCE /* accept4() */
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -39,44 +60,39 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <openssl/rand.h>
 
+#include "http_req.h"
 #include "listener.h"
 #include "opts.h"
 
-#define CONTENT_TYPE "application/pkixcmp"
-#define IDLE_TIMEOUT_S 120  /* an idle connection is closed after this */
-#define MAX_THREADS 64      /* serving connections */
-#define MAX_CONNECTIONS 512 /* open at once (MHD closes one more at once) */
-#define HTTP_TOO_LARGE 413  /* MHD renamed its constant between versions */
-/* A body above the cap is read (and dropped) up to this many times the cap, then cut. */
-#define DRAIN_FACTOR 16
-
-struct listener {
-    const struct cmp_listener_config *cfg;
-    size_t max_body;
-    const char *extra_path; /* -path, normalized (norm_path()), or NULL */
-    size_t extra_len;
-    pthread_t main_thread;
-    atomic_int reserved; /* CMP requests admitted (for -max_msgs) */
-    atomic_int answered; /* of those, fully answered */
-    atomic_int done;     /* -max_msgs reached */
-};
-
-/* The state of one request, kept by MHD between calls. */
-struct req_state {
-    int status;   /* 0 so far so good, else the HTTP status to answer */
-    int admitted; /* counted against -max_msgs */
-    uint8_t *buf;
-    size_t len, cap;
-    size_t dropped;      /* body bytes read after the cap */
-    int expect_continue; /* the client waits for "100 Continue" before the body */
-    int huge;            /* Content-Length above DRAIN_FACTOR times the cap */
-};
+/*
+ * libmicrohttpd's connection limit: never reached, as each connection it
+ * counts holds an open descriptor (listener comment above for why).
+ */
+#define MHD_UNREACHED_LIMIT ((unsigned)INT_MAX)
+#define WATCHDOG_TICK_MS 200
+#define BUSY_IDLE_MS 1000     /* a connection's wait for a request while slots run short */
+#define EVICT_MIN_IDLE_MS 50 /* when full, only connections idle this long are closed */
+#define FULL_WAIT_MS 100      /* the acceptor's wait for a slot before it looks again */
+#define LOG_EVERY_MS 10000    /* at most one line per cause this often */
+#define STOP_GRACE_MS 1500    /* after SIGTERM/SIGINT, the most a clean stop may take */
+#define FD_RESERVE 64         /* descriptors besides connections (listening, MHD's, files) */
+#define FD_TABLE_MAX (1 << 22)
+#define LOG_LINE_MAX 1024
+/*
+ * libmicrohttpd's memory per connection (its default is 32 KiB): the read
+ * buffer (half of it) holds a request's head and passes the body on in
+ * pieces; a CMP request's head is a few hundred bytes. Bounded per
+ * connection, it stays outside -srv_body_budget.
+ */
+#define MHD_POOL_SIZE ((size_t)8 << 10)
 
 /* ---- libmicrohttpd, loaded at run time ---- */
 
@@ -163,7 +179,181 @@ mhd_load(void)
     return 1;
 }
 
+/* ---- the listener's state ---- */
+
+/* A connection slot. */
+enum conn_state {
+    CS_FREE = 0,
+    CS_HANDED,  /* accepted and handed to a daemon, not yet started there */
+    CS_IDLE,    /* waiting for the first line of a request */
+    CS_REQUEST  /* from the first line of a request until its response is sent */
+};
+
+struct conn {
+    int fd;
+    /*
+     * The state (enum conn_state) and since when (ms, monotonic), as
+     * since << 2 | state in one word: the serving thread switches between
+     * CS_IDLE and CS_REQUEST without the mutex, and the watchdog reads both
+     * at once. The other changes happen under the mutex.
+     */
+    _Atomic uint64_t phase;
+    unsigned char killed;   /* shut down by the watchdog or evicted; under the mutex */
+    unsigned char begun;    /* the current request's head was checked */
+    unsigned char admitted; /* the current request counts against -max_msgs */
+    uint8_t key[16];        /* the client's address (addr_key()) */
+    struct http_req req;    /* the current request: only the thread serving it touches it */
+};
+
+/* Connections per client address: an open-addressing table, at most half full. */
+struct addr_ent {
+    uint8_t key[16];
+    uint32_t count; /* 0: a free entry */
+};
+
+/* Why connections or requests are refused or closed: one rate-limited log line each. */
+enum lst_cause {
+    /* 0 .. HTTP_CAUSE_NUM - 1: enum http_req_cause */
+    LC_PER_ADDR = HTTP_CAUSE_NUM,
+    LC_FULL,
+    LC_EVICT,
+    LC_BUSY_IDLE,
+    LC_IDLE,
+    LC_DEADLINE,
+    LC_ACCEPT,
+    LC_HANDOVER,
+    LC_HANDLER,
+    LC_NUM
+};
+
+struct ratelimit {
+    atomic_llong next; /* ms before which the cause is not logged again */
+    atomic_long skipped;
+};
+
+struct listener {
+    const struct cmp_listener_config *cfg;
+    struct http_req_limits lim;
+    struct http_budget budget;
+    unsigned max_conns, per_addr;
+    int64_t req_ms, idle_ms, busy_idle_ms;
+    pthread_t main_thread;
+    atomic_int reserved; /* CMP requests admitted (for -max_msgs) */
+    atomic_int answered; /* of those, fully answered */
+    atomic_int done;     /* -max_msgs reached */
+    atomic_int stopping; /* the acceptor must end */
+    struct ratelimit rl[LC_NUM];
+
+    int lfd; /* listening */
+    struct MHD_Daemon *d[CMP_LISTENER_MAX_THREADS];
+    unsigned num_daemons;
+
+    /* Under |mu|: */
+    pthread_mutex_t mu;
+    pthread_cond_t slot_free; /* signalled when a slot frees while the acceptor waits */
+    pthread_cond_t tick;      /* the watchdog's sleep; signalled to end it */
+    int acceptor_waiting;
+    int watchdog_exit;
+    int64_t stop_began; /* ms; 0 while serving */
+    struct conn *conns; /* max_conns slots */
+    uint32_t *free_slots, num_free;
+    uint32_t *fd_conn; /* descriptor -> slot + 1, 0 none (calloc()ed: untouched pages stay
+                        * virtual when RLIMIT_NOFILE is large) */
+    int fd_cap;
+    unsigned in_use;
+    struct addr_ent *addrs;
+    uint32_t addr_mask;
+    uint64_t hash_key[2];
+};
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    /* coarse: read from the vDSO, no system call; 1-4 ms resolution is plenty here */
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* set_phase() sets a connection's state, since now. */
+static void
+set_phase(struct conn *c, int state)
+{
+    atomic_store_explicit(&c->phase, (uint64_t)now_ms() << 2 | (unsigned)state,
+                          memory_order_release);
+}
+
+static uint64_t
+get_phase(const struct conn *c)
+{
+    return atomic_load_explicit(&c->phase, memory_order_acquire);
+}
+
+static int
+phase_state(uint64_t phase)
+{
+    return (int)(phase & 3);
+}
+
+static int64_t
+phase_since(uint64_t phase)
+{
+    return (int64_t)(phase >> 2);
+}
+
 /* ---- logging ---- */
+
+/* write_line() writes |len| bytes to stderr with as few write()s as it takes (one, normally). */
+static void
+write_line(const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(STDERR_FILENO, p, len);
+
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+/* grown() is a log line's length after a snprintf() that returned |k| at |n| (cut if need be). */
+static size_t
+grown(size_t n, int k)
+{
+    if (k < 0) {
+        return n;
+    }
+    return n + (size_t)k > LOG_LINE_MAX - 2 ? LOG_LINE_MAX - 2 : n + (size_t)k;
+}
+
+static void lst_vlog(const struct listener *l, int level, const char *suffix, const char *fmt,
+                     va_list ap) CMP_PRINTF(4, 0);
+
+/* lst_vlog() writes "cmpkit: <text><suffix>\n" in one write(), at most LOG_LINE_MAX bytes. */
+static void
+lst_vlog(const struct listener *l, int level, const char *suffix, const char *fmt, va_list ap)
+{
+    char line[LOG_LINE_MAX];
+    size_t n;
+
+    if (level > l->cfg->verbosity) {
+        return;
+    }
+    /* each piece may fill the line up to LOG_LINE_MAX - 2, leaving room for '\n' */
+    n = grown(0, snprintf(line, LOG_LINE_MAX - 1, "%s: ", PROG));
+    n = grown(n, vsnprintf(line + n, LOG_LINE_MAX - 1 - n, fmt, ap));
+    if (suffix != NULL) {
+        n = grown(n, snprintf(line + n, LOG_LINE_MAX - 1 - n, "%s", suffix));
+    }
+    line[n++] = '\n';
+    write_line(line, n);
+}
 
 static void lst_log(const struct listener *l, int level, const char *fmt, ...) CMP_PRINTF(3, 4);
 
@@ -172,17 +362,43 @@ lst_log(const struct listener *l, int level, const char *fmt, ...)
 {
     va_list ap;
 
+    va_start(ap, fmt);
+    lst_vlog(l, level, NULL, fmt, ap);
+    va_end(ap);
+}
+
+static void note(struct listener *l, int cause, int level, const char *fmt, ...) CMP_PRINTF(4, 5);
+
+/*
+ * note() logs a refusal of |cause| at most once per LOG_EVERY_MS, with the
+ * number of the others of that cause since the last line, so that a peer
+ * cannot flood the log.
+ */
+static void
+note(struct listener *l, int cause, int level, const char *fmt, ...)
+{
+    struct ratelimit *rl = &l->rl[cause];
+    long long now, next;
+    long skipped;
+    char more[96] = "";
+    va_list ap;
+
     if (level > l->cfg->verbosity) {
         return;
     }
-    flockfile(stderr);
-    fprintf(stderr, "%s: ", PROG);
+    now = now_ms();
+    next = atomic_load(&rl->next);
+    if (now < next || !atomic_compare_exchange_strong(&rl->next, &next, now + LOG_EVERY_MS)) {
+        atomic_fetch_add(&rl->skipped, 1);
+        return;
+    }
+    skipped = atomic_exchange(&rl->skipped, 0);
+    if (skipped > 0) {
+        snprintf(more, sizeof(more), " (and %ld more since the last such line)", skipped);
+    }
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    lst_vlog(l, level, more, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    fflush(stderr);
-    funlockfile(stderr);
 }
 
 /*
@@ -218,20 +434,18 @@ parse_port(const char *s, int *out)
     return 1;
 }
 
+/*
+ * prepare_socket() readies a listening socket. It stays blocking: the
+ * acceptor thread sleeps in accept() (one system call per connection, no
+ * poll()), and shutdown() of the socket wakes it to stop.
+ */
 static int
 prepare_socket(int fd)
 {
-    int one = 1, flags;
+    int one = 1;
 
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0) {
-        return 0;
-    }
-    flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
-        fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
-        return 0;
-    }
-    return 1;
+    return setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+           fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
 }
 
 /* bind_any() binds all addresses: IPv6 dual-stack, or IPv4 without IPv6. */
@@ -418,31 +632,280 @@ print_accept(int fd)
     return fflush(stdout) == 0;
 }
 
-/* ---- requests ---- */
+/* ---- client addresses ---- */
 
-static const char *
-status_text(int status)
+/*
+ * addr_key() is what -srv_max_conns_per_addr counts by: an IPv4 address
+ * (also when it comes IPv4-mapped through the dual-stack socket), or the
+ * /64 prefix of an IPv6 address, since a site gets at least a /64 (RFC 6177)
+ * and may use any address in it.
+ */
+static void
+addr_key(const struct sockaddr *sa, uint8_t key[16])
 {
-    switch (status) {
-    case MHD_HTTP_NOT_FOUND:
-        return "404 Not Found\n";
-    case MHD_HTTP_METHOD_NOT_ALLOWED:
-        return "405 Method Not Allowed\n";
-    case HTTP_TOO_LARGE:
-        return "413 Payload Too Large\n";
-    case MHD_HTTP_UNSUPPORTED_MEDIA_TYPE:
-        return "415 Unsupported Media Type: expected " CONTENT_TYPE "\n";
-    case MHD_HTTP_SERVICE_UNAVAILABLE:
-        return "503 Service Unavailable\n";
-    default:
-        return "500 Internal Server Error\n";
+    static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+
+    memset(key, 0, 16);
+    if (sa->sa_family == AF_INET) {
+        memcpy(key, v4mapped, sizeof(v4mapped));
+        memcpy(key + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    } else if (sa->sa_family == AF_INET6) {
+        memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+        if (memcmp(key, v4mapped, sizeof(v4mapped)) != 0) {
+            memset(key + 8, 0, 8);
+        }
     }
 }
+
+/* addr_text() prints a key for the log: "192.0.2.1" or "2001:db8::/64". */
+static const char *
+addr_text(const uint8_t key[16], char *buf, size_t size)
+{
+    static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    char a[INET6_ADDRSTRLEN];
+
+    if (memcmp(key, v4mapped, sizeof(v4mapped)) == 0) {
+        if (inet_ntop(AF_INET, key + 12, a, sizeof(a)) == NULL) {
+            snprintf(a, sizeof(a), "?");
+        }
+        snprintf(buf, size, "%s", a);
+    } else {
+        if (inet_ntop(AF_INET6, key, a, sizeof(a)) == NULL) {
+            snprintf(a, sizeof(a), "?");
+        }
+        snprintf(buf, size, "%s/64", a);
+    }
+    return buf;
+}
+
+/* addr_hash() is keyed with a random key, so that a peer cannot pick colliding addresses. */
+static uint32_t
+addr_hash(const struct listener *l, const uint8_t key[16])
+{
+    uint64_t a, b, h;
+
+    memcpy(&a, key, 8);
+    memcpy(&b, key + 8, 8);
+    h = (a ^ l->hash_key[0]) * 0x9E3779B97F4A7C15u;
+    h ^= h >> 29;
+    h = (h ^ b ^ l->hash_key[1]) * 0xBF58476D1CE4E5B9u;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+
+/*
+ * addr_find() returns the entry of |key|, or with |insert| a free one
+ * (count 0) holding |key|, which the caller must count at once; NULL if
+ * absent. Under l->mu. The table has twice as many entries as there can
+ * be addresses, so a free entry is always found.
+ */
+static struct addr_ent *
+addr_find(struct listener *l, const uint8_t key[16], int insert)
+{
+    uint32_t i = addr_hash(l, key) & l->addr_mask;
+
+    for (;;) {
+        struct addr_ent *e = &l->addrs[i];
+
+        if (e->count == 0) {
+            if (!insert) {
+                return NULL;
+            }
+            memcpy(e->key, key, 16);
+            return e;
+        }
+        if (memcmp(e->key, key, 16) == 0) {
+            return e;
+        }
+        i = (i + 1) & l->addr_mask;
+    }
+}
+
+/* addr_drop() uncounts one connection of |key|; an entry that reaches 0 is removed. */
+static void
+addr_drop(struct listener *l, const uint8_t key[16])
+{
+    struct addr_ent *e = addr_find(l, key, 0);
+    uint32_t i, j, home;
+
+    if (e == NULL || --e->count > 0) {
+        return;
+    }
+    /* Backward-shift deletion: move up the entries whose probe sequence passes the hole. */
+    i = (uint32_t)(e - l->addrs);
+    for (j = (i + 1) & l->addr_mask; l->addrs[j].count != 0; j = (j + 1) & l->addr_mask) {
+        int stays; /* its home is cyclically in (i, j]: it must not move before it */
+
+        home = addr_hash(l, l->addrs[j].key) & l->addr_mask;
+        stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (!stays) {
+            l->addrs[i] = l->addrs[j];
+            l->addrs[j].count = 0;
+            i = j;
+        }
+    }
+}
+
+/* ---- connection slots ---- */
+
+/* fd_slot() is the slot that holds descriptor |fd|, or NULL. Under l->mu. */
+static struct conn *
+fd_slot(const struct listener *l, int fd)
+{
+    if (fd < 0 || fd >= l->fd_cap || l->fd_conn[fd] == 0) {
+        return NULL;
+    }
+    return &l->conns[l->fd_conn[fd] - 1];
+}
+
+/* slot_release() gives a slot back (under l->mu); its request must be cleaned up already. */
+static void
+slot_release(struct listener *l, struct conn *c)
+{
+    uint32_t idx = (uint32_t)(c - l->conns);
+
+    addr_drop(l, c->key);
+    if (fd_slot(l, c->fd) == c) {
+        l->fd_conn[c->fd] = 0;
+    }
+    c->fd = -1;
+    set_phase(c, CS_FREE);
+    c->killed = 0;
+    l->free_slots[l->num_free++] = idx;
+    l->in_use--;
+    if (l->acceptor_waiting) {
+        pthread_cond_signal(&l->slot_free);
+    }
+}
+
+enum admit_result { ADMIT_OK, ADMIT_PER_ADDR, ADMIT_FULL, ADMIT_FD };
+
+/*
+ * admit() counts a new connection against the limits before it is handed
+ * over: its slot, or NULL with |*why|. |key| gets the client's address key.
+ */
+static struct conn *
+admit(struct listener *l, int fd, const struct sockaddr *sa, int *why, uint8_t key[16])
+{
+    struct addr_ent *e;
+    struct conn *c, *stale;
+
+    addr_key(sa, key);
+    pthread_mutex_lock(&l->mu);
+    if (fd >= l->fd_cap) {
+        pthread_mutex_unlock(&l->mu);
+        *why = ADMIT_FD;
+        return NULL;
+    }
+    stale = fd_slot(l, fd);
+    if (stale != NULL) {
+        /*
+         * The descriptor is new again, so libmicrohttpd closed the last
+         * connection on it without a "closed" callback: it does so, before
+         * "started", when it cannot allocate the connection's memory pool.
+         * That slot is free again. A started connection always gets its
+         * "closed" callback before its descriptor is closed; if one still
+         * held this descriptor, its slot is left alone (a thread may serve
+         * it) and the new connection is refused.
+         */
+        if (phase_state(get_phase(stale)) != CS_HANDED) {
+            pthread_mutex_unlock(&l->mu);
+            *why = ADMIT_FD;
+            return NULL;
+        }
+        slot_release(l, stale);
+    }
+    e = addr_find(l, key, 1);
+    if (e->count >= l->per_addr) {
+        pthread_mutex_unlock(&l->mu);
+        *why = ADMIT_PER_ADDR;
+        return NULL;
+    }
+    if (l->in_use >= l->max_conns) {
+        pthread_mutex_unlock(&l->mu);
+        *why = ADMIT_FULL;
+        return NULL;
+    }
+    e->count++;
+    c = &l->conns[l->free_slots[--l->num_free]];
+    c->fd = fd;
+    set_phase(c, CS_HANDED);
+    c->killed = 0;
+    memcpy(c->key, key, 16);
+    l->fd_conn[fd] = (uint32_t)(c - l->conns) + 1;
+    l->in_use++;
+    pthread_mutex_unlock(&l->mu);
+    *why = ADMIT_OK;
+    return c;
+}
+
+/* refuse_conn() closes a connection that was not admitted, with a 503 if it can go out at once. */
+static void
+refuse_conn(int fd)
+{
+    static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+                               "Connection: close\r\nContent-Length: 0\r\n\r\n";
+
+    (void)send(fd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    close(fd);
+}
+
+/*
+ * evict_idle() closes the connection that has waited longest for a request
+ * (at least EVICT_MIN_IDLE_MS), to make room when all slots are taken.
+ * Under l->mu. Returns 1 with its address in |key|, or 0 if none qualified.
+ */
+static int
+evict_idle(struct listener *l, int64_t now, uint8_t key[16])
+{
+    struct conn *old = NULL;
+    int64_t old_since = 0;
+    unsigned i;
+
+    for (i = 0; i < l->max_conns; i++) {
+        struct conn *c = &l->conns[i];
+        uint64_t ph = get_phase(c);
+
+        if (phase_state(ph) == CS_IDLE && !c->killed &&
+            now - phase_since(ph) >= EVICT_MIN_IDLE_MS &&
+            (old == NULL || phase_since(ph) < old_since)) {
+            old = c;
+            old_since = phase_since(ph);
+        }
+    }
+    if (old == NULL) {
+        return 0;
+    }
+    /* The descriptor is still the connection's: libmicrohttpd closes it after the "closed"
+     * callback, which needs l->mu. */
+    (void)shutdown(old->fd, SHUT_RDWR);
+    old->killed = 1;
+    memcpy(key, old->key, 16);
+    return 1;
+}
+
+/* deadline_in() is the CLOCK_MONOTONIC time |ms| from now, for pthread_cond_timedwait(). */
+static struct timespec
+deadline_in(long ms)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    return ts;
+}
+
+/* ---- requests ---- */
 
 static enum MHD_Result
 send_status(struct MHD_Connection *conn, int status)
 {
-    const char *text = status_text(status);
+    const char *text = http_req_status_text(status);
     struct MHD_Response *rsp;
     enum MHD_Result ret;
 
@@ -451,7 +914,7 @@ send_status(struct MHD_Connection *conn, int status)
         return MHD_NO;
     }
     if (mhd.add_response_header(rsp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain") != MHD_YES ||
-        (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
+        (status == HTTP_REQ_NOT_ALLOWED &&
          mhd.add_response_header(rsp, MHD_HTTP_HEADER_ALLOW, "POST") != MHD_YES)) {
         mhd.destroy_response(rsp);
         return MHD_NO;
@@ -461,162 +924,76 @@ send_status(struct MHD_Connection *conn, int status)
     return ret;
 }
 
-/*
- * norm_path(): as openssl's HTTP server, leading slashes and repeated
- * trailing ones do not count ("/pkix/////" is "pkix/"). Returns the start and
- * |*len| of what counts.
- */
-static const char *
-norm_path(const char *p, size_t *len)
-{
-    size_t n;
-
-    while (*p == '/') {
-        p++;
-    }
-    n = strlen(p);
-    while (n >= 2 && p[n - 1] == '/' && p[n - 2] == '/') {
-        n--;
-    }
-    *len = n;
-    return p;
-}
-
-/* path_ok(): the path is empty, "pkix/" or -path's. */
-static int
-path_ok(const struct listener *l, const char *url)
-{
-    size_t n;
-    const char *p = norm_path(url, &n);
-
-    return n == 0 || (n == 5 && memcmp(p, "pkix/", 5) == 0) ||
-           (l->extra_path != NULL && n == l->extra_len && memcmp(p, l->extra_path, n) == 0);
-}
-
-/* content_type_ok(): the media type, without parameters and blanks, is ours. */
-static int
-content_type_ok(const char *ct)
-{
-    size_t n = sizeof(CONTENT_TYPE) - 1;
-
-    if (ct == NULL) {
-        return 0;
-    }
-    while (*ct == ' ' || *ct == '\t') {
-        ct++;
-    }
-    if (strncasecmp(ct, CONTENT_TYPE, n) != 0) {
-        return 0;
-    }
-    ct += n;
-    while (*ct == ' ' || *ct == '\t') {
-        ct++;
-    }
-    return *ct == '\0' || *ct == ';';
-}
-
-/* declared_length(): Content-Length as a number, or 0 with |*have| 0 if absent. */
-static unsigned long long
-declared_length(struct MHD_Connection *conn, int *have)
-{
-    const char *s =
-        mhd.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    unsigned long long v = 0;
-
-    *have = 0;
-    if (s == NULL) {
-        return 0;
-    }
-    for (; *s >= '0' && *s <= '9'; s++) {
-        if (v > (~0ULL - 9) / 10) {
-            v = ~0ULL; /* saturate: too large anyway */
-            break;
-        }
-        v = v * 10 + (unsigned long long)(*s - '0');
-    }
-    *have = 1;
-    return v;
-}
-
-/* begin_request() looks at the request line and headers; sets st->status on a problem. */
+/* log_refusal() logs why the current request of |c| is refused (rate-limited per cause). */
 static void
-begin_request(struct listener *l, struct MHD_Connection *conn, struct req_state *st,
-              const char *url, const char *method, const char *version)
+log_refusal(struct listener *l, const struct conn *c, const char *method, const char *url,
+            const char *value)
 {
+    char m[16], u[256], v[64], at[64];
+
+    addr_text(c->key, at, sizeof(at));
+    switch (c->req.cause) {
+    case HTTP_CAUSE_METHOD:
+        note(l, c->req.cause, LOG_LVL_INFO, "refusing method '%s' from %s (405)",
+             printable(m, sizeof(m), method), at);
+        break;
+    case HTTP_CAUSE_PATH:
+        note(l, c->req.cause, LOG_LVL_ERR, "expecting empty path or 'pkix/' but got '%s' from %s",
+             printable(u, sizeof(u), url), at);
+        break;
+    case HTTP_CAUSE_MEDIA:
+        note(l, c->req.cause, LOG_LVL_INFO, "refusing content type '%s' from %s (415)",
+             value != NULL ? printable(v, sizeof(v), value) : "(none)", at);
+        break;
+    case HTTP_CAUSE_LENGTH:
+        note(l, c->req.cause, LOG_LVL_WARN, "refusing Content-Length '%s' from %s (400)",
+             value != NULL ? printable(v, sizeof(v), value) : "", at);
+        break;
+    case HTTP_CAUSE_TOO_LARGE:
+        if (c->req.has_declared) {
+            note(l, c->req.cause, LOG_LVL_WARN,
+                 "refusing a request of %llu bytes from %s (at most %zu, -srv_max_body)",
+                 c->req.declared, at, l->lim.max_body);
+        } else {
+            note(l, c->req.cause, LOG_LVL_WARN,
+                 "refusing a request of more than %zu bytes from %s (-srv_max_body)",
+                 l->lim.max_body, at);
+        }
+        break;
+    case HTTP_CAUSE_BUDGET:
+        note(l, c->req.cause, LOG_LVL_WARN,
+             "request bodies hold all of the %zu bytes of -srv_body_budget: %s from %s",
+             l->budget.limit,
+             c->req.answer_now ? "answering 503 to a request" : "cutting a request", at);
+        break;
+    default:
+        break;
+    }
+}
+
+/* begin_request() checks the request line and head (http_req_begin()). */
+static void
+begin_request(struct listener *l, struct MHD_Connection *conn, struct conn *c, const char *url,
+              const char *method, const char *version)
+{
+    const char *ctype, *clen;
     char m[16], u[256], v[16];
-    unsigned long long clen;
-    int have_len;
 
     lst_log(l, LOG_LVL_INFO, "Received request, 1st line: %s %s %s",
             printable(m, sizeof(m), method), printable(u, sizeof(u), url),
             printable(v, sizeof(v), version));
-    if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
-        st->status = MHD_HTTP_METHOD_NOT_ALLOWED;
-        return;
+    ctype = mhd.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    clen = mhd.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    http_req_begin(&c->req, &l->lim, &l->budget, method, url, ctype, clen,
+                   mhd.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT));
+    if (c->req.status != 0) {
+        log_refusal(l, c, method, url, c->req.cause == HTTP_CAUSE_MEDIA ? ctype : clen);
     }
-    if (!path_ok(l, url)) {
-        lst_log(l, LOG_LVL_ERR, "expecting empty path or 'pkix/' but got '%s'",
-                printable(u, sizeof(u), url));
-        st->status = MHD_HTTP_NOT_FOUND;
-        return;
-    }
-    if (!content_type_ok(
-            mhd.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE))) {
-        st->status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
-        return;
-    }
-    clen = declared_length(conn, &have_len);
-    if (have_len && clen > l->max_body) {
-        const char *expect =
-            mhd.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
-
-        lst_log(l, LOG_LVL_WARN, "refusing a request of %llu bytes (at most %zu)", clen,
-                l->max_body);
-        st->status = HTTP_TOO_LARGE;
-        st->expect_continue = expect != NULL && strcasecmp(expect, "100-continue") == 0;
-        st->huge = clen > DRAIN_FACTOR * (unsigned long long)l->max_body;
-    }
-}
-
-/* take_body() appends a piece of the body, growing the buffer up to the cap. */
-static int
-take_body(struct listener *l, struct req_state *st, const char *data, size_t n)
-{
-    if (st->status != 0) {
-        st->dropped += n;
-        return st->dropped <= DRAIN_FACTOR * l->max_body;
-    }
-    if (n > l->max_body - st->len) {
-        lst_log(l, LOG_LVL_WARN, "refusing a request of more than %zu bytes", l->max_body);
-        free(st->buf);
-        st->buf = NULL;
-        st->len = st->cap = 0;
-        st->status = HTTP_TOO_LARGE;
-        st->dropped = n;
-        return 1;
-    }
-    if (st->len + n > st->cap) {
-        size_t cap = st->cap != 0 ? st->cap : 4096;
-        uint8_t *p;
-
-        while (cap < st->len + n) {
-            cap = cap > l->max_body / 2 ? l->max_body : cap * 2;
-        }
-        p = realloc(st->buf, cap);
-        if (p == NULL) {
-            return 0;
-        }
-        st->buf = p;
-        st->cap = cap;
-    }
-    memcpy(st->buf + st->len, data, n);
-    st->len += n;
-    return 1;
 }
 
 /* answer() hands a complete body to the handler and queues its response. */
 static enum MHD_Result
-answer(struct listener *l, struct MHD_Connection *conn, struct req_state *st)
+answer(struct listener *l, struct MHD_Connection *conn, struct conn *c)
 {
     struct MHD_Response *rsp;
     enum MHD_Result ret;
@@ -627,21 +1004,25 @@ answer(struct listener *l, struct MHD_Connection *conn, struct req_state *st)
     if (l->cfg->max_msgs > 0) {
         n = atomic_fetch_add(&l->reserved, 1);
         if (n >= l->cfg->max_msgs) {
-            return send_status(conn, MHD_HTTP_SERVICE_UNAVAILABLE);
+            return send_status(conn, HTTP_REQ_UNAVAILABLE);
         }
-        st->admitted = 1;
+        c->admitted = 1;
     }
-    if (!l->cfg->handle(l->cfg->handle_arg, st->buf, st->len, &out, &out_len) || out == NULL) {
+    if (!l->cfg->handle(l->cfg->handle_arg, c->req.buf, c->req.len, &out, &out_len) ||
+        out == NULL) {
         free(out);
-        lst_log(l, LOG_LVL_ERR, "could not answer a request: internal error");
-        return send_status(conn, MHD_HTTP_INTERNAL_SERVER_ERROR);
+        note(l, LC_HANDLER, LOG_LVL_ERR, "could not answer a request: internal error");
+        return send_status(conn, 500);
     }
+    /* The body is not needed any more: give its share of the budget back now. */
+    http_req_cleanup(&c->req, &l->budget);
     rsp = mhd.create_response_from_buffer(out_len, out, MHD_RESPMEM_MUST_FREE);
     if (rsp == NULL) {
         free(out);
         return MHD_NO;
     }
-    if (mhd.add_response_header(rsp, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE) != MHD_YES) {
+    if (mhd.add_response_header(rsp, MHD_HTTP_HEADER_CONTENT_TYPE, HTTP_REQ_CONTENT_TYPE) !=
+        MHD_YES) {
         mhd.destroy_response(rsp);
         return MHD_NO;
     }
@@ -655,38 +1036,61 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
            const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
     struct listener *l = cls;
-    struct req_state *st = *con_cls;
+    struct conn *c = *con_cls; /* set by on_uri() */
+    int was_ok;
 
-    if (st == NULL) {
-        st = calloc(1, sizeof(*st));
-        if (st == NULL) {
-            return MHD_NO;
-        }
-        *con_cls = st;
-        begin_request(l, conn, st, url, method, version);
-        /*
-         * A declared size above the cap is refused before the body is read
-         * when the client waits for "100 Continue" or the body is very large
-         * (MHD then closes the connection after the answer). Otherwise the
-         * body is read and dropped, so that the client, which may be busy
-         * sending it, gets the answer and may keep the connection.
-         */
-        if (st->status == HTTP_TOO_LARGE && (st->expect_continue || st->huge)) {
-            return send_status(conn, st->status);
-        }
-        return MHD_YES;
+    if (c == NULL) {
+        return MHD_NO; /* not counted (cannot happen): close */
+    }
+    if (!c->begun) {
+        c->begun = 1;
+        begin_request(l, conn, c, url, method, version);
+        /* libmicrohttpd closes the connection after an answer given before the body */
+        return c->req.answer_now ? send_status(conn, c->req.status) : MHD_YES;
     }
     if (*upload_data_size != 0) {
-        if (!take_body(l, st, upload_data, *upload_data_size)) {
-            return MHD_NO; /* out of memory, or far too much: cut the connection */
+        was_ok = c->req.status == 0;
+        if (!http_req_take(&c->req, &l->lim, &l->budget, (const uint8_t *)upload_data,
+                           *upload_data_size)) {
+            if (was_ok) {
+                log_refusal(l, c, method, url, NULL);
+            }
+            return MHD_NO; /* out of memory or budget, or far too much: cut the connection */
+        }
+        if (was_ok && c->req.status != 0) {
+            log_refusal(l, c, method, url, NULL);
         }
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (st->status != 0) {
-        return send_status(conn, st->status);
+    if (c->req.status != 0) {
+        return send_status(conn, c->req.status);
     }
-    return answer(l, conn, st);
+    return answer(l, conn, c);
+}
+
+/*
+ * on_uri() runs when a request's first line has arrived: from now on the
+ * request deadline (-srv_req_timeout) applies instead of the idle one. Its
+ * return value becomes the request's context (*con_cls): the slot.
+ */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci;
+    struct conn *c;
+
+    (void)cls;
+    (void)uri;
+    ci = mhd.get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    c = ci != NULL ? ci->socket_context : NULL;
+    if (c == NULL) {
+        return NULL;
+    }
+    set_phase(c, CS_REQUEST);
+    c->begun = 0;
+    c->admitted = 0;
+    return c;
 }
 
 static void
@@ -694,38 +1098,69 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
     struct listener *l = cls;
-    struct req_state *st = *con_cls;
+    struct conn *c = *con_cls;
 
     (void)conn;
     (void)toe;
-    if (st == NULL) {
+    if (c == NULL) {
         return;
     }
-    if (st->admitted && atomic_fetch_add(&l->answered, 1) + 1 >= l->cfg->max_msgs) {
+    if (c->admitted && atomic_fetch_add(&l->answered, 1) + 1 >= l->cfg->max_msgs) {
         atomic_store(&l->done, 1);
         pthread_kill(l->main_thread, SIGUSR1); /* wake up the main thread */
     }
-    free(st->buf);
-    free(st);
+    c->admitted = 0;
+    http_req_cleanup(&c->req, &l->budget);
+    if (phase_state(get_phase(c)) == CS_REQUEST) {
+        set_phase(c, CS_IDLE);
+    }
     *con_cls = NULL;
 }
 
-/* Requests go out at once: openssl cmp 3.0 loses ~40 ms a message to Nagle and delayed ACKs. */
+/*
+ * on_connection(): "started" finds the slot the acceptor counted the
+ * connection in (by its descriptor) and keeps it as the connection's
+ * context; "closed" gives the slot back. libmicrohttpd calls "closed"
+ * before it closes the descriptor, so while a slot is taken its descriptor
+ * is the connection's, and the watchdog may shut it down.
+ */
 static void
 on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
               enum MHD_ConnectionNotificationCode toe)
 {
+    struct listener *l = cls;
     const union MHD_ConnectionInfo *ci;
-    int one = 1;
+    struct conn *c = NULL;
+    int fd;
 
-    (void)cls;
-    (void)socket_context;
-    if (toe != MHD_CONNECTION_NOTIFY_STARTED) {
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        ci = mhd.get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        fd = ci != NULL ? ci->connect_fd : -1;
+        pthread_mutex_lock(&l->mu);
+        c = fd_slot(l, fd);
+        if (c != NULL && phase_state(get_phase(c)) == CS_HANDED) {
+            set_phase(c, CS_IDLE);
+        } else {
+            c = NULL;
+        }
+        pthread_mutex_unlock(&l->mu);
+        *socket_context = c;
+        if (c == NULL && fd >= 0) {
+            (void)shutdown(fd, SHUT_RDWR); /* not counted (cannot happen): close it */
+            note(l, LC_HANDOVER, LOG_LVL_ERR, "internal error: closing a connection not counted");
+        }
         return;
     }
-    ci = mhd.get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (ci != NULL) {
-        (void)setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        c = *socket_context;
+        if (c == NULL) {
+            return;
+        }
+        http_req_cleanup(&c->req, &l->budget);
+        pthread_mutex_lock(&l->mu);
+        slot_release(l, c);
+        pthread_mutex_unlock(&l->mu);
+        *socket_context = NULL;
     }
 }
 
@@ -749,28 +1184,7 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
     lst_log(l, LOG_LVL_DEBUG, "HTTP: %s", line);
 }
 
-/* ---- spreading connections over the threads ---- */
-
-/*
- * MHD's thread pool lets each thread accept from the listening socket, and
- * one thread often takes a whole burst of connections, so that keep-alive
- * clients all end up on one core (measured on 2 cores, 16 clients: 2379 vs
- * 3823 txn/s). Instead one acceptor thread hands the connections round
- * robin to |num| daemons of one thread each, which serve them.
- */
-struct acceptor {
-    struct listener *l;
-    int fd;      /* listening */
-    int wake[2]; /* a pipe: a byte on it stops the acceptor */
-    struct MHD_Daemon **d;
-    unsigned num;
-};
-
-static int
-set_cloexec(int fd)
-{
-    return fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
-}
+/* ---- the acceptor ---- */
 
 static void
 pause_briefly(void)
@@ -780,54 +1194,228 @@ pause_briefly(void)
     (void)nanosleep(&ts, NULL);
 }
 
+/*
+ * wait_for_slot() returns once a slot is free (or the listener stops).
+ * While all are taken it closes the longest-idle connection every
+ * FULL_WAIT_MS; new connections meanwhile wait in the kernel's backlog.
+ */
+static void
+wait_for_slot(struct listener *l)
+{
+    uint8_t key[16];
+    char at[64];
+    int waited = 0, evicted = 0;
+
+    pthread_mutex_lock(&l->mu);
+    while (!atomic_load(&l->stopping) && l->in_use >= l->max_conns) {
+        struct timespec until = deadline_in(FULL_WAIT_MS);
+
+        waited = 1;
+        evicted += evict_idle(l, now_ms(), key);
+        l->acceptor_waiting = 1;
+        (void)pthread_cond_timedwait(&l->slot_free, &l->mu, &until);
+        l->acceptor_waiting = 0;
+    }
+    pthread_mutex_unlock(&l->mu);
+    if (waited) {
+        note(l, LC_FULL, LOG_LVL_WARN,
+             "all %u connections are in use (-srv_max_conns): new ones wait", l->max_conns);
+    }
+    if (evicted > 0) {
+        note(l, LC_EVICT, LOG_LVL_WARN,
+             "closed %d connection(s) waiting for a request to make room, the last from %s",
+             evicted, addr_text(key, at, sizeof(at)));
+    }
+}
+
 static void *
 accept_loop(void *arg)
 {
-    struct acceptor *a = arg;
-    struct pollfd pfd[2];
+    struct listener *l = arg;
     unsigned next = 0;
 
-    pfd[0].fd = a->fd;
-    pfd[0].events = POLLIN;
-    pfd[1].fd = a->wake[0];
-    pfd[1].events = POLLIN;
     for (;;) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
-        int c;
+        uint8_t key[16];
+        char at[64];
+        struct conn *c;
+        int fd, why;
 
-        pfd[0].revents = pfd[1].revents = 0;
-        if (poll(pfd, 2, -1) < 0) {
-            if (errno == EINTR) {
-                continue;
+        wait_for_slot(l);
+        if (atomic_load(&l->stopping)) {
+            break;
+        }
+        /* Non-blocking and close-on-exec from the start: no fcntl() per connection. */
+        fd = accept4(l->lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (atomic_load(&l->stopping)) {
+                break;
             }
-            lst_log(a->l, LOG_LVL_ERR, "poll on the listening socket: %s", strerror(errno));
-            pause_briefly();
-            continue;
-        }
-        if (pfd[1].revents != 0) {
-            return NULL;
-        }
-        c = accept(a->fd, (struct sockaddr *)&ss, &len);
-        if (c < 0) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 /* Out of descriptors: wait for connections to close rather than spin. */
-                lst_log(a->l, LOG_LVL_WARN, "cannot accept a connection: %s", strerror(errno));
+                note(l, LC_ACCEPT, LOG_LVL_ERR, "cannot accept a connection: %s",
+                     strerror(errno));
                 pause_briefly();
             }
             continue; /* EAGAIN, ECONNABORTED, EINTR, ... */
         }
-        if (!set_cloexec(c)) {
-            close(c);
+        c = admit(l, fd, (struct sockaddr *)&ss, &why, key);
+        if (c == NULL) {
+            refuse_conn(fd);
+            if (why == ADMIT_PER_ADDR) {
+                note(l, LC_PER_ADDR, LOG_LVL_WARN,
+                     "refusing connections from %s: it has %u open (-srv_max_conns_per_addr)",
+                     addr_text(key, at, sizeof(at)), l->per_addr);
+            } else {
+                note(l, LC_ACCEPT, LOG_LVL_ERR,
+                     "refusing a connection on descriptor %d: beyond RLIMIT_NOFILE's table or "
+                     "still counted (internal error)",
+                     fd);
+            }
             continue;
         }
-        /* MHD closes the socket if it cannot take it (over its connection limit). */
-        if (mhd.add_connection(a->d[next], c, (struct sockaddr *)&ss, len) != MHD_YES) {
-            lst_log(a->l, LOG_LVL_DEBUG, "HTTP: connection refused: %s", strerror(errno));
+        /*
+         * No TCP_NODELAY here: libmicrohttpd does not know the state of a socket
+         * it is given and sets TCP_NODELAY itself with the first response
+         * (openssl cmp 3.0 lost ~40 ms a message to Nagle and delayed ACKs).
+         */
+        if (mhd.add_connection(l->d[next], fd, (struct sockaddr *)&ss, len) != MHD_YES) {
+            /* Closed by libmicrohttpd and never queued: no callback will come. */
+            int saved = errno;
+
+            pthread_mutex_lock(&l->mu);
+            if (phase_state(get_phase(c)) == CS_HANDED && c->fd == fd) {
+                slot_release(l, c);
+            }
+            pthread_mutex_unlock(&l->mu);
+            note(l, LC_HANDOVER, LOG_LVL_ERR, "could not hand a connection over: %s",
+                 strerror(saved));
         }
-        next = next + 1 < a->num ? next + 1 : 0;
+        next = next + 1 < l->num_daemons ? next + 1 : 0;
+    }
+    return NULL;
+}
+
+/* ---- the watchdog ---- */
+
+/*
+ * stop_now() ends the process when a clean stop takes too long (a handler
+ * that does not return, a library that does not let go). It writes its
+ * line only if that cannot block.
+ */
+static void
+stop_now(void)
+{
+    static const char msg[] = PROG ": could not stop cleanly within 1.5 s; exiting\n";
+    struct pollfd p = {STDERR_FILENO, POLLOUT, 0};
+
+    if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) != 0) {
+        ssize_t n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+
+        (void)n; /* exiting either way */
+    }
+    _exit(1);
+}
+
+/* What one pass of the watchdog closed, by cause, for the log. */
+struct sweep {
+    int num[3]; /* 0: request deadline, 1: idle, 2: idle while slots run short */
+    uint8_t key[3][16];
+};
+
+/* sweep_conns() shuts down the connections past their deadline. Under l->mu. */
+static void
+sweep_conns(struct listener *l, int64_t now, struct sweep *s)
+{
+    /* short of slots: a connection waiting for a request gets only BUSY_IDLE_MS */
+    int busy = (uint64_t)l->in_use * 4 > (uint64_t)l->max_conns * 3;
+    int64_t idle = busy && l->busy_idle_ms < l->idle_ms ? l->busy_idle_ms : l->idle_ms;
+    unsigned i;
+
+    memset(s, 0, sizeof(*s));
+    for (i = 0; i < l->max_conns; i++) {
+        struct conn *c = &l->conns[i];
+        uint64_t ph = get_phase(c);
+        int k;
+
+        if (phase_state(ph) < CS_IDLE || c->killed) {
+            continue;
+        }
+        if (phase_state(ph) == CS_REQUEST) {
+            if (now - phase_since(ph) < l->req_ms) {
+                continue;
+            }
+            k = 0;
+        } else {
+            if (now - phase_since(ph) < idle) {
+                continue;
+            }
+            k = idle < l->idle_ms ? 2 : 1;
+        }
+        (void)shutdown(c->fd, SHUT_RDWR); /* libmicrohttpd sees the end and closes it */
+        c->killed = 1;
+        s->num[k]++;
+        memcpy(s->key[k], c->key, 16);
     }
 }
+
+static void
+log_sweep(struct listener *l, const struct sweep *s)
+{
+    char at[64];
+
+    if (s->num[0] > 0) {
+        note(l, LC_DEADLINE, LOG_LVL_WARN,
+             "closed %d connection(s) whose request took longer than %lld s (-srv_req_timeout), "
+             "the last from %s",
+             s->num[0], (long long)(l->req_ms / 1000), addr_text(s->key[0], at, sizeof(at)));
+    }
+    if (s->num[1] > 0) {
+        note(l, LC_IDLE, LOG_LVL_DEBUG,
+             "closed %d connection(s) that sent no request for %lld s (-srv_idle_timeout)",
+             s->num[1], (long long)(l->idle_ms / 1000));
+    }
+    if (s->num[2] > 0) {
+        note(l, LC_BUSY_IDLE, LOG_LVL_WARN,
+             "more than 3/4 of -srv_max_conns in use: closed %d connection(s) that sent no "
+             "request for %lld ms, the last from %s",
+             s->num[2], (long long)l->busy_idle_ms, addr_text(s->key[2], at, sizeof(at)));
+    }
+}
+
+static void *
+watchdog_loop(void *arg)
+{
+    struct listener *l = arg;
+    struct sweep s;
+
+    pthread_mutex_lock(&l->mu);
+    while (!l->watchdog_exit) {
+        struct timespec until = deadline_in(WATCHDOG_TICK_MS);
+        int64_t now;
+
+        (void)pthread_cond_timedwait(&l->tick, &l->mu, &until);
+        if (l->watchdog_exit) {
+            break;
+        }
+        now = now_ms();
+        if (l->stop_began != 0) {
+            if (now - l->stop_began > STOP_GRACE_MS) {
+                stop_now();
+            }
+            continue;
+        }
+        sweep_conns(l, now, &s);
+        pthread_mutex_unlock(&l->mu);
+        log_sweep(l, &s);
+        pthread_mutex_lock(&l->mu);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return NULL;
+}
+
+/* ---- set-up and stop ---- */
 
 static unsigned
 default_threads(void)
@@ -837,36 +1425,200 @@ default_threads(void)
     if (n < 1) {
         return 1;
     }
-    return n > MAX_THREADS ? MAX_THREADS : (unsigned)n;
+    return n > (long)CMP_LISTENER_MAX_THREADS ? CMP_LISTENER_MAX_THREADS : (unsigned)n;
 }
 
-/* stop_daemons() stops the first |num| daemons of |a| (closing their connections). */
+/*
+ * fd_limit() makes room for |*max_conns| connections in RLIMIT_NOFILE,
+ * raising the soft limit up to the hard one, else lowering |*max_conns|
+ * with a warning. Returns the size of the descriptor table, or 0.
+ */
+static int
+fd_limit(const struct listener *l, unsigned *max_conns)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)*max_conns + FD_RESERVE;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        fprintf(stderr, "%s: cannot read RLIMIT_NOFILE: %s\n", PROG, strerror(errno));
+        return 0;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+        (void)getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        if (rl.rlim_cur <= FD_RESERVE) {
+            fprintf(stderr, "%s: only %llu file descriptors allowed (RLIMIT_NOFILE)\n", PROG,
+                    (unsigned long long)rl.rlim_cur);
+            return 0;
+        }
+        *max_conns = (unsigned)(rl.rlim_cur - FD_RESERVE);
+        lst_log(l, LOG_LVL_WARN,
+                "RLIMIT_NOFILE allows %llu file descriptors: serving at most %u connections",
+                (unsigned long long)rl.rlim_cur, *max_conns);
+    }
+    return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > FD_TABLE_MAX ? FD_TABLE_MAX
+                                                                      : (int)rl.rlim_cur;
+}
+
+/* check_limits() takes cfg's limits (0: the default); prints what is out of range. */
+static int
+check_limits(struct listener *l, const struct cmp_listener_config *cfg)
+{
+    unsigned req = cfg->req_timeout != 0 ? cfg->req_timeout : CMP_LISTENER_DEFAULT_REQ_TIMEOUT;
+    unsigned idle = cfg->idle_timeout != 0 ? cfg->idle_timeout : CMP_LISTENER_DEFAULT_IDLE_TIMEOUT;
+
+    l->max_conns = cfg->max_conns != 0 ? cfg->max_conns : CMP_LISTENER_DEFAULT_MAX_CONNS;
+    l->per_addr = cfg->max_conns_per_addr != 0 ? cfg->max_conns_per_addr
+                                               : CMP_LISTENER_DEFAULT_MAX_CONNS_PER_ADDR;
+    l->lim.max_body = cfg->max_body != 0 ? cfg->max_body : CMP_LISTENER_DEFAULT_MAX_BODY;
+    http_budget_init(&l->budget, cfg->body_budget != 0 ? cfg->body_budget
+                                                       : CMP_LISTENER_DEFAULT_BODY_BUDGET);
+    if (l->max_conns > CMP_LISTENER_MAX_CONNS_LIMIT) {
+        fprintf(stderr, "%s: -srv_max_conns %u: at most %u\n", PROG, l->max_conns,
+                CMP_LISTENER_MAX_CONNS_LIMIT);
+        return 0;
+    }
+    if (req > CMP_LISTENER_MAX_TIMEOUT || idle > CMP_LISTENER_MAX_TIMEOUT) {
+        fprintf(stderr, "%s: -srv_req_timeout and -srv_idle_timeout: at most %u seconds\n", PROG,
+                CMP_LISTENER_MAX_TIMEOUT);
+        return 0;
+    }
+    if (http_budget_most(&l->budget) < l->lim.max_body) {
+        fprintf(stderr,
+                "%s: -srv_body_budget %zu holds bodies of at most %zu bytes (bodies above %zu "
+                "bytes may fill 3/4 of it): less than -srv_max_body %zu\n",
+                PROG, l->budget.limit, http_budget_most(&l->budget), HTTP_REQ_SMALL_BODY,
+                l->lim.max_body);
+        return 0;
+    }
+    if (l->per_addr > l->max_conns) {
+        l->per_addr = l->max_conns;
+    }
+    l->req_ms = (int64_t)req * 1000;
+    l->idle_ms = (int64_t)idle * 1000;
+    l->busy_idle_ms = BUSY_IDLE_MS;
+    l->num_daemons = cfg->threads != 0 ? cfg->threads : default_threads();
+    if (l->num_daemons > CMP_LISTENER_MAX_THREADS) {
+        l->num_daemons = CMP_LISTENER_MAX_THREADS;
+    }
+    return 1;
+}
+
+/* make_tables() allocates the slots, the descriptor map and the address table. */
+static int
+make_tables(struct listener *l)
+{
+    uint32_t cap = 16;
+    unsigned i;
+
+    l->fd_cap = fd_limit(l, &l->max_conns);
+    if (l->fd_cap == 0) {
+        return 0;
+    }
+    if (l->per_addr > l->max_conns) {
+        l->per_addr = l->max_conns;
+    }
+    while (cap < 2u * l->max_conns) {
+        cap *= 2;
+    }
+    l->addr_mask = cap - 1;
+    l->conns = calloc(l->max_conns, sizeof(*l->conns));
+    l->free_slots = malloc(l->max_conns * sizeof(*l->free_slots));
+    l->fd_conn = calloc((size_t)l->fd_cap, sizeof(*l->fd_conn));
+    l->addrs = calloc(cap, sizeof(*l->addrs));
+    if (l->conns == NULL || l->free_slots == NULL || l->fd_conn == NULL || l->addrs == NULL) {
+        fprintf(stderr, "%s: out of memory for %u connections\n", PROG, l->max_conns);
+        return 0;
+    }
+    for (i = 0; i < l->max_conns; i++) {
+        l->conns[i].fd = -1;
+        l->free_slots[i] = l->max_conns - 1 - i;
+    }
+    l->num_free = l->max_conns;
+    if (RAND_bytes((unsigned char *)l->hash_key, sizeof(l->hash_key)) != 1) {
+        /* Not secret then, but the table stays correct: only slower with chosen addresses. */
+        l->hash_key[0] = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+        l->hash_key[1] = (uint64_t)(uintptr_t)l;
+    }
+    return 1;
+}
+
 static void
-stop_daemons(struct acceptor *a, unsigned num)
+free_tables(struct listener *l)
+{
+    free(l->conns);
+    free(l->free_slots);
+    free(l->fd_conn);
+    free(l->addrs);
+}
+
+/* init_sync() sets up the mutex and the condition variables (on CLOCK_MONOTONIC). */
+static int
+init_sync(struct listener *l)
+{
+    pthread_condattr_t ca;
+    int ok;
+
+    if (pthread_condattr_init(&ca) != 0) {
+        return 0;
+    }
+    ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+         pthread_mutex_init(&l->mu, NULL) == 0;
+    if (ok && pthread_cond_init(&l->slot_free, &ca) != 0) {
+        pthread_mutex_destroy(&l->mu);
+        ok = 0;
+    }
+    if (ok && pthread_cond_init(&l->tick, &ca) != 0) {
+        pthread_cond_destroy(&l->slot_free);
+        pthread_mutex_destroy(&l->mu);
+        ok = 0;
+    }
+    pthread_condattr_destroy(&ca);
+    return ok;
+}
+
+static void
+free_sync(struct listener *l)
+{
+    pthread_cond_destroy(&l->tick);
+    pthread_cond_destroy(&l->slot_free);
+    pthread_mutex_destroy(&l->mu);
+}
+
+/* stop_daemons() stops the first |num| daemons (closing their connections). */
+static void
+stop_daemons(struct listener *l, unsigned num)
 {
     unsigned i;
 
     for (i = 0; i < num; i++) {
-        mhd.stop_daemon(a->d[i]);
+        mhd.stop_daemon(l->d[i]);
     }
 }
 
-/* start_daemons() starts a->num daemons without listening sockets; prints its error. */
+/* start_daemons() starts the daemons, one thread each, without listening sockets. */
 static int
-start_daemons(struct acceptor *a)
+start_daemons(struct listener *l)
 {
-    unsigned i, limit = MAX_CONNECTIONS / a->num;
+    /* libmicrohttpd's own timeout (restarted by every byte) only backs up the watchdog. */
+    unsigned backstop = (unsigned)((l->req_ms + l->idle_ms) / 1000) + 1;
+    unsigned i;
 
-    for (i = 0; i < a->num; i++) {
-        a->d[i] = mhd.start_daemon(
+    for (i = 0; i < l->num_daemons; i++) {
+        l->d[i] = mhd.start_daemon(
             MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG,
-            0, NULL, NULL, on_request, a->l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, a->l,
-            MHD_OPTION_CONNECTION_LIMIT, limit > 0 ? limit : 1u, MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, a->l,
-            MHD_OPTION_NOTIFY_CONNECTION, on_connection, a->l, MHD_OPTION_END);
-        if (a->d[i] == NULL) {
-            stop_daemons(a, i);
+            0, NULL, NULL, on_request, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, l,
+            MHD_OPTION_CONNECTION_LIMIT, MHD_UNREACHED_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+            MHD_POOL_SIZE, MHD_OPTION_CONNECTION_TIMEOUT,
+            backstop, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, l, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
+            l, MHD_OPTION_END);
+        if (l->d[i] == NULL) {
+            stop_daemons(l, i);
             return 0;
         }
     }
@@ -903,28 +1655,89 @@ drain_signals(const sigset_t *set)
     }
 }
 
+/* serve() runs the threads until a stop is asked for; |l| is set up and listening. */
+static int
+serve(struct listener *l, const sigset_t *set)
+{
+    pthread_t acceptor, watchdog;
+    int ret = 1;
+
+    if (!start_daemons(l)) {
+        fprintf(stderr, "%s: -port %s: cannot start the HTTP server\n", PROG, l->cfg->port);
+        return 1;
+    }
+    if (pthread_create(&watchdog, NULL, watchdog_loop, l) != 0) {
+        fprintf(stderr, "%s: cannot start the watchdog thread\n", PROG);
+        stop_daemons(l, l->num_daemons);
+        return 1;
+    }
+    if (pthread_create(&acceptor, NULL, accept_loop, l) != 0) {
+        fprintf(stderr, "%s: cannot start the acceptor thread\n", PROG);
+    } else {
+        if (!print_accept(l->lfd)) {
+            fprintf(stderr, "%s: cannot report the listening address: %s\n", PROG,
+                    strerror(errno));
+        } else {
+            wait_for_stop(l, set);
+            ret = 0;
+        }
+        /* From here the watchdog ends the process if the rest takes over STOP_GRACE_MS. */
+        pthread_mutex_lock(&l->mu);
+        l->stop_began = now_ms();
+        pthread_cond_signal(&l->slot_free);
+        pthread_mutex_unlock(&l->mu);
+        atomic_store(&l->stopping, 1);
+        (void)shutdown(l->lfd, SHUT_RDWR); /* wakes the acceptor from accept() */
+        (void)pthread_join(acceptor, NULL);
+    }
+    stop_daemons(l, l->num_daemons);
+    pthread_mutex_lock(&l->mu);
+    l->watchdog_exit = 1;
+    pthread_cond_signal(&l->tick);
+    pthread_mutex_unlock(&l->mu);
+    (void)pthread_join(watchdog, NULL);
+    return ret;
+}
+
 int
 cmp_listener_run(const struct cmp_listener_config *cfg)
 {
-    struct listener l;
-    struct MHD_Daemon *d[MAX_THREADS];
-    struct acceptor a;
-    pthread_t acceptor;
+    struct listener *l;
     sigset_t set, old;
-    int fd = -1, ret = 1;
+    int ret = 1, i;
 
     if (!mhd_load()) {
         return 1;
     }
-    memset(&l, 0, sizeof(l));
-    l.cfg = cfg;
-    l.max_body = cfg->max_body != 0 ? cfg->max_body : CMP_LISTENER_DEFAULT_MAX_BODY;
-    l.main_thread = pthread_self();
-    atomic_init(&l.reserved, 0);
-    atomic_init(&l.answered, 0);
-    atomic_init(&l.done, 0);
+    l = calloc(1, sizeof(*l));
+    if (l == NULL) {
+        fprintf(stderr, "%s: out of memory\n", PROG);
+        return 1;
+    }
+    l->cfg = cfg;
+    l->lfd = -1;
+    l->main_thread = pthread_self();
+    atomic_init(&l->reserved, 0);
+    atomic_init(&l->answered, 0);
+    atomic_init(&l->done, 0);
+    atomic_init(&l->stopping, 0);
+    for (i = 0; i < LC_NUM; i++) {
+        atomic_init(&l->rl[i].next, 0);
+        atomic_init(&l->rl[i].skipped, 0);
+    }
     if (cfg->path != NULL) {
-        l.extra_path = norm_path(cfg->path, &l.extra_len);
+        l->lim.extra_path = http_req_norm_path(cfg->path, &l->lim.extra_len);
+    }
+    if (!check_limits(l, cfg) || !make_tables(l)) {
+        free_tables(l);
+        free(l);
+        return 1;
+    }
+    if (!init_sync(l)) {
+        fprintf(stderr, "%s: cannot set up the listener's locks\n", PROG);
+        free_tables(l);
+        free(l);
+        return 1;
     }
 
     /* Signals are taken by the main thread alone: block them before any thread starts. */
@@ -934,54 +1747,17 @@ cmp_listener_run(const struct cmp_listener_config *cfg)
     sigaddset(&set, SIGUSR1);
     if (pthread_sigmask(SIG_BLOCK, &set, &old) != 0) {
         fprintf(stderr, "%s: cannot block signals\n", PROG);
-        return 1;
-    }
-    (void)signal(SIGPIPE, SIG_IGN);
-
-    if (!open_listen_socket(cfg->port, &fd)) {
-        goto end;
-    }
-    memset(&a, 0, sizeof(a));
-    a.l = &l;
-    a.fd = fd;
-    a.num = cfg->threads != 0 ? cfg->threads : default_threads();
-    a.num = a.num > MAX_THREADS ? MAX_THREADS : a.num;
-    a.d = d;
-    if (pipe(a.wake) != 0) {
-        fprintf(stderr, "%s: cannot make a pipe: %s\n", PROG, strerror(errno));
-        close(fd);
-        goto end;
-    }
-    if (!set_cloexec(a.wake[0]) || !set_cloexec(a.wake[1])) {
-        fprintf(stderr, "%s: cannot set up a pipe: %s\n", PROG, strerror(errno));
-        goto close_all;
-    }
-    if (!start_daemons(&a)) {
-        fprintf(stderr, "%s: -port %s: cannot start the HTTP server\n", PROG, cfg->port);
-        goto close_all;
-    }
-    if (pthread_create(&acceptor, NULL, accept_loop, &a) != 0) {
-        fprintf(stderr, "%s: cannot start the acceptor thread\n", PROG);
-        stop_daemons(&a, a.num);
-        goto close_all;
-    }
-    if (!print_accept(fd)) {
-        fprintf(stderr, "%s: cannot report the listening address: %s\n", PROG, strerror(errno));
     } else {
-        wait_for_stop(&l, &set);
-        ret = 0;
+        (void)signal(SIGPIPE, SIG_IGN);
+        if (open_listen_socket(cfg->port, &l->lfd)) {
+            ret = serve(l, &set);
+            close(l->lfd);
+        }
+        drain_signals(&set);
+        (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
-    while (write(a.wake[1], "x", 1) < 0 && errno == EINTR) {
-        continue;
-    }
-    (void)pthread_join(acceptor, NULL);
-    stop_daemons(&a, a.num);
-close_all:
-    close(a.wake[0]);
-    close(a.wake[1]);
-    close(fd);
-end:
-    drain_signals(&set);
-    (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+    free_sync(l);
+    free_tables(l);
+    free(l);
     return ret;
 }

@@ -2,6 +2,13 @@
  * The HTTP listener of the mock server mode (RFC 9811 HTTP transfer): POSTs
  * of application/pkixcmp in, the handler's DER out. listener.c is the only
  * file that includes <microhttpd.h>.
+ *
+ * Every resource a peer can hold is bounded, each by a field of struct
+ * cmp_listener_config (the -srv_* options; 0 takes the default below, which
+ * is meant to be safe on the open internet): connections in total and per
+ * client address, the time a connection may wait for a request and the time
+ * a whole request may take (neither is extended by trickling bytes), the
+ * size of one request body, and the bytes of all bodies held at once.
  */
 #ifndef CMPKIT_APP_LISTENER_H
 #define CMPKIT_APP_LISTENER_H
@@ -9,8 +16,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Requests larger than this get 413 unless the caller sets another cap. */
+#define CMP_LISTENER_DEFAULT_MAX_CONNS 512u
+/* 1/8 of the total; room for a NAT gateway's clients, whose closed connections still count
+ * until the server has read their end */
+#define CMP_LISTENER_DEFAULT_MAX_CONNS_PER_ADDR 64u
+#define CMP_LISTENER_DEFAULT_REQ_TIMEOUT 30u  /* seconds */
+#define CMP_LISTENER_DEFAULT_IDLE_TIMEOUT 15u /* seconds */
 #define CMP_LISTENER_DEFAULT_MAX_BODY ((size_t)1 << 20)
+#define CMP_LISTENER_DEFAULT_BODY_BUDGET ((size_t)64 << 20)
+#define CMP_LISTENER_MAX_THREADS 64u
+/* Upper bounds of the options (cmp_listener_run() refuses more). */
+#define CMP_LISTENER_MAX_CONNS_LIMIT 1000000u
+#define CMP_LISTENER_MAX_TIMEOUT 86400u
 
 /*
  * The handler answers one request body: 1 with |*rsp| a malloc()ed DER
@@ -24,10 +41,26 @@ struct cmp_listener_config {
     const char *port; /* -port: "port" (all addresses, IPv6 and IPv4) or "host:port",
                        * "[v6addr]:port"; port 0 picks a free one */
     const char *path; /* an HTTP path accepted besides "/" and "/pkix/" (-path), or NULL */
-    size_t max_body;  /* 0: CMP_LISTENER_DEFAULT_MAX_BODY */
-    unsigned threads; /* 0: one per core */
-    int max_msgs;     /* stop after answering this many CMP requests; 0: no limit */
-    int verbosity;    /* log level (stderr) */
+    /* -srv_max_conns: connections open at once; when all are taken, the
+     * longest-waiting idle one is closed and new ones wait in the kernel's
+     * backlog */
+    unsigned max_conns;
+    /* -srv_max_conns_per_addr: connections from one IPv4 address or IPv6 /64
+     * (more are closed at once) */
+    unsigned max_conns_per_addr;
+    /* -srv_req_timeout: seconds from a request's first line until its
+     * response is sent; the connection is closed when they are over */
+    unsigned req_timeout;
+    /* -srv_idle_timeout: seconds a connection may wait for the first line of
+     * a request (after it was opened or its last response sent); 1 s while
+     * more than 3/4 of max_conns are in use */
+    unsigned idle_timeout;
+    size_t max_body;    /* -srv_max_body: a larger request body gets 413 */
+    size_t body_budget; /* -srv_body_budget: bytes of bodies held by all connections;
+                         * past it, new requests get 503 */
+    unsigned threads;   /* -srv_threads: serving threads; 0: one per core */
+    int max_msgs;       /* stop after answering this many CMP requests; 0: no limit */
+    int verbosity;      /* log level (stderr) */
     cmp_listener_handle_fn *handle;
     void *handle_arg;
 };
@@ -35,9 +68,11 @@ struct cmp_listener_config {
 /*
  * cmp_listener_run() binds, prints "ACCEPT host:port PID=n" on stdout once
  * listening and serves until SIGINT or SIGTERM, or until -max_msgs requests
- * were answered. Returns the exit status: 0 after a clean stop, 1 if it
- * could not load libmicrohttpd (dlopen()ed on the first call) or could not
- * listen (the reason printed).
+ * were answered. It stops within 2 seconds of the signal whatever the
+ * connections are doing. Returns the exit status: 0 after a clean stop, 1 if
+ * it could not load libmicrohttpd (dlopen()ed on the first call), could not
+ * listen, was given a limit out of range (the reason printed), or had to
+ * cut its stop short.
  */
 int cmp_listener_run(const struct cmp_listener_config *cfg);
 

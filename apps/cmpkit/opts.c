@@ -25,17 +25,31 @@
 
 #include "opts.h"
 
-#define OFF(field) offsetof(struct cmp_opts, field)
+/*
+ * OPT_FIELD(field, type) is offsetof(struct cmp_opts, field), and does not
+ * compile unless the field has exactly |type|: cmp_opts_set() stores through
+ * the offset with the type of the row's target (OPTT_STR: const char *,
+ * OPTT_INT: int), so a row pointing at a field of another type would write
+ * the wrong number of bytes. The check is a static assertion inside a
+ * struct whose size is multiplied by 0; _Generic's operand is not evaluated.
+ */
+#define OPT_FIELD(field, type)                                                                     \
+    (offsetof(struct cmp_opts, field) +                                                            \
+     0 * sizeof(struct {                                                                           \
+         _Static_assert(_Generic(((struct cmp_opts *)0)->field, type: 1, default: 0),             \
+                        "option field '" #field "' is not of type " #type);                       \
+         char unused;                                                                              \
+     }))
 
-/* A string option stored in a field. */
+/* A string option stored in a const char * field. */
 #define OPT_S(n, kind, field, grp, help)                                                           \
     {                                                                                              \
-        n, kind, OPTT_STR, grp, 0, OPTID_NONE, OFF(field), 0, help                                 \
+        n, kind, OPTT_STR, grp, 0, OPTID_NONE, OPT_FIELD(field, const char *), 0, help             \
     }
 /* A flag or number stored in an int field. */
 #define OPT_I(n, kind, field, grp, help)                                                           \
     {                                                                                              \
-        n, kind, OPTT_INT, grp, 0, OPTID_NONE, OFF(field), 0, help                                 \
+        n, kind, OPTT_INT, grp, 0, OPTID_NONE, OPT_FIELD(field, int), 0, help                      \
     }
 /* A verification option with a value. */
 #define OPT_V(n, kind, id, help)                                                                   \
@@ -321,10 +335,33 @@ const struct opt_def cmp_opt_table[] = {
     OPT_VF("allow_proxy_certs", X509_V_FLAG_ALLOW_PROXY_CERTS, "Allow proxy certificates"),
 
     /* cmpkit's own */
-    {"print", OPTK_INFILE, OPTT_STR, OPTG_CMPKIT, OPTF_NO_CONFIG, OPTID_PRINT, OFF(print), 0,
+    {"print", OPTK_INFILE, OPTT_STR, OPTG_CMPKIT, OPTF_NO_CONFIG, OPTID_PRINT,
+     OPT_FIELD(print, const char *), 0,
      "Decode the PKIMessage in a DER or PEM file and print it"},
     {"version", OPTK_FLAG, OPTT_APP, OPTG_CMPKIT, OPTF_NO_CONFIG, OPTID_VERSION, 0, 0,
      "Display the cmpkit version"},
+
+    /* cmpkit's own: limits of the server (-port, and the engine's also for -use_mock_srv) */
+    OPT_I("srv_max_conns", OPTK_POSINT, srv_max_conns, OPTG_CMPKIT,
+          "Server: connections open at once. Default 512"),
+    OPT_I("srv_max_conns_per_addr", OPTK_POSINT, srv_max_conns_per_addr, OPTG_CMPKIT,
+          "Server: connections from one IPv4 address or IPv6 /64. Default 64"),
+    OPT_I("srv_req_timeout", OPTK_POSINT, srv_req_timeout, OPTG_CMPKIT,
+          "Server: seconds from a request's first line to its answer. Default 30"),
+    OPT_I("srv_idle_timeout", OPTK_POSINT, srv_idle_timeout, OPTG_CMPKIT,
+          "Server: seconds a connection may wait for a request. Default 15"),
+    OPT_I("srv_max_body", OPTK_POSINT, srv_max_body, OPTG_CMPKIT,
+          "Server: bytes of one request body (413 above). Default 1048576"),
+    OPT_I("srv_body_budget", OPTK_POSINT, srv_body_budget, OPTG_CMPKIT,
+          "Server: bytes of request bodies held at once (503 above). Default 67108864"),
+    OPT_I("srv_threads", OPTK_NONNEG, srv_threads, OPTG_CMPKIT,
+          "Server: threads serving HTTP. Default 0 = one per core"),
+    OPT_I("srv_max_iterations", OPTK_POSINT, srv_max_iterations, OPTG_CMPKIT,
+          "Server: PBM/PBMAC1 iteration count a request may ask for. Default 100000"),
+    OPT_I("srv_max_txns", OPTK_POSINT, srv_max_txns, OPTG_CMPKIT,
+          "Server: open transactions kept. Default 1024"),
+    OPT_I("srv_txn_timeout", OPTK_POSINT, srv_txn_timeout, OPTG_CMPKIT,
+          "Server: seconds an idle transaction is kept. Default 600"),
 };
 
 const size_t cmp_opt_count = sizeof(cmp_opt_table) / sizeof(cmp_opt_table[0]);

@@ -195,6 +195,10 @@ struct cmp_opts {
     /* cmpkit's own */
     int help, version;
     const char *print;
+    /* server limits (-srv_max_conns ...): 0 is "not given", the default applies */
+    int srv_max_conns, srv_max_conns_per_addr, srv_req_timeout, srv_idle_timeout;
+    int srv_max_body, srv_body_budget, srv_threads;
+    int srv_max_iterations, srv_max_txns, srv_txn_timeout;
 
     /* owned */
     CONF *conf; /* the config file the string values may point into */

@@ -266,11 +266,46 @@ load_material(const struct cmp_opts *o, struct srv_material *m, struct cmp_srv_c
     cfg->accept_unprotected = o->accept_unprotected;
     cfg->accept_unprot_err = o->accept_unprot_err;
     cfg->accept_raverified = o->accept_raverified;
+    /* 0: not given, the engine's default */
+    cfg->max_iterations = o->srv_max_iterations;
+    cfg->max_transactions = (size_t)o->srv_max_txns;
+    cfg->transaction_timeout_s = o->srv_txn_timeout;
     ok = 1;
 end:
     cmp_load_pass_free(keypass);
     cmp_load_pass_free(otherpass);
     return ok;
+}
+
+/* limit_ok() checks one -srv_* limit: 0 (not given: the default) up to max. */
+static int
+limit_ok(const char *name, int v, long max)
+{
+    if (v < 0 || v > max) {
+        fprintf(stderr, "%s: -%s %d is out of range: at most %ld\n", PROG, name, v, max);
+        return 0;
+    }
+    return 1;
+}
+
+/* check_limits() checks the engine's limits and, with |listener|, the HTTP listener's. */
+static int
+check_limits(const struct cmp_opts *o, int listener)
+{
+    if (!limit_ok("srv_max_iterations", o->srv_max_iterations, INT_MAX) ||
+        !limit_ok("srv_max_txns", o->srv_max_txns, 1000000) ||
+        !limit_ok("srv_txn_timeout", o->srv_txn_timeout, 30L * 86400)) {
+        return 0;
+    }
+    return !listener ||
+           (limit_ok("srv_max_conns", o->srv_max_conns, CMP_LISTENER_MAX_CONNS_LIMIT) &&
+            limit_ok("srv_max_conns_per_addr", o->srv_max_conns_per_addr,
+                     CMP_LISTENER_MAX_CONNS_LIMIT) &&
+            limit_ok("srv_req_timeout", o->srv_req_timeout, CMP_LISTENER_MAX_TIMEOUT) &&
+            limit_ok("srv_idle_timeout", o->srv_idle_timeout, CMP_LISTENER_MAX_TIMEOUT) &&
+            limit_ok("srv_max_body", o->srv_max_body, INT_MAX) &&
+            limit_ok("srv_body_budget", o->srv_body_budget, INT_MAX) &&
+            limit_ok("srv_threads", o->srv_threads, CMP_LISTENER_MAX_THREADS));
 }
 
 /* The option combinations openssl cmp 3.0 refuses with -port. */
@@ -313,7 +348,7 @@ app_mock_srv_new(const struct cmp_opts *o)
 
     memset(&m, 0, sizeof(m));
     cmp_srv_config_init(&cfg);
-    if (!load_material(o, &m, &cfg)) {
+    if (!check_limits(o, 0) || !load_material(o, &m, &cfg)) {
         material_cleanup(&m);
         return NULL;
     }
@@ -341,7 +376,7 @@ cmp_server_main(struct cmp_opts *o)
     struct srv_app app;
     int ret;
 
-    if (!check_mode(o)) {
+    if (!check_mode(o) || !check_limits(o, 1)) {
         return 1;
     }
     app.srv = app_mock_srv_new(o);
@@ -352,6 +387,13 @@ cmp_server_main(struct cmp_opts *o)
     memset(&lc, 0, sizeof(lc));
     lc.port = o->port;
     lc.path = o->path;
+    lc.max_conns = (unsigned)o->srv_max_conns;
+    lc.max_conns_per_addr = (unsigned)o->srv_max_conns_per_addr;
+    lc.req_timeout = (unsigned)o->srv_req_timeout;
+    lc.idle_timeout = (unsigned)o->srv_idle_timeout;
+    lc.max_body = (size_t)o->srv_max_body;
+    lc.body_budget = (size_t)o->srv_body_budget;
+    lc.threads = (unsigned)o->srv_threads;
     lc.max_msgs = o->max_msgs;
     lc.verbosity = o->verbosity;
     lc.handle = srv_handle;

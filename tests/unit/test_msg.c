@@ -780,10 +780,10 @@ static const struct err_case msg_errors[] = {
      91, 3, "PKIMessage.extraCerts"},
     {"header transactionID INTEGER", "30163010020102a4023000a4023000a403020101b3020500", 15, 5,
      "PKIHeader.transactionID"},
-    {"pollRep negative checkAfter",
+    {"pollRep checkAfter BOOLEAN",
      "305d304f020102a411300f310d300b06035504030c0474657374a40f300d310b300906035504"
      "030c024341a4120410000102030405060708090a0b0c0d0e0fa5120410101112131415161718"
-     "191a1b1c1d1e1fba0a300830060201000201f6",
+     "191a1b1c1d1e1fba0a300830060201000101ff",
      92, 3, "PollRepContent.checkAfter"},
     {"nested message #1 bad header",
      "3081c4304f020102a411300f310d300b06035504030c0474657374a40f300d310b3009060355"
