@@ -378,9 +378,11 @@ cmp_vfy_crls(const struct der_in *value, const struct cmp_crl_status *sent, X509
     }
     /* One CRLStatus asked about one CRL (as openssl, which takes exactly one). */
     if (crls.num != 1) {
+        size_t num = crls.num;
+
         cmp_certs_cleanup(&crls);
         return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT,
-                             "crls: %zu CRLs for the one CRLStatus sent", crls.num);
+                             "crls: %zu CRLs for the one CRLStatus sent", num);
     }
     p = crls.items[0].p;
     ERR_set_mark();
