@@ -36,57 +36,56 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* old root, new root, newWithOld, oldWithNew, and a CRL of the old root, in this order */
-static const char pki_pem[] =
-    "-----BEGIN CERTIFICATE-----\n"
-    "MIIBgjCCASigAwIBAgIBATAKBggqhkjOPQQDAjAXMRUwEwYDVQQDDAxGdXp6IFJv\n"
-    "b3QgQ0EwIBcNMjYxMjAzMTA0NjU3WhgPMjEyNjExMDkxMDQ2NTdaMBcxFTATBgNV\n"
-    "BAMMDEZ1enogUm9vdCBDQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABKhcAPf5\n"
-    "m5cKKozNDaOlupxRTC4OMbXq/GEq3+nQbZjHLiDX1cW5LXN3lEF62DmcPfQaVemn\n"
-    "WRuLROZxpnQb7IajYzBhMB0GA1UdDgQWBBS66tt+N9GOtjzAKHwWoOWF4UYGUDAf\n"
-    "BgNVHSMEGDAWgBS66tt+N9GOtjzAKHwWoOWF4UYGUDAPBgNVHRMBAf8EBTADAQH/\n"
-    "MA4GA1UdDwEB/wQEAwIBBjAKBggqhkjOPQQDAgNIADBFAiBb9jjLo6tlKkGkTdkP\n"
-    "mTyOJHdxZQV0mK4pXlyVvG81mAIhAKS16TUMZqfdAsiOLifHpvZZtccaWdlpUnti\n"
-    "1eOxTVVC\n"
-    "-----END CERTIFICATE-----\n"
-    "-----BEGIN CERTIFICATE-----\n"
-    "MIIBgzCCASigAwIBAgIBAjAKBggqhkjOPQQDAjAXMRUwEwYDVQQDDAxGdXp6IFJv\n"
-    "b3QgQ0EwIBcNMjYxMjAzMTA0NjU3WhgPMjEyNjExMDkxMDQ2NTdaMBcxFTATBgNV\n"
-    "BAMMDEZ1enogUm9vdCBDQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABNGY7XBW\n"
-    "i2UmzeEyfvhfcefModYeEJvQ7SFIU9g/COvxQke5ztjNLHUIompu5XSt2kiP/l7x\n"
-    "F2HIcc2v35YrvOejYzBhMB0GA1UdDgQWBBR+TJZ+3Wdc4JJDI30+c+zKim4fDTAf\n"
-    "BgNVHSMEGDAWgBR+TJZ+3Wdc4JJDI30+c+zKim4fDTAPBgNVHRMBAf8EBTADAQH/\n"
-    "MA4GA1UdDwEB/wQEAwIBBjAKBggqhkjOPQQDAgNJADBGAiEA6PAo9F3YXJpPj0A3\n"
-    "RWmGRGK1QODBy/1Ecl7yx9m03xsCIQDG302TR5L3TRQBhAg9N9QS08P7UPwj8uC/\n"
-    "6+fjjyMVhA==\n"
-    "-----END CERTIFICATE-----\n"
-    "-----BEGIN CERTIFICATE-----\n"
-    "MIIBgjCCASigAwIBAgIBAzAKBggqhkjOPQQDAjAXMRUwEwYDVQQDDAxGdXp6IFJv\n"
-    "b3QgQ0EwIBcNMjYxMjAzMTA0NjU3WhgPMjEyNjExMDkxMDQ2NTdaMBcxFTATBgNV\n"
-    "BAMMDEZ1enogUm9vdCBDQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABNGY7XBW\n"
-    "i2UmzeEyfvhfcefModYeEJvQ7SFIU9g/COvxQke5ztjNLHUIompu5XSt2kiP/l7x\n"
-    "F2HIcc2v35YrvOejYzBhMA8GA1UdEwEB/wQFMAMBAf8wDgYDVR0PAQH/BAQDAgEG\n"
-    "MB0GA1UdDgQWBBR+TJZ+3Wdc4JJDI30+c+zKim4fDTAfBgNVHSMEGDAWgBS66tt+\n"
-    "N9GOtjzAKHwWoOWF4UYGUDAKBggqhkjOPQQDAgNIADBFAiBk64Tji9xy9pHiqvCm\n"
-    "18/VW/AA/hwk6bESFESiFPdg/AIhAKTgLdz684r4ziMYXLS51HCJpBTdPNndfAV4\n"
-    "Lpb2L/i4\n"
-    "-----END CERTIFICATE-----\n"
-    "-----BEGIN CERTIFICATE-----\n"
-    "MIIBgjCCASigAwIBAgIBBDAKBggqhkjOPQQDAjAXMRUwEwYDVQQDDAxGdXp6IFJv\n"
-    "b3QgQ0EwIBcNMjYxMjAzMTA0NjU3WhgPMjEyNjExMDkxMDQ2NTdaMBcxFTATBgNV\n"
-    "BAMMDEZ1enogUm9vdCBDQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABKhcAPf5\n"
-    "m5cKKozNDaOlupxRTC4OMbXq/GEq3+nQbZjHLiDX1cW5LXN3lEF62DmcPfQaVemn\n"
-    "WRuLROZxpnQb7IajYzBhMA8GA1UdEwEB/wQFMAMBAf8wDgYDVR0PAQH/BAQDAgEG\n"
-    "MB0GA1UdDgQWBBS66tt+N9GOtjzAKHwWoOWF4UYGUDAfBgNVHSMEGDAWgBR+TJZ+\n"
-    "3Wdc4JJDI30+c+zKim4fDTAKBggqhkjOPQQDAgNIADBFAiEA9H0t5fjGroxC8Npa\n"
-    "GMizSvAv051HOPPy0hf2XxvgLAUCID6RZ00BJRH4og1ZRvKgl1hvXQhBzguzHhS5\n"
-    "5xQY/08S\n"
-    "-----END CERTIFICATE-----\n"
-    "-----BEGIN X509 CRL-----\n"
-    "MIGxMFkCAQEwCgYIKoZIzj0EAwIwFzEVMBMGA1UEAwwMRnV6eiBSb290IENBFw0y\n"
-    "NjEyMDMxMDQ2NTdaGA8yMTI2MTEwOTEwNDY1N1qgDzANMAsGA1UdFAQEAgIQADAK\n"
-    "BggqhkjOPQQDAgNIADBFAiAeNpk28h76iAaVaDl4MDumPodzeYmwcxRexuMRQfTF\n"
-    "gQIhAPprR9LDEsdTEY15yfybuApTCrwteCp1XczhC6k7vClj\n"
-    "-----END X509 CRL-----\n";
+static const char pki_pem[] = "-----BEGIN CERTIFICATE-----\n"
+                              "MIIBgjCCASigAwIBAgIBATAKBggqhkjOPQQDAjAXMRUwEwYDVQQDDAxGdXp6IFJv\n"
+                              "b3QgQ0EwIBcNMjYxMjAzMTA0NjU3WhgPMjEyNjExMDkxMDQ2NTdaMBcxFTATBgNV\n"
+                              "BAMMDEZ1enogUm9vdCBDQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABKhcAPf5\n"
+                              "m5cKKozNDaOlupxRTC4OMbXq/GEq3+nQbZjHLiDX1cW5LXN3lEF62DmcPfQaVemn\n"
+                              "WRuLROZxpnQb7IajYzBhMB0GA1UdDgQWBBS66tt+N9GOtjzAKHwWoOWF4UYGUDAf\n"
+                              "BgNVHSMEGDAWgBS66tt+N9GOtjzAKHwWoOWF4UYGUDAPBgNVHRMBAf8EBTADAQH/\n"
+                              "MA4GA1UdDwEB/wQEAwIBBjAKBggqhkjOPQQDAgNIADBFAiBb9jjLo6tlKkGkTdkP\n"
+                              "mTyOJHdxZQV0mK4pXlyVvG81mAIhAKS16TUMZqfdAsiOLifHpvZZtccaWdlpUnti\n"
+                              "1eOxTVVC\n"
+                              "-----END CERTIFICATE-----\n"
+                              "-----BEGIN CERTIFICATE-----\n"
+                              "MIIBgzCCASigAwIBAgIBAjAKBggqhkjOPQQDAjAXMRUwEwYDVQQDDAxGdXp6IFJv\n"
+                              "b3QgQ0EwIBcNMjYxMjAzMTA0NjU3WhgPMjEyNjExMDkxMDQ2NTdaMBcxFTATBgNV\n"
+                              "BAMMDEZ1enogUm9vdCBDQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABNGY7XBW\n"
+                              "i2UmzeEyfvhfcefModYeEJvQ7SFIU9g/COvxQke5ztjNLHUIompu5XSt2kiP/l7x\n"
+                              "F2HIcc2v35YrvOejYzBhMB0GA1UdDgQWBBR+TJZ+3Wdc4JJDI30+c+zKim4fDTAf\n"
+                              "BgNVHSMEGDAWgBR+TJZ+3Wdc4JJDI30+c+zKim4fDTAPBgNVHRMBAf8EBTADAQH/\n"
+                              "MA4GA1UdDwEB/wQEAwIBBjAKBggqhkjOPQQDAgNJADBGAiEA6PAo9F3YXJpPj0A3\n"
+                              "RWmGRGK1QODBy/1Ecl7yx9m03xsCIQDG302TR5L3TRQBhAg9N9QS08P7UPwj8uC/\n"
+                              "6+fjjyMVhA==\n"
+                              "-----END CERTIFICATE-----\n"
+                              "-----BEGIN CERTIFICATE-----\n"
+                              "MIIBgjCCASigAwIBAgIBAzAKBggqhkjOPQQDAjAXMRUwEwYDVQQDDAxGdXp6IFJv\n"
+                              "b3QgQ0EwIBcNMjYxMjAzMTA0NjU3WhgPMjEyNjExMDkxMDQ2NTdaMBcxFTATBgNV\n"
+                              "BAMMDEZ1enogUm9vdCBDQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABNGY7XBW\n"
+                              "i2UmzeEyfvhfcefModYeEJvQ7SFIU9g/COvxQke5ztjNLHUIompu5XSt2kiP/l7x\n"
+                              "F2HIcc2v35YrvOejYzBhMA8GA1UdEwEB/wQFMAMBAf8wDgYDVR0PAQH/BAQDAgEG\n"
+                              "MB0GA1UdDgQWBBR+TJZ+3Wdc4JJDI30+c+zKim4fDTAfBgNVHSMEGDAWgBS66tt+\n"
+                              "N9GOtjzAKHwWoOWF4UYGUDAKBggqhkjOPQQDAgNIADBFAiBk64Tji9xy9pHiqvCm\n"
+                              "18/VW/AA/hwk6bESFESiFPdg/AIhAKTgLdz684r4ziMYXLS51HCJpBTdPNndfAV4\n"
+                              "Lpb2L/i4\n"
+                              "-----END CERTIFICATE-----\n"
+                              "-----BEGIN CERTIFICATE-----\n"
+                              "MIIBgjCCASigAwIBAgIBBDAKBggqhkjOPQQDAjAXMRUwEwYDVQQDDAxGdXp6IFJv\n"
+                              "b3QgQ0EwIBcNMjYxMjAzMTA0NjU3WhgPMjEyNjExMDkxMDQ2NTdaMBcxFTATBgNV\n"
+                              "BAMMDEZ1enogUm9vdCBDQTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABKhcAPf5\n"
+                              "m5cKKozNDaOlupxRTC4OMbXq/GEq3+nQbZjHLiDX1cW5LXN3lEF62DmcPfQaVemn\n"
+                              "WRuLROZxpnQb7IajYzBhMA8GA1UdEwEB/wQFMAMBAf8wDgYDVR0PAQH/BAQDAgEG\n"
+                              "MB0GA1UdDgQWBBS66tt+N9GOtjzAKHwWoOWF4UYGUDAfBgNVHSMEGDAWgBR+TJZ+\n"
+                              "3Wdc4JJDI30+c+zKim4fDTAKBggqhkjOPQQDAgNIADBFAiEA9H0t5fjGroxC8Npa\n"
+                              "GMizSvAv051HOPPy0hf2XxvgLAUCID6RZ00BJRH4og1ZRvKgl1hvXQhBzguzHhS5\n"
+                              "5xQY/08S\n"
+                              "-----END CERTIFICATE-----\n"
+                              "-----BEGIN X509 CRL-----\n"
+                              "MIGxMFkCAQEwCgYIKoZIzj0EAwIwFzEVMBMGA1UEAwwMRnV6eiBSb290IENBFw0y\n"
+                              "NjEyMDMxMDQ2NTdaGA8yMTI2MTEwOTEwNDY1N1qgDzANMAsGA1UdFAQEAgIQADAK\n"
+                              "BggqhkjOPQQDAgNIADBFAiAeNpk28h76iAaVaDl4MDumPodzeYmwcxRexuMRQfTF\n"
+                              "gQIhAPprR9LDEsdTEY15yfybuApTCrwteCp1XczhC6k7vClj\n"
+                              "-----END X509 CRL-----\n";
 
 /* notBefore of the certificates (2026-12-03 10:46:57 UTC) plus a day */
 #define FUZZ_NOW (INT64_C(1796294817) + 86400)
@@ -94,7 +93,7 @@ static const char pki_pem[] =
 static X509 *old_root, *new_root, *new_with_old, *old_with_new;
 static X509_CRL *crl;
 static X509_STORE *trusted;
-static STACK_OF(X509) *capubs;
+static STACK_OF(X509) * capubs;
 static X509_VERIFY_PARAM *vpm;
 static struct cmp_srv *srv;
 static FILE *devnull;
@@ -185,7 +184,8 @@ init(void)
 static void
 same_again(const struct der_in *in, int ok, const struct der_out *out)
 {
-    if (ok != der_out_ok(out) || (ok && (out->len != in->len || memcmp(out->buf, in->p, in->len) != 0))) {
+    if (ok != der_out_ok(out) ||
+        (ok && (out->len != in->len || memcmp(out->buf, in->p, in->len) != 0))) {
         __builtin_trap();
     }
 }
@@ -320,8 +320,7 @@ server_answer(const struct cmp_itav *itav)
     cmp_err_init(&err);
     buf = m != NULL ? cmp_msg_alloc(m, 2 * (sizeof(name) + 8)) : NULL;
     if (buf == NULL || !cmp_gname_set_dirname(&m->hdr.sender, buf, sizeof(name) + 8, &dn) ||
-        !cmp_gname_set_dirname(&m->hdr.recipient, buf + sizeof(name) + 8, sizeof(name) + 8,
-                               &dn)) {
+        !cmp_gname_set_dirname(&m->hdr.recipient, buf + sizeof(name) + 8, sizeof(name) + 8, &dn)) {
         __builtin_trap();
     }
     m->hdr.pvno = CMP_PVNO_2000;

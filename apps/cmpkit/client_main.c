@@ -1194,7 +1194,13 @@ print_status(struct cli *c, int status)
 /* ---- support messages: genm with -infotype caCerts, rootCaCert, certReqTemplate,
  * crlStatusList (openssl 3.6's do_genm()) ---- */
 
-enum support { SUP_NONE, SUP_CA_CERTS, SUP_ROOT_CA_CERT, SUP_CERT_REQ_TEMPLATE, SUP_CRL_STATUS_LIST };
+enum support {
+    SUP_NONE,
+    SUP_CA_CERTS,
+    SUP_ROOT_CA_CERT,
+    SUP_CERT_REQ_TEMPLATE,
+    SUP_CRL_STATUS_LIST
+};
 
 /* support_type() is the support message that -cmd genm -infotype asks for, or SUP_NONE. */
 static int
@@ -1265,11 +1271,10 @@ setup_support(struct cli *c)
         }
     } else if (o->template == NULL) {
         /* openssl 3.6 says so here, sends the genm, then fails to save the template */
-        return cli_err(c, "missing -template option for genm with -infotype certReqTemplate",
-                       NULL);
+        return cli_err(c, "missing -template option for genm with -infotype certReqTemplate", NULL);
     }
-    if (type != SUP_CRL_STATUS_LIST && (o->crlcert != NULL || o->oldcrl != NULL ||
-                                        o->crlout != NULL)) {
+    if (type != SUP_CRL_STATUS_LIST &&
+        (o->crlcert != NULL || o->oldcrl != NULL || o->crlout != NULL)) {
         cli_print(c, LOG_LVL_WARN, "warning",
                   "-crlcert, -oldcrl and -crlout are ignored unless -cmd 'genm' and -infotype "
                   "crlStatusList is given");
@@ -1296,7 +1301,7 @@ delete_file(const struct cli *c, const char *file, const char *desc)
 static int
 save_cert_or_delete(struct cli *c, X509 *cert, const char *file, const char *desc)
 {
-    STACK_OF(X509) *one;
+    STACK_OF(X509) * one;
     char what[120];
     int ok;
 
@@ -1462,8 +1467,9 @@ support_crl_status_list(struct cli *c)
                                  ? PEM_write_bio_X509_CRL(bio, crl)
                                  : i2d_X509_CRL_bio(bio, crl));
         BIO_free(bio);
-        snprintf(line, sizeof(line), ok ? "received CRL from genp, saved to file '%.400s'"
-                                        : "cannot write the CRL from genp to file '%.400s'",
+        snprintf(line, sizeof(line),
+                 ok ? "received CRL from genp, saved to file '%.400s'"
+                    : "cannot write the CRL from genp to file '%.400s'",
                  o->crlout);
         cli_print(c, ok ? LOG_LVL_INFO : LOG_LVL_ERR, ok ? "info" : "error", line);
     }
@@ -1483,8 +1489,9 @@ support_cert_req_template(struct cli *c)
     int ok = 0;
 
     if (!cmp_get1_cert_req_template(c->ctx, &tmpl, &tmpl_len, &key_spec, &key_spec_len)) {
-        return cli_err(c, "getting a certificate request template (genm with certReqTemplate) "
-                          "failed",
+        return cli_err(c,
+                       "getting a certificate request template (genm with certReqTemplate) "
+                       "failed",
                        cmp_ctx_error(c->ctx));
     }
     if (tmpl == NULL) {

@@ -98,8 +98,7 @@ material_cleanup(struct srv_material *m)
 
 /* load_opt_cert() loads the certificate of option -|opt| (if given) with -otherpass. */
 static int
-load_opt_cert(X509 **dst, const char *uri, const char *opt, const char *otherpass,
-              const char *desc)
+load_opt_cert(X509 **dst, const char *uri, const char *opt, const char *otherpass, const char *desc)
 {
     struct cmp_err err;
 

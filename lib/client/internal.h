@@ -91,13 +91,13 @@ struct cmp_ctx {
     STACK_OF(X509) * capubs;
     STACK_OF(X509) * extracerts_in;
     struct cmp_msg *genp; /* the genp, whose ITAVs the getters borrow */
+    int status;           /* -1: none */
+    uint32_t failinfo;
+    char status_text[CMP_CLI_STATUS_MAX];
 
     /* the ITAV of the genm of a support message (support.c), during its transaction only;
      * type.len 0: none (the genm carries -infotype) */
     struct cmp_itav support_itav;
-    int status;           /* -1: none */
-    uint32_t failinfo;
-    char status_text[CMP_CLI_STATUS_MAX];
 };
 
 /* One transaction: the state of client.c's driver loop. */

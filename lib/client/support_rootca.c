@@ -70,8 +70,9 @@ cmp_get1_root_ca_update(struct cmp_ctx *ctx, X509 *old_root, X509 **new_with_new
         return CMP_CONTEXT(&ctx->err, "genp with rootCaKeyUpdate");
     }
     nwn = parse_cert(&u.new_with_new, "newWithNew", &ctx->err);
-    if (nwn == NULL || (u.has_new_with_old &&
-                        (nwo = parse_cert(&u.new_with_old, "newWithOld", &ctx->err)) == NULL) ||
+    if (nwn == NULL ||
+        (u.has_new_with_old &&
+         (nwo = parse_cert(&u.new_with_old, "newWithOld", &ctx->err)) == NULL) ||
         (u.has_old_with_new &&
          (own = parse_cert(&u.old_with_new, "oldWithNew", &ctx->err)) == NULL)) {
         goto end;

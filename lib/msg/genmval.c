@@ -262,13 +262,11 @@ crl_status_decode(struct der_in *in, void *elem, void *arg, struct cmp_err *err)
     return 1;
 }
 
-static const struct cmp_seq_of crl_status_seq = {"CRLStatusListValue", "CRLStatus",
-                                                 sizeof(struct cmp_crl_status), 1,
-                                                 crl_status_decode};
+static const struct cmp_seq_of crl_status_seq = {
+    "CRLStatusListValue", "CRLStatus", sizeof(struct cmp_crl_status), 1, crl_status_decode};
 
 int
-cmp_crl_status_list_decode(struct der_in *in, struct cmp_crl_status_list *out,
-                           struct cmp_err *err)
+cmp_crl_status_list_decode(struct der_in *in, struct cmp_crl_status_list *out, struct cmp_err *err)
 {
     void *items;
     int ok = cmp_seq_of_decode(in, DER_SEQUENCE, &crl_status_seq, NULL, &items, &out->num, err);
@@ -291,8 +289,8 @@ cmp_crl_status_list_encode(struct der_out *out, const struct cmp_crl_status_list
     for (i = 0; i < l->num; i++) {
         const struct cmp_crl_status *s = &l->items[i];
 
-        if (s->source.len == 0 || (s->source_type != CMP_CRL_SOURCE_DPN &&
-                                   s->source_type != CMP_CRL_SOURCE_ISSUER)) {
+        if (s->source.len == 0 ||
+            (s->source_type != CMP_CRL_SOURCE_DPN && s->source_type != CMP_CRL_SOURCE_ISSUER)) {
             return cmp_encode_fail(out);
         }
         if (!der_open(out, DER_SEQUENCE, &st) ||
@@ -465,8 +463,7 @@ sb_gnames(struct cmp_sbuf *sb, const struct cmp_crl_status *st)
         if (!cmp_sb_gname(sb, st->names[i].type, &st->names[i].value) && !sb->cut) {
             sb->len = mark;
             sb->s[mark] = '\0';
-            cmp_sb_add(sb, "%s(GeneralName, %zu bytes)", i > 0 ? ", " : "",
-                       st->names[i].whole.len);
+            cmp_sb_add(sb, "%s(GeneralName, %zu bytes)", i > 0 ? ", " : "", st->names[i].whole.len);
         }
     }
 }

@@ -85,8 +85,7 @@ init_root_update(struct cmp_srv_mock_support *s, const struct cmp_srv_config *cf
 }
 
 static int
-init_template(struct cmp_srv_mock_support *s, const struct der_in *ref_issuer,
-              struct cmp_err *err)
+init_template(struct cmp_srv_mock_support *s, const struct der_in *ref_issuer, struct cmp_err *err)
 {
     struct cmp_cert_req_template t;
     struct cmp_itav controls[2];
@@ -311,9 +310,9 @@ end:
 }
 
 int
-cmp_srv_mock_support_answer(const struct cmp_srv_mock_support *s,
-                            const struct cmp_srv_call *call, const struct cmp_srv_itav *req,
-                            struct cmp_srv_answer *a, struct cmp_err *err)
+cmp_srv_mock_support_answer(const struct cmp_srv_mock_support *s, const struct cmp_srv_call *call,
+                            const struct cmp_srv_itav *req, struct cmp_srv_answer *a,
+                            struct cmp_err *err)
 {
     struct cmp_itav itav;
     const struct cmp_srv_itav *ans;

@@ -48,15 +48,16 @@ cmp_vfy_genp_itav(const struct cmp_msg *msg, int nid, const struct cmp_itav **ou
         struct der_in oid = cmp_oid(nid);
 
         return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT,
-                             "genp has %zu ITAV(s) but none of the requested type %s",
-                             itavs->num, cmp_oid_name(&oid));
+                             "genp has %zu ITAV(s) but none of the requested type %s", itavs->num,
+                             cmp_oid_name(&oid));
     }
     return 1;
 }
 
 /* ---- caCerts (RFC 9810 5.3.19.14, RFC 9483 4.3.1) ---- */
 
-/* |cert| is within its validity period at |vpm|'s time (none with -no_check_time): 0, else <0 or >0. */
+/* |cert| is within its validity period at |vpm|'s time (none with -no_check_time): 0, else <0 or
+ * >0. */
 static int
 check_time(X509 *cert, X509_VERIFY_PARAM *vpm)
 {
@@ -64,7 +65,7 @@ check_time(X509 *cert, X509_VERIFY_PARAM *vpm)
 }
 
 int
-cmp_vfy_ca_certs(const struct der_in *value, X509_VERIFY_PARAM *vpm, STACK_OF(X509) **out,
+cmp_vfy_ca_certs(const struct der_in *value, X509_VERIFY_PARAM *vpm, STACK_OF(X509) * *out,
                  struct cmp_err *err)
 {
     struct cmp_certs certs;
@@ -132,8 +133,8 @@ static int
 same_subject_and_key(X509 *a, X509 *b)
 {
     EVP_PKEY *ka = X509_get0_pubkey(a), *kb = X509_get0_pubkey(b);
-    int ok = X509_NAME_cmp(X509_get_subject_name(a), X509_get_subject_name(b)) == 0 &&
-             ka != NULL && kb != NULL && EVP_PKEY_eq(ka, kb) == 1;
+    int ok = X509_NAME_cmp(X509_get_subject_name(a), X509_get_subject_name(b)) == 0 && ka != NULL &&
+             kb != NULL && EVP_PKEY_eq(ka, kb) == 1;
 
     ERR_clear_error();
     return ok;

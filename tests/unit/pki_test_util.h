@@ -16,13 +16,13 @@
 
 /* What make_cert() puts in a certificate. */
 struct cert_spec {
-    const char *subject;  /* CN */
-    EVP_PKEY *key;        /* the certified key */
-    const char *issuer;   /* CN */
-    EVP_PKEY *signer;     /* the key that signs */
-    X509 *issuer_cert;    /* for the authorityKeyIdentifier; NULL: self-issued, own SKID */
-    int ca;               /* basicConstraints cA; -1: no extension */
-    long not_before;      /* seconds from now */
+    const char *subject; /* CN */
+    EVP_PKEY *key;       /* the certified key */
+    const char *issuer;  /* CN */
+    EVP_PKEY *signer;    /* the key that signs */
+    X509 *issuer_cert;   /* for the authorityKeyIdentifier; NULL: self-issued, own SKID */
+    int ca;              /* basicConstraints cA; -1: no extension */
+    long not_before;     /* seconds from now */
     long not_after;
 };
 
@@ -47,18 +47,17 @@ make_cert(const struct cert_spec *s)
     X509 *x = X509_new();
     X509_NAME *subj = X509_NAME_new(), *iss = X509_NAME_new();
     int ok = x != NULL && subj != NULL && iss != NULL &&
-             X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_ASC,
-                                        (const unsigned char *)s->subject, -1, -1, 0) &&
+             X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_ASC, (const unsigned char *)s->subject,
+                                        -1, -1, 0) &&
              X509_NAME_add_entry_by_txt(iss, "CN", MBSTRING_ASC, (const unsigned char *)s->issuer,
                                         -1, -1, 0) &&
              X509_set_version(x, 2) && ASN1_INTEGER_set(X509_get_serialNumber(x), serial++) &&
              X509_set_issuer_name(x, iss) && X509_set_subject_name(x, subj) &&
              X509_gmtime_adj(X509_getm_notBefore(x), s->not_before) != NULL &&
              X509_gmtime_adj(X509_getm_notAfter(x), s->not_after) != NULL &&
-             X509_set_pubkey(x, s->key) &&
-             add_ext(x, NULL, NID_subject_key_identifier, "hash") &&
-             (s->ca < 0 || add_ext(x, NULL, NID_basic_constraints,
-                                   s->ca ? "critical,CA:TRUE" : "CA:FALSE")) &&
+             X509_set_pubkey(x, s->key) && add_ext(x, NULL, NID_subject_key_identifier, "hash") &&
+             (s->ca < 0 ||
+              add_ext(x, NULL, NID_basic_constraints, s->ca ? "critical,CA:TRUE" : "CA:FALSE")) &&
              add_ext(x, s->issuer_cert, NID_authority_key_identifier, "keyid:always") &&
              X509_sign(x, s->signer, EVP_sha256()) > 0;
 

@@ -123,8 +123,8 @@ static const struct codec_case crt_cases[] = {
 
 static const struct codec_case csl_cases[] = {
     {"issuer directoryName", "300a 3008 a106 3004 a402 3000", 1},
-    {"issuer, UTCTime thisUpdate",
-     "3019 3017 a106 3004 a402 3000 170d3234303232333135343733385a", 1},
+    {"issuer, UTCTime thisUpdate", "3019 3017 a106 3004 a402 3000 170d3234303232333135343733385a",
+     1},
     {"issuer, GeneralizedTime thisUpdate",
      "301b 3019 a106 3004 a402 3000 180f32303234303232333135343733385a", 1},
     {"issuer URI and dNSName", "3013 3011 a10f 300d 8603687474 8206686f73742e78", 1},

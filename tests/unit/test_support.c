@@ -294,9 +294,8 @@ test_forged_root_update(void)
             cmp_srv_free(srv);
             continue;
         }
-        CHECK_CASE(rows[i].name,
-                   !cmp_get1_root_ca_update(ctx, rows[i].anchor >= 0 ? old_root : NULL, &nwn,
-                                            &nwo, &own));
+        CHECK_CASE(rows[i].name, !cmp_get1_root_ca_update(
+                                     ctx, rows[i].anchor >= 0 ? old_root : NULL, &nwn, &nwo, &own));
         CHECK_CASE(rows[i].name, nwn == NULL && nwo == NULL && own == NULL);
         CHECK_CASE(rows[i].name, failed_with(rows[i].name, ctx, rows[i].text));
         cmp_ctx_free(ctx);
@@ -336,8 +335,7 @@ test_crl_update(void)
     CHECK(!cmp_get1_crl_update(ctx, other_ee, NULL, &crl) && crl == NULL &&
           failed_with("other issuer", ctx, "unknown CRL issuer"));
     /* nothing to name the source */
-    CHECK(!cmp_get1_crl_update(ctx, NULL, NULL, &crl) &&
-          cmp_ctx_error(ctx)->code == CMP_E_ARG);
+    CHECK(!cmp_get1_crl_update(ctx, NULL, NULL, &crl) && cmp_ctx_error(ctx)->code == CMP_E_ARG);
     cmp_ctx_free(ctx);
     cmp_srv_free(srv);
 }
@@ -363,8 +361,8 @@ test_template(void)
         memset(&ks, 0, sizeof(ks));
         cmp_err_init(&err);
         /* the issuer of -rsp_cert, as openssl's mock */
-        CHECK(cmp_cert_template_decode(&in, &t, &err) && der_done(&in) && t.has_issuer &&
-              n > 0 && t.issuer.len == (size_t)n && memcmp(t.issuer.p, issuer, (size_t)n) == 0);
+        CHECK(cmp_cert_template_decode(&in, &t, &err) && der_done(&in) && t.has_issuer && n > 0 &&
+              t.issuer.len == (size_t)n && memcmp(t.issuer.p, issuer, (size_t)n) == 0);
         in = der_in_make(spec, spec_len);
         CHECK(cmp_itavs_decode(&in, DER_SEQUENCE, 1, &ks, &err) && ks.num == 2 &&
               cmp_oid_is(&ks.items[0].type, CMP_NID_REG_CTRL_ALG_ID) &&

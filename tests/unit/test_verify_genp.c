@@ -22,8 +22,8 @@
 #include <openssl/x509v3.h>
 
 #include "check.h"
-#include "pki_test_util.h"
 #include "msg/msg.h"
+#include "pki_test_util.h"
 #include "verify/verify.h"
 
 #define NROWS(a) (sizeof(a) / sizeof((a)[0]))
@@ -100,8 +100,8 @@ test_root_ca_update(void)
         /* forged updates */
         {"attacker root, newWithOld self-made naming the old root", A_OLD_ROOT, evil_root,
          evil_with_old_fake, NULL, 0, "newWithOld (against -oldwithold) does not validate"},
-        {"attacker root, newWithOld self-made, -trusted", A_TRUSTED, evil_root,
-         evil_with_old_fake, NULL, 0, "does not validate"},
+        {"attacker root, newWithOld self-made, -trusted", A_TRUSTED, evil_root, evil_with_old_fake,
+         NULL, 0, "does not validate"},
         {"attacker root, genuine newWithOld of the real new key", A_OLD_ROOT, evil_root,
          new_with_old, NULL, 0, "newWithOld does not certify the subject and key of newWithNew"},
         {"genuine new root, newWithOld for the attacker key", A_OLD_ROOT, new_root,
@@ -261,7 +261,8 @@ test_cert_req_template(void)
          "302d 3000 3029 3016 06092b060105050705010b 3009 06072a8648ce3d0201"
          " 300f 06092b060105050705010c 02021000",
          1, 0},
-        {"publicKey in the template", "300e 300c a60a 3005 06032b6570 030100", 0, CMP_FI_BAD_CERT_TEMPLATE},
+        {"publicKey in the template", "300e 300c a60a 3005 06032b6570 030100", 0,
+         CMP_FI_BAD_CERT_TEMPLATE},
         {"rsaKeyLen 0", "3014 3000 3010 300e 06092b060105050705010c 020100", 0,
          CMP_FI_BAD_DATA_FORMAT},
         {"rsaKeyLen negative", "3014 3000 3010 300e 06092b060105050705010c 0201ff", 0,
@@ -304,7 +305,8 @@ test_cert_req_template(void)
 static void
 test_crls(void)
 {
-    X509_CRL *fresh = make_crl("Root CA", -60, k_old), *other = make_crl("Other CA", -60, k_old), *list[2];
+    X509_CRL *fresh = make_crl("Root CA", -60, k_old), *other = make_crl("Other CA", -60, k_old),
+             *list[2];
     uint8_t name_der[64], *p = name_der;
     static uint8_t buf[4096];
     struct cmp_crl_status st;
@@ -400,8 +402,8 @@ test_genp_itav(void)
     m->body.u.itavs.items = items;
     m->body.u.itavs.num = 3;
     cmp_err_init(&err);
-    CHECK(cmp_vfy_genp_itav(m, CMP_NID_IT_CA_CERTS, &found, &others, &err) &&
-          found == &items[1] && others == 2);
+    CHECK(cmp_vfy_genp_itav(m, CMP_NID_IT_CA_CERTS, &found, &others, &err) && found == &items[1] &&
+          others == 2);
     CHECK(!cmp_vfy_genp_itav(m, CMP_NID_IT_CRLS, &found, NULL, &err) && found == NULL &&
           err.failure_bit == CMP_FI_BAD_DATA_FORMAT && strstr(err.msg, "id-it-crls") != NULL);
     m->body.u.itavs.num = 0;
