@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -1042,6 +1043,8 @@ setup_geninfo(struct cli *c)
     return 1;
 }
 
+static int setup_support(struct cli *c); /* the support messages' options, below */
+
 static int
 setup_client(struct cli *c)
 {
@@ -1069,6 +1072,9 @@ setup_client(struct cli *c)
         } else if (!cmp_ctx_set1_infotype(c->ctx, o->infotype)) {
             return cli_err(c, "unknown OID name in -infotype option", NULL);
         }
+    }
+    if (!setup_support(c)) {
+        return 0;
     }
     return setup_transfer(c) && setup_verification(c) && setup_protection(c) &&
            setup_request(c) && set_name(c, o->recipient, "recipient", cmp_ctx_set1_recipient) &&
@@ -1185,14 +1191,362 @@ print_status(struct cli *c, int status)
     }
 }
 
+/* ---- support messages: genm with -infotype caCerts, rootCaCert, certReqTemplate,
+ * crlStatusList (openssl 3.6's do_genm()) ---- */
+
+enum support {
+    SUP_NONE,
+    SUP_CA_CERTS,
+    SUP_ROOT_CA_CERT,
+    SUP_CERT_REQ_TEMPLATE,
+    SUP_CRL_STATUS_LIST
+};
+
+/* support_type() is the support message that -cmd genm -infotype asks for, or SUP_NONE. */
+static int
+support_type(const struct cli *c)
+{
+    static const struct {
+        const char *name;
+        int type;
+    } types[] = {{"caCerts", SUP_CA_CERTS},
+                 {"rootCaCert", SUP_ROOT_CA_CERT},
+                 {"certReqTemplate", SUP_CERT_REQ_TEMPLATE},
+                 {"crlStatusList", SUP_CRL_STATUS_LIST}};
+    const char *name = c->o->infotype;
+    size_t i;
+
+    if (c->cmd != CMP_CMD_GENM || name == NULL) {
+        return SUP_NONE;
+    }
+    if (strncmp(name, "id-it-", 6) == 0) {
+        name += 6;
+    }
+    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if (strcmp(name, types[i].name) == 0) {
+            return types[i].type;
+        }
+    }
+    return SUP_NONE;
+}
+
+/* The options of the support messages: -crlform, and warnings for those that do not apply. */
+static int
+setup_support(struct cli *c)
+{
+    const struct cmp_opts *o = c->o;
+    int type = support_type(c);
+    char line[200];
+
+    if (o->crlform != NULL && strcasecmp(o->crlform, "PEM") != 0 &&
+        strcasecmp(o->crlform, "DER") != 0) {
+        snprintf(line, sizeof(line), "unknown -crlform '%.100s'; use PEM or DER", o->crlform);
+        return cli_err(c, line, NULL);
+    }
+    if (type != SUP_ROOT_CA_CERT) {
+        const char *opts[] = {o->oldwithold, o->newwithnew, o->newwithold, o->oldwithnew};
+        const char *names[] = {"oldwithold", "newwithnew", "newwithold", "oldwithnew"};
+        size_t i;
+
+        for (i = 0; i < 4; i++) {
+            if (opts[i] != NULL) {
+                snprintf(line, sizeof(line),
+                         "-%s option is ignored unless -cmd 'genm' and -infotype rootCaCert is "
+                         "given",
+                         names[i]);
+                cli_print(c, LOG_LVL_WARN, "warning", line);
+            }
+        }
+    }
+    if (type != SUP_CERT_REQ_TEMPLATE) {
+        if (o->template != NULL) {
+            cli_print(c, LOG_LVL_WARN, "warning",
+                      "-template option is ignored unless -cmd 'genm' and -infotype "
+                      "certReqTemplate is given");
+        }
+        if (o->keyspec != NULL) {
+            cli_print(c, LOG_LVL_WARN, "warning",
+                      "-keyspec option is ignored unless -cmd 'genm' and -infotype "
+                      "certReqTemplate is given");
+        }
+    } else if (o->template == NULL) {
+        /* openssl 3.6 says so here, sends the genm, then fails to save the template */
+        return cli_err(c, "missing -template option for genm with -infotype certReqTemplate", NULL);
+    }
+    if (type != SUP_CRL_STATUS_LIST &&
+        (o->crlcert != NULL || o->oldcrl != NULL || o->crlout != NULL)) {
+        cli_print(c, LOG_LVL_WARN, "warning",
+                  "-crlcert, -oldcrl and -crlout are ignored unless -cmd 'genm' and -infotype "
+                  "crlStatusList is given");
+    }
+    return 1;
+}
+
+/* delete_file() removes |file| (if given) to say there is no |desc|. */
+static int
+delete_file(const struct cli *c, const char *file, const char *desc)
+{
+    char line[600];
+
+    if (file == NULL || unlink(file) == 0 || errno == ENOENT) {
+        return 1;
+    }
+    snprintf(line, sizeof(line), "cannot delete '%.400s' to indicate there is no %s: %s", file,
+             desc, strerror(errno));
+    cli_print(c, LOG_LVL_ERR, "error", line);
+    return 0;
+}
+
+/* save_cert_or_delete() saves |cert| to |file| (if given), or deletes the file without one. */
+static int
+save_cert_or_delete(struct cli *c, X509 *cert, const char *file, const char *desc)
+{
+    STACK_OF(X509) * one;
+    char what[120];
+    int ok;
+
+    if (file == NULL) {
+        return 1;
+    }
+    if (cert == NULL) {
+        snprintf(what, sizeof(what), "%s certificate", desc);
+        return delete_file(c, file, what);
+    }
+    one = sk_X509_new_null();
+    ok = one != NULL && sk_X509_push(one, cert) && save_certs(c, one, file, desc);
+    sk_X509_free(one);
+    return ok;
+}
+
+/* save_der() writes |len| bytes to |file|. */
+static int
+save_der(struct cli *c, const char *file, const uint8_t *der, size_t len, const char *desc)
+{
+    char line[600];
+    FILE *fp = fopen(file, "wb");
+    int ok = fp != NULL && fwrite(der, 1, len, fp) == len;
+
+    if (fp != NULL && fclose(fp) != 0) {
+        ok = 0;
+    }
+    if (!ok) {
+        snprintf(line, sizeof(line), "cannot save the %s to '%.400s': %s", desc, file,
+                 strerror(errno));
+        cli_print(c, LOG_LVL_ERR, "error", line);
+        return 0;
+    }
+    snprintf(line, sizeof(line), "stored the %s from genp in '%.400s'", desc, file);
+    cli_print(c, LOG_LVL_INFO, "info", line);
+    return 1;
+}
+
+/* load_opt_cert() loads the certificate of -|opt| with -otherpass. */
+static X509 *
+load_opt_cert(struct cli *c, const char *uri, const char *opt, const char *desc)
+{
+    struct cmp_err err;
+    char *pass = NULL;
+    X509 *x;
+
+    if (!get_pass(c, &pass, c->o->otherpass, "otherpass")) {
+        return NULL;
+    }
+    cmp_err_init(&err);
+    x = cmp_load_one_cert(uri, pass, desc, &err);
+    cmp_load_pass_free(pass);
+    if (x == NULL) {
+        load_fail(c, opt, uri, &err);
+    }
+    return x;
+}
+
+static int
+support_ca_certs(struct cli *c)
+{
+    STACK_OF(X509) *certs = NULL;
+    int ok;
+
+    if (c->o->cacertsout == NULL) {
+        return cli_err(c, "missing -cacertsout option for -infotype caCerts", NULL);
+    }
+    if (!cmp_get1_ca_certs(c->ctx, &certs)) {
+        return cli_err(c, "getting CA certificates (genm with caCerts) failed",
+                       cmp_ctx_error(c->ctx));
+    }
+    if (certs == NULL) {
+        cli_print(c, LOG_LVL_WARN, "warning", "no CA certificates provided by the server");
+        return 1;
+    }
+    ok = save_certs(c, certs, c->o->cacertsout, "CA");
+    sk_X509_pop_free(certs, X509_free);
+    return ok;
+}
+
+static int
+support_root_ca_cert(struct cli *c)
+{
+    const struct cmp_opts *o = c->o;
+    X509 *old = NULL, *nwn = NULL, *nwo = NULL, *own = NULL;
+    int ok = 0;
+
+    if (o->newwithnew == NULL) {
+        return cli_err(c, "missing -newwithnew option for -infotype rootCaCert", NULL);
+    }
+    if (o->oldwithold == NULL) {
+        cli_print(c, LOG_LVL_WARN, "warning",
+                  "no -oldwithold given: the -trusted certificates are the trust anchors for "
+                  "the newWithNew certificate");
+    } else if ((old = load_opt_cert(c, o->oldwithold, "oldwithold",
+                                    "OldWithOld cert for genm with -infotype rootCaCert")) ==
+               NULL) {
+        return 0;
+    }
+    if (!cmp_get1_root_ca_update(c->ctx, old, &nwn, &nwo, &own)) {
+        cli_err(c, "getting a root CA certificate update (genm with rootCaCert) failed",
+                cmp_ctx_error(c->ctx));
+        goto end;
+    }
+    if (nwn == NULL) {
+        cli_print(c, LOG_LVL_INFO, "info", "no root CA certificate update available");
+    }
+    ok = save_cert_or_delete(c, nwn, o->newwithnew, "NewWithNew cert from genp") &&
+         save_cert_or_delete(c, nwo, o->newwithold, "NewWithOld cert from genp") &&
+         save_cert_or_delete(c, own, o->oldwithnew, "OldWithNew cert from genp");
+end:
+    X509_free(old);
+    X509_free(nwn);
+    X509_free(nwo);
+    X509_free(own);
+    return ok;
+}
+
+static int
+support_crl_status_list(struct cli *c)
+{
+    const struct cmp_opts *o = c->o;
+    X509 *cert = NULL;
+    X509_CRL *old = NULL, *crl = NULL;
+    struct cmp_err err;
+    int ok = 0;
+
+    if (o->oldcrl == NULL && o->crlcert == NULL) {
+        return cli_err(c, "missing -oldcrl and no -crlcert given for -infotype crlStatusList",
+                       NULL);
+    }
+    if (o->crlout == NULL) {
+        return cli_err(c, "missing -crlout for -infotype crlStatusList", NULL);
+    }
+    if (o->crlcert != NULL &&
+        (cert = load_opt_cert(c, o->crlcert, "crlcert",
+                              "cert for genm with -infotype crlStatusList")) == NULL) {
+        return 0;
+    }
+    cmp_err_init(&err);
+    if (o->oldcrl != NULL &&
+        (old = cmp_load_crl(o->oldcrl, "CRL for genm with -infotype crlStatusList", &err)) ==
+            NULL) {
+        load_fail(c, "oldcrl", o->oldcrl, &err);
+        goto end;
+    }
+    if (cert != NULL && old != NULL &&
+        X509_NAME_cmp(X509_CRL_get_issuer(old), X509_get_issuer_name(cert)) != 0) {
+        cli_print(c, LOG_LVL_WARN, "warning", "-oldcrl and -crlcert have different issuers");
+    }
+    if (!cmp_get1_crl_update(c->ctx, cert, old, &crl)) {
+        cli_err(c, "getting a CRL update (genm with crlStatusList) failed", cmp_ctx_error(c->ctx));
+        goto end;
+    }
+    if (crl == NULL) {
+        cli_print(c, LOG_LVL_INFO, "info", "no CRL update available");
+        ok = delete_file(c, o->crlout, "CRL from genp of type 'crls'");
+    } else {
+        BIO *bio = BIO_new_file(o->crlout, "wb");
+        char line[600];
+
+        ok = bio != NULL && (o->crlform != NULL && strcasecmp(o->crlform, "PEM") == 0
+                                 ? PEM_write_bio_X509_CRL(bio, crl)
+                                 : i2d_X509_CRL_bio(bio, crl));
+        BIO_free(bio);
+        snprintf(line, sizeof(line),
+                 ok ? "received CRL from genp, saved to file '%.400s'"
+                    : "cannot write the CRL from genp to file '%.400s'",
+                 o->crlout);
+        cli_print(c, ok ? LOG_LVL_INFO : LOG_LVL_ERR, ok ? "info" : "error", line);
+    }
+end:
+    X509_free(cert);
+    X509_CRL_free(old);
+    X509_CRL_free(crl);
+    return ok;
+}
+
+static int
+support_cert_req_template(struct cli *c)
+{
+    const struct cmp_opts *o = c->o;
+    uint8_t *tmpl = NULL, *key_spec = NULL;
+    size_t tmpl_len = 0, key_spec_len = 0;
+    int ok = 0;
+
+    if (!cmp_get1_cert_req_template(c->ctx, &tmpl, &tmpl_len, &key_spec, &key_spec_len)) {
+        return cli_err(c,
+                       "getting a certificate request template (genm with certReqTemplate) "
+                       "failed",
+                       cmp_ctx_error(c->ctx));
+    }
+    if (tmpl == NULL) {
+        cli_print(c, LOG_LVL_WARN, "warning", "no certificate request template available");
+        return delete_file(c, o->template, "certTemplate from genp") &&
+               delete_file(c, o->keyspec, "keySpec from genp");
+    }
+    if (!save_der(c, o->template, tmpl, tmpl_len, "certTemplate")) {
+        goto end;
+    }
+    if (o->keyspec != NULL) {
+        if (key_spec == NULL) {
+            cli_print(c, LOG_LVL_WARN, "warning", "no key specifications available");
+            ok = delete_file(c, o->keyspec, "keySpec from genp");
+            goto end;
+        }
+        if (!save_der(c, o->keyspec, key_spec, key_spec_len, "keySpec")) {
+            goto end;
+        }
+    }
+    ok = 1;
+end:
+    free(tmpl);
+    free(key_spec);
+    return ok;
+}
+
+/* run_support() runs the genm of support message |type| and saves what it got. */
+static int
+run_support(struct cli *c, int type)
+{
+    switch (type) {
+    case SUP_CA_CERTS:
+        return support_ca_certs(c);
+    case SUP_ROOT_CA_CERT:
+        return support_root_ca_cert(c);
+    case SUP_CRL_STATUS_LIST:
+        return support_crl_status_list(c);
+    case SUP_CERT_REQ_TEMPLATE:
+        return support_cert_req_template(c);
+    default:
+        return 0;
+    }
+}
+
 /* run_once() runs one transaction and saves its results. Returns 1 on success. */
 static int
 run_once(struct cli *c)
 {
     const struct cmp_opts *o = c->o;
-    int ok = cmp_exec(c->ctx, c->cmd), status = cmp_ctx_get_status(c->ctx);
+    int support = support_type(c);
+    int ok = support != SUP_NONE ? run_support(c, support) : cmp_exec(c->ctx, c->cmd);
+    int status = cmp_ctx_get_status(c->ctx);
 
-    if (!ok) {
+    if (!ok && support == SUP_NONE) { /* run_support() says what failed */
         char what[64];
 
         snprintf(what, sizeof(what), "%s transaction failed", cmp_cmd_name(c->cmd));
@@ -1204,7 +1558,7 @@ run_once(struct cli *c)
     if (status >= 0) {
         print_status(c, status);
     }
-    if (ok && c->cmd == CMP_CMD_GENM) {
+    if (ok && c->cmd == CMP_CMD_GENM && support == SUP_NONE) {
         print_itavs(c);
     }
     if (status >= 0 || ok) {
@@ -1222,6 +1576,9 @@ run_once(struct cli *c)
     }
     if (!ok) {
         return 0;
+    }
+    if (support != SUP_NONE) {
+        return 1; /* run_support() saved what it got */
     }
     if (!save_certs(c, cmp_ctx_get0_capubs(c->ctx), o->cacertsout, "CA")) {
         return 0;

@@ -76,10 +76,15 @@ const struct opt_def cmp_opt_table[] = {
     /* Generic message */
     OPT_S("cmd", OPTK_STR, cmd, OPTG_GENERIC, "CMP request to send: ir/cr/kur/p10cr/rr/genm"),
     OPT_S("infotype", OPTK_STR, infotype, OPTG_GENERIC,
-          "InfoType name to ask for in genm, e.g. 'signKeyPairTypes'"),
+          "InfoType name to ask for in genm, e.g. 'signKeyPairTypes'; handled specially:\n"
+          "caCerts, rootCaCert, certReqTemplate, crlStatusList"),
     OPT_S("geninfo", OPTK_STR, geninfo, OPTG_GENERIC,
           "generalInfo integer value for the request header, given as\n"
           "<OID>:int:<n>, e.g. \"1.2.3.4:int:56789\""),
+    OPT_S("template", OPTK_STR, template, OPTG_GENERIC,
+          "File to save the certTemplate of a genp of type certReqTemplate in (DER)"),
+    OPT_S("keyspec", OPTK_STR, keyspec, OPTG_GENERIC,
+          "File to save the keySpec of a genp of type certReqTemplate in (DER); optional"),
 
     /* Certificate enrollment */
     OPT_S("newkey", OPTK_STR, newkey, OPTG_ENROLL,
@@ -171,7 +176,22 @@ const struct opt_def cmp_opt_table[] = {
     OPT_S("extracertsout", OPTK_STR, extracertsout, OPTG_SERVER_AUTH,
           "File to save the certificates of the extraCerts field of responses in"),
     OPT_S("cacertsout", OPTK_STR, cacertsout, OPTG_SERVER_AUTH,
-          "File to save the CA certificates of the caPubs field of 'ip' messages in"),
+          "File to save CA certificates in: the caPubs of 'ip' messages, or those of\n"
+          "a genp with id-it-caCerts"),
+    OPT_S("oldwithold", OPTK_STR, oldwithold, OPTG_SERVER_AUTH,
+          "Root CA certificate to ask an update for in a genm of type rootCaCert"),
+    OPT_S("newwithnew", OPTK_STR, newwithnew, OPTG_SERVER_AUTH,
+          "File to save the newWithNew certificate of a genp of type rootCaKeyUpdate in"),
+    OPT_S("newwithold", OPTK_STR, newwithold, OPTG_SERVER_AUTH,
+          "File to save the newWithOld certificate of a genp of type rootCaKeyUpdate in"),
+    OPT_S("oldwithnew", OPTK_STR, oldwithnew, OPTG_SERVER_AUTH,
+          "File to save the oldWithNew certificate of a genp of type rootCaKeyUpdate in"),
+    OPT_S("crlcert", OPTK_STR, crlcert, OPTG_SERVER_AUTH,
+          "Certificate whose CRL to ask for in a genm of type crlStatusList"),
+    OPT_S("oldcrl", OPTK_STR, oldcrl, OPTG_SERVER_AUTH,
+          "CRL to ask an update of in a genm of type crlStatusList"),
+    OPT_S("crlout", OPTK_STR, crlout, OPTG_SERVER_AUTH,
+          "File to save the CRL of a genp of type 'crls' in"),
 
     /* Client authentication */
     OPT_S("ref", OPTK_STR, ref, OPTG_CLIENT_AUTH,
@@ -199,6 +219,8 @@ const struct opt_def cmp_opt_table[] = {
     /* Credentials format */
     OPT_S("certform", OPTK_STR, certform, OPTG_FORMAT,
           "Format (PEM or DER) of certificates saved to files. Default PEM"),
+    OPT_S("crlform", OPTK_STR, crlform, OPTG_FORMAT,
+          "Format (PEM or DER) of a CRL saved to a file. Default DER"),
     OPT_S("keyform", OPTK_STR, keyform, OPTG_FORMAT,
           "Format of key input (PEM, DER, P12; ENGINE is not supported)"),
     OPT_S("otherpass", OPTK_STR, otherpass, OPTG_FORMAT,
@@ -266,10 +288,18 @@ const struct opt_def cmp_opt_table[] = {
           "Intermediate certs for verifying the protection of requests"),
     OPT_S("rsp_cert", OPTK_STR, rsp_cert, OPTG_MOCK,
           "Certificate the mock server returns on enrollment"),
+    OPT_S("rsp_crl", OPTK_STR, rsp_crl, OPTG_MOCK,
+          "CRL the mock server returns in a genp of type crls"),
     OPT_S("rsp_extracerts", OPTK_STR, rsp_extracerts, OPTG_MOCK,
           "Extra certificates for the mock certificate responses"),
     OPT_S("rsp_capubs", OPTK_STR, rsp_capubs, OPTG_MOCK,
           "CA certificates for the caPubs field of mock ip responses"),
+    OPT_S("rsp_newwithnew", OPTK_STR, rsp_newwithnew, OPTG_MOCK,
+          "New root CA certificate for the newWithNew field of a rootCaKeyUpdate genp"),
+    OPT_S("rsp_newwithold", OPTK_STR, rsp_newwithold, OPTG_MOCK,
+          "Link certificate for the newWithOld field of a rootCaKeyUpdate genp"),
+    OPT_S("rsp_oldwithnew", OPTK_STR, rsp_oldwithnew, OPTG_MOCK,
+          "Link certificate for the oldWithNew field of a rootCaKeyUpdate genp"),
     OPT_I("poll_count", OPTK_NONNEG, poll_count, OPTG_MOCK,
           "Number of polls before the client gets its certificate"),
     OPT_I("check_after", OPTK_NONNEG, check_after, OPTG_MOCK,

@@ -189,6 +189,12 @@ struct cmp_opts {
     int send_error, send_unprotected, send_unprot_err;
     int accept_unprotected, accept_unprot_err, accept_raverified;
 
+    /* support messages (genm, openssl 3.2 to 3.4): the client's and the mock server's */
+    const char *template, *keyspec;
+    const char *oldwithold, *newwithnew, *newwithold, *oldwithnew;
+    const char *crlcert, *oldcrl, *crlout, *crlform; /* crlform NULL: DER */
+    const char *rsp_newwithnew, *rsp_newwithold, *rsp_oldwithnew, *rsp_crl;
+
     /* certificate verification options, applied as they come */
     X509_VERIFY_PARAM *vpm;
 

@@ -73,6 +73,9 @@ struct srv_material {
     X509 *rsp_cert;
     STACK_OF(X509) * rsp_extracerts;
     STACK_OF(X509) * rsp_capubs;
+    /* support messages: -rsp_newwithnew, -rsp_newwithold, -rsp_oldwithnew, -rsp_crl */
+    X509 *rsp_newwithnew, *rsp_newwithold, *rsp_oldwithnew;
+    X509_CRL *rsp_crl;
 };
 
 static void
@@ -86,7 +89,54 @@ material_cleanup(struct srv_material *m)
     X509_free(m->rsp_cert);
     sk_X509_pop_free(m->rsp_extracerts, X509_free);
     sk_X509_pop_free(m->rsp_capubs, X509_free);
+    X509_free(m->rsp_newwithnew);
+    X509_free(m->rsp_newwithold);
+    X509_free(m->rsp_oldwithnew);
+    X509_CRL_free(m->rsp_crl);
     memset(m, 0, sizeof(*m));
+}
+
+/* load_opt_cert() loads the certificate of option -|opt| (if given) with -otherpass. */
+static int
+load_opt_cert(X509 **dst, const char *uri, const char *opt, const char *otherpass, const char *desc)
+{
+    struct cmp_err err;
+
+    cmp_err_init(&err);
+    if (uri != NULL && (*dst = cmp_load_one_cert(uri, otherpass, desc, &err)) == NULL) {
+        return fail(opt, uri, &err);
+    }
+    return 1;
+}
+
+/*
+ * The mock's answers to support messages (openssl 3.6's setup_srv_ctx()):
+ * the root CA update certificates, read with -otherpass, and -rsp_crl.
+ */
+static int
+load_support(const struct cmp_opts *o, struct srv_material *m, const char *otherpass,
+             struct cmp_srv_config *cfg)
+{
+    struct cmp_err err;
+
+    cmp_err_init(&err);
+    if (!load_opt_cert(&m->rsp_newwithnew, o->rsp_newwithnew, "rsp_newwithnew", otherpass,
+                       "NewWithNew cert the mock server returns") ||
+        !load_opt_cert(&m->rsp_newwithold, o->rsp_newwithold, "rsp_newwithold", otherpass,
+                       "NewWithOld cert the mock server returns") ||
+        !load_opt_cert(&m->rsp_oldwithnew, o->rsp_oldwithnew, "rsp_oldwithnew", otherpass,
+                       "OldWithNew cert the mock server returns")) {
+        return 0;
+    }
+    if (o->rsp_crl != NULL &&
+        (m->rsp_crl = cmp_load_crl(o->rsp_crl, "CRL the mock server returns", &err)) == NULL) {
+        return fail("rsp_crl", o->rsp_crl, &err);
+    }
+    cfg->rsp_newwithnew = m->rsp_newwithnew;
+    cfg->rsp_newwithold = m->rsp_newwithold;
+    cfg->rsp_oldwithnew = m->rsp_oldwithnew;
+    cfg->rsp_crl = m->rsp_crl;
+    return 1;
 }
 
 /* key_format() maps -keyform as openssl's opt_format() with PEM, DER and P12. */
@@ -270,6 +320,9 @@ load_material(const struct cmp_opts *o, struct srv_material *m, struct cmp_srv_c
     cfg->max_iterations = o->srv_max_iterations;
     cfg->max_transactions = (size_t)o->srv_max_txns;
     cfg->transaction_timeout_s = o->srv_txn_timeout;
+    if (!load_support(o, m, otherpass, cfg)) {
+        goto end;
+    }
     ok = 1;
 end:
     cmp_load_pass_free(keypass);

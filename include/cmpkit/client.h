@@ -260,6 +260,61 @@ CMP_API int cmp_ctx_get_status(const struct cmp_ctx *ctx);
 CMP_API uint32_t cmp_ctx_get_failinfo(const struct cmp_ctx *ctx);
 CMP_API const char *cmp_ctx_status_text(const struct cmp_ctx *ctx, char *buf, size_t buf_len);
 
+/* ---- support messages (RFC 9810 5.3.19.14-17, RFC 9483 4.3) ----
+ *
+ * Each runs one genm transaction (as cmp_exec_genm(), with the context's
+ * settings, but with its own InfoTypeAndValue instead of -infotype),
+ * checks the genp's answer by the rules of RFC 9810 and RFC 9483 and
+ * returns what the server sent, as new references. On failure (0)
+ * cmp_ctx_error() says why and nothing is returned. A server with nothing
+ * to tell answers without a value: success with NULL results.
+ */
+
+/*
+ * cmp_get1_ca_certs() (-infotype caCerts, RFC 9483 4.3.1): |*out| gets a
+ * new stack of the CA certificates sent (each must be a CA certificate
+ * valid now, at the time of the verification options), or NULL for none.
+ */
+CMP_API int cmp_get1_ca_certs(struct cmp_ctx *ctx, STACK_OF(X509) * *out) CMP_MUST_CHECK;
+
+/*
+ * cmp_get1_root_ca_update() (-infotype rootCaCert, RFC 9483 4.3.2) asks
+ * for the successor of the root CA certificate |old_root| (-oldwithold;
+ * NULL: none is sent, and the -trusted certificates are the anchors).
+ * |*new_with_new| gets the new root, or NULL if there is no update;
+ * |*new_with_old| and |*old_with_new| (each may be NULL) the link
+ * certificates received, or NULL. The new root is accepted only if a
+ * newWithOld certifying its subject and key validates straight to
+ * |old_root| (or a -trusted anchor): no server or RA on the path can put
+ * in a root of its own. With |old_root|, an oldWithNew must validate with
+ * the new root as the only anchor.
+ */
+CMP_API int cmp_get1_root_ca_update(struct cmp_ctx *ctx, X509 *old_root, X509 **new_with_new,
+                                    X509 **new_with_old, X509 **old_with_new) CMP_MUST_CHECK;
+
+/*
+ * cmp_get1_crl_update() (-infotype crlStatusList, RFC 9483 4.3.4) asks for
+ * a CRL newer than |old_crl| (-oldcrl; its thisUpdate is sent), from the
+ * source named by |crl_cert| (-crlcert: its CRL distribution point, else
+ * its issuer), else by |old_crl| (its issuing distribution point, else its
+ * issuer); one of the two must be given. |*crl| gets the CRL, which must
+ * be of the issuer asked for and newer than |old_crl|, or NULL if there is
+ * none newer.
+ */
+CMP_API int cmp_get1_crl_update(struct cmp_ctx *ctx, X509 *crl_cert, X509_CRL *old_crl,
+                                X509_CRL **crl) CMP_MUST_CHECK;
+
+/*
+ * cmp_get1_cert_req_template() (-infotype certReqTemplate, RFC 9483
+ * 4.3.3): |*tmpl| gets the DER of the CertTemplate to use in requests,
+ * |*key_spec| (may be NULL) the DER of its keySpec (a SEQUENCE OF
+ * AttributeTypeAndValue of id-regCtrl-algId and id-regCtrl-rsaKeyLen, also
+ * logged at CMP_LOG_INFO), each a new buffer to free(), or NULL if the
+ * server sent none.
+ */
+CMP_API int cmp_get1_cert_req_template(struct cmp_ctx *ctx, uint8_t **tmpl, size_t *tmpl_len,
+                                       uint8_t **key_spec, size_t *key_spec_len) CMP_MUST_CHECK;
+
 /* ---- names ---- */
 
 /*

@@ -71,6 +71,13 @@ CMP_API X509_STORE *cmp_load_trust_store(const char *uris, const char *pass,
                                          const X509_VERIFY_PARAM *vpm, const char *desc,
                                          struct cmp_err *err);
 
+/*
+ * cmp_load_crl() loads the CRL in |uri| (-oldcrl, -rsp_crl): a file in PEM
+ * or DER, or an OSSL_STORE URI. Returns a new X509_CRL, or NULL with |err|
+ * naming |desc| and |uri|.
+ */
+CMP_API X509_CRL *cmp_load_crl(const char *uri, const char *desc, struct cmp_err *err);
+
 #ifdef __cplusplus
 }
 #endif

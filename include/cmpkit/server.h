@@ -385,6 +385,21 @@ struct cmp_srv_config {
     int accept_unprot_err;    /* -accept_unprot_err: the same for error messages */
     int accept_raverified;    /* -accept_raverified: POPO raVerified is accepted */
 
+    /* ---- the mock's answers to support messages (genm, RFC 9483 4.3) ---- */
+
+    /*
+     * caCerts are -rsp_capubs; certReqTemplate is a template with the issuer
+     * of -rsp_cert and a keySpec for EC or RSA-4096 keys (as openssl's
+     * mock). rootCaCert: -rsp_newwithnew (none: no update) with
+     * -rsp_newwithold and -rsp_oldwithnew, unless the genm's root has
+     * another subject. crlStatusList: -rsp_crl if it is newer than the
+     * client's (none: no update).
+     */
+    X509 *rsp_newwithnew;
+    X509 *rsp_newwithold;
+    X509 *rsp_oldwithnew;
+    X509_CRL *rsp_crl;
+
     /* ---- limits ---- */
 
     /* PBM/PBMAC1 iteration count a client may ask of us; 0: the default */

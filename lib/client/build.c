@@ -768,6 +768,16 @@ cmp_cli_body_genm(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err)
     struct cmp_ctx *ctx = t->ctx;
     struct cmp_itavs *itavs = &m->body.u.itavs;
 
+    if (ctx->support_itav.type.len > 0) {
+        /* a support message's own ITAV (support.c), whatever -infotype says */
+        itavs->items = calloc(1, sizeof(*itavs->items));
+        if (itavs->items == NULL) {
+            return CMP_FAIL(err, CMP_E_MEMORY, "GenMsgContent");
+        }
+        itavs->num = 1;
+        itavs->items[0] = ctx->support_itav;
+        return 1;
+    }
     if (ctx->infotype == NULL) {
         return 1; /* an empty genm: the server chooses what to tell */
     }

@@ -94,6 +94,10 @@ struct cmp_ctx {
     int status;           /* -1: none */
     uint32_t failinfo;
     char status_text[CMP_CLI_STATUS_MAX];
+
+    /* the ITAV of the genm of a support message (support.c), during its transaction only;
+     * type.len 0: none (the genm carries -infotype) */
+    struct cmp_itav support_itav;
 };
 
 /* One transaction: the state of client.c's driver loop. */
@@ -135,6 +139,18 @@ void cmp_cli_set_status(struct cmp_ctx *ctx, const struct cmp_pkistatus *si);
 /* cmp_cli_oid() turns a dotted OID or an OpenSSL short/long name into OID contents. */
 int cmp_cli_oid(const char *text, uint8_t **out, size_t *out_len,
                 struct cmp_err *err) CMP_MUST_CHECK;
+
+/* ---- support.c: the support messages' transaction (RFC 9810 5.3.19, RFC 9483 4.3) ---- */
+
+/*
+ * cmp_cli_support_genm() runs one genm transaction whose one ITAV is of
+ * type |nid| with |value| (a DER element; NULL: absent) and points |*out|
+ * at the ITAV of type |answer_nid| in the genp (kept in ctx->genp until the
+ * next transaction), warning about others. Fails (ctx->err set) if the
+ * transaction fails or the genp has no such ITAV.
+ */
+int cmp_cli_support_genm(struct cmp_ctx *ctx, int nid, const uint8_t *value, size_t value_len,
+                         int answer_nid, const struct cmp_itav **out) CMP_MUST_CHECK;
 
 /* ---- build.c ---- */
 

@@ -65,6 +65,8 @@ cmp_print_itav(struct cmp_printer *pr, int level, const char *prefix, const stru
     struct der_in v = itav->value, body;
     int64_t secs;
     int ok = 1, lines = 0;
+    /* RFC 9810 5.3.19.15-17 values: printed below the line (genmval.c) */
+    int (*value_lines)(struct cmp_printer *, int, const struct der_in *) = NULL;
 
     cmp_sb_init(&sb);
     cmp_sb_puts(&sb, prefix);
@@ -100,6 +102,12 @@ cmp_print_itav(struct cmp_printer *pr, int level, const char *prefix, const stru
         ok = cmp_sb_crl_line(&val, &v);
     } else if (cmp_oid_is(oid, CMP_NID_IT_CA_CERTS) || cmp_oid_is(oid, CMP_NID_IT_CRLS)) {
         lines = 1;
+    } else if (cmp_oid_is(oid, CMP_NID_IT_ROOT_CA_KEY_UPDATE)) {
+        value_lines = cmp_print_root_ca_key_update;
+    } else if (cmp_oid_is(oid, CMP_NID_IT_CERT_REQ_TEMPLATE)) {
+        value_lines = cmp_print_cert_req_template;
+    } else if (cmp_oid_is(oid, CMP_NID_IT_CRL_STATUS_LIST)) {
+        value_lines = cmp_print_crl_status_list;
     } else if (v.len == 2 && v.p[0] == DER_NULL && v.p[1] == 0) {
         /* NULL, e.g. implicitConfirm */
     } else {
@@ -116,6 +124,9 @@ cmp_print_itav(struct cmp_printer *pr, int level, const char *prefix, const stru
     }
     if (lines &&
         !cmp_print_cert_seq(pr, level + 1, &itav->value, cmp_oid_is(oid, CMP_NID_IT_CRLS))) {
+        cmp_pline(pr, level + 1, "(unparsable value, %zu bytes)", itav->value.len);
+    }
+    if (value_lines != NULL && itav->has_value && !value_lines(pr, level + 1, &itav->value)) {
         cmp_pline(pr, level + 1, "(unparsable value, %zu bytes)", itav->value.len);
     }
 }

@@ -136,6 +136,13 @@ int cmp_sb_alg_params(struct cmp_sbuf *sb, const struct der_in *oid, const struc
 void cmp_print_itav(struct cmp_printer *pr, int level, const char *prefix,
                     const struct cmp_itav *itav);
 void cmp_print_itavs(struct cmp_printer *pr, int level, const struct cmp_itavs *itavs);
+/*
+ * The values of RFC 9810 5.3.19.15 to 5.3.19.17 on lines of their own
+ * (genmval.c): 1, or 0 with nothing printed when |value| does not parse.
+ */
+int cmp_print_root_ca_key_update(struct cmp_printer *pr, int level, const struct der_in *value);
+int cmp_print_cert_req_template(struct cmp_printer *pr, int level, const struct der_in *value);
+int cmp_print_crl_status_list(struct cmp_printer *pr, int level, const struct der_in *value);
 /* The fields of a CertTemplate that are present (crmf.c; rr's RevDetails use it too) */
 void cmp_print_template(struct cmp_printer *pr, int level, const struct cmp_cert_template *t);
 /* The header (header.c) and a whole message, nested ones included (print.c) */

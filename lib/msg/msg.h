@@ -669,6 +669,88 @@ void cmp_poll_rep_cleanup(struct cmp_poll_rep *pr);
  */
 int cmp_opaque_decode(struct der_in *in, struct der_in *out, struct cmp_err *err);
 
+/* ================= the values of genm/genp support messages (genmval.c) ================= */
+
+/*
+ * The InfoTypeAndValue values of RFC 9810 5.3.19.14 to 5.3.19.17 (RFC 9483
+ * 4.3) that have a structure of their own. The CMP module's EXPLICIT tags.
+ * caCerts and crls are a SEQUENCE SIZE (1..MAX) OF CMPCertificate / of
+ * CertificateList (struct cmp_certs); rootCaCert is one CMPCertificate.
+ * Syntax only: lib/verify checks what a client may accept.
+ *
+ * RootCaKeyUpdateContent ::= SEQUENCE {
+ *     newWithNew     CMPCertificate,
+ *     newWithOld [0] CMPCertificate OPTIONAL,
+ *     oldWithNew [1] CMPCertificate OPTIONAL }
+ */
+struct cmp_root_ca_key_update {
+    struct der_in new_with_new; /* Certificate TLV */
+    int has_new_with_old;
+    struct der_in new_with_old; /* Certificate TLV (inside [0]) */
+    int has_old_with_new;
+    struct der_in old_with_new; /* Certificate TLV (inside [1]) */
+};
+int cmp_root_ca_key_update_decode(struct der_in *in, struct cmp_root_ca_key_update *out,
+                                  struct cmp_err *err);
+int cmp_root_ca_key_update_encode(struct der_out *out, const struct cmp_root_ca_key_update *u);
+
+/*
+ * CertReqTemplateContent ::= SEQUENCE {
+ *     certTemplate CertTemplate,
+ *     keySpec      Controls OPTIONAL }
+ * Controls ::= SEQUENCE SIZE (1..MAX) OF AttributeTypeAndValue
+ * (keySpec's controls are id-regCtrl-algId, an AlgorithmIdentifier, and
+ * id-regCtrl-rsaKeyLen, an INTEGER (1..MAX); each has a value.)
+ */
+struct cmp_cert_req_template {
+    struct cmp_cert_template tmpl;
+    int has_key_spec;
+    struct cmp_itavs key_spec;
+};
+int cmp_cert_req_template_decode(struct der_in *in, struct cmp_cert_req_template *out,
+                                 struct cmp_err *err);
+int cmp_cert_req_template_encode(struct der_out *out, const struct cmp_cert_req_template *t);
+void cmp_cert_req_template_cleanup(struct cmp_cert_req_template *t);
+
+/*
+ * CRLStatusListValue ::= SEQUENCE SIZE (1..MAX) OF CRLStatus
+ * CRLStatus ::= SEQUENCE { source CRLSource, thisUpdate Time OPTIONAL }
+ * CRLSource ::= CHOICE { dpn [0] DistributionPointName, issuer [1] GeneralNames }
+ * DistributionPointName ::= CHOICE {             -- RFC 5280: IMPLICIT
+ *     fullName                [0] GeneralNames,
+ *     nameRelativeToCRLIssuer [1] RelativeDistinguishedName }
+ * GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName
+ */
+enum cmp_crl_source_type { CMP_CRL_SOURCE_DPN = 0, CMP_CRL_SOURCE_ISSUER = 1 };
+enum cmp_dpn_type { CMP_DPN_FULL_NAME = 0, CMP_DPN_RELATIVE = 1 };
+struct cmp_crl_status {
+    int source_type;      /* enum cmp_crl_source_type */
+    struct der_in source; /* the DistributionPointName or GeneralNames TLV inside [0]/[1];
+                           * encode writes it */
+    int dpn_type;         /* dpn: enum cmp_dpn_type */
+    size_t num_names;     /* issuer, or a dpn fullName: the GeneralNames (decode only) */
+    struct cmp_gname *names;
+    int has_this_update;
+    struct der_in this_update; /* Time TLV */
+    int64_t this_update_secs;
+};
+struct cmp_crl_status_list {
+    size_t num;
+    struct cmp_crl_status *items;
+};
+int cmp_crl_status_list_decode(struct der_in *in, struct cmp_crl_status_list *out,
+                               struct cmp_err *err);
+int cmp_crl_status_list_encode(struct der_out *out, const struct cmp_crl_status_list *l);
+void cmp_crl_status_list_cleanup(struct cmp_crl_status_list *l);
+
+/*
+ * cmp_itav_value_check() checks the syntax of the value of |itav| if its
+ * type is one of the above (caCerts, rootCaCert, rootCaKeyUpdate,
+ * certReqTemplate, crlStatusList, crls); other types, and an absent value
+ * (each of these may be absent in a genm or a genp), pass.
+ */
+int cmp_itav_value_check(const struct cmp_itav *itav, struct cmp_err *err) CMP_MUST_CHECK;
+
 /* ================= PKIMessage (msg.c) ================= */
 
 /*

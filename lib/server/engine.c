@@ -585,6 +585,9 @@ cmp_srv_new(const struct cmp_srv_config *cfg, struct cmp_err *err)
         goto fail;
     }
     srv->has_responder = 1;
+    /* The mock took its own copies of these (mock_support.c); none stays borrowed. */
+    o->rsp_newwithnew = o->rsp_newwithold = o->rsp_oldwithnew = NULL;
+    o->rsp_crl = NULL;
 
     /* What every request is checked against (mirrors the mock server's checks). */
     srv->vfy.secret = srv->secret;

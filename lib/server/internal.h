@@ -342,6 +342,48 @@ int cmp_srv_answer_error(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CH
 /* cmp_srv_answer_cleanup() frees what the responder's turn left in |r|. */
 void cmp_srv_answer_cleanup(struct cmp_srv_req *r);
 
+/* ================= the mock's support messages (mock_support.c) ================= */
+
+/*
+ * What the mock answers to the genm support messages (RFC 9483 4.3), as
+ * openssl 3.6's mock (apps/lib/cmp_mock_srv.c): every answer's DER made
+ * once from the configuration; the answers point into it (read-only, so
+ * shared by all threads).
+ */
+struct cmp_srv_mock_support {
+    struct cmp_srv_itav ca_certs;      /* caCerts: -rsp_capubs, or no value */
+    struct cmp_srv_itav root_update;   /* rootCaKeyUpdate with -rsp_newwithnew..., or no value */
+    struct cmp_srv_itav no_root_update; /* rootCaKeyUpdate without a value */
+    struct cmp_srv_itav req_template;  /* certReqTemplate */
+    struct cmp_srv_itav crls;          /* crls: -rsp_crl */
+    struct cmp_srv_itav no_crls;       /* crls without a value */
+    X509_NAME *new_root_subject;       /* of -rsp_newwithnew; NULL without */
+    struct der_in crl_issuer;          /* Name DER of -rsp_crl's issuer; len 0 without */
+    int64_t crl_this_update;           /* of -rsp_crl */
+    uint8_t *buf[5];                   /* the DER the answers point into */
+};
+
+/*
+ * cmp_srv_mock_support_init() makes the answers from |cfg| (-rsp_capubs as
+ * |ca_pubs|, the issuer Name DER of -rsp_cert as |ref_issuer|, len 0 if
+ * none). Zeroes |s| first; on failure the caller still cleans it up.
+ */
+int cmp_srv_mock_support_init(struct cmp_srv_mock_support *s, const struct cmp_srv_config *cfg,
+                              const struct cmp_srv_certs *ca_pubs, const struct der_in *ref_issuer,
+                              struct cmp_err *err) CMP_MUST_CHECK;
+void cmp_srv_mock_support_cleanup(struct cmp_srv_mock_support *s);
+
+/*
+ * cmp_srv_mock_support_answer() answers a genm with the one ITAV |req|:
+ * sets a->itavs (one ITAV) for the support types and echoes any other
+ * type. Fails (badRequest, badDataFormat) for a request openssl's mock
+ * refuses: a crlStatusList not of one CRLStatus, of an issuer other than
+ * -rsp_crl's, of a GeneralName other than a directoryName.
+ */
+int cmp_srv_mock_support_answer(const struct cmp_srv_mock_support *s,
+                                const struct cmp_srv_call *call, const struct cmp_srv_itav *req,
+                                struct cmp_srv_answer *a, struct cmp_err *err) CMP_MUST_CHECK;
+
 /* ================= the mock responder (mock.c) ================= */
 
 /*

@@ -21,7 +21,9 @@
  *   rr               one RevDetails; with issuer and serialNumber in the
  *                    template they must be -rsp_cert's; rp with the status
  *                    and revCerts (the CertId) when both are given
- *   genm             genp echoing the ITAVs
+ *   genm             one ITAV: the support messages as openssl 3.6's mock
+ *                    (mock_support.c), other types echoed; none: an empty
+ *                    genp; more: refused (badRequest), as openssl 3.6
  *   error            logged; pkiConf
  *
  * Where openssl answers every failure with badRequest, the bits here are
@@ -48,6 +50,7 @@ struct mock {
     int poll_count, check_after, grant_implicitconf, pkistatus, send_error;
     uint32_t failbits; /* -failure / -failurebits resolved */
     char *statusstring;
+    struct cmp_srv_mock_support support; /* genm support messages (mock_support.c) */
 };
 
 /* What the mock keeps per transaction: the pollReqs answered so far. */
@@ -262,9 +265,17 @@ mock_general(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_it
 {
     const struct mock *m = arg;
 
-    (void)call;
     if (m->send_error) {
         return send_error(a, err);
+    }
+    /* openssl 3.6's mock answers a genm of one ITAV, or echoes an empty one */
+    if (num > 1) {
+        a->error_text = "only one InfoTypeAndValue per genm is supported";
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "%zu ITAVs in genm: only one is supported",
+                             num);
+    }
+    if (num == 1) {
+        return cmp_srv_mock_support_answer(&m->support, call, &itavs[0], a, err);
     }
     a->itavs = itavs;
     a->num_itavs = num;
@@ -347,6 +358,7 @@ mock_free(void *arg)
     free(m->capubs);
     free(m->extra);
     free(m->statusstring);
+    cmp_srv_mock_support_cleanup(&m->support);
     free(m);
 }
 
@@ -446,6 +458,14 @@ cmp_srv_mock_new(struct cmp_srv_responder *out, const struct cmp_srv_config *cfg
     if (!ders_of(&m->capubs, &m->capubs_der) || !ders_of(&m->extra, &m->extra_der)) {
         mock_free(m);
         return CMP_FAIL(err, CMP_E_MEMORY, "-rsp_capubs, -rsp_extracerts");
+    }
+    {
+        struct der_in ref_issuer = der_in_make(m->rsp_issuer, m->rsp_issuer_len);
+
+        if (!cmp_srv_mock_support_init(&m->support, cfg, &m->capubs_der, &ref_issuer, err)) {
+            mock_free(m);
+            return CMP_CONTEXT(err, "the mock's support messages");
+        }
     }
     out->arg = m;
     out->cert_request = mock_cert_request;

@@ -423,6 +423,70 @@ int cmp_vfy_status_grants(int64_t status);
 /* cmp_vfy_status_name() is openssl's text for a PKIStatus ("rejection"). */
 const char *cmp_vfy_status_name(int64_t status);
 
+/* ---- genp contents (genp.c): RFC 9810 5.3.19.14-17, RFC 9483 4.3 ----
+ *
+ * What a client accepts in the genp answering a support message. Each
+ * fails with badDataFormat for what does not parse, else with the bit of
+ * the broken rule (incorrectData, badCertTemplate).
+ */
+
+/*
+ * cmp_vfy_genp_itav() points |*out| at the first ITAV of type |nid| (a
+ * CMP_NID_) in the genp |msg|; |*num_others| (may be NULL) counts the
+ * ITAVs of other types, which the caller may warn about. badDataFormat if
+ * there is none (RFC 9483 4.3: the answer carries the type asked for).
+ */
+int cmp_vfy_genp_itav(const struct cmp_msg *msg, int nid, const struct cmp_itav **out,
+                      size_t *num_others, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_ca_certs() checks a caCerts value (RFC 9810 5.3.19.14, RFC 9483
+ * 4.3.1): certificates that parse, each a CA certificate (v1 passes) valid
+ * at |vpm|'s time (may be NULL: now). On success |*out| is a new stack of
+ * them; on failure NULL.
+ */
+int cmp_vfy_ca_certs(const struct der_in *value, X509_VERIFY_PARAM *vpm, STACK_OF(X509) **out,
+                     struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_root_ca_update() checks a rootCaKeyUpdate (RFC 9810 5.3.19.15,
+ * RFC 9483 4.3.2, openssl-cmp(1) -newwithnew) before the client may trust
+ * |new_with_new|. The trust anchors are |old_root| (-oldwithold) alone, or
+ * without it |trusted| (-trusted):
+ *   - newWithNew is self-signed, a CA certificate, valid now;
+ *   - newWithOld has newWithNew's subject and public key, is a CA
+ *     certificate and validates straight to an anchor (its signature by
+ *     the old root, no intermediates): only this passes the trust in the
+ *     old root on to the new key. Without newWithOld (which RFC 9483 4.3.2
+ *     requires) only a newWithNew that already is an anchor passes;
+ *   - with |old_root|, an oldWithNew has the old root's subject and key, is
+ *     a CA certificate and validates with newWithNew as the only anchor.
+ * A forged update (a newWithNew of another key, a newWithOld for another
+ * key or not signed by the old root) fails with incorrectData.
+ * |new_with_old|, |old_with_new| and |vpm| may be NULL.
+ */
+int cmp_vfy_root_ca_update(X509 *old_root, X509_STORE *trusted, X509 *new_with_new,
+                           X509 *new_with_old, X509 *old_with_new, X509_VERIFY_PARAM *vpm,
+                           struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_cert_req_template() checks a CertReqTemplateContent (RFC 9810
+ * 5.3.19.16, RFC 9483 4.3.3): no publicKey in the certTemplate; each
+ * keySpec control is id-regCtrl-algId with an AlgorithmIdentifier other
+ * than rsaEncryption, or id-regCtrl-rsaKeyLen with an INTEGER (1..MAX).
+ */
+int cmp_vfy_cert_req_template(const struct cmp_cert_req_template *t,
+                              struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_crls() checks a crls value answering the one CRLStatus |sent|
+ * (RFC 9810 5.3.19.17, RFC 9483 4.3.4): one CRL that parses, of the issuer
+ * named by a directoryName source, more recent than sent's thisUpdate. On
+ * success |*out| is the new CRL.
+ */
+int cmp_vfy_crls(const struct der_in *value, const struct cmp_crl_status *sent, X509_CRL **out,
+                 struct cmp_err *err) CMP_MUST_CHECK;
+
 /* ---- helpers shared with the client and server ---- */
 
 /*
