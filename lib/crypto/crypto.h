@@ -219,6 +219,14 @@ int cmp_p10cr_verify(const struct der_in *csr, struct cmp_err *err) CMP_MUST_CHE
 int cmp_cert_hash(const X509 *cert, const struct cmp_algid *hash_alg, uint8_t *out,
                   size_t *out_len, struct cmp_err *err) CMP_MUST_CHECK;
 
+/*
+ * cmp_cert_hash_der() is cmp_cert_hash() of the certificate |der| (one
+ * Certificate, DER), without parsing it with libcrypto: the digest comes
+ * from its signatureAlgorithm. badCertId if that does not decode.
+ */
+int cmp_cert_hash_der(const uint8_t *der, size_t der_len, const struct cmp_algid *hash_alg,
+                      uint8_t *out, size_t *out_len, struct cmp_err *err) CMP_MUST_CHECK;
+
 /* ---- loading (load.c), as openssl cmp loads them ---- */
 
 /*

@@ -75,7 +75,8 @@ struct cmp_srv_txn {
     int64_t check_after;              /* extends the deadline while polling */
     uint8_t nonce[CMP_SRV_NONCE_LEN]; /* our last senderNonce: the next recipNonce */
     X509 *signer;                     /* the verified signer of the first request, or NULL */
-    struct cmp_vfy_issued *issued;    /* certificates sent, awaiting certConf (owned) */
+    struct cmp_vfy_issued *issued;    /* certificates sent, awaiting certConf: each one's DER
+                                       * (malloc()ed) and X509 reference (or NULL) owned */
     size_t num_issued;
     int64_t *waiting;                 /* certReqIds (-1: the whole answer) awaiting pollReq */
     size_t num_waiting;
@@ -137,6 +138,12 @@ int cmp_srv_txn_acquire(struct cmp_srv_table *t, const struct der_in *tid, int64
  */
 void cmp_srv_txn_release(struct cmp_srv_table *t, struct cmp_srv_txn *txn, int keep, int64_t now);
 
+/* cmp_srv_table_purge() drops the idle transactions past their deadline. */
+void cmp_srv_table_purge(struct cmp_srv_table *t, int64_t now);
+
+/* cmp_srv_issued_free() frees |num| entries of a transaction's issued list and the list. */
+void cmp_srv_issued_free(struct cmp_vfy_issued *issued, size_t num);
+
 /* cmp_srv_table_count() is the number of open transactions (for tests and the log). */
 size_t cmp_srv_table_count(struct cmp_srv_table *t);
 
@@ -190,6 +197,12 @@ STACK_OF(X509) * cmp_srv_cert_cache_untrusted(struct cmp_srv_cert_cache *c,
  */
 STACK_OF(X509) * cmp_srv_cert_cache_msg_certs(struct cmp_srv_cert_cache *c,
                                               const struct cmp_msg *msg);
+
+/*
+ * cmp_srv_cert_cache_decode() decodes one certificate (DER) through the
+ * cache: a new reference, or NULL if it is not one.
+ */
+X509 *cmp_srv_cert_cache_decode(struct cmp_srv_cert_cache *c, const uint8_t *der, size_t len);
 
 /*
  * cmp_srv_cert_cache_learn() keeps the CA certificates among the extraCerts
@@ -260,6 +273,9 @@ struct cmp_srv_req {
     int authenticated;       /* the request passed cmp_vfy_msg() */
     int auth;                /* enum cmp_srv_auth: how */
     X509 *signer;            /* verified signer of this request, owned; or NULL */
+    int vouched;             /* its secret or signer came from the responder (find_*) */
+    uint8_t *secret;         /* the responder's secret for its senderKID (owned, wiped), */
+    size_t secret_len;       /* which also protects the response; NULL: -srv_secret */
     int64_t now;
     char tid_hex[CMP_SRV_TID_HEX_LEN];
 
@@ -338,6 +354,14 @@ int cmp_srv_answer_genm(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHE
 int cmp_srv_answer_poll(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
 int cmp_srv_answer_certconf(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
 int cmp_srv_answer_error(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_srv_call_init() fills r->call for the request (and its transaction);
+ * cmp_srv_cert_req_views() fills r->cert_reqs' views of an ir/cr/kur/p10cr
+ * (all but the POPO results), as the responder sees them.
+ */
+void cmp_srv_call_init(struct cmp_srv_req *r);
+int cmp_srv_cert_req_views(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
 
 /* cmp_srv_answer_cleanup() frees what the responder's turn left in |r|. */
 void cmp_srv_answer_cleanup(struct cmp_srv_req *r);
