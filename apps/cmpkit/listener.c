@@ -76,6 +76,7 @@ struct req_state {
     size_t dropped;      /* body bytes read after the cap */
     int expect_continue; /* the client waits for "100 Continue" before the body */
     int huge;            /* Content-Length above DRAIN_FACTOR times the cap */
+    int get_crl;         /* GET /crl (answer_crl()) */
 };
 
 /* ---- libmicrohttpd, loaded at run time ---- */
@@ -538,6 +539,45 @@ declared_length(struct MHD_Connection *conn, int *have)
     return v;
 }
 
+/* ---- GET /crl: the CA's CRL (RFC 2585 3: application/pkix-crl, DER) ---- */
+
+#define CRL_PATH "/crl"
+#define CRL_CONTENT_TYPE "application/pkix-crl"
+
+static int
+is_crl_get(const struct listener *l, const char *method, const char *url)
+{
+    return l->cfg->get_crl != NULL && strcmp(method, MHD_HTTP_METHOD_GET) == 0 &&
+           strcmp(url, CRL_PATH) == 0;
+}
+
+static enum MHD_Result
+answer_crl(struct listener *l, struct MHD_Connection *conn)
+{
+    struct MHD_Response *rsp;
+    enum MHD_Result ret;
+    uint8_t *der = NULL;
+    size_t len = 0;
+
+    if (!l->cfg->get_crl(l->cfg->handle_arg, &der, &len) || der == NULL) {
+        free(der);
+        lst_log(l, LOG_LVL_ERR, "could not answer GET %s: no CRL", CRL_PATH);
+        return send_status(conn, MHD_HTTP_INTERNAL_SERVER_ERROR);
+    }
+    rsp = mhd.create_response_from_buffer(len, der, MHD_RESPMEM_MUST_FREE);
+    if (rsp == NULL) {
+        free(der);
+        return MHD_NO;
+    }
+    if (mhd.add_response_header(rsp, MHD_HTTP_HEADER_CONTENT_TYPE, CRL_CONTENT_TYPE) != MHD_YES) {
+        mhd.destroy_response(rsp);
+        return MHD_NO;
+    }
+    ret = mhd.queue_response(conn, MHD_HTTP_OK, rsp);
+    mhd.destroy_response(rsp);
+    return ret;
+}
+
 /* begin_request() looks at the request line and headers; sets st->status on a problem. */
 static void
 begin_request(struct listener *l, struct MHD_Connection *conn, struct req_state *st,
@@ -550,6 +590,10 @@ begin_request(struct listener *l, struct MHD_Connection *conn, struct req_state 
     lst_log(l, LOG_LVL_INFO, "Received request, 1st line: %s %s %s",
             printable(m, sizeof(m), method), printable(u, sizeof(u), url),
             printable(v, sizeof(v), version));
+    if (is_crl_get(l, method, url)) {
+        st->get_crl = 1;
+        return;
+    }
     if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
         st->status = MHD_HTTP_METHOD_NOT_ALLOWED;
         return;
@@ -685,6 +729,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     }
     if (st->status != 0) {
         return send_status(conn, st->status);
+    }
+    if (st->get_crl) {
+        return answer_crl(l, conn);
     }
     return answer(l, conn, st);
 }

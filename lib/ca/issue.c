@@ -1460,7 +1460,8 @@ collect_serial(void *arg, const struct cmp_ca_cert_rec *rec)
 }
 
 int
-cmp_ca_expire_waiting(struct cmp_ca *ca, int64_t now, size_t *out_count, struct cmp_err *err)
+cmp_ca_expire_waiting(struct cmp_ca *ca, int64_t now, cmp_ca_each_serial_fn *each, void *arg,
+                      size_t *out_count, struct cmp_err *err)
 {
     enum { BATCH = 256 };
     uint8_t serials[BATCH][CMP_CA_SERIAL_MAX];
@@ -1493,7 +1494,12 @@ cmp_ca_expire_waiting(struct cmp_ca *ca, int64_t now, size_t *out_count, struct 
                 return CMP_CONTEXT(err, "rejecting an unconfirmed certificate");
             }
             /* WRONG_STATE: confirmed meanwhile by another thread, which is fine */
-            *out_count += outcome == CMP_CA_DONE;
+            if (outcome == CMP_CA_DONE) {
+                ++*out_count;
+                if (each != NULL) {
+                    each(arg, serials[i], lens[i]);
+                }
+            }
         }
     } while (l.num == BATCH);
     return 1;
