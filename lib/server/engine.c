@@ -1403,9 +1403,14 @@ protect(struct cmp_srv_req *r, struct cmp_err *err)
     const struct cmp_srv_config *c = &srv->cfg;
     struct cmp_msg *m = r->rsp;
     int unprotected = c->send_unprotected || (c->send_unprot_err && r->negative);
-    /* The responder's secret for the request's senderKID, else -srv_secret. */
-    const uint8_t *secret = r->secret != NULL ? r->secret : srv->secret;
-    size_t secret_len = r->secret != NULL ? r->secret_len : srv->secret_len;
+    /*
+     * The responder's secret for the request's senderKID, else -srv_secret;
+     * not when the request's MAC did not verify with it: its sender holds
+     * another secret, and gets our signature instead where we have a key.
+     */
+    int own = r->secret != NULL && r->authenticated;
+    const uint8_t *secret = own ? r->secret : srv->secret;
+    size_t secret_len = own ? r->secret_len : srv->secret_len;
     int use_mac = secret != NULL && (r->mac != 0 || c->key == NULL);
 
     m->hdr.has_protection_alg = 0;
@@ -1416,7 +1421,7 @@ protect(struct cmp_srv_req *r, struct cmp_err *err)
             m->hdr.has_sender_kid = 1;
             m->hdr.sender_kid = der_in_make(srv->skid, srv->skid_len);
         }
-    } else if (r->secret != NULL && use_mac) {
+    } else if (own && use_mac) {
         /* RFC 9483 3.1: senderKID names the secret: the reference the client sent. */
         m->hdr.has_sender_kid = 1;
         m->hdr.sender_kid = r->req->hdr.sender_kid;
@@ -1443,7 +1448,7 @@ protect(struct cmp_srv_req *r, struct cmp_err *err)
             struct cmp_pbm_opts pbm;
 
             memset(&pbm, 0, sizeof(pbm));
-            if (srv->has_pbm_key && r->secret == NULL) {
+            if (srv->has_pbm_key && !own) {
                 pbm.salt = srv->pbm_salt;
                 pbm.salt_len = srv->pbm_salt_len;
                 pbm.key = srv->pbm_key;
