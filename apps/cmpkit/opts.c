@@ -302,7 +302,8 @@ const struct opt_def cmp_opt_table[] = {
     /* Its administration: cmpkit -ca_db FILE -ca_admin COMMAND ... */
     OPT_S("ca_admin", OPTK_STR, ca_admin, OPTG_CA_ADMIN,
           "Administer the CA database -ca_db: list, show, revoke, secret-add,\n"
-          "secret-del, secret-list, crl, sweep (revoke, crl, sweep need -ca_cert, -ca_key)"),
+          "secret-del, secret-list, crl, sweep, check (revoke, crl, sweep need\n"
+          "-ca_cert and -ca_key)"),
     OPT_S("ca_status", OPTK_STR, ca_status, OPTG_CA_ADMIN,
           "list: only these statuses (waiting, confirmed, rejected, revoked, superseded)"),
     OPT_S("ca_subject", OPTK_STR, ca_subject, OPTG_CA_ADMIN,

@@ -146,6 +146,7 @@ struct cmp_ca_admin_args {
  *   secret-list lists the secrets (never the secrets themselves)
  *   crl         issues a CRL now (written to crl_out)
  *   sweep       rejects the certificates past their confirmation deadline
+ *   check       SQLite's integrity check of the whole database file
  * An unknown command, a missing argument or a failure returns 0 with |err|.
  */
 CMP_API int cmp_ca_service_admin(struct cmp_ca_service *svc, const char *command,

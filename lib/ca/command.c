@@ -179,6 +179,26 @@ run_sweep(struct cmp_ca_service *svc, const struct cmp_ca_admin_args *a, int64_t
     return fflush(out) == 0 ? 1 : CMP_FAIL(err, CMP_E_IO, "writing the result");
 }
 
+/* SQLite's integrity check over the whole file (store_sqlite.c). */
+static int
+run_check(struct cmp_ca_service *svc, const struct cmp_ca_admin_args *a, int64_t now, FILE *out,
+          struct cmp_err *err)
+{
+    struct cmp_ca_store *s = cmp_ca_service_store(svc);
+    int version = 0;
+
+    (void)now;
+    if (!s->ops->schema_version(s, &version, err) || !cmp_ca_store_sqlite_check(s, err)) {
+        return CMP_CONTEXT(err, "checking the database");
+    }
+    if (a->json) {
+        fprintf(out, "{\"integrity\":\"ok\",\"schema\":%d}\n", version);
+    } else {
+        fprintf(out, "integrity ok, schema version %d\n", version);
+    }
+    return fflush(out) == 0 ? 1 : CMP_FAIL(err, CMP_E_IO, "writing the result");
+}
+
 static const struct command commands[] = {
     {"list", NEEDS_DB, run_list},
     {"show", NEEDS_DB, run_show},
@@ -188,12 +208,13 @@ static const struct command commands[] = {
     {"secret-list", NEEDS_DB, run_secret_list},
     {"crl", NEEDS_KEY, run_crl},
     {"sweep", NEEDS_KEY, run_sweep},
+    {"check", NEEDS_DB, run_check},
 };
 
 const char *
 cmp_ca_admin_commands(void)
 {
-    return "list, show, revoke, secret-add, secret-del, secret-list, crl, sweep";
+    return "list, show, revoke, secret-add, secret-del, secret-list, crl, sweep, check";
 }
 
 int
