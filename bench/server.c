@@ -1,12 +1,13 @@
 /*
- * bench/server: the load generator of bench/server.sh. N clients on
+ * bench/server: the load generator of bench/server.sh and bench/ca.sh. N clients on
  * loopback, each running ir + certConf transactions back to back against a
  * CMP server over HTTP, all in one thread on libcurl's multi interface, so
  * that the generator's own CPU cost stays small and the same for every
  * server it drives.
  *
  * What is pre-built once: the client's signing key and certificate (from
- * --pki), a fresh EC P-256 enrollment key, and two unprotected templates,
+ * --pki), a fresh enrollment key (EC P-256, or RSA-2048 with --key rsa2048;
+ * bench/ca.sh drives the CA with both), and two unprotected templates,
  * the ir (its one CertRequest with subject and publicKey, POPO-signed with
  * the enrollment key) and the certConf. The POPO signature covers only the
  * CertRequest, so every ir may carry the same one. Per transaction:
@@ -88,6 +89,7 @@
 struct opts {
     const char *url, *pki, *secret_file, *ref, *label;
     int sig;        /* --prot sig: ECDSA; else PBM */
+    int rsa;        /* --key rsa2048: an RSA-2048 enrollment key; else EC P-256 */
     long clients;   /* concurrent transactions */
     long count;     /* transactions to run (measured) */
     long warmup;    /* transactions before measuring */
@@ -104,7 +106,8 @@ usage(void)
     fprintf(stderr,
             "usage: server --url URL --pki DIR --secret FILE --ref REF --prot pbm|sig\n"
             "              [--clients N] [--count T] [--warmup W] [--seconds S] [--timeout S]\n"
-            "              [--close] [--pid PID] [--rss-every K] [--label TEXT]\n");
+            "              [--close] [--pid PID] [--rss-every K] [--label TEXT]\n"
+            "              [--key p256|rsa2048]\n");
     exit(2);
 }
 
@@ -174,6 +177,13 @@ parse_opts(struct opts *o, int argc, char **argv)
             if (strcmp(argv[i], "sig") == 0) {
                 o->sig = 1;
             } else if (strcmp(argv[i], "pbm") != 0) {
+                usage();
+            }
+        } else if (strcmp(a, "--key") == 0) {
+            i++;
+            if (strcmp(argv[i], "rsa2048") == 0) {
+                o->rsa = 1;
+            } else if (strcmp(argv[i], "p256") != 0) {
                 usage();
             }
         } else if (strcmp(a, "--clients") == 0) {
@@ -634,7 +644,7 @@ build_templates(struct gen *g)
 {
     static const uint8_t zero_hash[32] = {0};
     X509 *server_cert = pki_cert(g, "server.crt");
-    EVP_PKEY *ee = EVP_EC_gen("P-256");
+    EVP_PKEY *ee = g->o.rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
     X509_NAME *subject = X509_NAME_new();
     struct cmp_cert_req_msg *req;
     struct cmp_certstatus *cs;

@@ -296,6 +296,9 @@ const struct opt_def cmp_opt_table[] = {
           "the first is the default. Default: the built-in end-entity profile"),
     OPT_I("ca_crl_interval", OPTK_NONNEG, ca_crl_interval, OPTG_CA,
           "Seconds between scheduled CRLs (and to their nextUpdate). Default 86400"),
+    OPT_I("ca_threads", OPTK_NONNEG, ca_threads, OPTG_CA,
+          "Threads serving requests. Default 8 per core: a thread waits while its\n"
+          "durable commit reaches the disk"),
     OPT_S("ca_audit", OPTK_OUTFILE, ca_audit, OPTG_CA,
           "Append the audit lines (issued, confirmed, revoked...) to this file.\n"
           "Default: stderr"),

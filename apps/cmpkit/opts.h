@@ -193,7 +193,7 @@ struct cmp_opts {
 
     /* the CA (server_main.c, ca_main.c; docs/CA.md) */
     const char *ca_cert, *ca_key, *ca_keypass, *ca_db, *ca_profiles, *ca_audit;
-    int ca_crl_interval;
+    int ca_crl_interval, ca_threads;
     /* its administration */
     const char *ca_admin, *ca_status, *ca_subject, *ca_serial, *ca_crlout;
     int ca_json, ca_expires, ca_one_time;

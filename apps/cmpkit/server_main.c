@@ -25,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 
@@ -542,6 +543,11 @@ cmp_server_main(struct cmp_opts *o)
     lc.handle = srv_handle;
     lc.handle_arg = &app;
     if (app.ca.svc != NULL) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+        /* a CA thread waits for the disk at each durable commit: more threads than cores */
+        lc.threads = o->ca_threads > 0 ? (unsigned)o->ca_threads
+                                       : (unsigned)(8 * (cores > 0 ? cores : 1));
         lc.get_crl = srv_get_crl;
         if (!timer_start(&app)) {
             fprintf(stderr, "%s: cannot start the CA's timer thread\n", PROG);

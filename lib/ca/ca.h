@@ -159,6 +159,14 @@ struct cmp_ca_request {
     int64_t not_before, not_after; /* 0: not asked for */
     /* a template field that RFC 4211 5 says the requester must omit, or NULL */
     const char *forbidden_field;
+    /*
+     * Possession of |spki| was proven by a signature that verified with it
+     * (the POPO or the PKCS#10 self-signature), or will be before issuance
+     * (a check before the POPO): it parses and is a valid key, so the checks
+     * read its type and size from the DER and libcrypto does not decode it
+     * again. 0: decoded and validated here.
+     */
+    int key_proven;
 
     /* recorded with the certificate */
     const char *requester;    /* who asked (cmp_ca_requester_*()) */

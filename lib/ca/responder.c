@@ -909,9 +909,14 @@ prepare(struct cmp_ca_service *svc, const struct cmp_srv_call *call, struct ca_t
     if (t->secret_ref_len > 0) {
         r->secret_ref = der_in_make(t->secret_ref, t->secret_ref_len);
     }
+    /* before the POPO: its type and size from the DER; a bad key fails the POPO */
+    r->key_proven = 1;
     if (!cmp_ca_check_request(svc->ca, r, now_secs(), &p->why)) {
         p->refused = 1;
     }
+    /* at issuance, only a signature that verified with it has proven the key */
+    r->key_proven = call->body_type == CMP_BODY_P10CR ||
+                    (crm != NULL && crm->has_popo && crm->popo.type == CMP_POPO_SIGNATURE);
     return 1;
 }
 
@@ -1046,6 +1051,7 @@ ca_cert_request(void *arg, const struct cmp_srv_call *call, const struct cmp_srv
             continue;
         }
         cmp_err_init(&e);
+        p->req.key_proven = p->req.key_proven && req->popo == CMP_SRV_POPO_OK;
         if (!cmp_ca_issue(svc->ca, &p->req, now, &iss, &e)) {
             if (e.failure_bit == CMP_FI_SYSTEM_FAILURE || e.failure_bit < 0) {
                 /* the store or libcrypto failed: the whole message fails */

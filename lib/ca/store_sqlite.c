@@ -12,12 +12,17 @@
  * both hold a read snapshot and then fail to upgrade it (SQLITE_BUSY that
  * busy_timeout cannot wait out).
  *
- * Threads: one connection behind a mutex. SQLite has a single writer per
- * database whatever the number of connections, so more connections would
- * add lock hand-offs, not write throughput. What does add throughput is
- * group commit (write_txn()): changes that threads ask for while a
- * transaction is being committed go together into the next one, each in
- * its own SAVEPOINT. bench/ca_floor measures 1, 4 and 16 threads.
+ * Threads: one connection for the changes, behind a mutex. SQLite has a
+ * single writer per database whatever the number of connections, so more
+ * writing connections would add lock hand-offs, not write throughput. What
+ * does add throughput is group commit (write_txn()): changes that threads
+ * ask for while a transaction is being committed go together into the
+ * next one, each in its own SAVEPOINT. bench/ca_floor measures 1, 4 and 16
+ * threads. Look-ups (each_cert, each_secret, crl_last) go through a second
+ * connection with its own mutex: in WAL mode a reader sees the last
+ * committed state and waits for no writer, so a look-up never waits for
+ * the fsync of a commit in progress (the CA looks up a secret or a
+ * certificate on every request; bench/ca measured the difference).
  *
  * The file is created by open(2) with O_CREAT|O_EXCL and mode 0600 before
  * SQLite sees it (the WAL and shared-memory files that SQLite creates
@@ -300,6 +305,8 @@ struct sqlite_store {
     sqlite3_stmt *stmt[ST_COUNT];
     /* SELECTs of certificates, one per filter shape (which fields are set) */
     sqlite3_stmt *cert_select[F_SHAPES];
+    /* the connection for look-ups (NULL in itself): see the top of the file */
+    struct sqlite_store *reader;
 };
 
 #define SQ_STATIC ((void (*)(void *))0) /* SQLITE_STATIC: we reset before the data goes */
@@ -575,15 +582,11 @@ create_or_check(const char *path, struct cmp_err *err)
 static void sqlite_close(struct cmp_ca_store *s);
 static const struct cmp_ca_store_ops sqlite_ops;
 
-struct cmp_ca_store *
-cmp_ca_store_sqlite_open(const char *path, const struct cmp_ca_sqlite_opts *opts,
-                         struct cmp_err *err)
+/* open_conn() opens one connection to |path| and brings its schema up to |target|. */
+static struct sqlite_store *
+open_conn(const char *path, int busy, int target, struct cmp_err *err)
 {
     struct sqlite_store *st;
-    int busy = opts != NULL && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : DEFAULT_BUSY_MS;
-    int target = opts != NULL && opts->max_version > 0 && opts->max_version < NUM_STEPS
-                     ? opts->max_version
-                     : NUM_STEPS;
 
     (void)pthread_once(&sqlite_once, load_sqlite);
     if (!sqlite_ready) {
@@ -650,7 +653,36 @@ cmp_ca_store_sqlite_open(const char *path, const struct cmp_ca_sqlite_opts *opts
         sqlite_close(&st->base);
         return NULL;
     }
+    return st;
+}
+
+struct cmp_ca_store *
+cmp_ca_store_sqlite_open(const char *path, const struct cmp_ca_sqlite_opts *opts,
+                         struct cmp_err *err)
+{
+    int busy = opts != NULL && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : DEFAULT_BUSY_MS;
+    int target = opts != NULL && opts->max_version > 0 && opts->max_version < NUM_STEPS
+                     ? opts->max_version
+                     : NUM_STEPS;
+    struct sqlite_store *st = open_conn(path, busy, target, err);
+
+    if (st == NULL) {
+        return NULL;
+    }
+    /* the second connection finds the schema up to date */
+    st->reader = open_conn(path, busy, target, err);
+    if (st->reader == NULL) {
+        sqlite_close(&st->base);
+        return NULL;
+    }
     return &st->base;
+}
+
+/* The connection for look-ups. */
+static struct sqlite_store *
+reader_of(struct sqlite_store *st)
+{
+    return st->reader != NULL ? st->reader : st;
 }
 
 static void
@@ -659,6 +691,10 @@ sqlite_close(struct cmp_ca_store *s)
     struct sqlite_store *st = (struct sqlite_store *)s;
     int i;
 
+    if (st->reader != NULL) {
+        sqlite_close(&st->reader->base);
+        st->reader = NULL;
+    }
     for (i = 0; i < ST_COUNT; i++) {
         if (st->stmt[i] != NULL) {
             (void)sq.finalize(st->stmt[i]);
@@ -1190,7 +1226,7 @@ static int
 sqlite_each_cert(struct cmp_ca_store *s, const struct cmp_ca_cert_filter *f, cmp_ca_cert_fn *fn,
                  void *arg, struct cmp_err *err)
 {
-    struct sqlite_store *st = (struct sqlite_store *)s;
+    struct sqlite_store *st = reader_of((struct sqlite_store *)s);
 
     lock(st);
     return unlock(st, each_cert_locked(st, f, fn, arg, err));
@@ -1442,7 +1478,7 @@ static int
 sqlite_each_secret(struct cmp_ca_store *s, const uint8_t *ref, size_t ref_len, cmp_ca_secret_fn *fn,
                    void *arg, struct cmp_err *err)
 {
-    struct sqlite_store *st = (struct sqlite_store *)s;
+    struct sqlite_store *st = reader_of((struct sqlite_store *)s);
 
     if (ref != NULL && (ref_len == 0 || ref_len > CMP_CA_REF_MAX)) {
         return 1; /* no such secret can exist */
@@ -1568,7 +1604,7 @@ static int
 sqlite_crl_last(struct cmp_ca_store *s, uint8_t **out_der, size_t *out_len, int64_t *out_number,
                 struct cmp_err *err)
 {
-    struct sqlite_store *st = (struct sqlite_store *)s;
+    struct sqlite_store *st = reader_of((struct sqlite_store *)s);
 
     *out_der = NULL;
     *out_len = 0;

@@ -577,6 +577,11 @@ cmp_srv_new(const struct cmp_srv_config *cfg, struct cmp_err *err)
         CMP_FAIL(err, CMP_E_MEMORY, "certificate cache");
         goto fail;
     }
+    if (pthread_mutex_init(&srv->pbm_lock, NULL) != 0) {
+        CMP_FAIL(err, CMP_E_MEMORY, "PBM key cache");
+        goto fail;
+    }
+    srv->pbm_lock_ready = 1;
     /* The responder last: on success it is ours (cmp_srv_free() frees it). */
     if (cfg->responder != NULL) {
         srv->responder = *cfg->responder;
@@ -647,6 +652,10 @@ cmp_srv_free(struct cmp_srv *srv)
         free(srv->secret);
     }
     OPENSSL_cleanse(srv->pbm_key, sizeof(srv->pbm_key));
+    OPENSSL_cleanse(srv->pbm_keys, sizeof(srv->pbm_keys));
+    if (srv->pbm_lock_ready) {
+        pthread_mutex_destroy(&srv->pbm_lock);
+    }
     free(srv->sender_buf);
     free(srv->skid);
     cmp_srv_certs_cleanup(&srv->sig_plain);
@@ -1395,6 +1404,56 @@ set_extra_certs(struct cmp_srv_req *r, int signed_rsp, struct cmp_err *err)
     return 1;
 }
 
+/*
+ * The PBM key of responses for a responder's secret: one derivation per
+ * secret (RFC 4211 4.4 asks for a salt, not a new one per message), kept
+ * in srv->pbm_keys. Fills |pbm|'s salt and key, which point into |copy|.
+ * 0 if the key cannot be made: the caller then derives per message.
+ */
+static int
+pbm_key_for(struct cmp_srv *srv, const uint8_t *secret, size_t secret_len,
+            struct cmp_srv_pbm_key *copy, struct cmp_pbm_opts *pbm)
+{
+    static const uint8_t empty[32];
+    uint8_t id[32];
+    unsigned int id_len = 0;
+    size_t i;
+    struct cmp_err e;
+
+    if (!srv->pbm_lock_ready ||
+        EVP_Digest(secret, secret_len, id, &id_len, EVP_sha256(), NULL) != 1 || id_len != 32 ||
+        memcmp(id, empty, sizeof(id)) == 0) {
+        return 0;
+    }
+    pthread_mutex_lock(&srv->pbm_lock);
+    for (i = 0; i < CMP_SRV_PBM_KEYS; i++) {
+        if (memcmp(srv->pbm_keys[i].id, id, sizeof(id)) == 0) {
+            *copy = srv->pbm_keys[i];
+            pthread_mutex_unlock(&srv->pbm_lock);
+            goto found;
+        }
+    }
+    pthread_mutex_unlock(&srv->pbm_lock);
+    memset(copy, 0, sizeof(*copy));
+    cmp_err_init(&e);
+    if (!cmp_pbm_derive(NULL, secret, secret_len, copy->salt, &copy->salt_len, copy->key,
+                        &copy->key_len, &e)) {
+        return 0;
+    }
+    memcpy(copy->id, id, sizeof(id));
+    pthread_mutex_lock(&srv->pbm_lock);
+    OPENSSL_cleanse(&srv->pbm_keys[srv->pbm_next], sizeof(srv->pbm_keys[0]));
+    srv->pbm_keys[srv->pbm_next] = *copy;
+    srv->pbm_next = (srv->pbm_next + 1) % CMP_SRV_PBM_KEYS;
+    pthread_mutex_unlock(&srv->pbm_lock);
+found:
+    pbm->salt = copy->salt;
+    pbm->salt_len = copy->salt_len;
+    pbm->key = copy->key;
+    pbm->key_len = copy->key_len;
+    return 1;
+}
+
 /* senderKID, protectionAlg, protection and extraCerts. */
 static int
 protect(struct cmp_srv_req *r, struct cmp_err *err)
@@ -1446,6 +1505,8 @@ protect(struct cmp_srv_req *r, struct cmp_err *err)
         }
         {
             struct cmp_pbm_opts pbm;
+            struct cmp_srv_pbm_key kept;
+            int ok;
 
             memset(&pbm, 0, sizeof(pbm));
             if (srv->has_pbm_key && !own) {
@@ -1453,8 +1514,14 @@ protect(struct cmp_srv_req *r, struct cmp_err *err)
                 pbm.salt_len = srv->pbm_salt_len;
                 pbm.key = srv->pbm_key;
                 pbm.key_len = srv->pbm_key_len;
+            } else if (own) {
+                (void)pbm_key_for(srv, secret, secret_len, &kept, &pbm);
             }
-            return cmp_protect_pbm(m, &pbm, secret, secret_len, err);
+            ok = cmp_protect_pbm(m, &pbm, secret, secret_len, err);
+            if (own) {
+                OPENSSL_cleanse(&kept, sizeof(kept));
+            }
+            return ok;
         }
     }
     return cmp_protect_sig(m, c->key, NULL, 0, err);

@@ -38,6 +38,8 @@
  */
 #define CMP_SRV_DECODED_MAX 64
 #define CMP_SRV_DECODED_MAX_DER (16u << 10)
+/* PBM keys of responder secrets kept (struct cmp_srv pbm_keys). */
+#define CMP_SRV_PBM_KEYS 32
 /* Room for a transactionID in hex in log lines. */
 #define CMP_SRV_TID_HEX_LEN (2 * CMP_SRV_MAX_TID_LEN + 4)
 
@@ -239,6 +241,21 @@ struct cmp_srv {
     uint8_t pbm_key[EVP_MAX_MD_SIZE];
     size_t pbm_key_len;
     struct cmp_vfy_opts vfy; /* what every request is checked against */
+    /*
+     * The PBM keys of responses protected with responders' secrets
+     * (find_secret), derived once per secret as the one above, found by
+     * the SHA-256 of the secret; replaced in turn. Wiped with the engine.
+     */
+    pthread_mutex_t pbm_lock;
+    int pbm_lock_ready;
+    struct cmp_srv_pbm_key {
+        uint8_t id[32]; /* SHA-256 of the secret; all zero: empty */
+        uint8_t salt[CMP_PBM_MAX_SALT_LEN];
+        size_t salt_len;
+        uint8_t key[EVP_MAX_MD_SIZE];
+        size_t key_len;
+    } pbm_keys[CMP_SRV_PBM_KEYS];
+    size_t pbm_next;
 
     /* the responder (the mock unless cfg.responder was given) */
     struct cmp_srv_responder responder;
