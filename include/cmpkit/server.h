@@ -101,8 +101,10 @@ enum cmp_srv_pkistatus {
 enum cmp_srv_auth {
     CMP_SRV_AUTH_NONE = 0, /* no or bad protection, let through by -accept_unprotected or
                             * -accept_unprot_err */
-    CMP_SRV_AUTH_MAC,      /* PBM or PBMAC1 with the server's secret (senderKID names it) */
-    CMP_SRV_AUTH_SIGNATURE /* signed by |signer|, which chains to -srv_trusted */
+    CMP_SRV_AUTH_MAC,      /* PBM or PBMAC1 with the server's secret, or the responder's
+                            * for the senderKID (find_secret) */
+    CMP_SRV_AUTH_SIGNATURE /* signed by |signer|, which chains to -srv_trusted or which the
+                            * responder named (find_signer) */
 };
 
 struct cmp_srv_req; /* the engine's, opaque */

@@ -109,6 +109,8 @@ run_revoke(struct cmp_ca_service *svc, const struct cmp_ca_admin_args *a, int64_
 {
     char reason[16];
     int r = a->reason < 0 ? 0 : a->reason;
+    uint8_t serial[CMP_CA_SERIAL_MAX];
+    size_t serial_len = 0;
 
     if (!need(a->serial, "-ca_serial", "revoke", err)) {
         return 0;
@@ -117,7 +119,9 @@ run_revoke(struct cmp_ca_service *svc, const struct cmp_ca_admin_args *a, int64_
     if (!cmp_ca_admin_revoke(cmp_ca_service_ca(svc), a->serial, reason, now, fmt(a), out, err)) {
         return 0;
     }
-    cmp_ca_service_audit_revoked(svc, a->serial, r);
+    if (cmp_ca_serial_parse(a->serial, serial, &serial_len, err)) {
+        cmp_ca_service_audit_revoked(svc, serial, serial_len, r);
+    }
     cmp_ca_service_note_crl(svc, now);
     return 1;
 }

@@ -37,7 +37,8 @@ struct cmp_ca_service;
 struct cmp_ca_store *cmp_ca_service_store(struct cmp_ca_service *svc);
 struct cmp_ca *cmp_ca_service_ca(struct cmp_ca_service *svc);
 /* An audit line for a revocation by the administrator. */
-void cmp_ca_service_audit_revoked(struct cmp_ca_service *svc, const char *serial_hex, int reason);
+void cmp_ca_service_audit_revoked(struct cmp_ca_service *svc, const uint8_t *serial, size_t len,
+                                  int reason);
 /* A CRL was issued at |now| (by the administrator): the schedule goes on from there. */
 void cmp_ca_service_note_crl(struct cmp_ca_service *svc, int64_t now);
 /* Rejects what is past its confirmation deadline (audit lines, a CRL if any). */

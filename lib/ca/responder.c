@@ -1714,9 +1714,14 @@ cmp_ca_service_ca(struct cmp_ca_service *svc)
 }
 
 void
-cmp_ca_service_audit_revoked(struct cmp_ca_service *svc, const char *serial_hex, int reason)
+cmp_ca_service_audit_revoked(struct cmp_ca_service *svc, const uint8_t *serial, size_t len,
+                             int reason)
 {
-    audit(svc, "revoked serial=%s requester=administrator tid=- reason=%s", serial_hex,
+    char hex[2 * CMP_CA_SERIAL_MAX + 1], subject[AUDIT_TEXT_MAX];
+
+    audit(svc, "revoked serial=%s subject=\"%s\" requester=administrator tid=- reason=%s",
+          hex_of(hex, sizeof(hex), serial, len),
+          subject_of_serial(svc, subject, sizeof(subject), serial, len),
           cmp_ca_reason_name(reason) != NULL ? cmp_ca_reason_name(reason) : "?");
 }
 
