@@ -14,7 +14,7 @@ struct app_ca {
     struct cmp_ca_service *svc;
     X509 *cert;
     EVP_PKEY *key;
-    int audit_fd;           /* -ca_audit, or -1: stderr */
+    int audit_fd; /* -ca_audit, or -1: stderr */
     const char *audit_path;
 };
 

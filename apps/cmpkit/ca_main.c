@@ -29,10 +29,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ca_app.h"
 #include "cmpkit/ca.h"
 #include "cmpkit/err.h"
 #include "cmpkit/load.h"
-#include "ca_app.h"
 #include "opts.h"
 
 int

@@ -239,8 +239,9 @@ run(struct cmp_opts *o, int argc, char **argv)
         return cmp_server_main(o);
     }
     if (app_ca_mode(o)) {
-        fprintf(stderr, "%s: the CA options (-ca_cert, -ca_key, -ca_db, -ca_profiles) need -port "
-                        "(a CA server) or -ca_admin\n",
+        fprintf(stderr,
+                "%s: the CA options (-ca_cert, -ca_key, -ca_db, -ca_profiles) need -port "
+                "(a CA server) or -ca_admin\n",
                 PROG);
         return 1;
     }

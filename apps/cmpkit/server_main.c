@@ -29,10 +29,10 @@
 
 #include <openssl/err.h>
 
+#include "ca_app.h"
 #include "cmpkit/err.h"
 #include "cmpkit/load.h"
 #include "cmpkit/server.h"
-#include "ca_app.h"
 #include "listener.h"
 #include "opts.h"
 
@@ -375,9 +375,8 @@ check_ca_mode(const struct cmp_opts *o)
         fprintf(stderr, cannot, PROG, "rsp_cert");
         return 0;
     }
-    if (o->poll_count != 0 || o->grant_implicitconf || o->pkistatus != 0 ||
-        o->failure != INT_MIN || o->failurebits != 0 || o->statusstring != NULL ||
-        o->send_error) {
+    if (o->poll_count != 0 || o->grant_implicitconf || o->pkistatus != 0 || o->failure != INT_MIN ||
+        o->failurebits != 0 || o->statusstring != NULL || o->send_error) {
         fprintf(stderr, cannot, PROG,
                 "poll_count, -grant_implicitconf, -pkistatus, -failure, -failurebits, "
                 "-statusstring or -send_error");
@@ -546,8 +545,8 @@ cmp_server_main(struct cmp_opts *o)
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
         /* a CA thread waits for the disk at each durable commit: more threads than cores */
-        lc.threads = o->ca_threads > 0 ? (unsigned)o->ca_threads
-                                       : (unsigned)(8 * (cores > 0 ? cores : 1));
+        lc.threads =
+            o->ca_threads > 0 ? (unsigned)o->ca_threads : (unsigned)(8 * (cores > 0 ? cores : 1));
         lc.get_crl = srv_get_crl;
         if (!timer_start(&app)) {
             fprintf(stderr, "%s: cannot start the CA's timer thread\n", PROG);

@@ -64,9 +64,9 @@ struct cmp_ca_service_config {
     int64_t crl_interval; /* -ca_crl_interval: seconds between scheduled CRLs, and each
                            * CRL's nextUpdate after its thisUpdate; 0: one day */
     /* extraCerts of ip/cp/kup after the CA certificate (-rsp_extracerts); may be NULL */
-    STACK_OF(X509) *extra_certs;
+    STACK_OF(X509) * extra_certs;
     /* caPubs of ip (-rsp_capubs); may be NULL */
-    STACK_OF(X509) *ca_pubs;
+    STACK_OF(X509) * ca_pubs;
     /* -accept_raverified: POPO raVerified from any authenticated requester, not only
      * from an RA (a signer certificate with id-kp-cmcRA) */
     int accept_raverified;

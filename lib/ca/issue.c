@@ -562,8 +562,8 @@ key_type_der(const struct der_in *spki, const struct der_in *bits, int *out_bits
         ASN1_OBJECT_free(obj);
         /* an uncompressed or compressed point (SEC 1 2.3.3) */
         return *out_nid != NID_undef && bits->len > 1 &&
-                       (bits->p[0] == 0x04 ? bits->len % 2 == 1 : bits->p[0] == 0x02 ||
-                                                                       bits->p[0] == 0x03)
+                       (bits->p[0] == 0x04 ? bits->len % 2 == 1
+                                           : bits->p[0] == 0x02 || bits->p[0] == 0x03)
                    ? EVP_PKEY_EC
                    : 0;
     default:
@@ -679,9 +679,9 @@ check_key_type(struct checked *c, int id, int bits, int curve, struct cmp_err *e
         break;
     case EVP_PKEY_EC:
         snprintf(what, sizeof(what), "EC %s",
-                 EC_curve_nid2nist(curve) != NULL  ? EC_curve_nid2nist(curve)
-                 : OBJ_nid2sn(curve) != NULL ? OBJ_nid2sn(curve)
-                                             : "(unknown curve)");
+                 EC_curve_nid2nist(curve) != NULL ? EC_curve_nid2nist(curve)
+                 : OBJ_nid2sn(curve) != NULL      ? OBJ_nid2sn(curve)
+                                                  : "(unknown curve)");
         for (i = 0; i < p->num_curves; i++) {
             ok |= p->curves[i] == curve;
         }

@@ -90,14 +90,14 @@ struct ca_cert {
     size_t serial_len;
     uint8_t *der; /* answered to the engine (cert_der): kept while the transaction lives */
     size_t der_len;
-    int waiting;  /* not settled by certConf yet */
-    int new;      /* issued by the callback now running (the commit rejects it if ok is 0) */
+    int waiting; /* not settled by certConf yet */
+    int new;     /* issued by the callback now running (the commit rejects it if ok is 0) */
 };
 
 /* One certificate request of the message, prepared by the check before POPO. */
 struct ca_prep {
-    int done;              /* prepared (and checked) */
-    int refused;           /* the check refused it: |why| */
+    int done;    /* prepared (and checked) */
+    int refused; /* the check refused it: |why| */
     struct cmp_err why;
     struct cmp_ca_request req;
     char profile[CMP_CA_PROFILE_NAME_MAX + 1];
@@ -105,10 +105,10 @@ struct ca_prep {
 
 /* The responder's data of one transaction (call->txn_data). */
 struct ca_txn {
-    int authorized;         /* the requester was looked at: */
-    int refused;            /* the message is refused as a whole, with |refusal| */
+    int authorized; /* the requester was looked at: */
+    int refused;    /* the message is refused as a whole, with |refusal| */
     struct cmp_err refusal;
-    int ra;                 /* the signer is an RA */
+    int ra; /* the signer is an RA */
     char requester[CMP_CA_TEXT_MAX];
     uint8_t secret_ref[CMP_CA_REF_MAX]; /* a database secret authorised it: its reference */
     size_t secret_ref_len;
@@ -126,8 +126,7 @@ struct ca_txn {
 
 /* ---- small helpers ---- */
 
-static void
-audit(const struct cmp_ca_service *svc, const char *fmt, ...) CMP_PRINTF(2, 3);
+static void audit(const struct cmp_ca_service *svc, const char *fmt, ...) CMP_PRINTF(2, 3);
 
 static void
 audit(const struct cmp_ca_service *svc, const char *fmt, ...)
@@ -162,8 +161,8 @@ hex_of(char *buf, size_t len, const uint8_t *p, size_t n)
 static const char *
 tid_hex(char *buf, size_t len, const struct cmp_srv_call *call)
 {
-    size_t n = call->transaction_id.len < CMP_CA_TID_MAX ? call->transaction_id.len
-                                                         : CMP_CA_TID_MAX;
+    size_t n =
+        call->transaction_id.len < CMP_CA_TID_MAX ? call->transaction_id.len : CMP_CA_TID_MAX;
 
     return hex_of(buf, len, call->transaction_id.p, n);
 }
@@ -197,10 +196,9 @@ subject_of_der(char *buf, size_t len, const uint8_t *der, size_t der_len)
 
     buf[0] = '\0';
     if (!der_get(&in, DER_SEQUENCE, &c) || !der_get(&c, DER_SEQUENCE, &tbs) ||
-        !der_get_opt(&tbs, DER_EXPLICIT(0), &ver, &has_ver) ||
-        !der_get(&tbs, DER_INTEGER, &sn) || !der_get(&tbs, DER_SEQUENCE, &alg) ||
-        !der_get(&tbs, DER_SEQUENCE, &iss) || !der_get(&tbs, DER_SEQUENCE, &validity) ||
-        !der_get_tlv(&tbs, DER_SEQUENCE, &subj)) {
+        !der_get_opt(&tbs, DER_EXPLICIT(0), &ver, &has_ver) || !der_get(&tbs, DER_INTEGER, &sn) ||
+        !der_get(&tbs, DER_SEQUENCE, &alg) || !der_get(&tbs, DER_SEQUENCE, &iss) ||
+        !der_get(&tbs, DER_SEQUENCE, &validity) || !der_get_tlv(&tbs, DER_SEQUENCE, &subj)) {
         return buf;
     }
     return name_text(buf, len, &subj);
@@ -557,8 +555,7 @@ txn_of(const struct cmp_srv_call *call, struct cmp_err *err)
 }
 
 /* The message refused as a whole: the error message's bit and text. */
-static int
-refuse(struct ca_txn *t, int bit, const char *fmt, ...) CMP_PRINTF(3, 4);
+static int refuse(struct ca_txn *t, int bit, const char *fmt, ...) CMP_PRINTF(3, 4);
 
 static int
 refuse(struct ca_txn *t, int bit, const char *fmt, ...)
@@ -599,8 +596,7 @@ read_profiles(const struct cmp_srv_call *call, struct ca_txn *t, size_t num_reqs
         if (t->profiles != NULL) {
             return refuse(t, CMP_FI_BAD_REQUEST, "certProfile given twice in generalInfo");
         }
-        if (!it->has_value || !der_get(&v, DER_SEQUENCE, &seq) || !der_done(&v) ||
-            seq.len == 0) {
+        if (!it->has_value || !der_get(&v, DER_SEQUENCE, &seq) || !der_done(&v) || seq.len == 0) {
             return refuse(t, CMP_FI_BAD_REQUEST, "certProfile is not a SEQUENCE OF UTF8String");
         }
         t->profiles = calloc(num_reqs > 0 ? num_reqs : 1, sizeof(*t->profiles));
@@ -611,8 +607,7 @@ read_profiles(const struct cmp_srv_call *call, struct ca_txn *t, size_t num_reqs
             size_t k;
 
             if (!der_get(&seq, DER_UTF8_STRING, &s)) {
-                return refuse(t, CMP_FI_BAD_REQUEST,
-                              "certProfile is not a SEQUENCE OF UTF8String");
+                return refuse(t, CMP_FI_BAD_REQUEST, "certProfile is not a SEQUENCE OF UTF8String");
             }
             if (n >= num_reqs) {
                 return refuse(t, CMP_FI_BAD_REQUEST,
@@ -620,9 +615,8 @@ read_profiles(const struct cmp_srv_call *call, struct ca_txn *t, size_t num_reqs
                               num_reqs);
             }
             if (s.len == 0 || s.len > CMP_CA_PROFILE_NAME_MAX) {
-                return refuse(t, CMP_FI_BAD_CERT_TEMPLATE,
-                              "certProfile name of %zu bytes (1..%d)", s.len,
-                              CMP_CA_PROFILE_NAME_MAX);
+                return refuse(t, CMP_FI_BAD_CERT_TEMPLATE, "certProfile name of %zu bytes (1..%d)",
+                              s.len, CMP_CA_PROFILE_NAME_MAX);
             }
             for (k = 0; k < s.len; k++) {
                 if (s.p[k] < 0x20 || s.p[k] >= 0x7F) {
@@ -635,8 +629,8 @@ read_profiles(const struct cmp_srv_call *call, struct ca_txn *t, size_t num_reqs
             n++;
         }
         if (n != 1 && n != num_reqs) {
-            return refuse(t, CMP_FI_BAD_REQUEST,
-                          "certProfile names %zu profiles for %zu requests", n, num_reqs);
+            return refuse(t, CMP_FI_BAD_REQUEST, "certProfile names %zu profiles for %zu requests",
+                          n, num_reqs);
         }
         t->num_profiles = n;
     }
@@ -1025,9 +1019,9 @@ ca_cert_request(void *arg, const struct cmp_srv_call *call, const struct cmp_srv
             break;
         case CMP_SRV_POPO_UNCHECKED:
             /* the check before POPO refused it: its bit and text */
-            reject(res, req->popo_error, req->popo_error->failure_bit >= 0
-                                             ? req->popo_error->failure_bit
-                                             : CMP_FI_BAD_REQUEST,
+            reject(res, req->popo_error,
+                   req->popo_error->failure_bit >= 0 ? req->popo_error->failure_bit
+                                                     : CMP_FI_BAD_REQUEST,
                    NULL);
             continue;
         case CMP_SRV_POPO_RAVERIFIED:
@@ -1074,7 +1068,8 @@ ca_cert_request(void *arg, const struct cmp_srv_call *call, const struct cmp_srv
         num_implicit += iss.implicit_confirm;
         audit(svc, "issued serial=%s subject=\"%s\" requester=%s tid=%s profile=%s%s",
               hex_of(hex, sizeof(hex), iss.serial, iss.serial_len),
-              name_text(subject, sizeof(subject), &p->req.subject), t->requester, tid_hex(tid, sizeof(tid), call), iss.profile->name,
+              name_text(subject, sizeof(subject), &p->req.subject), t->requester,
+              tid_hex(tid, sizeof(tid), call), iss.profile->name,
               iss.implicit_confirm ? " confirmed=implicit" : "");
         cmp_ca_issued_cleanup(&iss);
     }
@@ -1174,8 +1169,8 @@ ca_cert_conf(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_ce
                 return CMP_CONTEXT(err, "certConf");
             }
             t->crl_due = 1;
-            audit(svc, "revoked serial=%s subject=\"%s\" requester=%s tid=%s reason=certConf",
-                  hex, subject, t->requester, tid);
+            audit(svc, "revoked serial=%s subject=\"%s\" requester=%s tid=%s reason=certConf", hex,
+                  subject, t->requester, tid);
             continue;
         }
         /* rejected meanwhile: its confirmation time ran out (tick) */
@@ -1217,7 +1212,7 @@ static int
 rev_reason(const struct der_in *exts_der, int *out)
 {
     const unsigned char *p = exts_der->p;
-    STACK_OF(X509_EXTENSION) *exts;
+    STACK_OF(X509_EXTENSION) * exts;
     ASN1_ENUMERATED *e;
     int crit = 0;
     long v;

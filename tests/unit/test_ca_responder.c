@@ -145,8 +145,8 @@ fx_init(struct fx *f)
     }
     snprintf(f->db, sizeof(f->db), "%s/ca.db", f->dir);
     f->ca_key = ct_key("P-256");
-    f->ca_cert = f->ca_key != NULL ? ct_root(f->ca_key, "CN=Responder Test CA,O=cmpkit", 3650)
-                                   : NULL;
+    f->ca_cert =
+        f->ca_key != NULL ? ct_root(f->ca_key, "CN=Responder Test CA,O=cmpkit", 3650) : NULL;
     f->conf = NCONF_new(NULL);
     b = BIO_new_mem_buf(profiles_conf, -1);
     if (f->ca_cert == NULL || f->conf == NULL || b == NULL ||
@@ -321,8 +321,7 @@ struct dump {
     size_t len;
 };
 
-static void
-dump_add(struct dump *d, const char *fmt, ...) CMP_PRINTF(2, 3);
+static void dump_add(struct dump *d, const char *fmt, ...) CMP_PRINTF(2, 3);
 
 static void
 dump_add(struct dump *d, const char *fmt, ...)
@@ -514,11 +513,11 @@ add_secret(struct fx *f, const char *ref, const char *secret, int64_t valid, int
 /* ---- the tests ---- */
 
 struct state {
-    X509 *dev;       /* ir, device profile, reusable secret */
+    X509 *dev; /* ir, device profile, reusable secret */
     EVP_PKEY *dev_key;
-    X509 *ra;        /* an RA certificate (profile ra) */
+    X509 *ra; /* an RA certificate (profile ra) */
     EVP_PKEY *ra_key;
-    X509 *other;     /* a second device */
+    X509 *other; /* a second device */
     EVP_PKEY *other_key;
 };
 
@@ -695,8 +694,8 @@ refused(struct fx *f, const char *name, int cmd, const struct ro *o, int bit)
     ok = run(f, cmd, o, &cert);
     CHECK_CASE(name, !ok && cert == NULL);
     if ((f->failinfo & BIT(bit)) == 0) {
-        fprintf(stderr, "%s: failinfo %#x, expected bit %d: %s\n", name, (unsigned)f->failinfo,
-                bit, f->text);
+        fprintf(stderr, "%s: failinfo %#x, expected bit %d: %s\n", name, (unsigned)f->failinfo, bit,
+                f->text);
     }
     CHECK_CASE(name, (f->failinfo & BIT(bit)) != 0);
     CHECK_CASE(name, dump_db(f, &b));
@@ -713,8 +712,8 @@ test_hostile(struct fx *f, struct state *s)
 {
     struct ro o;
     EVP_PKEY *k = ct_key("P-256"), *rsa1024 = ct_key("RSA-1024"), *stranger_key = ct_key("P-256");
-    X509 *stranger = stranger_key != NULL ? ct_root(stranger_key, "CN=device 1,O=cmpkit", 10)
-                                          : NULL;
+    X509 *stranger =
+        stranger_key != NULL ? ct_root(stranger_key, "CN=device 1,O=cmpkit", 10) : NULL;
 
     CHECK(add_secret(f, "old", "old-secret", 1, 0));
     sleep(2); /* "old" expires */
