@@ -302,11 +302,11 @@ struct cmp_srv_answer {
  * before any check of that protection: nothing here is authenticated yet.
  */
 struct cmp_srv_cred_query {
-    const struct cmp_msg *msg;      /* the decoded request */
-    int body_type;                  /* its enum cmp_body_type */
+    const struct cmp_msg *msg; /* the decoded request */
+    int body_type;             /* its enum cmp_body_type */
     struct cmp_srv_der transaction_id;
-    struct cmp_srv_der sender;      /* the sender's Name; len 0 if not a directoryName */
-    struct cmp_srv_der sender_kid;  /* senderKID; len 0: none */
+    struct cmp_srv_der sender;     /* the sender's Name; len 0 if not a directoryName */
+    struct cmp_srv_der sender_kid; /* senderKID; len 0: none */
     /*
      * The first extraCert's issuer (Name) and serialNumber (INTEGER
      * contents): RFC 9483 3.3 puts the protection certificate first. len 0:

@@ -754,9 +754,8 @@ cert_id_of(const struct der_in *cert, struct cmp_srv_der *issuer, struct cmp_srv
     int has_ver = 0;
 
     if (!der_get(&in, DER_SEQUENCE, &c) || !der_get(&c, DER_SEQUENCE, &tbs) ||
-        !der_get_opt(&tbs, DER_EXPLICIT(0), &ver, &has_ver) ||
-        !der_get(&tbs, DER_INTEGER, &sn) || !der_get_tlv(&tbs, DER_SEQUENCE, &alg) ||
-        !der_get_tlv(&tbs, DER_SEQUENCE, &iss)) {
+        !der_get_opt(&tbs, DER_EXPLICIT(0), &ver, &has_ver) || !der_get(&tbs, DER_INTEGER, &sn) ||
+        !der_get_tlv(&tbs, DER_SEQUENCE, &alg) || !der_get_tlv(&tbs, DER_SEQUENCE, &iss)) {
         return 0;
     }
     issuer->p = iss.p;

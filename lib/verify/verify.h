@@ -322,8 +322,8 @@ int cmp_vfy_own_chain(X509_STORE *own_trusted, X509 *cert, STACK_OF(X509) *untru
 /* certConf (certconf.c): a certificate the server's transaction sent, to be confirmed. */
 struct cmp_vfy_issued {
     int64_t cert_req_id;
-    X509 *cert;         /* borrowed; may be NULL when |der| is set */
-    struct der_in der;  /* the certificate's DER (borrowed); len 0: take |cert| */
+    X509 *cert;        /* borrowed; may be NULL when |der| is set */
+    struct der_in der; /* the certificate's DER (borrowed); len 0: take |cert| */
 };
 
 /*
