@@ -54,6 +54,8 @@ floor=$build/bench/ca_floor
 [ -x "$cmpkit" ] || die "$cmpkit not built"
 [ -x "$gen" ] || die "$gen not built (needs libcurl)"
 [ -x "$floor" ] || die "$floor not built"
+# shellcheck source=../tests/interop/ca_lib.sh
+. "$here/../tests/interop/ca_lib.sh"
 command -v openssl >/dev/null || die "the openssl CLI is not installed"
 
 COUNT=${COUNT:-3000}
@@ -108,11 +110,7 @@ EOF
 
 # ---- the CA ------------------------------------------------------------------
 mkdir pki
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout pki/server.key \
-    -out pki/server.crt -subj "/CN=cmpkit Bench CA" -days 30 \
-    -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" 2>/dev/null ||
-    die "cannot make the CA"
+ca_make pki/server.key pki/server.crt "/CN=cmpkit Bench CA"
 printf 'bench-enrollment-secret\n' >secret.txt
 "$cmpkit" -config "" -ca_db "$work/ca.db" -ca_admin secret-add -ref bench \
     -secret file:secret.txt >/dev/null || die "secret-add"
@@ -120,16 +118,7 @@ printf 'bench-enrollment-secret\n' >secret.txt
 "$cmpkit" -config "" -port 127.0.0.1:0 -ca_cert pki/server.crt -ca_key pki/server.key \
     -ca_db "$work/ca.db" -ca_audit "$work/audit.log" -ca_threads "$THREADS" -verbosity 3 \
     >server.out 2>server.err &
-launcher=$!
-for _ in $(seq 1 200); do
-    grep -q '^ACCEPT ' server.out && break
-    kill -0 "$launcher" 2>/dev/null || die "the CA did not start: $(cat server.err)"
-    sleep 0.05
-done
-line=$(grep -m1 '^ACCEPT ' server.out) || die "the CA did not start"
-[[ "$line" =~ :([0-9]+)\ PID=([0-9]+)$ ]] || die "ACCEPT line '$line'"
-port=${BASH_REMATCH[1]}
-spid=${BASH_REMATCH[2]}
+ca_wait_accept server.out $! || die "the CA did not start: $(cat server.err)"
 url="http://127.0.0.1:$port/pkix/"
 
 # the client certificate of the signed runs: issued by the CA itself

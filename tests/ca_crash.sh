@@ -34,6 +34,8 @@ die() {
 }
 
 [ -x "$cmpkit" ] || die "$cmpkit is not executable"
+# shellcheck source=interop/ca_lib.sh
+. "$(dirname "$0")/interop/ca_lib.sh"
 command -v openssl >/dev/null || die "the openssl CLI is not installed"
 command -v python3 >/dev/null || die "python3 is not installed"
 
@@ -54,11 +56,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
-    -out ca.crt -subj "/CN=cmpkit Crash CA" -days 30 \
-    -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" 2>/dev/null ||
-    die "cannot make the CA"
+ca_make ca.key ca.crt "/CN=cmpkit Crash CA"
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ee.key 2>/dev/null
 cat >ca.cnf <<EOF
 [crash]
@@ -72,19 +70,12 @@ ca_opts=(-config ca.cnf -ca_cert ca.crt -ca_key ca.key -ca_db "$work/ca.db" -ca_
 # start_server [PORT]: the CA on PORT (0: a free one); sets $port and $tpid
 port=0
 start_server() {
-    local want=$1 line i
+    local want=$1
     : >server.out
     # the kills are the point: the server gets no timeout wrapper that would survive them
     "$cmpkit" "${ca_opts[@]}" -port "127.0.0.1:$want" >server.out 2>>server.err &
     tpid=$!
-    for i in $(seq 1 200); do
-        line=$(grep -m1 '^ACCEPT ' server.out || true)
-        [ -n "$line" ] && break
-        kill -0 "$tpid" 2>/dev/null || return 1
-        sleep 0.025
-    done
-    [[ "$line" =~ :([0-9]+)\ PID=([0-9]+)$ ]] || return 1
-    port=${BASH_REMATCH[1]}
+    ca_wait_accept server.out "$tpid" || return 1
     echo "$port" >port.tmp && mv port.tmp port
 }
 

@@ -31,26 +31,15 @@ status_mask(const char *list, unsigned *out, struct cmp_err *err)
 {
     char item[32];
     const char *p = list;
+    int r;
 
     *out = 0;
-    while (*p != '\0') {
-        size_t n;
-        int st;
+    while ((r = cmp_ca_list_next(&p, item, sizeof(item))) != 0) {
+        int st = r > 0 ? cmp_ca_status_parse(item) : 0;
 
-        while (*p == ',' || *p == ' ') {
-            p++;
+        if (r < 0) {
+            snprintf(item, sizeof(item), "(too long)");
         }
-        n = strcspn(p, ", ");
-        if (n == 0) {
-            break;
-        }
-        if (n >= sizeof(item)) {
-            return CMP_FAIL(err, CMP_E_ARG, "-ca_status: unknown status '%.20s...'", p);
-        }
-        memcpy(item, p, n);
-        item[n] = '\0';
-        p += n;
-        st = cmp_ca_status_parse(item);
         if (st == 0) {
             return CMP_FAIL(err, CMP_E_ARG,
                             "-ca_status: unknown status '%s' (waiting, confirmed, rejected, "

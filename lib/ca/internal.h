@@ -23,6 +23,13 @@ struct cmp_ca {
 };
 
 /*
+ * cmp_ca_list_next() copies the next item of the comma and/or blank
+ * separated |*list| into |item| (room for |item_max| bytes with the NUL)
+ * and advances. Returns 1, 0 at the end, -1 for an item too long.
+ */
+int cmp_ca_list_next(const char **list, char *item, size_t item_max);
+
+/*
  * cmp_ca_name_text() writes |name| in RFC 2253 syntax in the certificate's
  * order (UTF-8 kept; as listed and searched) into |buf|; "" on failure. Returns |buf|.
  */

@@ -525,24 +525,14 @@ static int
 key_type_der(const struct der_in *spki, const struct der_in *bits, int *out_bits, int *out_nid)
 {
     struct der_in in = *spki, seq, alg, oid, curve;
-    unsigned char buf[2 + 16];
-    const unsigned char *p = buf;
-    ASN1_OBJECT *obj;
-    int nid;
 
     *out_bits = 0;
     *out_nid = NID_undef;
     if (!der_get(&in, DER_SEQUENCE, &seq) || !der_get(&seq, DER_SEQUENCE, &alg) ||
-        !der_get_oid(&alg, &oid) || oid.len > sizeof(buf) - 2) {
+        !der_get_oid(&alg, &oid)) {
         return 0;
     }
-    buf[0] = 0x06;
-    buf[1] = (unsigned char)oid.len;
-    memcpy(buf + 2, oid.p, oid.len);
-    obj = d2i_ASN1_OBJECT(NULL, &p, (long)(2 + oid.len));
-    nid = obj != NULL ? OBJ_obj2nid(obj) : NID_undef;
-    ASN1_OBJECT_free(obj);
-    switch (nid) {
+    switch (cmp_oid_ossl_nid(&oid)) {
     case NID_rsaEncryption:
         *out_bits = rsa_modulus_bits(spki);
         return *out_bits > 0 ? EVP_PKEY_RSA : 0;
@@ -551,15 +541,10 @@ key_type_der(const struct der_in *spki, const struct der_in *bits, int *out_bits
     case NID_ED448:
         return der_done(&alg) && bits->len == 57 ? EVP_PKEY_ED448 : 0;
     case NID_X9_62_id_ecPublicKey:
-        if (!der_get_oid(&alg, &curve) || !der_done(&alg) || curve.len > sizeof(buf) - 2) {
+        if (!der_get_oid(&alg, &curve) || !der_done(&alg)) {
             return 0;
         }
-        buf[1] = (unsigned char)curve.len;
-        memcpy(buf + 2, curve.p, curve.len);
-        p = buf;
-        obj = d2i_ASN1_OBJECT(NULL, &p, (long)(2 + curve.len));
-        *out_nid = obj != NULL ? OBJ_obj2nid(obj) : NID_undef;
-        ASN1_OBJECT_free(obj);
+        *out_nid = cmp_oid_ossl_nid(&curve);
         /* an uncompressed or compressed point (SEC 1 2.3.3) */
         return *out_nid != NID_undef && bits->len > 1 &&
                        (bits->p[0] == 0x04 ? bits->len % 2 == 1
@@ -567,7 +552,6 @@ key_type_der(const struct der_in *spki, const struct der_in *bits, int *out_bits
                    ? EVP_PKEY_EC
                    : 0;
     default:
-        ERR_clear_error();
         return 0;
     }
 }

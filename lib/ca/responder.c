@@ -1383,12 +1383,26 @@ ca_commit(void *arg, const struct cmp_srv_call *call, int ok, struct cmp_err *er
 
 /* ---- credentials ---- */
 
+/* *out: a malloc()ed copy of |len| bytes for the engine, which frees it. */
+static int
+dup_bytes(uint8_t **out, size_t *out_len, const uint8_t *p, size_t len, struct cmp_err *err)
+{
+    *out = malloc(len > 0 ? len : 1);
+    if (*out == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "credentials");
+    }
+    memcpy(*out, p, len);
+    *out_len = len;
+    return 1;
+}
+
 static int
 ca_find_secret(void *arg, const struct cmp_srv_cred_query *q, uint8_t **out, size_t *out_len,
                struct cmp_err *err)
 {
     struct cmp_ca_service *svc = arg;
     struct cmp_ca_secret_rec *s = NULL;
+    int ok;
 
     *out = NULL;
     *out_len = 0;
@@ -1401,15 +1415,9 @@ ca_find_secret(void *arg, const struct cmp_srv_cred_query *q, uint8_t **out, siz
     if (s == NULL) {
         return 1;
     }
-    *out = malloc(s->secret_len > 0 ? s->secret_len : 1);
-    if (*out == NULL) {
-        cmp_ca_secret_rec_free(s);
-        return CMP_FAIL(err, CMP_E_MEMORY, "enrollment secret");
-    }
-    memcpy(*out, s->secret, s->secret_len);
-    *out_len = s->secret_len;
+    ok = dup_bytes(out, out_len, s->secret, s->secret_len, err);
     cmp_ca_secret_rec_free(s);
-    return 1;
+    return ok;
 }
 
 /* Finds a confirmed certificate of |subject| whose SKID is |kid|. */
@@ -1451,6 +1459,7 @@ ca_find_signer(void *arg, const struct cmp_srv_cred_query *q, uint8_t **out, siz
     struct cmp_ca_cert_filter f;
     struct cmp_ca_cert_rec *rec = NULL;
     struct kid_search k;
+    int ok;
 
     *out = NULL;
     *out_len = 0;
@@ -1475,15 +1484,9 @@ ca_find_signer(void *arg, const struct cmp_srv_cred_query *q, uint8_t **out, siz
             cmp_ca_cert_rec_free(rec);
             return 0;
         }
-        *out = malloc(rec->cert_der_len);
-        if (*out == NULL) {
-            cmp_ca_cert_rec_free(rec);
-            return CMP_FAIL(err, CMP_E_MEMORY, "signer certificate");
-        }
-        memcpy(*out, rec->cert_der, rec->cert_der_len);
-        *out_len = rec->cert_der_len;
+        ok = dup_bytes(out, out_len, rec->cert_der, rec->cert_der_len, err);
         cmp_ca_cert_rec_free(rec);
-        return 1;
+        return ok;
     }
     /* no extraCerts: the sender and senderKID name it (RFC 9483 3.1) */
     if (q->sender.len == 0 || q->sender_kid.len == 0) {
@@ -1547,27 +1550,16 @@ static int
 add_profiles(struct cmp_ca_service *svc, const struct cmp_ca_service_config *cfg,
              struct cmp_err *err)
 {
-    const char *p = cfg->profiles;
+    const char *p = cfg->profiles != NULL ? cfg->profiles : "";
     char section[128];
-    int first = 1;
+    int first = 1, r;
 
-    while (p != NULL && *p != '\0') {
-        size_t n;
+    while ((r = cmp_ca_list_next(&p, section, sizeof(section))) != 0) {
         struct cmp_ca_profile *prof;
 
-        while (*p == ',' || *p == ' ' || *p == '\t') {
-            p++;
+        if (r < 0) {
+            return CMP_FAIL(err, CMP_E_ARG, "-ca_profiles: a section name is too long");
         }
-        n = strcspn(p, ", \t");
-        if (n == 0) {
-            break;
-        }
-        if (n >= sizeof(section)) {
-            return CMP_FAIL(err, CMP_E_ARG, "-ca_profiles: section name '%.40s...' too long", p);
-        }
-        memcpy(section, p, n);
-        section[n] = '\0';
-        p += n;
         if (cfg->conf == NULL) {
             return CMP_FAIL(err, CMP_E_ARG,
                             "-ca_profiles names section '%s', but there is no config file",

@@ -106,31 +106,6 @@ pss_digest(const struct cmp_algid *sig_alg, const struct cmp_digest **out, struc
     return 1;
 }
 
-/* oid_nid() is OpenSSL's NID for the OID contents |oid|, or NID_undef. */
-static int
-oid_nid(const struct der_in *oid)
-{
-    unsigned char buf[2 + 64];
-    const unsigned char *p = buf;
-    ASN1_OBJECT *obj;
-    int nid;
-
-    if (oid->len == 0 || oid->len > sizeof(buf) - 2) {
-        return NID_undef;
-    }
-    buf[0] = 0x06;
-    buf[1] = (unsigned char)oid->len;
-    memcpy(buf + 2, oid->p, oid->len);
-    obj = d2i_ASN1_OBJECT(NULL, &p, (long)(2 + oid->len));
-    if (obj == NULL) {
-        ERR_clear_error();
-        return NID_undef;
-    }
-    nid = OBJ_obj2nid(obj);
-    ASN1_OBJECT_free(obj);
-    return nid;
-}
-
 /*
  * sig_digest() picks the digest for the signature algorithm |alg| of a
  * certificate: |*out| is from the tables above, or NULL with |*name| set
@@ -154,7 +129,7 @@ sig_digest(const struct cmp_algid *alg, const struct cmp_digest **out, const cha
             return 1;
         }
     }
-    if (OBJ_find_sigid_algs(oid_nid(&alg->oid), &mdnid, &pknid) && mdnid != NID_undef) {
+    if (OBJ_find_sigid_algs(cmp_oid_ossl_nid(&alg->oid), &mdnid, &pknid) && mdnid != NID_undef) {
         *name = OBJ_nid2sn(mdnid);
     }
     if (*name == NULL) {

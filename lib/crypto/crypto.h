@@ -207,6 +207,13 @@ EVP_PKEY *cmp_spki_fast_pubkey(const uint8_t *spki, size_t spki_len);
  */
 int cmp_p10cr_verify(const struct der_in *csr, struct cmp_err *err) CMP_MUST_CHECK;
 
+/*
+ * cmp_oid_ossl_nid() (sig.c) maps OID contents to OpenSSL's NID, for the
+ * tables of libcrypto (signature algorithms, curves); NID_undef if OpenSSL
+ * does not know it. Not the CMP_NID_* of lib/msg's own table.
+ */
+int cmp_oid_ossl_nid(const struct der_in *oid);
+
 /* ---- certHash (certhash.c) ---- */
 
 /*

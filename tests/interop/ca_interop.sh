@@ -38,6 +38,8 @@ die() {
 }
 
 [ -x "$cmpkit" ] || die "$cmpkit is not executable"
+# shellcheck source=ca_lib.sh
+. "$(dirname "$0")/ca_lib.sh"
 command -v openssl >/dev/null || die "the openssl CLI is not installed"
 command -v curl >/dev/null || die "curl is not installed"
 
@@ -62,11 +64,7 @@ ok() {
 }
 
 # ---- the CA and its configuration ------------------------------------------------
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
-    -out ca.crt -subj "/CN=cmpkit Interop CA/O=cmpkit" -days 3650 \
-    -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" 2>/dev/null ||
-    die "cannot make the CA"
+ca_make ca.key ca.crt "/CN=cmpkit Interop CA/O=cmpkit"
 cat >ca.cnf <<EOF
 # the server's options in config-file form, and its profiles
 [ca_server]
@@ -91,15 +89,7 @@ EOF
 timeout 300 "$cmpkit" -config ca.cnf -section ca_server -port 127.0.0.1:0 >server.out \
     2>server.err &
 tpid=$!
-for _ in $(seq 1 400); do
-    grep -q '^ACCEPT ' server.out && break
-    kill -0 "$tpid" 2>/dev/null || die "the CA server exited before listening"
-    sleep 0.05
-done
-line=$(grep -m1 '^ACCEPT ' server.out) || die "no ACCEPT line"
-[[ "$line" =~ :([0-9]+)\ PID=([0-9]+)$ ]] || die "malformed ACCEPT line '$line'"
-port=${BASH_REMATCH[1]}
-spid=${BASH_REMATCH[2]}
+ca_wait_accept server.out "$tpid" || die "the CA server did not start listening"
 ok "CA server listening on port $port (options and profiles from a config file)"
 
 admin() {
