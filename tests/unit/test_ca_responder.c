@@ -211,6 +211,7 @@ struct ro {
     int revreason;
     X509_REQ *csr;
     int strip_extra_certs;
+    X509_STORE *out_trusted; /* the client rejects a certificate that does not chain to it */
 };
 
 /* certProfile: SEQUENCE { UTF8String name } */
@@ -278,6 +279,9 @@ run(struct fx *f, int cmd, const struct ro *o, X509 **out)
     }
     if (o->csr != NULL) {
         ok = ok && cmp_ctx_set1_csr(c, o->csr);
+    }
+    if (o->out_trusted != NULL) {
+        ok = ok && cmp_ctx_set1_out_trusted(c, o->out_trusted);
     }
     if (o->profile != NULL) {
         ok = ok && add_profile(c, o->profile);
@@ -582,6 +586,22 @@ test_enroll(struct fx *f, struct state *s)
     /* implicit confirmation: the server profile grants it, no certConf needed */
     CHECK(cert != NULL && status_of(f, cert) == CMP_CA_ST_CONFIRMED &&
           strstr(f->audit, "confirmed=implicit") != NULL);
+    /* kur of it: the profile "server" keeps the old certificate (kur_old = keep) */
+    if (cert != NULL) {
+        X509 *next = NULL;
+        EVP_PKEY *nk = ct_key("P-256");
+        struct ro kr;
+
+        memset(&kr, 0, sizeof(kr));
+        kr.cert = cert;
+        kr.key = o.newkey;
+        kr.newkey = nk;
+        CHECK(run(f, CMP_CMD_KUR, &kr, &next));
+        CHECK(next != NULL && has_eku(next, NID_server_auth) && key_is(next, nk));
+        CHECK(status_of(f, cert) == CMP_CA_ST_CONFIRMED);
+        X509_free(next);
+        EVP_PKEY_free(nk);
+    }
     EVP_PKEY_free(o.newkey);
     X509_free(cert);
 
@@ -680,6 +700,37 @@ test_confirmation(struct fx *f)
     CHECK(strstr(f->audit, "requester=timeout") != NULL);
     EVP_PKEY_free(o.newkey);
     X509_free(cert);
+
+    /* a certConf that rejects (the certificate does not chain to -out_trusted): revoked */
+    {
+        EVP_PKEY *other_key = ct_key("P-256");
+        X509 *other_root = other_key != NULL ? ct_root(other_key, "CN=elsewhere", 1) : NULL;
+        X509_STORE *other = X509_STORE_new();
+
+        CHECK(other_root != NULL && other != NULL && X509_STORE_add_cert(other, other_root));
+        memset(&o, 0, sizeof(o));
+        o.ref = "dev-ref";
+        o.secret = "dev-secret";
+        o.newkey = ct_key("P-256");
+        o.subject = "CN=refused by its owner";
+        o.out_trusted = other;
+        CHECK(!run(f, CMP_CMD_IR, &o, &cert) && cert == NULL);
+        /* the audit log's last line: that certificate rejected by its certConf */
+        {
+            const char *last = strstr(f->audit, "rejected serial=");
+            const char *next;
+
+            while (last != NULL && (next = strstr(last + 1, "rejected serial=")) != NULL) {
+                last = next;
+            }
+            CHECK(last != NULL && strstr(last, "subject=\"CN=refused by its owner\"") != NULL &&
+                  strstr(last, "requester=kid:") != NULL);
+        }
+        EVP_PKEY_free(o.newkey);
+        X509_STORE_free(other);
+        X509_free(other_root);
+        EVP_PKEY_free(other_key);
+    }
 }
 
 /* One hostile or unauthorised transaction: it fails with |bit| and the database stays. */
