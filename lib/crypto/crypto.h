@@ -193,7 +193,8 @@ int cmp_popo_verify(const struct cmp_cert_req_msg *req, int accept_raverified,
 /*
  * cmp_spki_fast_pubkey() builds the key of the SubjectPublicKeyInfo |spki|
  * (its DER) directly for the common kinds: EC on P-256, P-384, P-521 with
- * an uncompressed point (checked to be on the curve), Ed25519, Ed448.
+ * an uncompressed point (checked to be on the curve), Ed25519, Ed448, and
+ * RSA (rsaEncryption, up to 16384 bits; ~6 us instead of ~220 us).
  * d2i_PUBKEY goes through OpenSSL 3.0's decoder framework and costs ~72 us;
  * this ~13 us. NULL for any other key (or encoding of one), which
  * d2i_PUBKEY then decides on; nothing is left on the error queue. Used by
