@@ -6,6 +6,13 @@
  * server options instead: bit 0 -accept_unprotected and -accept_unprot_err,
  * bit 1 -poll_count 2, bit 2 -send_unprot_err, bit 3 -grant_implicitconf,
  * bit 4 -accept_raverified, bit 5 -send_error, bit 6 -pkistatus 2.
+ * Bit 7 puts the CA responder (cmpkit/ca.h) behind the engine instead of
+ * the mock: a throwaway CA (the seeds' server certificate and key) with its
+ * database in a private temporary directory (on /dev/shm when there is one,
+ * so that its fsyncs cost nothing), made once per process and removed at
+ * exit, holding gen_vectors.sh's reference and secret as an enrollment
+ * secret, so that the seeds are issued certificates; bit 2 still sets
+ * -send_unprot_err.
  *
  * Each input gets a fresh engine, freed at the end with every transaction
  * the input left open (LeakSanitizer checks that); the table holds at most
@@ -17,13 +24,18 @@
  * and path checks; CMP_FUZZ makes nonces deterministic, and verification
  * time is fixed inside the certificates' validity.
  */
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "cmpkit/ca.h"
 #include "cmpkit/msg.h"
 #include "cmpkit/server.h"
 #include "der/der.h"
@@ -89,6 +101,70 @@ static EVP_PKEY *server_key;
 static X509_STORE *trusted;
 static STACK_OF(X509) * extra, *capubs;
 static X509_VERIFY_PARAM *vpm;
+static struct cmp_ca_service *ca;
+static char ca_dir[256];
+
+/* Removes the CA's temporary directory at exit (its files, then itself). */
+static void
+remove_ca_dir(void)
+{
+    DIR *d;
+    struct dirent *e;
+    char path[512];
+
+    cmp_ca_service_free(ca);
+    ca = NULL;
+    d = opendir(ca_dir);
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            snprintf(path, sizeof(path), "%s/%s", ca_dir, e->d_name);
+            (void)unlink(path);
+        }
+    }
+    if (d != NULL) {
+        closedir(d);
+    }
+    (void)rmdir(ca_dir);
+}
+
+/* The throwaway CA, made on first use. */
+static struct cmp_ca_service *
+ca_service(void)
+{
+    struct cmp_ca_service_config cfg;
+    struct cmp_ca_admin_args a;
+    struct cmp_err err;
+    char db[300];
+    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
+    FILE *null;
+
+    if (ca != NULL) {
+        return ca;
+    }
+    snprintf(ca_dir, sizeof(ca_dir), "%s/cmpkit-fuzz-ca-XXXXXX",
+             base != NULL && base[0] != '\0' ? base : "/tmp");
+    if (mkdtemp(ca_dir) == NULL) {
+        __builtin_trap();
+    }
+    atexit(remove_ca_dir);
+    snprintf(db, sizeof(db), "%s/ca.db", ca_dir);
+    cmp_ca_service_config_init(&cfg);
+    cfg.cert = server;
+    cfg.key = server_key;
+    cfg.db = db;
+    cmp_err_init(&err);
+    ca = cmp_ca_service_new(&cfg, &err);
+    memset(&a, 0, sizeof(a));
+    a.ref = ref;
+    a.secret = (const char *)secret;
+    null = fopen("/dev/null", "w");
+    if (ca == NULL || null == NULL ||
+        !cmp_ca_service_admin(ca, "secret-add", &a, (int64_t)time(NULL), null, &err)) {
+        __builtin_trap();
+    }
+    fclose(null);
+    return ca;
+}
 
 static X509 *
 pem_cert(const char *pem)
@@ -126,10 +202,30 @@ static struct cmp_srv *
 engine(unsigned flags)
 {
     struct cmp_srv_config c;
+    struct cmp_srv_responder rs;
     struct cmp_err err;
     struct cmp_srv *srv;
 
     cmp_srv_config_init(&c);
+    cmp_err_init(&err);
+    if ((flags & 128) != 0) {
+        if (!cmp_ca_service_responder(ca_service(), &rs, &err)) {
+            __builtin_trap();
+        }
+        c.cert = server;
+        c.key = server_key;
+        c.trusted = trusted;
+        c.vpm = vpm;
+        c.responder = &rs;
+        c.send_unprot_err = (flags & 4) != 0;
+        c.max_transactions = 4;
+        c.max_iterations = 10000;
+        srv = cmp_srv_new(&c, &err);
+        if (srv == NULL) {
+            __builtin_trap();
+        }
+        return srv;
+    }
     c.ref = ref;
     c.secret = secret;
     c.secret_len = sizeof(secret) - 1;
@@ -149,7 +245,6 @@ engine(unsigned flags)
     c.pkistatus = (flags & 64) != 0 ? 2 : 0;
     c.max_transactions = 4;
     c.max_iterations = 10000; /* keep a PBM with a mutated count cheap */
-    cmp_err_init(&err);
     srv = cmp_srv_new(&c, &err);
     if (srv == NULL) {
         __builtin_trap();

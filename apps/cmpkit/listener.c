@@ -201,6 +201,7 @@ struct conn {
     unsigned char killed;   /* shut down by the watchdog or evicted; under the mutex */
     unsigned char begun;    /* the current request's head was checked */
     unsigned char admitted; /* the current request counts against -max_msgs */
+    unsigned char get_crl;  /* the current request is GET /crl (answer_crl()) */
     uint8_t key[16];        /* the client's address (addr_key()) */
     struct http_req req;    /* the current request: only the thread serving it touches it */
 };
@@ -971,6 +972,45 @@ log_refusal(struct listener *l, const struct conn *c, const char *method, const 
     }
 }
 
+/* ---- GET /crl: the CA's CRL (RFC 2585 3: application/pkix-crl, DER) ---- */
+
+#define CRL_PATH "/crl"
+#define CRL_CONTENT_TYPE "application/pkix-crl"
+
+static int
+is_crl_get(const struct listener *l, const char *method, const char *url)
+{
+    return l->cfg->get_crl != NULL && strcmp(method, MHD_HTTP_METHOD_GET) == 0 &&
+           strcmp(url, CRL_PATH) == 0;
+}
+
+static enum MHD_Result
+answer_crl(struct listener *l, struct MHD_Connection *conn)
+{
+    struct MHD_Response *rsp;
+    enum MHD_Result ret;
+    uint8_t *der = NULL;
+    size_t len = 0;
+
+    if (!l->cfg->get_crl(l->cfg->handle_arg, &der, &len) || der == NULL) {
+        free(der);
+        note(l, LC_HANDLER, LOG_LVL_ERR, "could not answer GET %s: no CRL", CRL_PATH);
+        return send_status(conn, 500);
+    }
+    rsp = mhd.create_response_from_buffer(len, der, MHD_RESPMEM_MUST_FREE);
+    if (rsp == NULL) {
+        free(der);
+        return MHD_NO;
+    }
+    if (mhd.add_response_header(rsp, MHD_HTTP_HEADER_CONTENT_TYPE, CRL_CONTENT_TYPE) != MHD_YES) {
+        mhd.destroy_response(rsp);
+        return MHD_NO;
+    }
+    ret = mhd.queue_response(conn, MHD_HTTP_OK, rsp);
+    mhd.destroy_response(rsp);
+    return ret;
+}
+
 /* begin_request() checks the request line and head (http_req_begin()). */
 static void
 begin_request(struct listener *l, struct MHD_Connection *conn, struct conn *c, const char *url,
@@ -982,6 +1022,10 @@ begin_request(struct listener *l, struct MHD_Connection *conn, struct conn *c, c
     lst_log(l, LOG_LVL_INFO, "Received request, 1st line: %s %s %s",
             printable(m, sizeof(m), method), printable(u, sizeof(u), url),
             printable(v, sizeof(v), version));
+    if (is_crl_get(l, method, url)) {
+        c->get_crl = 1;
+        return;
+    }
     ctype = mhd.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     clen = mhd.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     http_req_begin(&c->req, &l->lim, &l->budget, method, url, ctype, clen,
@@ -1045,8 +1089,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     if (!c->begun) {
         c->begun = 1;
         begin_request(l, conn, c, url, method, version);
+        if (c->get_crl) {
+            return MHD_YES;
+        }
         /* libmicrohttpd closes the connection after an answer given before the body */
         return c->req.answer_now ? send_status(conn, c->req.status) : MHD_YES;
+    }
+    if (c->get_crl) {
+        /* a GET has no body: one is not read, the connection is closed */
+        return *upload_data_size != 0 ? MHD_NO : answer_crl(l, conn);
     }
     if (*upload_data_size != 0) {
         was_ok = c->req.status == 0;
@@ -1090,6 +1141,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     set_phase(c, CS_REQUEST);
     c->begun = 0;
     c->admitted = 0;
+    c->get_crl = 0;
     return c;
 }
 

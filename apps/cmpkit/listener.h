@@ -37,6 +37,13 @@
 typedef int cmp_listener_handle_fn(void *arg, const uint8_t *req, size_t req_len, uint8_t **rsp,
                                    size_t *rsp_len);
 
+/*
+ * A document served by GET (the CA's CRL): 1 with |*out| a malloc()ed DER
+ * of |*out_len| bytes, or 0 (the listener answers 500). Called with the
+ * handler's |handle_arg|, from the listener's threads.
+ */
+typedef int cmp_listener_get_fn(void *arg, uint8_t **out, size_t *out_len);
+
 struct cmp_listener_config {
     const char *port; /* -port: "port" (all addresses, IPv6 and IPv4) or "host:port",
                        * "[v6addr]:port"; port 0 picks a free one */
@@ -63,6 +70,9 @@ struct cmp_listener_config {
     int verbosity;      /* log level (stderr) */
     cmp_listener_handle_fn *handle;
     void *handle_arg;
+    /* GET /crl answers this as application/pkix-crl (RFC 5280 4.2.1.13, RFC 2585); NULL:
+     * no such route (405 as for any GET) */
+    cmp_listener_get_fn *get_crl;
 };
 
 /*

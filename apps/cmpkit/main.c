@@ -2,7 +2,9 @@
  * cmpkit: the command-line tool, a drop-in replacement for `openssl cmp`
  * (see cmpkit(1)): the options of openssl cmp 3.0 (opts.c), read from the
  * config file (config.c) and then the command line; the mock server mode
- * (-port, server_main.c); and cmpkit's own -print and -version.
+ * (-port, server_main.c), a CA with -ca_cert/-ca_key/-ca_db and its
+ * administration (-ca_admin, ca_main.c); and cmpkit's own -print and
+ * -version.
  *
  * The CLI sees only the public headers.
  */
@@ -230,8 +232,18 @@ run(struct cmp_opts *o, int argc, char **argv)
     if (!load_rand(o->rand)) {
         return 1;
     }
+    if (o->ca_admin != NULL) {
+        return cmp_ca_admin_main(o);
+    }
     if (o->port != NULL) {
         return cmp_server_main(o);
+    }
+    if (app_ca_mode(o)) {
+        fprintf(stderr,
+                "%s: the CA options (-ca_cert, -ca_key, -ca_db, -ca_profiles) need -port "
+                "(a CA server) or -ca_admin\n",
+                PROG);
+        return 1;
     }
     return cmp_client_main(o);
 }

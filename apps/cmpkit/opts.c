@@ -327,6 +327,42 @@ const struct opt_def cmp_opt_table[] = {
     OPT_I("accept_raverified", OPTK_FLAG, accept_raverified, OPTG_MOCK,
           "Accept RAVERIFIED as proof of possession"),
 
+    /* The CA (cmpkit's own, docs/CA.md): -port with these instead of -rsp_cert */
+    OPT_S("ca_cert", OPTK_STR, ca_cert, OPTG_CA,
+          "CA certificate: with -ca_key and -ca_db, -port serves a CA that issues\n"
+          "certificates from the requests; also signs responses unless -srv_cert"),
+    OPT_S("ca_key", OPTK_STR, ca_key, OPTG_CA, "Private key of the CA (-ca_cert)"),
+    OPT_S("ca_keypass", OPTK_STR, ca_keypass, OPTG_CA, "Pass phrase source of -ca_key"),
+    OPT_S("ca_db", OPTK_STR, ca_db, OPTG_CA,
+          "SQLite database of the CA (created, mode 0600, on first use)"),
+    OPT_S("ca_profiles", OPTK_STR, ca_profiles, OPTG_CA,
+          "Config file sections that are certificate profiles (commas or blanks);\n"
+          "the first is the default. Default: the built-in end-entity profile"),
+    OPT_I("ca_crl_interval", OPTK_NONNEG, ca_crl_interval, OPTG_CA,
+          "Seconds between scheduled CRLs (and to their nextUpdate). Default 86400"),
+    OPT_S("ca_audit", OPTK_OUTFILE, ca_audit, OPTG_CA,
+          "Append the audit lines (issued, confirmed, revoked...) to this file.\n"
+          "Default: stderr"),
+    /* Its administration: cmpkit -ca_db FILE -ca_admin COMMAND ... */
+    OPT_S("ca_admin", OPTK_STR, ca_admin, OPTG_CA_ADMIN,
+          "Administer the CA database -ca_db: list, show, revoke, secret-add,\n"
+          "secret-del, secret-list, crl, sweep, check (revoke, crl, sweep need\n"
+          "-ca_cert and -ca_key)"),
+    OPT_S("ca_status", OPTK_STR, ca_status, OPTG_CA_ADMIN,
+          "list: only these statuses (waiting, confirmed, rejected, revoked, superseded)"),
+    OPT_S("ca_subject", OPTK_STR, ca_subject, OPTG_CA_ADMIN,
+          "list: only subjects containing this text (as printed: CN=a,O=b)"),
+    OPT_S("ca_serial", OPTK_STR, ca_serial, OPTG_CA_ADMIN,
+          "list, show, revoke: the serial number in hex (0x and colons accepted);\n"
+          "revoke takes the reason from -revreason"),
+    OPT_I("ca_json", OPTK_FLAG, ca_json, OPTG_CA_ADMIN, "Print JSON Lines instead of text"),
+    OPT_I("ca_expires", OPTK_NONNEG, ca_expires, OPTG_CA_ADMIN,
+          "secret-add: seconds the secret (-ref, -secret) stays valid. Default: no expiry"),
+    OPT_I("ca_one_time", OPTK_FLAG, ca_one_time, OPTG_CA_ADMIN,
+          "secret-add: the secret is good for one certificate"),
+    OPT_S("ca_crlout", OPTK_OUTFILE, ca_crlout, OPTG_CA_ADMIN,
+          "crl: write the new CRL (PEM) to this file"),
+
     /* Certificate verification (openssl-verification-options(1)) */
     OPT_V("policy", OPTK_STR, OPTID_V_POLICY, "Add a policy to the acceptable policy set"),
     OPT_V("purpose", OPTK_STR, OPTID_V_PURPOSE, "Purpose the certificate chain must serve"),
@@ -932,6 +968,10 @@ group_title(int group)
         return "Mock server options";
     case OPTG_VERIFY:
         return "Validation options";
+    case OPTG_CA:
+        return "CA options (cmpkit)";
+    case OPTG_CA_ADMIN:
+        return "CA administration options (cmpkit)";
     case OPTG_CMPKIT:
         return "cmpkit options";
     default:

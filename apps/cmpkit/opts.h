@@ -72,6 +72,8 @@ enum opt_group {
     OPTG_DEBUG,
     OPTG_MOCK,
     OPTG_VERIFY,
+    OPTG_CA,
+    OPTG_CA_ADMIN,
     OPTG_CMPKIT
 };
 
@@ -194,6 +196,12 @@ struct cmp_opts {
     const char *oldwithold, *newwithnew, *newwithold, *oldwithnew;
     const char *crlcert, *oldcrl, *crlout, *crlform; /* crlform NULL: DER */
     const char *rsp_newwithnew, *rsp_newwithold, *rsp_oldwithnew, *rsp_crl;
+    /* the CA (server_main.c, ca_main.c; docs/CA.md) */
+    const char *ca_cert, *ca_key, *ca_keypass, *ca_db, *ca_profiles, *ca_audit;
+    int ca_crl_interval;
+    /* its administration */
+    const char *ca_admin, *ca_status, *ca_subject, *ca_serial, *ca_crlout;
+    int ca_json, ca_expires, ca_one_time;
 
     /* certificate verification options, applied as they come */
     X509_VERIFY_PARAM *vpm;
@@ -276,6 +284,12 @@ int cmp_server_main(struct cmp_opts *o);
  */
 struct cmp_srv;
 struct cmp_srv *app_mock_srv_new(const struct cmp_opts *o);
+
+/* ca_main.c: -ca_admin, the CA's administration commands. Returns the exit status. */
+int cmp_ca_admin_main(struct cmp_opts *o);
+
+/* ca_main.c: is a CA option given (-ca_cert, -ca_key, -ca_db...)? */
+int app_ca_mode(const struct cmp_opts *o);
 
 /* client_main.c: the client mode (-cmd). Returns the exit status. */
 int cmp_client_main(struct cmp_opts *o);

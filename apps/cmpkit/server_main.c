@@ -1,20 +1,35 @@
 /*
- * The mock server mode (-port): the options of the `openssl cmp` 3.0 mock
+ * The server mode (-port): the options of the `openssl cmp` 3.0 mock
  * server become a struct cmp_srv_config, checked and loaded as openssl cmp
  * does it (its setup_srv_ctx()), the engine answers what the HTTP listener
  * collects. Errors name the option and the file at fault; exit status 1.
  *
+ * With -ca_cert, -ca_key and -ca_db instead of -rsp_cert the server is a CA
+ * (cmpkit/ca.h, docs/CA.md): the CA's responder answers, its certificate and
+ * key sign the responses unless -srv_cert and -srv_key are given, a timer
+ * thread calls cmp_srv_tick() every second (confirmation timeouts,
+ * scheduled CRLs), and the listener serves the CRL on GET /crl. The mock
+ * options that make the mock answer something fixed (-rsp_cert, -poll_count,
+ * -grant_implicitconf, -pkistatus, -failure, -failurebits, -statusstring,
+ * -send_error) and -accept_unprotected are refused with a CA; the others
+ * keep their meaning.
+ *
  * Log lines go to stderr (as openssl's server side, print_to_bio_err), in
  * openssl's form "CMP <level>: <text>", up to -verbosity.
  */
+#include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 
+#include "ca_app.h"
 #include "cmpkit/err.h"
 #include "cmpkit/load.h"
 #include "cmpkit/server.h"
@@ -23,6 +38,14 @@
 
 struct srv_app {
     struct cmp_srv *srv;
+    struct app_ca ca; /* a CA: ca.svc set */
+    int verbosity;
+    /* the timer thread (CA mode) */
+    pthread_t timer;
+    int timer_running;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int stop;
 };
 
 /* srv_log() prints an engine log line; |arg| points to the -verbosity. */
@@ -161,16 +184,20 @@ key_format(const char *s, int *out)
     return 1;
 }
 
-/* The checks and the loading of openssl cmp's setup_srv_ctx(), in its order. */
+/*
+ * The checks and the loading of openssl cmp's setup_srv_ctx(), in its order.
+ * For a CA (|ca|) the credentials may all be absent: the CA's own
+ * certificate and key then protect the responses.
+ */
 static int
-load_material(const struct cmp_opts *o, struct srv_material *m, struct cmp_srv_config *cfg)
+load_material(const struct cmp_opts *o, int ca, struct srv_material *m, struct cmp_srv_config *cfg)
 {
     struct cmp_err err;
     char *keypass = NULL, *otherpass = NULL;
     int format, ok = 0;
 
     cmp_err_init(&err);
-    if (o->srv_ref == NULL && o->srv_cert == NULL) {
+    if (!ca && o->srv_ref == NULL && o->srv_cert == NULL) {
         fprintf(stderr, "%s: must give -srv_ref for mock server if no -srv_cert given\n", PROG);
         return 0;
     }
@@ -178,6 +205,8 @@ load_material(const struct cmp_opts *o, struct srv_material *m, struct cmp_srv_c
         if (!cmp_load_pass(&m->secret, o->srv_secret, "PBMAC secret of mock server", &err)) {
             return fail("srv_secret", NULL, &err);
         }
+    } else if (ca) {
+        /* MAC-protected requests need an enrollment secret in -ca_db */
     } else if (o->srv_cert == NULL) {
         fprintf(stderr,
                 "%s: mock server credentials (-srv_secret or -srv_cert) must be given if "
@@ -189,7 +218,7 @@ load_material(const struct cmp_opts *o, struct srv_material *m, struct cmp_srv_c
                 "mock server will not be able to handle PBM-protected "
                 "requests since -srv_secret is not given");
     }
-    if (o->srv_secret == NULL && (o->srv_cert == NULL) != (o->srv_key == NULL)) {
+    if ((o->srv_secret == NULL || ca) && (o->srv_cert == NULL) != (o->srv_key == NULL)) {
         fprintf(stderr, "%s: must give both -srv_cert and -srv_key options or neither\n", PROG);
         return 0;
     }
@@ -227,7 +256,7 @@ load_material(const struct cmp_opts *o, struct srv_material *m, struct cmp_srv_c
             fail("srv_trusted", o->srv_trusted, &err);
             goto end;
         }
-    } else {
+    } else if (!ca) {
         app_log(o->verbosity, LOG_LVL_WARN,
                 "mock server will not be able to handle "
                 "signature-protected requests since -srv_trusted "
@@ -239,7 +268,9 @@ load_material(const struct cmp_opts *o, struct srv_material *m, struct cmp_srv_c
         fail("srv_untrusted", o->srv_untrusted, &err);
         goto end;
     }
-    if (o->rsp_cert == NULL) {
+    if (ca) {
+        /* the CA issues what it answers: no -rsp_cert (check_ca_mode()) */
+    } else if (o->rsp_cert == NULL) {
         app_log(o->verbosity, LOG_LVL_WARN, "no -rsp_cert given for mock server");
     } else {
         /* openssl cmp 3.0 reads -rsp_cert with -keypass */
@@ -401,7 +432,7 @@ app_mock_srv_new(const struct cmp_opts *o)
 
     memset(&m, 0, sizeof(m));
     cmp_srv_config_init(&cfg);
-    if (!check_limits(o, 0) || !load_material(o, &m, &cfg)) {
+    if (!check_limits(o, 0) || !load_material(o, 0, &m, &cfg)) {
         material_cleanup(&m);
         return NULL;
     }
@@ -422,6 +453,156 @@ app_mock_srv_new(const struct cmp_opts *o)
     return srv;
 }
 
+/* The mock options that make no sense with a CA, which answers what it issued. */
+static int
+check_ca_mode(const struct cmp_opts *o)
+{
+    static const char cannot[] = "%s: -%s cannot be used with a CA (-ca_cert, -ca_key, -ca_db)\n";
+
+    if (o->rsp_cert != NULL) {
+        fprintf(stderr, cannot, PROG, "rsp_cert");
+        return 0;
+    }
+    if (o->poll_count != 0 || o->grant_implicitconf || o->pkistatus != 0 || o->failure != INT_MIN ||
+        o->failurebits != 0 || o->statusstring != NULL || o->send_error) {
+        fprintf(stderr, cannot, PROG,
+                "poll_count, -grant_implicitconf, -pkistatus, -failure, -failurebits, "
+                "-statusstring or -send_error");
+        return 0;
+    }
+    if (o->accept_unprotected) {
+        /* anyone could have certificates issued */
+        fprintf(stderr, cannot, PROG, "accept_unprotected");
+        return 0;
+    }
+    return 1;
+}
+
+/* The CA mode's engine: the CA's responder, and the CA's credentials by default. */
+static struct cmp_srv *
+ca_srv_new(const struct cmp_opts *o, struct srv_app *app)
+{
+    struct cmp_srv_config cfg;
+    struct cmp_srv_responder rs;
+    struct srv_material m;
+    struct cmp_err err;
+    struct cmp_srv *srv = NULL;
+    char buf[1024];
+
+    memset(&m, 0, sizeof(m));
+    cmp_srv_config_init(&cfg);
+    cmp_err_init(&err);
+    if (!check_ca_mode(o) || !load_material(o, 1, &m, &cfg) ||
+        !app_ca_open(o, &app->ca, 1, m.rsp_extracerts, m.rsp_capubs)) {
+        material_cleanup(&m);
+        return NULL;
+    }
+    if (!cmp_ca_service_responder(app->ca.svc, &rs, &err)) {
+        fprintf(stderr, "%s: %s\n", PROG, cmp_err_format(&err, buf, sizeof(buf)));
+        material_cleanup(&m);
+        return NULL;
+    }
+    if (cfg.cert == NULL) {
+        cfg.cert = app->ca.cert;
+        cfg.key = app->ca.key;
+    }
+    /* the CA's answers carry its extraCerts and caPubs; raVerified is its decision */
+    cfg.rsp_extracerts = NULL;
+    cfg.rsp_capubs = NULL;
+    cfg.accept_raverified = 0;
+    cfg.responder = &rs;
+    cfg.log = srv_log;
+    cfg.log_arg = (void *)&o->verbosity;
+    cfg.verbosity = o->verbosity > 0 ? o->verbosity : 1;
+    srv = cmp_srv_new(&cfg, &err);
+    material_cleanup(&m);
+    if (srv == NULL) {
+        fprintf(stderr, "%s: cannot set up the CA server: %s\n", PROG,
+                cmp_err_format(&err, buf, sizeof(buf)));
+    }
+    return srv;
+}
+
+/* The timer thread: cmp_srv_tick() every second until told to stop. */
+static void *
+timer_loop(void *arg)
+{
+    struct srv_app *app = arg;
+    struct cmp_err err;
+    char buf[1024];
+
+    pthread_mutex_lock(&app->lock);
+    while (!app->stop) {
+        struct timespec ts;
+
+        pthread_mutex_unlock(&app->lock);
+        cmp_err_init(&err);
+        if (!cmp_srv_tick(app->srv, &err)) {
+            srv_log(&app->verbosity, CMP_SRV_LOG_ERR, cmp_err_format(&err, buf, sizeof(buf)));
+        }
+        pthread_mutex_lock(&app->lock);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        while (!app->stop && pthread_cond_timedwait(&app->cond, &app->lock, &ts) != ETIMEDOUT) {
+            continue;
+        }
+    }
+    pthread_mutex_unlock(&app->lock);
+    return NULL;
+}
+
+static int
+timer_start(struct srv_app *app)
+{
+    if (pthread_mutex_init(&app->lock, NULL) != 0) {
+        return 0;
+    }
+    if (pthread_cond_init(&app->cond, NULL) != 0) {
+        pthread_mutex_destroy(&app->lock);
+        return 0;
+    }
+    app->stop = 0;
+    if (pthread_create(&app->timer, NULL, timer_loop, app) != 0) {
+        pthread_cond_destroy(&app->cond);
+        pthread_mutex_destroy(&app->lock);
+        return 0;
+    }
+    app->timer_running = 1;
+    return 1;
+}
+
+static void
+timer_stop(struct srv_app *app)
+{
+    if (!app->timer_running) {
+        return;
+    }
+    pthread_mutex_lock(&app->lock);
+    app->stop = 1;
+    pthread_cond_signal(&app->cond);
+    pthread_mutex_unlock(&app->lock);
+    (void)pthread_join(app->timer, NULL);
+    pthread_cond_destroy(&app->cond);
+    pthread_mutex_destroy(&app->lock);
+    app->timer_running = 0;
+}
+
+/* GET /crl (listener.h): the CA's current CRL. */
+static int
+srv_get_crl(void *arg, uint8_t **out, size_t *out_len)
+{
+    struct srv_app *app = arg;
+    struct cmp_err err;
+    char buf[1024];
+
+    cmp_err_init(&err);
+    if (!cmp_ca_service_crl(app->ca.svc, (int64_t)time(NULL), out, out_len, &err)) {
+        srv_log(&app->verbosity, CMP_SRV_LOG_ERR, cmp_err_format(&err, buf, sizeof(buf)));
+        return 0;
+    }
+    return 1;
+}
+
 int
 cmp_server_main(struct cmp_opts *o)
 {
@@ -432,8 +613,12 @@ cmp_server_main(struct cmp_opts *o)
     if (!check_mode(o) || !check_limits(o, 1)) {
         return 1;
     }
-    app.srv = app_mock_srv_new(o);
+    memset(&app, 0, sizeof(app));
+    app.ca.audit_fd = -1;
+    app.verbosity = o->verbosity;
+    app.srv = app_ca_mode(o) ? ca_srv_new(o, &app) : app_mock_srv_new(o);
     if (app.srv == NULL) {
+        app_ca_cleanup(&app.ca);
         return 1;
     }
 
@@ -451,7 +636,24 @@ cmp_server_main(struct cmp_opts *o)
     lc.verbosity = o->verbosity;
     lc.handle = srv_handle;
     lc.handle_arg = &app;
+    if (app.ca.svc != NULL) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+        /* a CA thread waits for the disk at each durable commit: more threads than cores */
+        if (lc.threads == 0) {
+            lc.threads = (unsigned)(8 * (cores > 0 ? cores : 1));
+        }
+        lc.get_crl = srv_get_crl;
+        if (!timer_start(&app)) {
+            fprintf(stderr, "%s: cannot start the CA's timer thread\n", PROG);
+            cmp_srv_free(app.srv);
+            app_ca_cleanup(&app.ca);
+            return 1;
+        }
+    }
     ret = cmp_listener_run(&lc);
+    timer_stop(&app);
     cmp_srv_free(app.srv);
+    app_ca_cleanup(&app.ca);
     return ret;
 }

@@ -101,8 +101,10 @@ enum cmp_srv_pkistatus {
 enum cmp_srv_auth {
     CMP_SRV_AUTH_NONE = 0, /* no or bad protection, let through by -accept_unprotected or
                             * -accept_unprot_err */
-    CMP_SRV_AUTH_MAC,      /* PBM or PBMAC1 with the server's secret (senderKID names it) */
-    CMP_SRV_AUTH_SIGNATURE /* signed by |signer|, which chains to -srv_trusted */
+    CMP_SRV_AUTH_MAC,      /* PBM or PBMAC1 with the server's secret, or the responder's
+                            * for the senderKID (find_secret) */
+    CMP_SRV_AUTH_SIGNATURE /* signed by |signer|, which chains to -srv_trusted or which the
+                            * responder named (find_signer) */
 };
 
 struct cmp_srv_req; /* the engine's, opaque */
@@ -119,6 +121,9 @@ struct cmp_srv_call {
     int auth;                           /* enum cmp_srv_auth */
     X509 *signer;                       /* CMP_SRV_AUTH_SIGNATURE: the certificate that verified
                                          * the request's signature; else NULL */
+    int vouched;                        /* the secret (MAC) or the signer certificate came from
+                                         * the responder's find_secret / find_signer, not from
+                                         * -srv_secret or a path to -srv_trusted */
     int implicit_confirm;               /* the first request asked for implicit confirmation
                                          * (RFC 9810 5.1.1.1) */
     /*
@@ -152,7 +157,9 @@ enum cmp_srv_popo {
     CMP_SRV_POPO_RAVERIFIED, /* raVerified without -accept_raverified */
     CMP_SRV_POPO_INDIRECT,   /* keyEncipherment or keyAgreement: for the responder to
                               * prove (RFC 4211 4.2, 4.3: e.g. encrypted certificate) */
-    CMP_SRV_POPO_BAD         /* a signature that does not verify */
+    CMP_SRV_POPO_BAD,        /* a signature that does not verify */
+    CMP_SRV_POPO_UNCHECKED   /* not verified: the responder's check_cert_request refused
+                              * the request first (popo_error is its error) */
 };
 
 /* One certificate request: a CertReqMsg of an ir/cr/kur, or a p10cr (borrowed). */
@@ -197,7 +204,9 @@ struct cmp_srv_peer_status {
  */
 struct cmp_srv_cert_conf {
     int64_t cert_req_id;
-    X509 *cert;                         /* the certificate sent (borrowed) */
+    X509 *cert;                         /* the certificate sent (borrowed), or NULL when it
+                                         * was answered as cert_der */
+    struct cmp_srv_der cert_der;        /* the certificate sent, as DER (borrowed) */
     int accepted;                       /* statusInfo absent or 'accepted' */
     int has_status;                     /* the client gave a statusInfo: */
     struct cmp_srv_peer_status status;
@@ -230,6 +239,12 @@ struct cmp_srv_cert_result {
      * is granted.
      */
     X509 *cert;
+    /*
+     * Or the certificate as DER, instead of |cert| (which must then be
+     * NULL): the engine copies it and never parses it, which saves a
+     * responder that has the DER (a CA) a libcrypto decode per certificate.
+     */
+    struct cmp_srv_der cert_der;
 };
 
 /*
@@ -282,6 +297,28 @@ struct cmp_srv_answer {
 };
 
 /*
+ * What the engine knows of a request when it asks the responder for the
+ * credentials to check its protection with (find_secret, find_signer),
+ * before any check of that protection: nothing here is authenticated yet.
+ */
+struct cmp_srv_cred_query {
+    const struct cmp_msg *msg; /* the decoded request */
+    int body_type;             /* its enum cmp_body_type */
+    struct cmp_srv_der transaction_id;
+    struct cmp_srv_der sender;     /* the sender's Name; len 0 if not a directoryName */
+    struct cmp_srv_der sender_kid; /* senderKID; len 0: none */
+    /*
+     * The first extraCert's issuer (Name) and serialNumber (INTEGER
+     * contents): RFC 9483 3.3 puts the protection certificate first. len 0:
+     * no extraCerts, or the first does not decode.
+     */
+    struct cmp_srv_der cert_issuer;
+    struct cmp_srv_der cert_serial;
+    void *txn_data; /* the open transaction's responder data (certConf, pollReq, error);
+                     * NULL for a first request */
+};
+
+/*
  * struct cmp_srv_responder: the callbacks (a NULL one: that request is not
  * supported, badRequest) and their |arg|.
  */
@@ -323,6 +360,60 @@ struct cmp_srv_responder {
     int (*commit)(void *arg, const struct cmp_srv_call *call, int ok, struct cmp_err *err);
     /* May be NULL. Frees the data a callback kept in *call->txn_data; any thread. */
     void (*txn_free)(void *arg, void *txn_data);
+
+    /* ---- credentials: asked before the engine checks a request's protection ---- */
+
+    /*
+     * May be NULL. A MAC-protected request (PBM, PBMAC1): the secret for
+     * its senderKID if the responder keeps one (a CA's enrollment
+     * secrets), whatever its state (spent or expired: the callbacks decide
+     * what it still authorises). Returns 1 with |*out| a malloc()ed copy
+     * of |*out_len| bytes, which the engine wipes and frees, or |*out|
+     * NULL: none (the engine then takes cmp_srv_config.secret, the
+     * -srv_secret for any senderKID; without one the request fails with
+     * badMessageCheck). Returns 0 with |err| if the lookup failed
+     * (systemFailure unless err names a bit). The response to a request
+     * checked with a responder's secret is protected with that secret and
+     * carries the request's senderKID.
+     */
+    int (*find_secret)(void *arg, const struct cmp_srv_cred_query *q, uint8_t **out,
+                       size_t *out_len, struct cmp_err *err);
+    /*
+     * May be NULL. A signature-protected request: the certificate that the
+     * responder's own records say may sign it (a CA: one it issued and has
+     * not revoked), by the first extraCert's issuer and serial or by sender
+     * and senderKID. Returns 1 with |*out_der| a malloc()ed DER certificate
+     * of |*out_len| bytes (the engine frees it): the signature is then
+     * checked with it alone, as with a signer pinned by an earlier message
+     * (subject is the sender, SKID is senderKID, keyUsage, validity; no path
+     * to -srv_trusted: the responder vouches for it). |*out_der| NULL: none
+     * (the engine looks among extraCerts and -srv_untrusted for a signer
+     * that chains to -srv_trusted). Returns 0 with |err| to refuse the
+     * request (its failure bit, e.g. signerNotTrusted for a revoked
+     * certificate; systemFailure if none). Not asked while a transaction's
+     * earlier signer still verifies its requests.
+     */
+    int (*find_signer)(void *arg, const struct cmp_srv_cred_query *q, uint8_t **out_der,
+                       size_t *out_len, struct cmp_err *err);
+
+    /*
+     * May be NULL. Called for each certificate request of an authenticated
+     * ir/cr/kur/p10cr before the engine verifies its proof of possession
+     * (|req->popo| not set yet): returning 0 with |err| (its failure bit and
+     * message) says the request will be refused anyway, so the engine skips
+     * the POPO (a key the responder would refuse costs no signature check);
+     * the request then reaches cert_request with popo
+     * CMP_SRV_POPO_UNCHECKED and popo_error |err|. 1: verify the POPO.
+     */
+    int (*check_cert_request)(void *arg, const struct cmp_srv_call *call,
+                              const struct cmp_srv_cert_req *req, struct cmp_err *err);
+
+    /*
+     * May be NULL. Periodic work (confirmation timeouts, scheduled CRLs),
+     * called by cmp_srv_tick() with the current time, on the caller's
+     * thread, possibly while requests are handled on others.
+     */
+    int (*tick)(void *arg, int64_t now, struct cmp_err *err);
     /* May be NULL. Frees |arg| when the engine is freed. */
     void (*free)(void *arg);
 };
@@ -445,6 +536,15 @@ CMP_API struct cmp_srv *cmp_srv_new(const struct cmp_srv_config *cfg,
  */
 CMP_API int cmp_srv_handle(struct cmp_srv *srv, const uint8_t *req, size_t req_len, uint8_t **rsp,
                            size_t *rsp_len) CMP_MUST_CHECK;
+
+/*
+ * cmp_srv_tick() does the engine's periodic work: it drops transactions
+ * idle past their timeout (their responder data freed) and calls the
+ * responder's tick. A server calls it every second or so, from any thread
+ * (the CLI runs a timer thread); between calls nothing times out except
+ * when a request comes. Returns the responder's result (1 without one).
+ */
+CMP_API int cmp_srv_tick(struct cmp_srv *srv, struct cmp_err *err) CMP_MUST_CHECK;
 
 /*
  * cmp_srv_free() frees the engine, every open transaction and its

@@ -159,6 +159,14 @@ struct cmp_ca_request {
     int64_t not_before, not_after; /* 0: not asked for */
     /* a template field that RFC 4211 5 says the requester must omit, or NULL */
     const char *forbidden_field;
+    /*
+     * Possession of |spki| was proven by a signature that verified with it
+     * (the POPO or the PKCS#10 self-signature), or will be before issuance
+     * (a check before the POPO): it parses and is a valid key, so the checks
+     * read its type and size from the DER and libcrypto does not decode it
+     * again. 0: decoded and validated here.
+     */
+    int key_proven;
 
     /* recorded with the certificate */
     const char *requester;    /* who asked (cmp_ca_requester_*()) */
@@ -231,12 +239,16 @@ int cmp_ca_confirm(struct cmp_ca *ca, const uint8_t *serial, size_t serial_len, 
                    int64_t now, int *out_outcome, int *out_prev,
                    struct cmp_err *err) CMP_MUST_CHECK;
 
+/* A serial number, for a caller to hear of each certificate a call changed. */
+typedef void cmp_ca_each_serial_fn(void *arg, const uint8_t *serial, size_t serial_len);
+
 /*
  * cmp_ca_expire_waiting() rejects every certificate whose confirmation
- * deadline is before |now|; *out_count says how many.
+ * deadline is before |now|; *out_count says how many, and |each| (may be
+ * NULL) hears of each one (for the audit log).
  */
-int cmp_ca_expire_waiting(struct cmp_ca *ca, int64_t now, size_t *out_count,
-                          struct cmp_err *err) CMP_MUST_CHECK;
+int cmp_ca_expire_waiting(struct cmp_ca *ca, int64_t now, cmp_ca_each_serial_fn *each, void *arg,
+                          size_t *out_count, struct cmp_err *err) CMP_MUST_CHECK;
 
 /*
  * cmp_ca_revoke() revokes a WAITING or CONFIRMED certificate with a

@@ -23,6 +23,13 @@ struct cmp_ca {
 };
 
 /*
+ * cmp_ca_list_next() copies the next item of the comma and/or blank
+ * separated |*list| into |item| (room for |item_max| bytes with the NUL)
+ * and advances. Returns 1, 0 at the end, -1 for an item too long.
+ */
+int cmp_ca_list_next(const char **list, char *item, size_t item_max);
+
+/*
  * cmp_ca_name_text() writes |name| in RFC 2253 syntax in the certificate's
  * order (UTF-8 kept; as listed and searched) into |buf|; "" on failure. Returns |buf|.
  */
@@ -30,5 +37,19 @@ const char *cmp_ca_name_text(char *buf, size_t len, const X509_NAME *name);
 
 /* The digest the CA signs with for |prof| (NULL for EdDSA keys). */
 const EVP_MD *cmp_ca_sign_md(const struct cmp_ca *ca, const struct cmp_ca_profile *prof);
+
+/* ---- responder.c: what command.c needs of the service (cmpkit/ca.h) ---- */
+
+struct cmp_ca_service;
+struct cmp_ca_store *cmp_ca_service_store(struct cmp_ca_service *svc);
+struct cmp_ca *cmp_ca_service_ca(struct cmp_ca_service *svc);
+/* An audit line for a revocation by the administrator. */
+void cmp_ca_service_audit_revoked(struct cmp_ca_service *svc, const uint8_t *serial, size_t len,
+                                  int reason);
+/* A CRL was issued at |now| (by the administrator): the schedule goes on from there. */
+void cmp_ca_service_note_crl(struct cmp_ca_service *svc, int64_t now);
+/* Rejects what is past its confirmation deadline (audit lines, a CRL if any). */
+int cmp_ca_service_sweep(struct cmp_ca_service *svc, int64_t now, size_t *out_count,
+                         struct cmp_err *err) CMP_MUST_CHECK;
 
 #endif

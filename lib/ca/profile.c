@@ -13,7 +13,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
-#include "ca/ca.h"
+#include "ca/internal.h"
 
 #define ITEM_MAX 128 /* one list item */
 
@@ -25,12 +25,8 @@ is_sep(char c)
     return c == ',' || isspace((unsigned char)c);
 }
 
-/*
- * next_item() copies the next item of the comma/space separated |*list|
- * into |item| and advances. Returns 0 at the end, -1 for an item too long.
- */
-static int
-next_item(const char **list, char item[ITEM_MAX])
+int
+cmp_ca_list_next(const char **list, char *item, size_t item_max)
 {
     const char *p = *list, *b;
     size_t n;
@@ -48,7 +44,7 @@ next_item(const char **list, char item[ITEM_MAX])
     }
     *list = p;
     n = (size_t)(p - b);
-    if (n >= ITEM_MAX) {
+    if (n >= item_max) {
         return -1;
     }
     memcpy(item, b, n);
@@ -141,7 +137,7 @@ parse_ku(const struct pctx *c, const char *v, unsigned *out)
     int r;
 
     *out = 0;
-    while ((r = next_item(&v, item)) > 0) {
+    while ((r = cmp_ca_list_next(&v, item, ITEM_MAX)) > 0) {
         size_t i;
 
         for (i = 0; i < sizeof(ku_names) / sizeof(ku_names[0]); i++) {
@@ -166,7 +162,7 @@ parse_san(const struct pctx *c, const char *v, unsigned *out)
     int r;
 
     *out = 0;
-    while ((r = next_item(&v, item)) > 0) {
+    while ((r = cmp_ca_list_next(&v, item, ITEM_MAX)) > 0) {
         size_t i;
 
         if (strcasecmp(item, "none") == 0) {
@@ -203,7 +199,7 @@ parse_eku(const struct pctx *c, const char *v, ASN1_OBJECT **objs, size_t *num)
     int r;
 
     free_objs(objs, num);
-    while ((r = next_item(&v, item)) > 0) {
+    while ((r = cmp_ca_list_next(&v, item, ITEM_MAX)) > 0) {
         ASN1_OBJECT *o;
 
         if (strcasecmp(item, "none") == 0) {
@@ -234,7 +230,7 @@ parse_attrs(const struct pctx *c, const char *v, int *nids, size_t *num, int *an
     if (any != NULL) {
         *any = 0;
     }
-    while ((r = next_item(&v, item)) > 0) {
+    while ((r = cmp_ca_list_next(&v, item, ITEM_MAX)) > 0) {
         int nid;
 
         if (any != NULL && strcasecmp(item, "any") == 0) {
@@ -271,7 +267,7 @@ parse_key_types(const struct pctx *c, const char *v, struct cmp_ca_profile *p)
     p->num_curves = 0;
     p->rsa_min_bits = 2048;
     p->rsa_max_bits = 4096;
-    while ((r = next_item(&v, item)) > 0) {
+    while ((r = cmp_ca_list_next(&v, item, ITEM_MAX)) > 0) {
         if (strncasecmp(item, "RSA", 3) == 0 && (item[3] == '\0' || item[3] == ':')) {
             p->rsa = 1;
             if (item[3] == ':') {
@@ -329,7 +325,7 @@ parse_bc(const struct pctx *c, const char *v, struct cmp_ca_profile *p)
 
     p->ca = 0;
     p->path_len = -1;
-    while ((r = next_item(&v, item)) > 0) {
+    while ((r = cmp_ca_list_next(&v, item, ITEM_MAX)) > 0) {
         if (strcasecmp(item, "CA:TRUE") == 0) {
             p->ca = 1;
         } else if (strcasecmp(item, "CA:FALSE") == 0) {

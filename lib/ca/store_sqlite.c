@@ -12,12 +12,17 @@
  * both hold a read snapshot and then fail to upgrade it (SQLITE_BUSY that
  * busy_timeout cannot wait out).
  *
- * Threads: one connection behind a mutex. SQLite has a single writer per
- * database whatever the number of connections, so more connections would
- * add lock hand-offs, not write throughput. What does add throughput is
- * group commit (write_txn()): changes that threads ask for while a
- * transaction is being committed go together into the next one, each in
- * its own SAVEPOINT. bench/ca_floor measures 1, 4 and 16 threads.
+ * Threads: one connection for the changes, behind a mutex. SQLite has a
+ * single writer per database whatever the number of connections, so more
+ * writing connections would add lock hand-offs, not write throughput. What
+ * does add throughput is group commit (write_txn()): changes that threads
+ * ask for while a transaction is being committed go together into the
+ * next one, each in its own SAVEPOINT. bench/ca_floor measures 1, 4 and 16
+ * threads. Look-ups (each_cert, each_secret, crl_last) go through a second
+ * connection with its own mutex: in WAL mode a reader sees the last
+ * committed state and waits for no writer, so a look-up never waits for
+ * the fsync of a commit in progress (the CA looks up a secret or a
+ * certificate on every request; bench/ca measured the difference).
  *
  * The file is created by open(2) with O_CREAT|O_EXCL and mode 0600 before
  * SQLite sees it (the WAL and shared-memory files that SQLite creates
@@ -291,7 +296,6 @@ struct sqlite_store {
     pthread_mutex_t lock;     /* one thread at a time on |db| and the statements */
     /* group commit (write_txn()): changes waiting for a transaction */
     pthread_mutex_t queue_lock;
-    pthread_cond_t queue_cond;
     struct work *head, *tail;
     int leader; /* a thread is running a transaction for the queue */
     uint64_t num_commits, num_changes;
@@ -300,6 +304,8 @@ struct sqlite_store {
     sqlite3_stmt *stmt[ST_COUNT];
     /* SELECTs of certificates, one per filter shape (which fields are set) */
     sqlite3_stmt *cert_select[F_SHAPES];
+    /* the connection for look-ups (NULL in itself): see the top of the file */
+    struct sqlite_store *reader;
 };
 
 #define SQ_STATIC ((void (*)(void *))0) /* SQLITE_STATIC: we reset before the data goes */
@@ -575,15 +581,11 @@ create_or_check(const char *path, struct cmp_err *err)
 static void sqlite_close(struct cmp_ca_store *s);
 static const struct cmp_ca_store_ops sqlite_ops;
 
-struct cmp_ca_store *
-cmp_ca_store_sqlite_open(const char *path, const struct cmp_ca_sqlite_opts *opts,
-                         struct cmp_err *err)
+/* open_conn() opens one connection to |path| and brings its schema up to |target|. */
+static struct sqlite_store *
+open_conn(const char *path, int busy, int target, struct cmp_err *err)
 {
     struct sqlite_store *st;
-    int busy = opts != NULL && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : DEFAULT_BUSY_MS;
-    int target = opts != NULL && opts->max_version > 0 && opts->max_version < NUM_STEPS
-                     ? opts->max_version
-                     : NUM_STEPS;
 
     (void)pthread_once(&sqlite_once, load_sqlite);
     if (!sqlite_ready) {
@@ -618,13 +620,6 @@ cmp_ca_store_sqlite_open(const char *path, const struct cmp_ca_sqlite_opts *opts
         CMP_FAIL(err, CMP_E_MEMORY, "CA database %s: mutex", path);
         return NULL;
     }
-    if (pthread_cond_init(&st->queue_cond, NULL) != 0) {
-        (void)pthread_mutex_destroy(&st->queue_lock);
-        (void)pthread_mutex_destroy(&st->lock);
-        free(st);
-        CMP_FAIL(err, CMP_E_MEMORY, "CA database %s: condition variable", path);
-        return NULL;
-    }
     /* NOMUTEX: our own lock serialises the connection. NOFOLLOW: the link
      * check above must hold for the file SQLite opens. */
     if (sq.open_v2(path, &st->db,
@@ -650,7 +645,36 @@ cmp_ca_store_sqlite_open(const char *path, const struct cmp_ca_sqlite_opts *opts
         sqlite_close(&st->base);
         return NULL;
     }
+    return st;
+}
+
+struct cmp_ca_store *
+cmp_ca_store_sqlite_open(const char *path, const struct cmp_ca_sqlite_opts *opts,
+                         struct cmp_err *err)
+{
+    int busy = opts != NULL && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : DEFAULT_BUSY_MS;
+    int target = opts != NULL && opts->max_version > 0 && opts->max_version < NUM_STEPS
+                     ? opts->max_version
+                     : NUM_STEPS;
+    struct sqlite_store *st = open_conn(path, busy, target, err);
+
+    if (st == NULL) {
+        return NULL;
+    }
+    /* the second connection finds the schema up to date */
+    st->reader = open_conn(path, busy, target, err);
+    if (st->reader == NULL) {
+        sqlite_close(&st->base);
+        return NULL;
+    }
     return &st->base;
+}
+
+/* The connection for look-ups. */
+static struct sqlite_store *
+reader_of(struct sqlite_store *st)
+{
+    return st->reader != NULL ? st->reader : st;
 }
 
 static void
@@ -659,6 +683,10 @@ sqlite_close(struct cmp_ca_store *s)
     struct sqlite_store *st = (struct sqlite_store *)s;
     int i;
 
+    if (st->reader != NULL) {
+        sqlite_close(&st->reader->base);
+        st->reader = NULL;
+    }
     for (i = 0; i < ST_COUNT; i++) {
         if (st->stmt[i] != NULL) {
             (void)sq.finalize(st->stmt[i]);
@@ -672,7 +700,6 @@ sqlite_close(struct cmp_ca_store *s)
     if (st->db != NULL) {
         (void)sq.close_v2(st->db);
     }
-    (void)pthread_cond_destroy(&st->queue_cond);
     (void)pthread_mutex_destroy(&st->queue_lock);
     (void)pthread_mutex_destroy(&st->lock);
     free(st);
@@ -714,6 +741,7 @@ struct work {
     struct cmp_err *err;
     int ok;
     int done;
+    pthread_cond_t wake; /* its thread waits here: for its result, or to lead */
     struct work *next;
 };
 
@@ -780,12 +808,15 @@ run_batch(struct sqlite_store *st, struct work *batch)
 /*
  * write_txn() runs |fn| in a committed transaction, with whatever other
  * threads queued meanwhile. Returns what |fn| returned, or 0 when the
- * transaction failed.
+ * transaction failed. Each waiting thread sleeps on its own condition
+ * variable: the leader wakes those whose changes it committed, and the
+ * first of the queue to lead next, not every waiter each time (which cost
+ * a context switch per waiter per commit: bench/ca under 16 clients).
  */
 static int
 write_txn(struct sqlite_store *st, write_fn *fn, void *arg, int *out_outcome, struct cmp_err *err)
 {
-    struct work w = {fn, arg, out_outcome, err, 0, 0, NULL};
+    struct work w = {fn, arg, out_outcome, err, 0, 0, PTHREAD_COND_INITIALIZER, NULL};
 
     (void)pthread_mutex_lock(&st->queue_lock);
     if (st->tail != NULL) {
@@ -799,7 +830,7 @@ write_txn(struct sqlite_store *st, write_fn *fn, void *arg, int *out_outcome, st
         size_t n;
 
         if (st->leader) {
-            (void)pthread_cond_wait(&st->queue_cond, &st->queue_lock);
+            (void)pthread_cond_wait(&w.wake, &st->queue_lock);
             continue;
         }
         /* lead: take what is queued (up to BATCH_MAX), run it without the queue lock */
@@ -822,11 +853,18 @@ write_txn(struct sqlite_store *st, write_fn *fn, void *arg, int *out_outcome, st
         for (it = batch; it != NULL; it = next) {
             next = it->next;
             it->done = 1;
+            if (it != &w) {
+                (void)pthread_cond_signal(&it->wake);
+            }
         }
         st->leader = 0;
-        (void)pthread_cond_broadcast(&st->queue_cond);
+        /* the first one queued meanwhile leads the next transaction */
+        if (st->head != NULL) {
+            (void)pthread_cond_signal(&st->head->wake);
+        }
     }
     (void)pthread_mutex_unlock(&st->queue_lock);
+    (void)pthread_cond_destroy(&w.wake);
     return w.ok;
 }
 
@@ -1190,7 +1228,7 @@ static int
 sqlite_each_cert(struct cmp_ca_store *s, const struct cmp_ca_cert_filter *f, cmp_ca_cert_fn *fn,
                  void *arg, struct cmp_err *err)
 {
-    struct sqlite_store *st = (struct sqlite_store *)s;
+    struct sqlite_store *st = reader_of((struct sqlite_store *)s);
 
     lock(st);
     return unlock(st, each_cert_locked(st, f, fn, arg, err));
@@ -1442,7 +1480,7 @@ static int
 sqlite_each_secret(struct cmp_ca_store *s, const uint8_t *ref, size_t ref_len, cmp_ca_secret_fn *fn,
                    void *arg, struct cmp_err *err)
 {
-    struct sqlite_store *st = (struct sqlite_store *)s;
+    struct sqlite_store *st = reader_of((struct sqlite_store *)s);
 
     if (ref != NULL && (ref_len == 0 || ref_len > CMP_CA_REF_MAX)) {
         return 1; /* no such secret can exist */
@@ -1568,7 +1606,7 @@ static int
 sqlite_crl_last(struct cmp_ca_store *s, uint8_t **out_der, size_t *out_len, int64_t *out_number,
                 struct cmp_err *err)
 {
-    struct sqlite_store *st = (struct sqlite_store *)s;
+    struct sqlite_store *st = reader_of((struct sqlite_store *)s);
 
     *out_der = NULL;
     *out_len = 0;

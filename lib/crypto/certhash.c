@@ -27,6 +27,7 @@
  */
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
@@ -106,56 +107,36 @@ pss_digest(const struct cmp_algid *sig_alg, const struct cmp_digest **out, struc
 }
 
 /*
- * sig_digest() picks the digest for |cert|'s signature algorithm: |*out| is
- * from the tables above, or NULL with |*name| set from OpenSSL's table.
+ * sig_digest() picks the digest for the signature algorithm |alg| of a
+ * certificate: |*out| is from the tables above, or NULL with |*name| set
+ * from OpenSSL's table.
  */
 static int
-sig_digest(const X509 *cert, const struct cmp_digest **out, const char **name,
+sig_digest(const struct cmp_algid *alg, const struct cmp_digest **out, const char **name,
            struct cmp_err *err)
 {
-    const X509_ALGOR *palg = NULL;
-    unsigned char *der = NULL;
-    struct der_in in;
-    struct cmp_algid alg;
-    int der_len, mdnid = NID_undef, pknid = NID_undef;
+    int mdnid = NID_undef, pknid = NID_undef;
     size_t i;
-    int ok = 0;
 
     *out = NULL;
     *name = NULL;
-    memset(&alg, 0, sizeof(alg));
-    X509_get0_signature(NULL, &palg, cert);
-    der_len = palg == NULL ? -1 : i2d_X509_ALGOR(palg, &der);
-    if (der_len <= 0) {
-        return CMP_FAIL_SSL(err, CMP_FI_BAD_CERT_ID, "certHash: no signature algorithm");
-    }
-    in = der_in_make(der, (size_t)der_len);
-    if (!cmp_algid_decode(&in, DER_SEQUENCE, &alg, err) || !der_done(&in)) {
-        CMP_CONTEXT(err, "certHash: the certificate's signatureAlgorithm");
-        goto done;
-    }
-    if (cmp_oid_is(&alg.oid, CMP_NID_RSASSA_PSS)) {
-        ok = pss_digest(&alg, out, err);
-        goto done;
+    if (cmp_oid_is(&alg->oid, CMP_NID_RSASSA_PSS)) {
+        return pss_digest(alg, out, err);
     }
     for (i = 0; i < sizeof(sig_digests) / sizeof(sig_digests[0]); i++) {
-        if (cmp_oid_is(&alg.oid, sig_digests[i].sig_nid)) {
+        if (cmp_oid_is(&alg->oid, sig_digests[i].sig_nid)) {
             *out = cmp_digest_by_nid(sig_digests[i].digest_nid);
-            ok = 1;
-            goto done;
+            return 1;
         }
     }
-    if (OBJ_find_sigid_algs(X509_get_signature_nid(cert), &mdnid, &pknid) && mdnid != NID_undef) {
+    if (OBJ_find_sigid_algs(cmp_oid_ossl_nid(&alg->oid), &mdnid, &pknid) && mdnid != NID_undef) {
         *name = OBJ_nid2sn(mdnid);
     }
     if (*name == NULL) {
         /* No digest in the algorithm, or an algorithm we do not know. */
         *out = cmp_digest_by_nid(CMP_NID_SHA256);
     }
-    ok = 1;
-done:
-    OPENSSL_free(der);
-    return ok;
+    return 1;
 }
 
 /* hash_der() hashes |der| with digest |name| (|xof_len| bytes of an XOF). */
@@ -194,13 +175,13 @@ done:
 }
 
 int
-cmp_cert_hash(const X509 *cert, const struct cmp_algid *hash_alg, uint8_t *out, size_t *out_len,
-              struct cmp_err *err)
+cmp_cert_hash_der(const uint8_t *der, size_t der_len, const struct cmp_algid *hash_alg,
+                  uint8_t *out, size_t *out_len, struct cmp_err *err)
 {
     const struct cmp_digest *d = NULL;
     const char *name = NULL;
-    unsigned char *der = NULL;
-    int der_len, ok;
+    struct der_in in = der_in_make(der, der_len), cert, tbs;
+    struct cmp_algid sig_alg;
 
     *out_len = 0;
     if (hash_alg != NULL) {
@@ -208,15 +189,36 @@ cmp_cert_hash(const X509 *cert, const struct cmp_algid *hash_alg, uint8_t *out, 
         if (d == NULL || !cmp_params_absent_or_null(&hash_alg->params)) {
             return unsupported(err, "hashAlg", &hash_alg->oid);
         }
-    } else if (!sig_digest(cert, &d, &name, err)) {
-        return 0;
+    } else {
+        /* Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signature } */
+        memset(&sig_alg, 0, sizeof(sig_alg));
+        if (!der_get(&in, DER_SEQUENCE, &cert) || !der_done(&in) ||
+            !der_get(&cert, DER_SEQUENCE, &tbs) ||
+            !cmp_algid_decode(&cert, DER_SEQUENCE, &sig_alg, err)) {
+            return cmp_err_set(err, CMP_E_DECODE, CMP_FI_BAD_CERT_ID, __FILE__, __LINE__,
+                               "certHash: the certificate's signatureAlgorithm does not decode");
+        }
+        if (!sig_digest(&sig_alg, &d, &name, err)) {
+            return 0;
+        }
     }
+    return hash_der(d != NULL ? d->name : name, d != NULL ? d->xof_len : 0, der, der_len, out,
+                    out_len, err);
+}
+
+int
+cmp_cert_hash(const X509 *cert, const struct cmp_algid *hash_alg, uint8_t *out, size_t *out_len,
+              struct cmp_err *err)
+{
+    unsigned char *der = NULL;
+    int der_len, ok;
+
+    *out_len = 0;
     der_len = i2d_X509(cert, &der);
     if (der_len <= 0) {
         return CMP_FAIL_SSL(err, CMP_FI_BAD_CERT_ID, "certHash: cannot encode the certificate");
     }
-    ok = hash_der(d != NULL ? d->name : name, d != NULL ? d->xof_len : 0, der, (size_t)der_len, out,
-                  out_len, err);
+    ok = cmp_cert_hash_der(der, (size_t)der_len, hash_alg, out, out_len, err);
     OPENSSL_free(der);
     return ok;
 }

@@ -90,9 +90,9 @@ oid_text(const struct der_in *oid, char *buf, size_t len)
     return buf;
 }
 
-/* oid_to_nid() maps OID contents to OpenSSL's NID (NID_undef if unknown). */
-static int
-oid_to_nid(const struct der_in *oid)
+/* cmp_oid_ossl_nid(): see crypto.h. */
+int
+cmp_oid_ossl_nid(const struct der_in *oid)
 {
     uint8_t der[OID_DER_MAX + 2];
     const uint8_t *p = der;
@@ -394,7 +394,7 @@ hash_algid_nid(const struct cmp_algid *a, int *out_nid)
     if (!cmp_params_absent_or_null(&a->params)) {
         return 0;
     }
-    *out_nid = oid_to_nid(&a->oid);
+    *out_nid = cmp_oid_ossl_nid(&a->oid);
     return *out_nid != NID_undef;
 }
 
@@ -490,7 +490,7 @@ cmp_verify_data(EVP_PKEY *pub, const struct cmp_algid *alg, const uint8_t *data,
         md_nid = pss.md_nid;
         pkey_nid = NID_rsassaPss;
     } else {
-        sig_nid = oid_to_nid(&alg->oid);
+        sig_nid = cmp_oid_ossl_nid(&alg->oid);
         if (sig_nid == NID_undef || !OBJ_find_sigid_algs(sig_nid, &md_nid, &pkey_nid)) {
             return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "%s is not a known signature algorithm",
                                  oid_text(&alg->oid, oid, sizeof(oid)));

@@ -68,8 +68,8 @@ peer_status(struct cmp_srv_peer_status *out, const struct cmp_pkistatus *si)
 }
 
 /* Fills r->call for the request (and its transaction, if any). */
-static void
-call_init(struct cmp_srv_req *r)
+void
+cmp_srv_call_init(struct cmp_srv_req *r)
 {
     struct cmp_srv_call *c = &r->call;
     const struct cmp_header *h = &r->req->hdr;
@@ -90,6 +90,7 @@ call_init(struct cmp_srv_req *r)
     }
     c->auth = r->auth;
     c->signer = r->auth == CMP_SRV_AUTH_SIGNATURE ? r->signer : NULL;
+    c->vouched = r->vouched;
     c->implicit_confirm = r->txn != NULL && r->txn->implicit_confirm;
     c->txn_data = r->txn != NULL ? &r->txn->data : NULL;
     c->req = r;
@@ -200,13 +201,30 @@ set_waiting(struct cmp_srv_req *r, const int64_t *keep, size_t num_keep, struct 
     return 1;
 }
 
+/* Copies an issued-list entry: its own DER and X509 reference. 0 if out of memory. */
+static int
+issued_copy(struct cmp_vfy_issued *dst, const struct cmp_vfy_issued *src, X509 *cert)
+{
+    uint8_t *der = malloc(src->der.len > 0 ? src->der.len : 1);
+
+    if (der == NULL || (cert != NULL && !X509_up_ref(cert))) {
+        free(der);
+        return 0;
+    }
+    memcpy(der, src->der.p, src->der.len);
+    dst->cert_req_id = src->cert_req_id;
+    dst->der = der_in_make(der, src->der.len);
+    dst->cert = cert;
+    return 1;
+}
+
 /*
  * The certificates that await certConf after this response: those that
  * already did and the new ones (implicit confirmation granted: none of
- * the new ones).
+ * the new ones), each with its DER in |ders| (the response's).
  */
 static int
-set_issued(struct cmp_srv_req *r, int implicit, struct cmp_err *err)
+set_issued(struct cmp_srv_req *r, int implicit, const struct der_in *ders, struct cmp_err *err)
 {
     const struct cmp_srv_answer *a = &r->answer;
     const struct cmp_srv_txn *t = r->txn;
@@ -218,22 +236,27 @@ set_issued(struct cmp_srv_req *r, int implicit, struct cmp_err *err)
     }
     r->set_issued = 1;
     for (i = 0; i < t->num_issued; i++) {
-        if (!X509_up_ref(t->issued[i].cert)) {
+        if (!issued_copy(&r->new_issued[n], &t->issued[i], t->issued[i].cert)) {
             r->num_new_issued = n;
             return CMP_FAIL(err, CMP_E_MEMORY, "transaction");
         }
-        r->new_issued[n++] = t->issued[i];
+        r->num_new_issued = ++n;
     }
     for (i = 0; !implicit && i < a->num_certs; i++) {
-        if (a->certs[i].cert != NULL) {
-            /* RFC 9810 5.3.18: the certificate needs the client's confirmation. */
-            r->new_issued[n].cert_req_id = a->certs[i].cert_req_id;
-            r->new_issued[n].cert = a->certs[i].cert;
-            a->certs[i].cert = NULL;
-            n++;
+        struct cmp_vfy_issued e;
+
+        if (ders[i].len == 0) {
+            continue;
         }
+        /* RFC 9810 5.3.18: the certificate needs the client's confirmation. */
+        e.cert_req_id = a->certs[i].cert_req_id;
+        e.der = ders[i];
+        e.cert = NULL;
+        if (!issued_copy(&r->new_issued[n], &e, a->certs[i].cert)) {
+            return CMP_FAIL(err, CMP_E_MEMORY, "transaction");
+        }
+        r->num_new_issued = ++n;
     }
-    r->num_new_issued = n;
     return 1;
 }
 
@@ -248,8 +271,9 @@ body_certrep(struct cmp_srv_req *r, int polled, const int64_t *keep, size_t num_
     struct cmp_srv_answer *a = &r->answer;
     struct cmp_body *b = &r->rsp->body;
     struct cmp_cert_rep *rep;
+    struct der_in *ders;
     size_t i, num_certs = 0, num_waiting = 0, num_rejected = 0;
-    int implicit;
+    int implicit, ok;
 
     for (i = 0; i < a->num_certs; i++) {
         struct cmp_srv_cert_result *res = &a->certs[i];
@@ -259,19 +283,24 @@ body_certrep(struct cmp_srv_req *r, int polled, const int64_t *keep, size_t num_
             memset(&res->status, 0, sizeof(res->status));
             res->status.status = CMP_SRV_WAITING;
             res->cert = NULL;
+            memset(&res->cert_der, 0, sizeof(res->cert_der));
         }
         if (!status_valid(&res->status)) {
             return RESPONDER_FAIL(err, "responder: certReqId %lld: PKIStatus %d, failInfo %#x",
                                   (long long)res->cert_req_id, res->status.status,
                                   (unsigned)res->status.fail_info);
         }
-        if (res->cert != NULL && (res->status.status == CMP_SRV_REJECTION ||
-                                  res->status.status == CMP_SRV_WAITING)) {
+        if (res->cert != NULL && res->cert_der.len > 0) {
+            return RESPONDER_FAIL(err, "responder: certReqId %lld: both cert and cert_der",
+                                  (long long)res->cert_req_id);
+        }
+        if ((res->cert != NULL || res->cert_der.len > 0) &&
+            (res->status.status == CMP_SRV_REJECTION || res->status.status == CMP_SRV_WAITING)) {
             return RESPONDER_FAIL(err, "responder: certReqId %lld: a certificate with status %s",
                                   (long long)res->cert_req_id,
                                   cmp_vfy_status_name(res->status.status));
         }
-        num_certs += res->cert != NULL;
+        num_certs += res->cert != NULL || res->cert_der.len > 0;
         num_waiting += res->status.status == CMP_SRV_WAITING;
         num_rejected += res->status.status == CMP_SRV_REJECTION;
     }
@@ -294,32 +323,57 @@ body_certrep(struct cmp_srv_req *r, int polled, const int64_t *keep, size_t num_
         return CMP_FAIL(err, CMP_E_MEMORY, "CertRepMessage");
     }
     rep->num = a->num_certs;
+    ders = calloc(a->num_certs, sizeof(*ders));
+    if (ders == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "CertRepMessage");
+    }
     for (i = 0; i < a->num_certs; i++) {
         const struct cmp_srv_cert_result *res = &a->certs[i];
         struct cmp_cert_response *cr = &rep->responses[i];
         X509 *cert = res->cert;
+        uint8_t *der = NULL;
+        int len = 0;
 
         cr->cert_req_id = res->cert_req_id;
         if (!cmp_srv_status_set(&cr->status, res->status.status, res->status.fail_info,
                                 res->status.text)) {
+            free(ders);
             return CMP_FAIL(err, CMP_E_MEMORY, "PKIStatusInfo");
         }
-        if (cert != NULL) {
-            int len = i2d_X509(cert, NULL);
-            uint8_t *der = len > 0 ? cmp_msg_alloc(r->rsp, (size_t)len) : NULL, *q = der;
+        if (res->cert_der.len > 0) {
+            /* the responder's DER, copied as it is: never parsed here */
+            der = res->cert_der.len <= CMP_MAX_MSG_LEN
+                      ? cmp_msg_dup(r->rsp, res->cert_der.p, res->cert_der.len)
+                      : NULL;
+            len = (int)res->cert_der.len;
+            if (der == NULL) {
+                free(ders);
+                return CMP_FAIL(err, CMP_E_MEMORY, "certReqId %lld: certificate",
+                                (long long)res->cert_req_id);
+            }
+        } else if (cert != NULL) {
+            uint8_t *q;
 
+            len = i2d_X509(cert, NULL);
+            der = len > 0 ? cmp_msg_alloc(r->rsp, (size_t)len) : NULL;
+            q = der;
             if (der == NULL || i2d_X509(cert, &q) != len) {
+                free(ders);
                 return CMP_FAIL_SSL(err, CMP_FI_SYSTEM_FAILURE, "certReqId %lld: certificate",
                                     (long long)res->cert_req_id);
             }
+        }
+        if (der != NULL) {
             cr->has_ckp = 1;
             cr->ckp.cert_type = CMP_CERT_PLAIN;
             cr->ckp.cert = der_in_make(der, (size_t)len);
+            ders[i] = cr->ckp.cert;
         }
     }
     if (a->num_ca_pubs > 0) {
         rep->ca_pubs.items = calloc(a->num_ca_pubs, sizeof(*rep->ca_pubs.items));
         if (rep->ca_pubs.items == NULL) {
+            free(ders);
             return CMP_FAIL(err, CMP_E_MEMORY, "caPubs");
         }
         for (i = 0; i < a->num_ca_pubs; i++) {
@@ -332,7 +386,9 @@ body_certrep(struct cmp_srv_req *r, int polled, const int64_t *keep, size_t num_
     implicit = a->implicit_confirm && r->call.implicit_confirm && num_certs > 0;
     r->implicit_granted = implicit;
     r->negative = a->num_certs > 0 && num_rejected == a->num_certs;
-    return set_issued(r, implicit, err);
+    ok = set_issued(r, implicit, ders, err);
+    free(ders);
+    return ok;
 }
 
 /* rp (RFC 9810 5.3.10): one status per RevDetails; revCerts from |rr| if asked. */
@@ -470,18 +526,14 @@ unpolled(struct cmp_srv_req *r, int64_t **out, size_t *out_num, struct cmp_err *
 /* ---- each request type's turn ---- */
 
 int
-cmp_srv_answer_certs(struct cmp_srv_req *r, struct cmp_err *err)
+cmp_srv_cert_req_views(struct cmp_srv_req *r, struct cmp_err *err)
 {
     const struct cmp_body *body = &r->req->body;
-    const struct cmp_srv_responder *rs = &r->srv->responder;
-    struct cmp_srv_answer *a = &r->answer;
     size_t i, num = r->num_cert_reqs;
 
-    call_init(r);
     for (i = 0; i < num; i++) {
         struct cmp_srv_cert_req *v = &r->cert_reqs[i];
 
-        v->popo_error = v->popo != CMP_SRV_POPO_OK ? &r->popo_errs[i] : NULL;
         if (body->type == CMP_BODY_P10CR) {
             /* RFC 9483 4.1.4: a PKCS#10 request has no certReqId; -1 stands for it. */
             v->cert_req_id = -1;
@@ -508,6 +560,22 @@ cmp_srv_answer_certs(struct cmp_srv_req *r, struct cmp_err *err)
                 v->old_serial = view(&id->serial);
             }
         }
+    }
+    return 1;
+}
+
+int
+cmp_srv_answer_certs(struct cmp_srv_req *r, struct cmp_err *err)
+{
+    const struct cmp_srv_responder *rs = &r->srv->responder;
+    struct cmp_srv_answer *a = &r->answer;
+    size_t i, num = r->num_cert_reqs;
+
+    /* the call and the views were made by the check (engine.c cert_reqs_begin()) */
+    for (i = 0; i < num; i++) {
+        struct cmp_srv_cert_req *v = &r->cert_reqs[i];
+
+        v->popo_error = v->popo != CMP_SRV_POPO_OK ? &r->popo_errs[i] : NULL;
     }
     a->certs = calloc(num, sizeof(*a->certs));
     if (a->certs == NULL) {
@@ -539,7 +607,7 @@ cmp_srv_answer_rr(struct cmp_srv_req *r, struct cmp_err *err)
     struct cmp_srv_rev_req *v;
     size_t i;
 
-    call_init(r);
+    cmp_srv_call_init(r);
     v = calloc(rr->num, sizeof(*v));
     a->revs = calloc(rr->num, sizeof(*a->revs));
     r->views = v;
@@ -584,7 +652,7 @@ cmp_srv_answer_genm(struct cmp_srv_req *r, struct cmp_err *err)
     struct cmp_srv_itav *v;
     size_t i;
 
-    call_init(r);
+    cmp_srv_call_init(r);
     v = calloc(in->num + 1, sizeof(*v));
     r->views = v;
     if (v == NULL) {
@@ -620,7 +688,7 @@ cmp_srv_answer_poll(struct cmp_srv_req *r, struct cmp_err *err)
     size_t num_keep = 0, i;
     int ok;
 
-    call_init(r);
+    cmp_srv_call_init(r);
     if (first == CMP_BODY_RR) {
         a->revs = calloc(r->txn->num_reqs + 1, sizeof(*a->revs));
         a->num_revs = r->txn->num_reqs;
@@ -681,7 +749,7 @@ cmp_srv_answer_certconf(struct cmp_srv_req *r, struct cmp_err *err)
     struct cmp_srv_cert_conf *v;
     size_t i, j, num = cc->num > 0 ? cc->num : t->num_issued, n = 0;
 
-    call_init(r);
+    cmp_srv_call_init(r);
     v = calloc(num + 1, sizeof(*v));
     r->views = v;
     r->new_issued = calloc(t->num_issued + 1, sizeof(*r->new_issued));
@@ -694,6 +762,7 @@ cmp_srv_answer_certconf(struct cmp_srv_req *r, struct cmp_err *err)
         for (i = 0; i < t->num_issued; i++) {
             v[i].cert_req_id = t->issued[i].cert_req_id;
             v[i].cert = t->issued[i].cert;
+            v[i].cert_der = view(&t->issued[i].der);
         }
     }
     for (i = 0; i < cc->num; i++) {
@@ -703,6 +772,7 @@ cmp_srv_answer_certconf(struct cmp_srv_req *r, struct cmp_err *err)
         for (j = 0; j < t->num_issued; j++) {
             if (t->issued[j].cert_req_id == cs->cert_req_id) {
                 v[i].cert = t->issued[j].cert;
+                v[i].cert_der = view(&t->issued[j].der);
             }
         }
         v[i].accepted = !cs->has_status || cs->status.status == CMP_STATUS_ACCEPTED;
@@ -716,11 +786,11 @@ cmp_srv_answer_certconf(struct cmp_srv_req *r, struct cmp_err *err)
         for (i = 0; i < cc->num && cc->items[i].cert_req_id != t->issued[j].cert_req_id; i++) {
         }
         if (i == cc->num) {
-            if (!X509_up_ref(t->issued[j].cert)) {
+            if (!issued_copy(&r->new_issued[n], &t->issued[j], t->issued[j].cert)) {
                 r->num_new_issued = n;
                 return CMP_FAIL(err, CMP_E_MEMORY, "transaction");
             }
-            r->new_issued[n++] = t->issued[j];
+            n++;
         }
     }
     r->num_new_issued = n;
@@ -742,7 +812,7 @@ cmp_srv_answer_error(struct cmp_srv_req *r, struct cmp_err *err)
     struct cmp_srv_error v;
     size_t i;
 
-    call_init(r);
+    cmp_srv_call_init(r);
     memset(&v, 0, sizeof(v));
     peer_status(&v.status, &em->status);
     v.has_error_code = em->has_error_code;
@@ -779,10 +849,7 @@ cmp_srv_answer_cleanup(struct cmp_srv_req *r)
     free(r->answer.certs);
     free(r->answer.revs);
     memset(&r->answer, 0, sizeof(r->answer));
-    for (i = 0; r->new_issued != NULL && i < r->num_new_issued; i++) {
-        X509_free(r->new_issued[i].cert);
-    }
-    free(r->new_issued);
+    cmp_srv_issued_free(r->new_issued, r->num_new_issued);
     free(r->new_waiting);
     free(r->cert_reqs);
     free(r->popo_errs);

@@ -179,6 +179,14 @@ decode_cert(struct cmp_srv_cert_cache *c, const struct der_in *der)
     return x;
 }
 
+X509 *
+cmp_srv_cert_cache_decode(struct cmp_srv_cert_cache *c, const uint8_t *der, size_t len)
+{
+    struct der_in in = der_in_make(der, len);
+
+    return decode_cert(c, &in);
+}
+
 STACK_OF(X509) * cmp_srv_cert_cache_msg_certs(struct cmp_srv_cert_cache *c,
                                               const struct cmp_msg *msg)
 {

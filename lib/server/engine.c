@@ -577,6 +577,11 @@ cmp_srv_new(const struct cmp_srv_config *cfg, struct cmp_err *err)
         CMP_FAIL(err, CMP_E_MEMORY, "certificate cache");
         goto fail;
     }
+    if (pthread_mutex_init(&srv->pbm_lock, NULL) != 0) {
+        CMP_FAIL(err, CMP_E_MEMORY, "PBM key cache");
+        goto fail;
+    }
+    srv->pbm_lock_ready = 1;
     /* The responder last: on success it is ours (cmp_srv_free() frees it). */
     if (cfg->responder != NULL) {
         srv->responder = *cfg->responder;
@@ -603,6 +608,21 @@ cmp_srv_new(const struct cmp_srv_config *cfg, struct cmp_err *err)
 fail:
     cmp_srv_free(srv);
     return NULL;
+}
+
+int
+cmp_srv_tick(struct cmp_srv *srv, struct cmp_err *err)
+{
+    int64_t now = now_secs();
+
+    if (srv == NULL) {
+        return CMP_FAIL(err, CMP_E_ARG, "no server");
+    }
+    cmp_srv_table_purge(&srv->table, now);
+    if (srv->responder.tick == NULL) {
+        return 1;
+    }
+    return srv->responder.tick(srv->responder.arg, now, err);
 }
 
 void
@@ -635,6 +655,10 @@ cmp_srv_free(struct cmp_srv *srv)
         free(srv->secret);
     }
     OPENSSL_cleanse(srv->pbm_key, sizeof(srv->pbm_key));
+    OPENSSL_cleanse(srv->pbm_keys, sizeof(srv->pbm_keys));
+    if (srv->pbm_lock_ready) {
+        pthread_mutex_destroy(&srv->pbm_lock);
+    }
     free(srv->sender_buf);
     free(srv->skid);
     cmp_srv_certs_cleanup(&srv->sig_plain);
@@ -720,15 +744,142 @@ reserve_tid(void *arg, const struct der_in *tid)
     return rs->rc == CMP_SRV_TXN_IN_USE;
 }
 
+/*
+ * The issuer (Name TLV) and serialNumber (INTEGER contents) of a
+ * Certificate, read with the DER reader (RFC 5280 4.1: TBSCertificate
+ * version [0] EXPLICIT, serialNumber, signature, issuer ...). 0 if it does
+ * not read so.
+ */
+static int
+cert_id_of(const struct der_in *cert, struct cmp_srv_der *issuer, struct cmp_srv_der *serial)
+{
+    struct der_in in = *cert, c, tbs, ver, sn, alg, iss;
+    int has_ver = 0;
+
+    if (!der_get(&in, DER_SEQUENCE, &c) || !der_get(&c, DER_SEQUENCE, &tbs) ||
+        !der_get_opt(&tbs, DER_EXPLICIT(0), &ver, &has_ver) || !der_get(&tbs, DER_INTEGER, &sn) ||
+        !der_get_tlv(&tbs, DER_SEQUENCE, &alg) || !der_get_tlv(&tbs, DER_SEQUENCE, &iss)) {
+        return 0;
+    }
+    issuer->p = iss.p;
+    issuer->len = iss.len;
+    serial->p = sn.p;
+    serial->len = sn.len;
+    return 1;
+}
+
+/* The query of the responder's credential lookups (cmpkit/server.h). */
+static void
+cred_query(const struct cmp_srv_req *r, struct cmp_srv_cred_query *q)
+{
+    const struct cmp_header *h = &r->req->hdr;
+
+    memset(q, 0, sizeof(*q));
+    q->msg = r->req;
+    q->body_type = r->req->body.type;
+    if (h->has_transaction_id) {
+        q->transaction_id.p = h->transaction_id.p;
+        q->transaction_id.len = h->transaction_id.len;
+    }
+    if (h->sender.type == CMP_GN_DIRNAME) {
+        q->sender.p = h->sender.value.p;
+        q->sender.len = h->sender.value.len;
+    }
+    if (h->has_sender_kid) {
+        q->sender_kid.p = h->sender_kid.p;
+        q->sender_kid.len = h->sender_kid.len;
+    }
+    if (r->req->has_extra_certs && r->req->extra_certs.num > 0 &&
+        !cert_id_of(&r->req->extra_certs.items[0], &q->cert_issuer, &q->cert_serial)) {
+        memset(&q->cert_issuer, 0, sizeof(q->cert_issuer));
+        memset(&q->cert_serial, 0, sizeof(q->cert_serial));
+    }
+    q->txn_data = r->txn_open && r->txn != NULL ? r->txn->data : NULL;
+}
+
+/* A lookup that failed without naming a bit: systemFailure, as the engine's own. */
+static int
+lookup_failed(struct cmp_err *err, const char *what)
+{
+    if (err->code == CMP_E_NONE) {
+        CMP_FAIL(err, CMP_E_IO, "the responder's %s lookup failed", what);
+    }
+    if (err->failure_bit < 0) {
+        err->failure_bit = CMP_FI_SYSTEM_FAILURE;
+    }
+    return CMP_CONTEXT(err, "%s", what);
+}
+
+/*
+ * Asks the responder for the credentials of this request (find_secret,
+ * find_signer), before its protection is checked: a secret goes into
+ * r->secret and |o|, a signer certificate into |*vouched| and |o|.
+ */
+static int
+responder_creds(struct cmp_srv_req *r, struct cmp_vfy_opts *o, X509 **vouched, struct cmp_err *err)
+{
+    const struct cmp_srv_responder *rs = &r->srv->responder;
+    struct cmp_srv_cred_query q;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+
+    *vouched = NULL;
+    if (!r->req->hdr.has_protection_alg) {
+        return 1;
+    }
+    if (r->mac != 0 && rs->find_secret != NULL) {
+        cred_query(r, &q);
+        if (!rs->find_secret(rs->arg, &q, &buf, &len, err)) {
+            return lookup_failed(err, "secret");
+        }
+        if (buf != NULL) {
+            r->secret = buf;
+            r->secret_len = len;
+            o->secret = buf;
+            o->secret_len = len;
+            r->vouched = 1;
+        } else if (r->srv->secret == NULL) {
+            /* RFC 9483 3.5: a MAC we have no secret for cannot be checked. */
+            r->fail_text = "unknown senderKID";
+            return CMP_FAIL_INFO(err, CMP_FI_BAD_MESSAGE_CHECK,
+                                 "no secret for the senderKID of this MAC-protected request");
+        }
+        return 1;
+    }
+    if (r->mac == 0 && rs->find_signer != NULL && o->validated_signer == NULL) {
+        cred_query(r, &q);
+        if (!rs->find_signer(rs->arg, &q, &buf, &len, err)) {
+            return lookup_failed(err, "signer certificate");
+        }
+        if (buf != NULL) {
+            *vouched = cmp_srv_cert_cache_decode(&r->srv->certs, buf, len);
+            free(buf);
+            if (*vouched == NULL) {
+                return CMP_FAIL_INFO(err, CMP_FI_SYSTEM_FAILURE,
+                                     "the responder's signer certificate does not decode");
+            }
+            o->vouched_signer = *vouched;
+            r->vouched = 1;
+        }
+    }
+    return 1;
+}
+
 /* The header and protection checks of every request (lib/verify). */
 static int
 verify(struct cmp_srv_req *r, const struct cmp_vfy_opts *opts, struct cmp_err *err)
 {
     struct cmp_vfy_opts o = *opts;
     struct cmp_vfy_result res;
+    X509 *vouched = NULL;
     int ok;
 
     memset(&res, 0, sizeof(res));
+    r->vouched = 0;
+    if (!responder_creds(r, &o, &vouched, err)) {
+        X509_free(vouched);
+        return 0;
+    }
     o.untrusted = cmp_srv_cert_cache_untrusted(&r->srv->certs, r->srv->cfg.untrusted);
     /* Signed: the signer is looked for among them, so decode them now, once. */
     if (r->req->has_protection && r->mac == 0) {
@@ -736,6 +887,7 @@ verify(struct cmp_srv_req *r, const struct cmp_vfy_opts *opts, struct cmp_err *e
     }
     ok = cmp_vfy_msg(&o, r->req, &res, err);
     sk_X509_pop_free(o.untrusted, X509_free);
+    X509_free(vouched);
     if (ok) {
         cmp_srv_cert_cache_learn(&r->srv->certs, r->req, o.extra_certs);
     }
@@ -745,6 +897,9 @@ verify(struct cmp_srv_req *r, const struct cmp_vfy_opts *opts, struct cmp_err *e
     }
     if (res.unprotected_accepted) {
         cmp_srv_log(r->srv, r->tid_hex, CMP_SRV_LOG_WARN, "%s", res.warning);
+    }
+    if (res.protection == CMP_VFY_PROT_NONE) {
+        r->vouched = 0; /* unprotected, let through by -accept_unprotected */
     }
     switch (res.protection) {
     case CMP_VFY_PROT_MAC:
@@ -875,6 +1030,43 @@ srv_popo(int vfy_popo)
     }
 }
 
+/*
+ * The requests as the responder will see them, and its check_cert_request
+ * on each: 1 if the POPO of request |i| is to be verified, 0 if the
+ * responder refused it already (its POPO stays unchecked, with the
+ * refusal as popo_error).
+ */
+static int
+cert_reqs_begin(struct cmp_srv_req *r, size_t num, struct cmp_err *err)
+{
+    r->cert_reqs = calloc(num, sizeof(*r->cert_reqs));
+    r->popo_errs = calloc(num, sizeof(*r->popo_errs));
+    if (r->cert_reqs == NULL || r->popo_errs == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "certificate requests");
+    }
+    r->num_cert_reqs = num;
+    cmp_srv_call_init(r);
+    return cmp_srv_cert_req_views(r, err);
+}
+
+static int
+precheck(struct cmp_srv_req *r, size_t i)
+{
+    const struct cmp_srv_responder *rs = &r->srv->responder;
+
+    cmp_err_init(&r->popo_errs[i]);
+    if (rs->check_cert_request == NULL ||
+        rs->check_cert_request(rs->arg, &r->call, &r->cert_reqs[i], &r->popo_errs[i])) {
+        cmp_err_init(&r->popo_errs[i]);
+        return 1;
+    }
+    if (r->popo_errs[i].code == CMP_E_NONE) {
+        CMP_FAIL(&r->popo_errs[i], CMP_E_INVALID, "the responder refused the request");
+    }
+    r->cert_reqs[i].popo = CMP_SRV_POPO_UNCHECKED;
+    return 0;
+}
+
 static int
 check_crmf(struct cmp_srv_req *r, struct cmp_err *err)
 {
@@ -884,17 +1076,15 @@ check_crmf(struct cmp_srv_req *r, struct cmp_err *err)
     if (!cmp_vfy_cert_req_ids(r->req, &r->fail_text, err)) {
         return 0;
     }
-    /* A POPO that fails rejects its request (the responder says how), not the message. */
-    r->cert_reqs = calloc(reqs->num, sizeof(*r->cert_reqs));
-    r->popo_errs = calloc(reqs->num, sizeof(*r->popo_errs));
-    if (r->cert_reqs == NULL || r->popo_errs == NULL) {
-        return CMP_FAIL(err, CMP_E_MEMORY, "certificate requests");
+    if (!cert_reqs_begin(r, reqs->num, err)) {
+        return 0;
     }
-    r->num_cert_reqs = reqs->num;
+    /* A POPO that fails rejects its request (the responder says how), not the message. */
     for (i = 0; i < reqs->num; i++) {
-        cmp_err_init(&r->popo_errs[i]);
-        r->cert_reqs[i].popo = srv_popo(
-            cmp_vfy_popo(&reqs->items[i], r->srv->cfg.accept_raverified, &r->popo_errs[i]));
+        if (precheck(r, i)) {
+            r->cert_reqs[i].popo = srv_popo(
+                cmp_vfy_popo(&reqs->items[i], r->srv->cfg.accept_raverified, &r->popo_errs[i]));
+        }
     }
     return 1;
 }
@@ -904,13 +1094,12 @@ check_p10cr(struct cmp_srv_req *r, struct cmp_err *err)
 {
     int popo;
 
-    r->cert_reqs = calloc(1, sizeof(*r->cert_reqs));
-    r->popo_errs = calloc(1, sizeof(*r->popo_errs));
-    if (r->cert_reqs == NULL || r->popo_errs == NULL) {
-        return CMP_FAIL(err, CMP_E_MEMORY, "certificate request");
+    if (!cert_reqs_begin(r, 1, err)) {
+        return 0;
     }
-    r->num_cert_reqs = 1;
-    cmp_err_init(&r->popo_errs[0]);
+    if (!precheck(r, 0)) {
+        return 1;
+    }
     popo = cmp_vfy_p10cr(r->req, &r->popo_errs[0]);
     if (popo < 0) {
         *err = r->popo_errs[0];
@@ -1067,13 +1256,9 @@ apply_state(struct cmp_srv_req *r)
 {
     struct cmp_srv_txn *t = r->txn;
     int new_waiting = r->set_waiting;
-    size_t i;
 
     if (r->set_issued) {
-        for (i = 0; i < t->num_issued; i++) {
-            X509_free(t->issued[i].cert);
-        }
-        free(t->issued);
+        cmp_srv_issued_free(t->issued, t->num_issued);
         t->issued = r->new_issued;
         t->num_issued = r->num_new_issued;
         r->new_issued = NULL;
@@ -1221,6 +1406,56 @@ set_extra_certs(struct cmp_srv_req *r, int signed_rsp, struct cmp_err *err)
     return 1;
 }
 
+/*
+ * The PBM key of responses for a responder's secret: one derivation per
+ * secret (RFC 4211 4.4 asks for a salt, not a new one per message), kept
+ * in srv->pbm_keys. Fills |pbm|'s salt and key, which point into |copy|.
+ * 0 if the key cannot be made: the caller then derives per message.
+ */
+static int
+pbm_key_for(struct cmp_srv *srv, const uint8_t *secret, size_t secret_len,
+            struct cmp_srv_pbm_key *copy, struct cmp_pbm_opts *pbm)
+{
+    static const uint8_t empty[32];
+    uint8_t id[32];
+    unsigned int id_len = 0;
+    size_t i;
+    struct cmp_err e;
+
+    if (!srv->pbm_lock_ready ||
+        EVP_Digest(secret, secret_len, id, &id_len, EVP_sha256(), NULL) != 1 || id_len != 32 ||
+        memcmp(id, empty, sizeof(id)) == 0) {
+        return 0;
+    }
+    pthread_mutex_lock(&srv->pbm_lock);
+    for (i = 0; i < CMP_SRV_PBM_KEYS; i++) {
+        if (memcmp(srv->pbm_keys[i].id, id, sizeof(id)) == 0) {
+            *copy = srv->pbm_keys[i];
+            pthread_mutex_unlock(&srv->pbm_lock);
+            goto found;
+        }
+    }
+    pthread_mutex_unlock(&srv->pbm_lock);
+    memset(copy, 0, sizeof(*copy));
+    cmp_err_init(&e);
+    if (!cmp_pbm_derive(NULL, secret, secret_len, copy->salt, &copy->salt_len, copy->key,
+                        &copy->key_len, &e)) {
+        return 0;
+    }
+    memcpy(copy->id, id, sizeof(id));
+    pthread_mutex_lock(&srv->pbm_lock);
+    OPENSSL_cleanse(&srv->pbm_keys[srv->pbm_next], sizeof(srv->pbm_keys[0]));
+    srv->pbm_keys[srv->pbm_next] = *copy;
+    srv->pbm_next = (srv->pbm_next + 1) % CMP_SRV_PBM_KEYS;
+    pthread_mutex_unlock(&srv->pbm_lock);
+found:
+    pbm->salt = copy->salt;
+    pbm->salt_len = copy->salt_len;
+    pbm->key = copy->key;
+    pbm->key_len = copy->key_len;
+    return 1;
+}
+
 /* senderKID, protectionAlg, protection and extraCerts. */
 static int
 protect(struct cmp_srv_req *r, struct cmp_err *err)
@@ -1229,7 +1464,15 @@ protect(struct cmp_srv_req *r, struct cmp_err *err)
     const struct cmp_srv_config *c = &srv->cfg;
     struct cmp_msg *m = r->rsp;
     int unprotected = c->send_unprotected || (c->send_unprot_err && r->negative);
-    int use_mac = srv->secret != NULL && (r->mac != 0 || c->key == NULL);
+    /*
+     * The responder's secret for the request's senderKID, else -srv_secret;
+     * not when the request's MAC did not verify with it: its sender holds
+     * another secret, and gets our signature instead where we have a key.
+     */
+    int own = r->secret != NULL && r->authenticated;
+    const uint8_t *secret = own ? r->secret : srv->secret;
+    size_t secret_len = own ? r->secret_len : srv->secret_len;
+    int use_mac = secret != NULL && (r->mac != 0 || c->key == NULL);
 
     m->hdr.has_protection_alg = 0;
     m->has_protection = 0;
@@ -1239,6 +1482,10 @@ protect(struct cmp_srv_req *r, struct cmp_err *err)
             m->hdr.has_sender_kid = 1;
             m->hdr.sender_kid = der_in_make(srv->skid, srv->skid_len);
         }
+    } else if (own && use_mac) {
+        /* RFC 9483 3.1: senderKID names the secret: the reference the client sent. */
+        m->hdr.has_sender_kid = 1;
+        m->hdr.sender_kid = r->req->hdr.sender_kid;
     } else if (srv->ref != NULL && !(unprotected && c->send_unprot_err && r->negative)) {
         /*
          * openssl sets the reference as senderKID also with -send_unprotected,
@@ -1256,19 +1503,27 @@ protect(struct cmp_srv_req *r, struct cmp_err *err)
     if (use_mac) {
         /* RFC 9483 3.2: answer in kind; PBMAC1 for PBMAC1, else PBM. */
         if (r->mac == 2) {
-            return cmp_protect_pbmac1(m, NULL, srv->secret, srv->secret_len, err);
+            return cmp_protect_pbmac1(m, NULL, secret, secret_len, err);
         }
         {
             struct cmp_pbm_opts pbm;
+            struct cmp_srv_pbm_key kept;
+            int ok;
 
             memset(&pbm, 0, sizeof(pbm));
-            if (srv->has_pbm_key) {
+            if (srv->has_pbm_key && !own) {
                 pbm.salt = srv->pbm_salt;
                 pbm.salt_len = srv->pbm_salt_len;
                 pbm.key = srv->pbm_key;
                 pbm.key_len = srv->pbm_key_len;
+            } else if (own) {
+                (void)pbm_key_for(srv, secret, secret_len, &kept, &pbm);
             }
-            return cmp_protect_pbm(m, &pbm, srv->secret, srv->secret_len, err);
+            ok = cmp_protect_pbm(m, &pbm, secret, secret_len, err);
+            if (own) {
+                OPENSSL_cleanse(&kept, sizeof(kept));
+            }
+            return ok;
         }
     }
     return cmp_protect_sig(m, c->key, NULL, 0, err);
@@ -1479,6 +1734,10 @@ done:
     }
     cmp_srv_answer_cleanup(&r);
     X509_free(r.signer);
+    if (r.secret != NULL) {
+        OPENSSL_cleanse(r.secret, r.secret_len);
+        free(r.secret);
+    }
     cmp_msg_free(r.rsp);
     cmp_msg_free(msg);
     if (have_salvaged) {

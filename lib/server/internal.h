@@ -38,6 +38,8 @@
  */
 #define CMP_SRV_DECODED_MAX 64
 #define CMP_SRV_DECODED_MAX_DER (16u << 10)
+/* PBM keys of responder secrets kept (struct cmp_srv pbm_keys). */
+#define CMP_SRV_PBM_KEYS 32
 /* Room for a transactionID in hex in log lines. */
 #define CMP_SRV_TID_HEX_LEN (2 * CMP_SRV_MAX_TID_LEN + 4)
 
@@ -75,7 +77,8 @@ struct cmp_srv_txn {
     int64_t check_after;              /* extends the deadline while polling */
     uint8_t nonce[CMP_SRV_NONCE_LEN]; /* our last senderNonce: the next recipNonce */
     X509 *signer;                     /* the verified signer of the first request, or NULL */
-    struct cmp_vfy_issued *issued;    /* certificates sent, awaiting certConf (owned) */
+    struct cmp_vfy_issued *issued;    /* certificates sent, awaiting certConf: each one's DER
+                                       * (malloc()ed) and X509 reference (or NULL) owned */
     size_t num_issued;
     int64_t *waiting;                 /* certReqIds (-1: the whole answer) awaiting pollReq */
     size_t num_waiting;
@@ -137,6 +140,12 @@ int cmp_srv_txn_acquire(struct cmp_srv_table *t, const struct der_in *tid, int64
  */
 void cmp_srv_txn_release(struct cmp_srv_table *t, struct cmp_srv_txn *txn, int keep, int64_t now);
 
+/* cmp_srv_table_purge() drops the idle transactions past their deadline. */
+void cmp_srv_table_purge(struct cmp_srv_table *t, int64_t now);
+
+/* cmp_srv_issued_free() frees |num| entries of a transaction's issued list and the list. */
+void cmp_srv_issued_free(struct cmp_vfy_issued *issued, size_t num);
+
 /* cmp_srv_table_count() is the number of open transactions (for tests and the log). */
 size_t cmp_srv_table_count(struct cmp_srv_table *t);
 
@@ -192,6 +201,12 @@ STACK_OF(X509) * cmp_srv_cert_cache_msg_certs(struct cmp_srv_cert_cache *c,
                                               const struct cmp_msg *msg);
 
 /*
+ * cmp_srv_cert_cache_decode() decodes one certificate (DER) through the
+ * cache: a new reference, or NULL if it is not one.
+ */
+X509 *cmp_srv_cert_cache_decode(struct cmp_srv_cert_cache *c, const uint8_t *der, size_t len);
+
+/*
  * cmp_srv_cert_cache_learn() keeps the CA certificates among the extraCerts
  * of an authenticated request as intermediates for the requests to come.
  * |decoded| is cmp_srv_cert_cache_msg_certs()'s result, or NULL.
@@ -226,6 +241,21 @@ struct cmp_srv {
     uint8_t pbm_key[EVP_MAX_MD_SIZE];
     size_t pbm_key_len;
     struct cmp_vfy_opts vfy; /* what every request is checked against */
+    /*
+     * The PBM keys of responses protected with responders' secrets
+     * (find_secret), derived once per secret as the one above, found by
+     * the SHA-256 of the secret; replaced in turn. Wiped with the engine.
+     */
+    pthread_mutex_t pbm_lock;
+    int pbm_lock_ready;
+    struct cmp_srv_pbm_key {
+        uint8_t id[32]; /* SHA-256 of the secret; all zero: empty */
+        uint8_t salt[CMP_PBM_MAX_SALT_LEN];
+        size_t salt_len;
+        uint8_t key[EVP_MAX_MD_SIZE];
+        size_t key_len;
+    } pbm_keys[CMP_SRV_PBM_KEYS];
+    size_t pbm_next;
 
     /* the responder (the mock unless cfg.responder was given) */
     struct cmp_srv_responder responder;
@@ -260,6 +290,9 @@ struct cmp_srv_req {
     int authenticated;       /* the request passed cmp_vfy_msg() */
     int auth;                /* enum cmp_srv_auth: how */
     X509 *signer;            /* verified signer of this request, owned; or NULL */
+    int vouched;             /* its secret or signer came from the responder (find_*) */
+    uint8_t *secret;         /* the responder's secret for its senderKID (owned, wiped), */
+    size_t secret_len;       /* which also protects the response; NULL: -srv_secret */
     int64_t now;
     char tid_hex[CMP_SRV_TID_HEX_LEN];
 
@@ -338,6 +371,14 @@ int cmp_srv_answer_genm(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHE
 int cmp_srv_answer_poll(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
 int cmp_srv_answer_certconf(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
 int cmp_srv_answer_error(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_srv_call_init() fills r->call for the request (and its transaction);
+ * cmp_srv_cert_req_views() fills r->cert_reqs' views of an ir/cr/kur/p10cr
+ * (all but the POPO results), as the responder sees them.
+ */
+void cmp_srv_call_init(struct cmp_srv_req *r);
+int cmp_srv_cert_req_views(struct cmp_srv_req *r, struct cmp_err *err) CMP_MUST_CHECK;
 
 /* cmp_srv_answer_cleanup() frees what the responder's turn left in |r|. */
 void cmp_srv_answer_cleanup(struct cmp_srv_req *r);

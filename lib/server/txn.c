@@ -88,15 +88,10 @@ lru_append(struct cmp_srv_table *t, struct cmp_srv_txn *x)
 static void
 txn_free(struct cmp_srv_table *t, struct cmp_srv_txn *x)
 {
-    size_t i;
-
     if (x->data != NULL && t->free_data != NULL) {
         t->free_data(t->free_arg, x->data);
     }
-    for (i = 0; i < x->num_issued; i++) {
-        X509_free(x->issued[i].cert);
-    }
-    free(x->issued);
+    cmp_srv_issued_free(x->issued, x->num_issued);
     free(x->waiting);
     X509_free(x->signer);
     free(x);
@@ -151,6 +146,32 @@ purge_expired(struct cmp_srv_table *t, int64_t now, struct cmp_srv_txn **dead)
         }
         x = next;
     }
+}
+
+void
+cmp_srv_issued_free(struct cmp_vfy_issued *issued, size_t num)
+{
+    size_t i;
+
+    for (i = 0; issued != NULL && i < num; i++) {
+        X509_free(issued[i].cert);
+        free((void *)issued[i].der.p); /* the engine's copy (answer.c set_issued()) */
+    }
+    free(issued);
+}
+
+void
+cmp_srv_table_purge(struct cmp_srv_table *t, int64_t now)
+{
+    struct cmp_srv_txn *dead = NULL;
+
+    if (t->buckets == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&t->lock);
+    purge_expired(t, now, &dead);
+    pthread_mutex_unlock(&t->lock);
+    free_dead(t, dead);
 }
 
 int

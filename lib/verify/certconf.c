@@ -69,8 +69,11 @@ cmp_vfy_certconf(const struct cmp_msg *msg, const struct cmp_vfy_issued *issued,
          * RFC 9810 5.3.18: certHash over the certificate sent, with hashAlg
          * if given, else the digest of the certificate's signature.
          */
-        if (!cmp_cert_hash(sent->cert, cs->has_hash_alg ? &cs->hash_alg : NULL, hash, &hash_len,
-                           err)) {
+        if (!(sent->der.len > 0
+                  ? cmp_cert_hash_der(sent->der.p, sent->der.len,
+                                      cs->has_hash_alg ? &cs->hash_alg : NULL, hash, &hash_len, err)
+                  : cmp_cert_hash(sent->cert, cs->has_hash_alg ? &cs->hash_alg : NULL, hash,
+                                  &hash_len, err))) {
             CMP_VFY_PEER(peer_text, NULL);
             return CMP_CONTEXT(err, "certConf certHash");
         }

@@ -220,12 +220,18 @@ cmp_vfy_signature(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg, X5
         }
         return 1;
     }
-    if (opts->trusted == NULL) {
-        /* wrongIntegrity: "password based instead of signature or vice versa" */
-        return CMP_FAIL_INFO(
-            err, opts->secret != NULL ? CMP_FI_WRONG_INTEGRITY : CMP_FI_SIGNER_NOT_TRUSTED,
-            "protection is signature-based, but we have no trust anchor or "
-            "pinned certificate to verify it");
+    if (opts->vouched_signer != NULL) {
+        /*
+         * The caller's records name the signer (a CA that issued it and keeps
+         * its status): that certificate or none, and no path to check.
+         */
+        if (!try_validated(opts, msg, opts->vouched_signer, err)) {
+            return CMP_CONTEXT(err, "signer certificate");
+        }
+        if (out_signer != NULL && X509_up_ref(opts->vouched_signer)) {
+            *out_signer = opts->vouched_signer;
+        }
+        return 1;
     }
     if (opts->validated_signer != NULL) {
         cmp_err_init(&e);
@@ -236,6 +242,13 @@ cmp_vfy_signature(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg, X5
             return 1;
         }
         /* As openssl: fall back to a full search (the server may have a new key). */
+    }
+    if (opts->trusted == NULL) {
+        /* wrongIntegrity: "password based instead of signature or vice versa" */
+        return CMP_FAIL_INFO(
+            err, opts->secret != NULL ? CMP_FI_WRONG_INTEGRITY : CMP_FI_SIGNER_NOT_TRUSTED,
+            "protection is signature-based, but we have no trust anchor or "
+            "pinned certificate to verify it");
     }
 
     memset(&s, 0, sizeof(s));

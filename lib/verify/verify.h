@@ -83,6 +83,10 @@ struct cmp_vfy_opts {
                                 * tried first (cmp_vfy_result.signer); may be NULL */
     STACK_OF(X509) *extra_certs; /* the message's extraCerts already decoded, all of them in
                                   * order (the server's decode cache); NULL: decoded here */
+    X509 *vouched_signer;        /* the signer certificate as the caller's own records name
+                                  * it (a CA's database, cmpkit/server.h find_signer): the
+                                  * only candidate, accepted without a path to a trust
+                                  * anchor; NULL: none */
 
     /* names (Name DER, a SEQUENCE; len 0: not set) */
     struct der_in expect_sender;    /* -expect_sender; default: srvcert's subject */
@@ -236,6 +240,8 @@ int cmp_vfy_mac(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg,
  * cmp_vfy_signature() checks signature-based protection (RFC 9810 5.1.3.3):
  *   - with opts->srvcert: that certificate (no key usage, validity or path
  *     check: it is pinned);
+ *   - else with opts->vouched_signer: that certificate alone, as an earlier
+ *     validated signer (subject, senderKID, key usage, validity; no path);
  *   - else opts->validated_signer if it is still acceptable;
  *   - else the first acceptable certificate among extraCerts, then
  *     opts->untrusted, whose key verifies the signature and which chains to
@@ -316,7 +322,8 @@ int cmp_vfy_own_chain(X509_STORE *own_trusted, X509 *cert, STACK_OF(X509) *untru
 /* certConf (certconf.c): a certificate the server's transaction sent, to be confirmed. */
 struct cmp_vfy_issued {
     int64_t cert_req_id;
-    X509 *cert; /* borrowed */
+    X509 *cert;        /* borrowed; may be NULL when |der| is set */
+    struct der_in der; /* the certificate's DER (borrowed); len 0: take |cert| */
 };
 
 /*

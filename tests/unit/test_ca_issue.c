@@ -612,9 +612,9 @@ test_lifecycle(struct ct_ca *c, EVP_PKEY *k)
 
     /* the timeout: waiting past the deadline becomes rejected */
     CHECK(issue(c, &r.req, &b, &err));
-    CHECK(cmp_ca_expire_waiting(c->ca, b.confirm_deadline, &n, &err));
+    CHECK(cmp_ca_expire_waiting(c->ca, b.confirm_deadline, NULL, NULL, &n, &err));
     CHECK(status_of(c, b.serial) == CMP_CA_ST_WAITING);
-    CHECK(cmp_ca_expire_waiting(c->ca, b.confirm_deadline + 1, &n, &err) && n >= 1);
+    CHECK(cmp_ca_expire_waiting(c->ca, b.confirm_deadline + 1, NULL, NULL, &n, &err) && n >= 1);
     CHECK(status_of(c, b.serial) == CMP_CA_ST_REJECTED);
     CHECK(cmp_ca_confirm(c->ca, b.serial, b.serial_len, 1, now, &outcome, &prev, &err) &&
           outcome == CMP_CA_WRONG_STATE && prev == CMP_CA_ST_REJECTED);

@@ -100,7 +100,7 @@ static const struct {
 static void
 test_certconf(void)
 {
-    struct cmp_vfy_issued issued = {0, NULL};
+    struct cmp_vfy_issued issued = {0, NULL, {NULL, 0}};
     uint8_t right[EVP_MAX_MD_SIZE], wrong[EVP_MAX_MD_SIZE];
     size_t right_len = 0, i, j;
     struct cmp_err err;
