@@ -189,6 +189,11 @@ struct cmp_opts {
     int send_error, send_unprotected, send_unprot_err;
     int accept_unprotected, accept_unprot_err, accept_raverified;
 
+    /* options of openssl cmp 3.2 to 3.6: header, revocation, outputs, offline requests */
+    const char *profile, *serial, *srvcertout, *reqout_only;
+    int no_cache_extracerts; /* client and mock server */
+    const char *ref_cert;    /* mock server */
+
     /* certificate verification options, applied as they come */
     X509_VERIFY_PARAM *vpm;
 

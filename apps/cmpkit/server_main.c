@@ -73,6 +73,7 @@ struct srv_material {
     X509 *rsp_cert;
     STACK_OF(X509) * rsp_extracerts;
     STACK_OF(X509) * rsp_capubs;
+    X509 *ref_cert; /* -ref_cert */
 };
 
 static void
@@ -86,6 +87,7 @@ material_cleanup(struct srv_material *m)
     X509_free(m->rsp_cert);
     sk_X509_pop_free(m->rsp_extracerts, X509_free);
     sk_X509_pop_free(m->rsp_capubs, X509_free);
+    X509_free(m->ref_cert);
     memset(m, 0, sizeof(*m));
 }
 
@@ -189,6 +191,15 @@ load_material(const struct cmp_opts *o, struct srv_material *m, struct cmp_srv_c
         fail("srv_untrusted", o->srv_untrusted, &err);
         goto end;
     }
+    /* -ref_cert (openssl cmp 3.2), read with -otherpass as 3.6 reads it */
+    if (o->ref_cert != NULL) {
+        m->ref_cert = cmp_load_one_cert(o->ref_cert, otherpass,
+                                        "reference cert to be expected by the mock server", &err);
+        if (m->ref_cert == NULL) {
+            fail("ref_cert", o->ref_cert, &err);
+            goto end;
+        }
+    }
     if (o->rsp_cert == NULL) {
         app_log(o->verbosity, LOG_LVL_WARN, "no -rsp_cert given for mock server");
     } else {
@@ -266,6 +277,8 @@ load_material(const struct cmp_opts *o, struct srv_material *m, struct cmp_srv_c
     cfg->accept_unprotected = o->accept_unprotected;
     cfg->accept_unprot_err = o->accept_unprot_err;
     cfg->accept_raverified = o->accept_raverified;
+    cfg->ref_cert = m->ref_cert;
+    cfg->no_cache_extracerts = o->no_cache_extracerts;
     ok = 1;
 end:
     cmp_load_pass_free(keypass);
@@ -284,6 +297,13 @@ check_mode(const struct cmp_opts *o)
     }
     if (o->tls_used) {
         fprintf(stderr, "%s: -tls_used option not supported with -port option\n", PROG);
+        return 0;
+    }
+    if (o->reqout_only != NULL) {
+        fprintf(stderr,
+                "%s: the -reqout_only client option does not combine with -port implying server "
+                "behavior\n",
+                PROG);
         return 0;
     }
     if (o->use_mock_srv || o->server != NULL || o->rspin != NULL) {

@@ -108,9 +108,11 @@ pss_digest(const struct cmp_algid *sig_alg, const struct cmp_digest **out, struc
 /*
  * sig_digest() picks the digest for |cert|'s signature algorithm: |*out| is
  * from the tables above, or NULL with |*name| set from OpenSSL's table.
+ * |*fallback| (may be NULL) tells whether the algorithm names no digest of
+ * its own: EdDSA, or one that has none or that we do not know.
  */
 static int
-sig_digest(const X509 *cert, const struct cmp_digest **out, const char **name,
+sig_digest(const X509 *cert, const struct cmp_digest **out, const char **name, int *fallback,
            struct cmp_err *err)
 {
     const X509_ALGOR *palg = NULL;
@@ -123,6 +125,9 @@ sig_digest(const X509 *cert, const struct cmp_digest **out, const char **name,
 
     *out = NULL;
     *name = NULL;
+    if (fallback != NULL) {
+        *fallback = 0;
+    }
     memset(&alg, 0, sizeof(alg));
     X509_get0_signature(NULL, &palg, cert);
     der_len = palg == NULL ? -1 : i2d_X509_ALGOR(palg, &der);
@@ -141,6 +146,11 @@ sig_digest(const X509 *cert, const struct cmp_digest **out, const char **name,
     for (i = 0; i < sizeof(sig_digests) / sizeof(sig_digests[0]); i++) {
         if (cmp_oid_is(&alg.oid, sig_digests[i].sig_nid)) {
             *out = cmp_digest_by_nid(sig_digests[i].digest_nid);
+            if (fallback != NULL) {
+                /* RFC 9481 3.3: EdDSA hashes nothing itself; its digest is a convention */
+                *fallback = sig_digests[i].sig_nid == CMP_NID_ED25519 ||
+                            sig_digests[i].sig_nid == CMP_NID_ED448;
+            }
             ok = 1;
             goto done;
         }
@@ -151,6 +161,9 @@ sig_digest(const X509 *cert, const struct cmp_digest **out, const char **name,
     if (*name == NULL) {
         /* No digest in the algorithm, or an algorithm we do not know. */
         *out = cmp_digest_by_nid(CMP_NID_SHA256);
+        if (fallback != NULL) {
+            *fallback = 1;
+        }
     }
     ok = 1;
 done:
@@ -208,7 +221,7 @@ cmp_cert_hash(const X509 *cert, const struct cmp_algid *hash_alg, uint8_t *out, 
         if (d == NULL || !cmp_params_absent_or_null(&hash_alg->params)) {
             return unsupported(err, "hashAlg", &hash_alg->oid);
         }
-    } else if (!sig_digest(cert, &d, &name, err)) {
+    } else if (!sig_digest(cert, &d, &name, NULL, err)) {
         return 0;
     }
     der_len = i2d_X509(cert, &der);
@@ -219,4 +232,21 @@ cmp_cert_hash(const X509 *cert, const struct cmp_algid *hash_alg, uint8_t *out, 
                   out_len, err);
     OPENSSL_free(der);
     return ok;
+}
+
+int
+cmp_cert_hash_fallback(const X509 *cert, const struct cmp_digest **out, struct cmp_err *err)
+{
+    const struct cmp_digest *d = NULL;
+    const char *name = NULL;
+    int fallback = 0;
+
+    *out = NULL;
+    if (!sig_digest(cert, &d, &name, &fallback, err)) {
+        return 0;
+    }
+    if (fallback) {
+        *out = d;
+    }
+    return 1;
 }
