@@ -865,9 +865,22 @@ handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, stru
         }
     }
     if (t->reject_bits == 0) {
-        STACK_OF(X509) *chain =
-            X509_build_chain(cert, t->untrusted, ctx->out_trusted, 0, NULL, NULL);
+        /*
+         * RFC 9810 5.1: a response's extraCerts may help with its new
+         * certificate, as in cmp_vfy_new_cert(); with -no_cache_extracerts
+         * they are not among t->untrusted, so they are added here.
+         */
+        STACK_OF(X509) *with = ctx->no_cache_extracerts ? X509_chain_up_ref(t->untrusted) : NULL;
+        STACK_OF(X509) *chain;
 
+        if (with != NULL &&
+            !X509_add_certs(with, ctx->extracerts_in, X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP)) {
+            sk_X509_pop_free(with, X509_free);
+            return CMP_FAIL(err, CMP_E_MEMORY, "chain of the new certificate");
+        }
+        chain = X509_build_chain(cert, with != NULL ? with : t->untrusted, ctx->out_trusted, 0,
+                                 NULL, NULL);
+        sk_X509_pop_free(with, X509_free);
         ERR_clear_error();
         if (chain != NULL) {
             /* without the leaf and without self-signed certificates (openssl) */
