@@ -320,6 +320,12 @@ set_str(struct cmp_ctx *ctx, char **dst, const char *s, const char *what)
 }
 
 int
+cmp_cli_set_str(struct cmp_ctx *ctx, char **dst, const char *s, const char *what)
+{
+    return set_str(ctx, dst, s, what);
+}
+
+int
 cmp_ctx_set1_digest(struct cmp_ctx *ctx, const char *name)
 {
     if (name != NULL) {

@@ -152,6 +152,10 @@ void cmp_cli_sanitize(char *s);
 /* cmp_cli_set_status() records a peer's PKIStatusInfo in the context's results. */
 void cmp_cli_set_status(struct cmp_ctx *ctx, const struct cmp_pkistatus *si);
 
+/* cmp_cli_set_str() replaces |*dst| by a copy of |s| (NULL: none); |what| names it on failure. */
+int cmp_cli_set_str(struct cmp_ctx *ctx, char **dst, const char *s,
+                    const char *what) CMP_MUST_CHECK;
+
 /* cmp_cli_oid() turns a dotted OID or an OpenSSL short/long name into OID contents. */
 int cmp_cli_oid(const char *text, uint8_t **out, size_t *out_len,
                 struct cmp_err *err) CMP_MUST_CHECK;

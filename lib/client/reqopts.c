@@ -47,25 +47,6 @@ cmp_cli_reqopts_clear_results(struct cmp_ctx *ctx)
     ctx->reqout_only_done = 0;
 }
 
-static int
-set_string(struct cmp_ctx *ctx, char **dst, const char *s, const char *what)
-{
-    char *copy = NULL;
-
-    if (s != NULL) {
-        size_t n = strlen(s) + 1;
-
-        copy = malloc(n);
-        if (copy == NULL) {
-            return CMP_FAIL(&ctx->err, CMP_E_MEMORY, "%s", what);
-        }
-        memcpy(copy, s, n);
-    }
-    free(*dst);
-    *dst = copy;
-    return 1;
-}
-
 /* ---- -geninfo ---- */
 
 /* Drops the ITAVs appended after the first |n| (a list that failed half-way). */
@@ -208,7 +189,7 @@ cmp_ctx_set1_profile(struct cmp_ctx *ctx, const char *name)
         return CMP_FAIL(&ctx->err, CMP_E_LIMIT, "-profile: longer than %u bytes",
                         (unsigned)GENINFO_MAX_TEXT);
     }
-    return set_string(ctx, &ctx->profile, name, "-profile");
+    return cmp_cli_set_str(ctx, &ctx->profile, name, "-profile");
 }
 
 int
@@ -288,7 +269,7 @@ cmp_ctx_set1_reqout_only(struct cmp_ctx *ctx, const char *file)
     if (ctx == NULL) {
         return 0;
     }
-    return set_string(ctx, &ctx->reqout_only, file, "-reqout_only");
+    return cmp_cli_set_str(ctx, &ctx->reqout_only, file, "-reqout_only");
 }
 
 int
