@@ -310,6 +310,129 @@ ctx_fail(struct cli *c, const char *what)
     return cli_err(c, what, cmp_ctx_error(c->ctx));
 }
 
+/* ---- options of openssl cmp 3.2 to 3.6 ---- */
+
+/*
+ * -reqout_only (3.5): the client builds and saves its first request and
+ * contacts no server, so the options about servers and responses are
+ * ignored, with the warnings openssl cmp 3.6 prints.
+ */
+static int
+setup_reqout_only(struct cli *c)
+{
+    struct cmp_opts *o = c->o;
+    static const char ignored[] = "option is ignored since -reqout_only option is given";
+    char line[200];
+
+    if (o->server != NULL) {
+        snprintf(line, sizeof(line), "-server %s", ignored);
+        cli_print(c, LOG_LVL_WARN, "warning", line);
+        o->server = NULL;
+    }
+    if (o->path != NULL) {
+        snprintf(line, sizeof(line), "-path %s", ignored);
+        cli_print(c, LOG_LVL_WARN, "warning", line);
+        o->path = NULL;
+    }
+    if (o->use_mock_srv) {
+        snprintf(line, sizeof(line), "-use_mock_srv %s", ignored);
+        cli_print(c, LOG_LVL_WARN, "warning", line);
+        o->use_mock_srv = 0;
+    }
+    if (o->reqout != NULL || o->rspin != NULL || o->rspout != NULL) {
+        snprintf(line, sizeof(line), "-reqout, -rspin and -rspout: %s", ignored);
+        cli_print(c, LOG_LVL_WARN, "warning", line);
+    }
+    if (o->reqin != NULL &&
+        (!cmp_ctx_set1_reqin(c->ctx, o->reqin) ||
+         (o->reqin_new_tid && !cmp_ctx_set_option(c->ctx, CMP_OPT_REQIN_NEW_TID, 1)))) {
+        return ctx_fail(c, "cannot set -reqin");
+    }
+    if (!cmp_ctx_set1_reqout_only(c->ctx, o->reqout_only)) {
+        return ctx_fail(c, "cannot set -reqout_only");
+    }
+    cli_print(c, LOG_LVL_INFO, "info", "will not contact any server");
+    return 1;
+}
+
+/* Is |url| an https:// one (the scheme in any case, as openssl's URL parser takes it)? */
+static int
+is_https(const char *url)
+{
+    return url != NULL && strncasecmp(url, "https://", 8) == 0;
+}
+
+/*
+ * The options added after openssl cmp 3.0 that shape the rest of the setup:
+ * https:// in -server implies -tls_used (3.2); -no_cache_extracerts (3.3);
+ * -issuer and -serial name the certificate an rr revokes (3.2), with the
+ * checks and warnings of 3.6.
+ */
+static int
+setup_newer_opts(struct cli *c)
+{
+    struct cmp_opts *o = c->o;
+
+    if (is_https(o->server) && !o->tls_used && o->reqout_only == NULL && !o->use_mock_srv) {
+        cli_print(c, LOG_LVL_WARN, "warning", "assuming -tls_used since -server URL indicates HTTPS");
+        o->tls_used = 1;
+    }
+    if (o->no_cache_extracerts &&
+        !cmp_ctx_set_option(c->ctx, CMP_OPT_NO_CACHE_EXTRACERTS, 1)) {
+        return ctx_fail(c, "cannot set -no_cache_extracerts");
+    }
+    if (c->cmd != CMP_CMD_RR) {
+        if (o->serial != NULL) {
+            cli_print(c, LOG_LVL_WARN, "warning", "ignoring -serial for command other than 'rr'");
+        }
+        return 1;
+    }
+    if (o->issuer == NULL && o->serial == NULL) {
+        if (o->oldcert == NULL && o->csr == NULL) {
+            cli_print(c, LOG_LVL_ERR, "error",
+                      "missing -oldcert or -issuer and -serial for certificate to be revoked and "
+                      "no -csr given");
+            return 0;
+        }
+        if (o->oldcert != NULL && o->csr != NULL) {
+            cli_print(c, LOG_LVL_WARN, "warning",
+                      "ignoring -csr since certificate to be revoked is given");
+        }
+        return 1;
+    }
+    if (o->issuer == NULL || o->serial == NULL) {
+        cli_print(c, LOG_LVL_ERR, "error", "must give both -issuer and -serial options or neither");
+        return 0;
+    }
+    if (o->oldcert != NULL) {
+        cli_print(c, LOG_LVL_WARN, "warning",
+                  "ignoring -oldcert since -issuer and -serial is given for command 'rr'");
+    }
+    if (o->csr != NULL) {
+        cli_print(c, LOG_LVL_WARN, "warning",
+                  "ignoring -csr since -issuer and -serial is given for command 'rr'");
+    }
+    {
+        /* decimal, or hex with 0x, as openssl cmp reads it (s2i_ASN1_INTEGER) */
+        ASN1_INTEGER *sno = s2i_ASN1_INTEGER(NULL, o->serial);
+        char what[200];
+        int ok;
+
+        if (sno == NULL) {
+            ERR_clear_error();
+            snprintf(what, sizeof(what), "cannot read serial number: '%.100s'", o->serial);
+            cli_print(c, LOG_LVL_ERR, "error", what);
+            return 0;
+        }
+        ok = cmp_ctx_set1_serial(c->ctx, sno);
+        ASN1_INTEGER_free(sno);
+        if (!ok) {
+            return ctx_fail(c, "cannot set -serial");
+        }
+    }
+    return 1;
+}
+
 /* ---- setup, in the order of openssl cmp's setup_client_ctx() ---- */
 
 static int
@@ -340,6 +463,9 @@ setup_transfer(struct cli *c)
     struct cmp_err err;
 
     cmp_err_init(&err);
+    if (o->reqout_only != NULL) {
+        return setup_reqout_only(c);
+    }
     if (!o->use_mock_srv && o->rspin == NULL && o->server == NULL) {
         cli_print(c, LOG_LVL_ERR, "error",
                   "missing -server or -use_mock_srv option, or too few -rspin filename "
@@ -990,55 +1116,21 @@ setup_request(struct cli *c)
     return 1;
 }
 
-/* -geninfo OID:int:N */
+/*
+ * -geninfo, a list of OID:int:N and OID:str:text (openssl cmp 3.3), then
+ * -profile (3.3): both go into the generalInfo of every request, in this
+ * order.
+ */
 static int
 setup_geninfo(struct cli *c)
 {
-    const char *g = c->o->geninfo, *colon, *num;
-    unsigned char *der = NULL;
-    ASN1_INTEGER *aint;
-    char oid[128], what[300];
-    long value;
-    int len, ok;
+    const struct cmp_opts *o = c->o;
 
-    if (g == NULL) {
-        return 1;
+    if (o->geninfo != NULL && !cmp_ctx_add1_geninfo_text(c->ctx, o->geninfo)) {
+        return ctx_fail(c, "cannot use -geninfo");
     }
-    colon = strchr(g, ':');
-    if (colon == NULL) {
-        snprintf(what, sizeof(what), "missing ':' in -geninfo option '%.200s'", g);
-        return cli_err(c, what, NULL);
-    }
-    if ((size_t)(colon - g) >= sizeof(oid)) {
-        snprintf(what, sizeof(what), "cannot parse OID in -geninfo option '%.200s'", g);
-        return cli_err(c, what, NULL);
-    }
-    memcpy(oid, g, (size_t)(colon - g));
-    oid[colon - g] = '\0';
-    if (strncasecmp(colon + 1, "int:", 4) != 0) {
-        snprintf(what, sizeof(what), "missing 'int:' in -geninfo option '%.200s'", g);
-        return cli_err(c, what, NULL);
-    }
-    num = colon + 5;
-    if (!parse_long(num, 10, &value)) {
-        snprintf(what, sizeof(what), "cannot parse int in -geninfo option '%.200s'", g);
-        return cli_err(c, what, NULL);
-    }
-    aint = ASN1_INTEGER_new();
-    if (aint == NULL || !ASN1_INTEGER_set(aint, value)) {
-        ASN1_INTEGER_free(aint);
-        return cli_err(c, "out of memory", NULL);
-    }
-    len = i2d_ASN1_INTEGER(aint, &der);
-    ASN1_INTEGER_free(aint);
-    if (len <= 0) {
-        return cli_err(c, "out of memory", NULL);
-    }
-    ok = cmp_ctx_add1_geninfo(c->ctx, oid, der, (size_t)len);
-    OPENSSL_free(der);
-    if (!ok) {
-        snprintf(what, sizeof(what), "cannot parse OID in -geninfo option '%.200s'", g);
-        return cli_err(c, what, cmp_ctx_error(c->ctx));
+    if (o->profile != NULL && !cmp_ctx_set1_profile(c->ctx, o->profile)) {
+        return ctx_fail(c, "cannot use -profile");
     }
     return 1;
 }
@@ -1062,7 +1154,7 @@ setup_client(struct cli *c)
         cli_print(c, LOG_LVL_ERR, "error", "unknown -certform; use PEM or DER");
         return 0;
     }
-    if (!parse_key_format(c, o->keyform) || !parse_cmd(c)) {
+    if (!parse_key_format(c, o->keyform) || !parse_cmd(c) || !setup_newer_opts(c)) {
         return 0;
     }
     if (o->infotype != NULL) {
@@ -1130,6 +1222,74 @@ save_certs(struct cli *c, STACK_OF(X509) * certs, const char *file, const char *
         return 0;
     }
     return 1;
+}
+
+/*
+ * -srvcertout (openssl cmp 3.2): the server certificate that verified the
+ * signed responses, or, when there is none (MAC-based protection), the
+ * file is deleted to say so.
+ */
+static int
+save_srvcert(struct cli *c)
+{
+    const char *file = c->o->srvcertout;
+    X509 *cert = cmp_ctx_get0_validated_srvcert(c->ctx);
+    STACK_OF(X509) *one;
+    char line[600];
+    int ok;
+
+    if (file == NULL) {
+        return 1;
+    }
+    if (cert == NULL) {
+        if (unlink(file) != 0 && errno != ENOENT) {
+            snprintf(line, sizeof(line),
+                     "failed to delete %.400s, which should be done to indicate there is no "
+                     "validated server certificate: %s",
+                     file, strerror(errno));
+            cli_print(c, LOG_LVL_ERR, "error", line);
+            return 0;
+        }
+        return 1;
+    }
+    one = sk_X509_new_null();
+    ok = one != NULL && sk_X509_push(one, cert) && save_certs(c, one, file, "validated server");
+    sk_X509_free(one);
+    return ok;
+}
+
+/*
+ * -certout and -chainout. The chain is that of the newly enrolled
+ * certificate without it and without the trust anchor (openssl cmp 3.4:
+ * also when it was validated with -out_trusted; 3.0 kept the root then).
+ * The same file for both gets the certificate followed by its chain
+ * (3.4), where 3.0 wrote the chain over the certificate.
+ */
+static int
+save_cert_and_chain(struct cli *c)
+{
+    const struct cmp_opts *o = c->o;
+    X509 *cert = cmp_ctx_get0_newcert(c->ctx);
+    STACK_OF(X509) *chain = cmp_ctx_get0_newchain(c->ctx), *all;
+    int i, ok;
+
+    if (cert == NULL) {
+        return save_certs(c, chain, o->chainout, "chain");
+    }
+    if (o->certout != NULL && o->chainout != NULL && strcmp(o->certout, o->chainout) == 0) {
+        all = sk_X509_new_null();
+        ok = all != NULL && sk_X509_push(all, cert);
+        for (i = 0; ok && i < sk_X509_num(chain); i++) {
+            ok = sk_X509_push(all, sk_X509_value(chain, i)) > 0;
+        }
+        ok = ok && save_certs(c, all, o->certout, "newly enrolled cert and chain");
+        sk_X509_free(all);
+        return ok;
+    }
+    all = sk_X509_new_null();
+    ok = all != NULL && sk_X509_push(all, cert) && save_certs(c, all, o->certout, "enrolled");
+    sk_X509_free(all);
+    return ok && save_certs(c, chain, o->chainout, "chain");
 }
 
 /* print_itavs() prints the InfoTypes of the genp as openssl cmp's print_itavs(). */
@@ -1552,6 +1712,9 @@ run_once(struct cli *c)
         snprintf(what, sizeof(what), "%s transaction failed", cmp_cmd_name(c->cmd));
         cli_err(c, what, cmp_ctx_error(c->ctx));
     }
+    if (ok && cmp_ctx_reqout_only_done(c->ctx)) {
+        return 1; /* -reqout_only: the request is saved, nothing was received */
+    }
     if (status < 0 && c->cmd != CMP_CMD_GENM) {
         return 0; /* we got no response, maybe did not even send a request */
     }
@@ -1560,6 +1723,9 @@ run_once(struct cli *c)
     }
     if (ok && c->cmd == CMP_CMD_GENM && support == SUP_NONE) {
         print_itavs(c);
+    }
+    if ((status >= 0 || ok) && !save_srvcert(c)) {
+        ok = 0;
     }
     if (status >= 0 || ok) {
         STACK_OF(X509) *extra = cmp_ctx_get0_extracerts_in(c->ctx);
@@ -1583,17 +1749,7 @@ run_once(struct cli *c)
     if (!save_certs(c, cmp_ctx_get0_capubs(c->ctx), o->cacertsout, "CA")) {
         return 0;
     }
-    if (cmp_ctx_get0_newcert(c->ctx) != NULL) {
-        STACK_OF(X509) *one = sk_X509_new_null();
-
-        ok = one != NULL && sk_X509_push(one, cmp_ctx_get0_newcert(c->ctx)) &&
-             save_certs(c, one, o->certout, "enrolled");
-        sk_X509_free(one);
-        if (!ok) {
-            return 0;
-        }
-    }
-    return save_certs(c, cmp_ctx_get0_newchain(c->ctx), o->chainout, "chain");
+    return save_cert_and_chain(c);
 }
 
 static void

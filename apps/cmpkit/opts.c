@@ -78,9 +78,11 @@ const struct opt_def cmp_opt_table[] = {
     OPT_S("infotype", OPTK_STR, infotype, OPTG_GENERIC,
           "InfoType name to ask for in genm, e.g. 'signKeyPairTypes'; handled specially:\n"
           "caCerts, rootCaCert, certReqTemplate, crlStatusList"),
+    OPT_S("profile", OPTK_STR, profile, OPTG_GENERIC,
+          "Certificate profile name to place in the generalInfo of request headers"),
     OPT_S("geninfo", OPTK_STR, geninfo, OPTG_GENERIC,
-          "generalInfo integer value for the request header, given as\n"
-          "<OID>:int:<n>, e.g. \"1.2.3.4:int:56789\""),
+          "Comma-separated list of OID and value to place in the generalInfo of request\n"
+          "headers, as <OID>:int:<n> or <OID>:str:<s>, e.g. '1.2.3.4:int:56789, id-kp:str:name'"),
     OPT_S("template", OPTK_STR, template, OPTG_GENERIC,
           "File to save the certTemplate of a genp of type certReqTemplate in (DER)"),
     OPT_S("keyspec", OPTK_STR, keyspec, OPTG_GENERIC,
@@ -94,9 +96,6 @@ const struct opt_def cmp_opt_table[] = {
           "Subject DN for the requested certificate template.\n"
           "For kur, default is the subject of -csr or of the reference cert (-oldcert);\n"
           "for ir and cr this default applies only if no Subject Alt Names are set"),
-    OPT_S("issuer", OPTK_STR, issuer, OPTG_ENROLL,
-          "Issuer DN for the requested certificate template;\n"
-          "also the recipient if neither -recipient nor -srvcert is given"),
     OPT_I("days", OPTK_NONNEG, days, OPTG_ENROLL,
           "Requested validity of the new certificate in days"),
     OPT_S("reqexts", OPTK_STR, reqexts, OPTG_ENROLL,
@@ -134,6 +133,12 @@ const struct opt_def cmp_opt_table[] = {
           "Certificate to update (default -cert) or to revoke in rr; also the\n"
           "reference (default -cert) for subject DN and SANs. Its issuer is the\n"
           "recipient unless -recipient, -srvcert or -issuer is given"),
+    OPT_S("issuer", OPTK_STR, issuer, OPTG_ENROLL_REV,
+          "Issuer DN for the certificate template of ir/cr/kur/rr;\n"
+          "also the recipient if neither -recipient nor -srvcert is given"),
+    OPT_S("serial", OPTK_STR, serial, OPTG_ENROLL_REV,
+          "Serial number (decimal, or hex with 0x) of the certificate to revoke in rr;\n"
+          "with -issuer, in place of -oldcert"),
     OPT_I("revreason", OPTK_INT, revreason, OPTG_ENROLL_REV,
           "Reason code for rr: 0..6, 8..10 (RFC 5280 5.3.1) or -1 = none (default)"),
 
@@ -173,6 +178,12 @@ const struct opt_def cmp_opt_table[] = {
           "Accept missing or invalid protection of error messages and negative\n"
           "ip/cp/kup, rp and pkiConf responses.\n"
           "WARNING: this allows behavior violating RFC 4210"),
+    OPT_I("no_cache_extracerts", OPTK_FLAG, no_cache_extracerts, OPTG_SERVER_AUTH,
+          "Do not keep the certificates of the extraCerts of messages received\n"
+          "for checking later ones (client and mock server)"),
+    OPT_S("srvcertout", OPTK_STR, srvcertout, OPTG_SERVER_AUTH,
+          "File to save the server certificate validated for signed responses in;\n"
+          "deleted when there is none (MAC-based protection)"),
     OPT_S("extracertsout", OPTK_STR, extracertsout, OPTG_SERVER_AUTH,
           "File to save the certificates of the extraCerts field of responses in"),
     OPT_S("cacertsout", OPTK_STR, cacertsout, OPTG_SERVER_AUTH,
@@ -263,6 +274,8 @@ const struct opt_def cmp_opt_table[] = {
     OPT_I("reqin_new_tid", OPTK_FLAG, reqin_new_tid, OPTG_DEBUG,
           "Give requests read with -reqin a fresh transactionID"),
     OPT_S("reqout", OPTK_STR, reqout, OPTG_DEBUG, "Save the requests made to file(s)"),
+    OPT_S("reqout_only", OPTK_STR, reqout_only, OPTG_DEBUG,
+          "Save the first request made to a file and exit, contacting no server"),
     OPT_S("rspin", OPTK_STR, rspin, OPTG_DEBUG,
           "Take the responses from file(s) instead of a server"),
     OPT_S("rspout", OPTK_STR, rspout, OPTG_DEBUG, "Save the responses used to file(s)"),
@@ -286,6 +299,8 @@ const struct opt_def cmp_opt_table[] = {
           "Trust anchors for authenticating clients"),
     OPT_S("srv_untrusted", OPTK_STR, srv_untrusted, OPTG_MOCK,
           "Intermediate certs for verifying the protection of requests"),
+    OPT_S("ref_cert", OPTK_STR, ref_cert, OPTG_MOCK,
+          "Certificate rr and the oldCertID of kur must name. Default: -rsp_cert"),
     OPT_S("rsp_cert", OPTK_STR, rsp_cert, OPTG_MOCK,
           "Certificate the mock server returns on enrollment"),
     OPT_S("rsp_crl", OPTK_STR, rsp_crl, OPTG_MOCK,

@@ -202,6 +202,10 @@ struct cmp_opts {
     /* its administration */
     const char *ca_admin, *ca_status, *ca_subject, *ca_serial, *ca_crlout;
     int ca_json, ca_expires, ca_one_time;
+    /* options of openssl cmp 3.2 to 3.6: header, revocation, outputs, offline requests */
+    const char *profile, *serial, *srvcertout, *reqout_only;
+    int no_cache_extracerts; /* client and mock server */
+    const char *ref_cert;    /* mock server */
 
     /* certificate verification options, applied as they come */
     X509_VERIFY_PARAM *vpm;

@@ -99,6 +99,7 @@ struct srv_material {
     /* support messages: -rsp_newwithnew, -rsp_newwithold, -rsp_oldwithnew, -rsp_crl */
     X509 *rsp_newwithnew, *rsp_newwithold, *rsp_oldwithnew;
     X509_CRL *rsp_crl;
+    X509 *ref_cert; /* -ref_cert */
 };
 
 static void
@@ -116,6 +117,7 @@ material_cleanup(struct srv_material *m)
     X509_free(m->rsp_newwithold);
     X509_free(m->rsp_oldwithnew);
     X509_CRL_free(m->rsp_crl);
+    X509_free(m->ref_cert);
     memset(m, 0, sizeof(*m));
 }
 
@@ -268,6 +270,15 @@ load_material(const struct cmp_opts *o, int ca, struct srv_material *m, struct c
         fail("srv_untrusted", o->srv_untrusted, &err);
         goto end;
     }
+    /* -ref_cert (openssl cmp 3.2), read with -otherpass as 3.6 reads it */
+    if (o->ref_cert != NULL) {
+        m->ref_cert = cmp_load_one_cert(o->ref_cert, otherpass,
+                                        "reference cert to be expected by the mock server", &err);
+        if (m->ref_cert == NULL) {
+            fail("ref_cert", o->ref_cert, &err);
+            goto end;
+        }
+    }
     if (ca) {
         /* the CA issues what it answers: no -rsp_cert (check_ca_mode()) */
     } else if (o->rsp_cert == NULL) {
@@ -354,6 +365,8 @@ load_material(const struct cmp_opts *o, int ca, struct srv_material *m, struct c
     if (!load_support(o, m, otherpass, cfg)) {
         goto end;
     }
+    cfg->ref_cert = m->ref_cert;
+    cfg->no_cache_extracerts = o->no_cache_extracerts;
     ok = 1;
 end:
     cmp_load_pass_free(keypass);
@@ -403,6 +416,13 @@ check_mode(const struct cmp_opts *o)
     }
     if (o->tls_used) {
         fprintf(stderr, "%s: -tls_used option not supported with -port option\n", PROG);
+        return 0;
+    }
+    if (o->reqout_only != NULL) {
+        fprintf(stderr,
+                "%s: the -reqout_only client option does not combine with -port implying server "
+                "behavior\n",
+                PROG);
         return 0;
     }
     if (o->use_mock_srv || o->server != NULL || o->rspin != NULL) {

@@ -77,7 +77,9 @@ enum cmp_opt {
     CMP_OPT_SAN_NODEFAULT,      /* -san_nodefault */
     CMP_OPT_POLICIES_CRITICAL,  /* -policy_oids_critical */
     CMP_OPT_REQIN_NEW_TID,      /* -reqin_new_tid */
-    CMP_OPT_PBM_ITERATIONS      /* PBM iteration count of our requests (default 500) */
+    CMP_OPT_PBM_ITERATIONS,     /* PBM iteration count of our requests (default 500) */
+    CMP_OPT_NO_CACHE_EXTRACERTS /* -no_cache_extracerts: the extraCerts of a response help
+                                 * to check it, not the messages after it */
 };
 
 /*
@@ -196,6 +198,50 @@ CMP_API int cmp_ctx_set1_infotype(struct cmp_ctx *ctx, const char *oid) CMP_MUST
 
 /* -out_trusted: the new certificate must validate against these, or it is rejected. */
 CMP_API int cmp_ctx_set1_out_trusted(struct cmp_ctx *ctx, X509_STORE *store) CMP_MUST_CHECK;
+
+/* ---- options of openssl cmp 3.2 to 3.6: header, revocation, offline requests ---- */
+
+/*
+ * cmp_ctx_add1_geninfo_text() (-geninfo): a comma-separated list of
+ * "OID:int:N" and "OID:str:text" (OID dotted or a name; "int:" and "str:"
+ * in any case; blanks before each item are skipped; text runs to the next
+ * comma and may be empty), each appended as an ITAV with an INTEGER or a
+ * UTF8String value, as cmp_ctx_add1_geninfo() does. An OID libcrypto does
+ * not name is logged as a warning. On a syntax error nothing is appended
+ * and the error names the item at fault (CMP_E_ARG).
+ */
+CMP_API int cmp_ctx_add1_geninfo_text(struct cmp_ctx *ctx, const char *values) CMP_MUST_CHECK;
+
+/*
+ * cmp_ctx_set1_profile() (-profile): the name of a certificate profile,
+ * sent as id-it-certProfile (RFC 9483 3.1, RFC 9810 5.1.1.4) in the
+ * generalInfo of every request, after the -geninfo ITAVs. NULL: none.
+ */
+CMP_API int cmp_ctx_set1_profile(struct cmp_ctx *ctx, const char *name) CMP_MUST_CHECK;
+
+/*
+ * cmp_ctx_set1_serial() (-serial): with -issuer (cmp_ctx_set1_issuer()) the
+ * certificate an rr revokes, named by issuer and serialNumber in the
+ * CertTemplate of its RevDetails (RFC 9483 4.2); -oldcert and -csr are then
+ * not used for it. NULL: none. Other commands ignore it.
+ */
+CMP_API int cmp_ctx_set1_serial(struct cmp_ctx *ctx, const ASN1_INTEGER *serial) CMP_MUST_CHECK;
+
+/*
+ * cmp_ctx_set1_reqout_only() (-reqout_only): the next transaction builds its
+ * first request, protects it, saves its DER to |file| and stops without
+ * sending anything (no transfer is needed): cmp_exec() then returns 1, sets
+ * no result and cmp_ctx_reqout_only_done() returns 1. NULL: off.
+ */
+CMP_API int cmp_ctx_set1_reqout_only(struct cmp_ctx *ctx, const char *file) CMP_MUST_CHECK;
+CMP_API int cmp_ctx_reqout_only_done(const struct cmp_ctx *ctx);
+
+/*
+ * The certificate that verified the signature of the server's responses in
+ * the last transaction (-srvcertout), also after a failure; NULL when none
+ * was signed-and-verified (MAC-based protection, no response).
+ */
+CMP_API X509 *cmp_ctx_get0_validated_srvcert(const struct cmp_ctx *ctx);
 
 /* ---- transactions ---- */
 

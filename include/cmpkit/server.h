@@ -136,6 +136,12 @@ struct cmp_srv_call {
      */
     void **txn_data;
     struct cmp_srv_req *req;            /* the engine's (cmp_srv_call_log()) */
+    /*
+     * pollReq: the request whose answer is polled for: |first_type| for a
+     * certificate request, rr or genm; CMP_BODY_CERTCONF for the pkiConf of
+     * a delayed certConf. 0 for other requests.
+     */
+    int polled_type;
 };
 
 /*
@@ -278,9 +284,10 @@ struct cmp_srv_answer {
     /*
      * Not ready: answer later (RFC 9810 5.3.22). Certificate requests get an
      * ip/cp/kup whose results all have status 'waiting' (a single result
-     * may also wait on its own), other requests an error message with
-     * status 'waiting'; the client then polls, and the poll callback gives
-     * the answer, or 'waiting' again (a pollRep).
+     * may also wait on its own), other requests (rr, genm, and certConf,
+     * whose pkiConf then comes later, as in openssl cmp 3.3+) an error
+     * message with status 'waiting'; the client then polls, and the poll
+     * callback gives the answer, or 'waiting' again (a pollRep).
      */
     int waiting;
     int64_t check_after; /* seconds until the next pollReq (pollRep checkAfter); the
@@ -341,7 +348,8 @@ struct cmp_srv_responder {
      */
     int (*poll)(void *arg, const struct cmp_srv_call *call, const int64_t *cert_req_ids,
                 size_t num, struct cmp_srv_answer *answer, struct cmp_err *err);
-    /* certConf, one entry per certificate confirmed or rejected; the engine answers pkiConf */
+    /* certConf, one entry per certificate confirmed or rejected; the engine answers pkiConf
+     * (or, with answer->waiting, an error message 'waiting' and pkiConf after polling) */
     int (*cert_conf)(void *arg, const struct cmp_srv_call *call,
                      const struct cmp_srv_cert_conf *confs, size_t num,
                      struct cmp_srv_answer *answer, struct cmp_err *err);
@@ -456,13 +464,15 @@ struct cmp_srv_config {
 
     /* ---- the mock responses ---- */
 
-    /* -rsp_cert: what every enrollment returns; rr and kur must name it */
+    /* -rsp_cert: what every enrollment returns; rr and kur must name it (unless -ref_cert) */
     X509 *rsp_cert;
     /* -rsp_extracerts: extraCerts of ip/cp/kup */
     STACK_OF(X509) *rsp_extracerts;
     /* -rsp_capubs: caPubs of ip (only ip) */
     STACK_OF(X509) *rsp_capubs;
-    int poll_count;           /* -poll_count: pollReqs before the certificate comes */
+    int poll_count;           /* -poll_count: pollReqs before any answer comes (the
+                               * certificate, and the answers to rr, genm and certConf,
+                               * as openssl cmp 3.3+'s mock delays them) */
     int check_after;          /* -check_after: checkAfter of pollRep, in seconds */
     int grant_implicitconf;   /* -grant_implicitconf */
     int pkistatus;            /* -pkistatus: 0 (accepted) .. 6 */
@@ -490,6 +500,13 @@ struct cmp_srv_config {
     X509 *rsp_newwithold;
     X509 *rsp_oldwithnew;
     X509_CRL *rsp_crl;
+    /* ---- options of openssl cmp 3.2 to 3.6 ---- */
+
+    /* -ref_cert: the certificate rr and the oldCertID of kur must name; NULL: -rsp_cert
+     * (openssl cmp 3.0's rule; 3.6 then accepts any) */
+    X509 *ref_cert;
+    /* -no_cache_extracerts: the extraCerts of a request help to check it, no later one */
+    int no_cache_extracerts;
 
     /* ---- limits ---- */
 

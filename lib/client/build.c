@@ -162,8 +162,12 @@ cmp_cli_new_request(struct cmp_cli_txn *t, int body_type, struct cmp_msg **out, 
         h->recip_nonce = der_in_make(t->recip_nonce, t->recip_nonce_len);
     }
 
-    /* generalInfo: implicitConfirm (RFC 9810 5.1.1.1) in certificate requests, -geninfo */
-    n = ctx->num_geninfo;
+    /*
+     * generalInfo: -geninfo, -profile (RFC 9483 3.1: certProfile), then
+     * implicitConfirm (RFC 9810 5.1.1.1) in certificate requests, in the
+     * order openssl cmp 3.6 puts them.
+     */
+    n = ctx->num_geninfo + (ctx->profile != NULL);
     if (ctx->implicit_confirm && (body_type == CMP_BODY_IR || body_type == CMP_BODY_CR ||
                                   body_type == CMP_BODY_KUR || body_type == CMP_BODY_P10CR)) {
         n++;
@@ -182,6 +186,11 @@ cmp_cli_new_request(struct cmp_cli_txn *t, int body_type, struct cmp_msg **out, 
             it->type = der_in_make(ctx->geninfo[i].oid, ctx->geninfo[i].oid_len);
             it->has_value = ctx->geninfo[i].value != NULL;
             it->value = der_in_make(ctx->geninfo[i].value, ctx->geninfo[i].value_len);
+        }
+        if (ctx->profile != NULL &&
+            !cmp_cli_profile_itav(ctx, m, &h->general_info.items[i++], err)) {
+            cmp_msg_free(m);
+            return CMP_CONTEXT(err, "-profile");
         }
         if (i < n) {
             struct cmp_itav *it = &h->general_info.items[i];
@@ -718,8 +727,10 @@ cmp_cli_body_rr(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err)
     struct cmp_rev_req *rr = &m->body.u.rr;
     struct cmp_cert_template *tmpl;
 
-    if (ctx->oldcert == NULL && ctx->csr == NULL) {
-        return CMP_FAIL(err, CMP_E_ARG, "missing -oldcert or -csr: the certificate to revoke");
+    if (ctx->oldcert == NULL && ctx->csr == NULL &&
+        (ctx->serial == NULL || ctx->issuer == NULL)) {
+        return CMP_FAIL(err, CMP_E_ARG,
+                        "missing -oldcert, -issuer and -serial, or -csr: the certificate to revoke");
     }
     rr->items = calloc(1, sizeof(*rr->items));
     if (rr->items == NULL) {
@@ -727,7 +738,14 @@ cmp_cli_body_rr(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err)
     }
     rr->num = 1;
     tmpl = &rr->items[0].cert_details;
-    if (ctx->oldcert != NULL) {
+    if (ctx->serial != NULL && ctx->issuer != NULL) {
+        /* -issuer and -serial (openssl cmp 3.2): they name it, without -oldcert */
+        if (!cmp_cli_name_der(m, ctx->issuer, &tmpl->issuer, err)) {
+            return CMP_CONTEXT(err, "-issuer");
+        }
+        tmpl->serial = der_in_make(ctx->serial, ctx->serial_len);
+        tmpl->has_serial = tmpl->has_issuer = 1;
+    } else if (ctx->oldcert != NULL) {
         /* RFC 9483 4.2: issuer and serialNumber of the certificate */
         unsigned char *der = NULL;
         struct der_in tlv;
@@ -790,6 +808,51 @@ cmp_cli_body_genm(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err)
     return 1;
 }
 
+/*
+ * RFC 9810 5.3.18 (as RFC 9480 2.10 updated it): when the certificate's
+ * signature algorithm names no hash (EdDSA), the certConf says which one
+ * its certHash used, in hashAlg, and that needs pvno cmp2021(3). As
+ * openssl cmp 3.3+ does; 3.0 sends neither.
+ */
+static int
+hash_alg_if_needed(struct cmp_msg *m, const X509 *cert, struct cmp_certstatus *cs,
+                   struct cmp_err *err)
+{
+    const struct cmp_digest *d = NULL;
+    struct der_out w;
+    struct der_in whole, rest, inner;
+    uint8_t *der = NULL, *copy;
+    size_t len = 0, seq;
+    int ok;
+
+    if (!cmp_cert_hash_fallback(cert, &d, err)) {
+        return 0;
+    }
+    if (d == NULL) {
+        return 1;
+    }
+    /* AlgorithmIdentifier { algorithm, parameters absent } (RFC 9481 2) */
+    der_out_init(&w, 64);
+    ok = der_open(&w, DER_SEQUENCE, &seq) && cmp_oid_put(&w, d->nid) && der_close(&w, seq) &&
+         der_out_finish(&w, &der, &len);
+    der_out_cleanup(&w);
+    copy = ok ? cmp_msg_dup(m, der, len) : NULL;
+    free(der);
+    if (copy == NULL) {
+        return CMP_FAIL(err, CMP_E_ENCODE, "certConf hashAlg");
+    }
+    whole = der_in_make(copy, len);
+    rest = whole;
+    if (!der_get(&rest, DER_SEQUENCE, &inner) || !der_get_oid(&inner, &cs->hash_alg.oid)) {
+        return CMP_FAIL(err, CMP_E_ENCODE, "certConf hashAlg");
+    }
+    cs->hash_alg.whole = whole;
+    cs->hash_alg.params = DER_IN_EMPTY;
+    cs->has_hash_alg = 1;
+    m->hdr.pvno = CMP_PVNO_2021;
+    return 1;
+}
+
 int
 cmp_cli_body_certconf(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err)
 {
@@ -801,16 +864,21 @@ cmp_cli_body_certconf(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *
     if (t->newcert == NULL) {
         return CMP_FAIL(err, CMP_E_ARG, "certConf without a certificate");
     }
-    if (!cmp_cert_hash(t->newcert, NULL, hash, &hash_len, err)) {
-        return CMP_CONTEXT(err, "certHash");
-    }
-    copy = cmp_msg_dup(m, hash, hash_len);
     cc->items = calloc(1, sizeof(*cc->items));
-    if (copy == NULL || cc->items == NULL) {
+    if (cc->items == NULL) {
         return CMP_FAIL(err, CMP_E_MEMORY, "certConf");
     }
     cc->num = 1;
     cs = &cc->items[0];
+    if (!hash_alg_if_needed(m, t->newcert, cs, err) ||
+        !cmp_cert_hash(t->newcert, cs->has_hash_alg ? &cs->hash_alg : NULL, hash, &hash_len,
+                       err)) {
+        return CMP_CONTEXT(err, "certHash");
+    }
+    copy = cmp_msg_dup(m, hash, hash_len);
+    if (copy == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "certConf");
+    }
     cs->cert_hash = der_in_make(copy, hash_len);
     cs->cert_req_id = t->cert_req_id;
     cs->has_status = 1;
@@ -842,6 +910,7 @@ cmp_cli_body_pollreq(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *e
         return CMP_FAIL(err, CMP_E_MEMORY, "pollReq");
     }
     pr->num = 1;
-    pr->cert_req_ids[0] = t->cert_req_id;
+    /* RFC 9810 5.3.22: the waiting CertResponse's certReqId, or -1 for a whole message */
+    pr->cert_req_ids[0] = t->poll_id;
     return 1;
 }

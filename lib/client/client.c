@@ -8,8 +8,16 @@
  *                  certificate 'waiting'     -> ST_POLL
  *                  certificate, to confirm   -> ST_CERTCONF
  *   ST_POLL      pollReq -> pollRep (wait checkAfter) -> ST_POLL
- *                        -> ip/cp/kup as above
+ *                        -> the response awaited, as after its request
  *   ST_CERTCONF  certConf -> pkiConf -> ST_DONE
+ *
+ * Delayed delivery (RFC 9810 5.3.22, RFC 9483 4.4, openssl cmp 3.3+): any
+ * request, certConf included, may be answered by an error message with
+ * status 'waiting'; the client then polls with certReqId -1 until the
+ * response to that request comes (a certificate response with a 'waiting'
+ * CertResponse is polled for with its certReqId). 'waiting' in answer to a
+ * pollReq ends the transaction, as in openssl cmp 3.3+ ("polling already
+ * started").
  *
  * Every response is decoded and checked (lib/verify: transactionID, our
  * senderNonce as recipNonce, protection; the server's signer is pinned for
@@ -28,9 +36,11 @@
 
 enum cmp_cli_state { ST_REQUEST = 0, ST_POLL, ST_CERTCONF, ST_DONE };
 
-/* .expect: a body type, or EXPECT_CMD for the command's own response */
+/* .expect: a body type, EXPECT_CMD for the command's own response, or EXPECT_POLLED
+ * for the response that polling waits for */
 #define EXPECT_NONE (-1)
 #define EXPECT_CMD (-2)
+#define EXPECT_POLLED (-3)
 
 struct cmp_cli_state_def {
     const char *name;
@@ -54,6 +64,8 @@ static int handle_poll(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *ne
                        struct cmp_err *err);
 static int handle_pkiconf(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next,
                           struct cmp_err *err);
+static int handle_final(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next,
+                        struct cmp_err *err);
 
 /* The one list of commands: what each sends and expects first (enum cmp_cmd). */
 static const struct cmp_cli_cmd_def commands[CMP_CMD_NUM] = {
@@ -89,7 +101,7 @@ static const struct cmp_cli_state_def states[] = {
     [ST_POLL] = {.name = "pollReq",
                  .body = CMP_BODY_POLLREQ,
                  .build = cmp_cli_body_pollreq,
-                 .expect = {CMP_BODY_POLLREP, EXPECT_CMD},
+                 .expect = {CMP_BODY_POLLREP, EXPECT_POLLED},
                  .handle = handle_poll},
     [ST_CERTCONF] = {.name = "certConf",
                      .body = CMP_BODY_CERTCONF,
@@ -169,12 +181,6 @@ exchange_timeout(const struct cmp_cli_txn *t, int64_t *out_ms, struct cmp_err *e
 }
 
 /* ---- helpers ---- */
-
-static int
-is_certrep(int type)
-{
-    return type == CMP_BODY_IP || type == CMP_BODY_CP || type == CMP_BODY_KUP;
-}
 
 /* Appends the certificates of |certs| to |*out| (created if NULL). */
 static int
@@ -314,7 +320,7 @@ make_request(struct cmp_cli_txn *t, const struct cmp_cli_state_def *s, int body_
     struct cmp_msg *m = NULL;
     int ok;
 
-    if (t->num_sent < ctx->reqin.num) {
+    if (t->num_sent < ctx->reqin.num && ctx->reqout_only == NULL) {
         /*
          * -reqout saves the request we create, not the one from -reqin
          * (openssl-cmp(1)), so it is created all the same.
@@ -356,7 +362,11 @@ take_extracerts(struct cmp_cli_txn *t, const struct cmp_msg *rsp, struct cmp_err
     }
     sk_X509_pop_free(ctx->extracerts_in, X509_free);
     ctx->extracerts_in = in;
-    if (in != NULL &&
+    /*
+     * -no_cache_extracerts: they helped to check this response only (the
+     * signer it verified stays pinned); openssl cmp 3.3+ drops them again.
+     */
+    if (in != NULL && !ctx->no_cache_extracerts &&
         !X509_add_certs(t->untrusted, in, X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP)) {
         return CMP_FAIL(err, CMP_E_MEMORY, "extraCerts");
     }
@@ -431,6 +441,9 @@ check_response(struct cmp_cli_txn *t, const uint8_t *der, size_t len, struct cmp
 #endif
     o.transaction_id = t->tid_in;
     o.last_sender_nonce = der_in_make(t->nonce, t->nonce_len);
+    if (t->polling) {
+        o.first_sender_nonce = der_in_make(t->first_nonce, t->first_nonce_len);
+    }
     ok = cmp_vfy_msg(&o, rsp, &res, err);
     OPENSSL_free(sender_der);
     if (!ok) {
@@ -495,6 +508,62 @@ error_response(struct cmp_cli_txn *t, const struct cmp_msg *rsp, struct cmp_err 
     return peer_failed(t, "received error message", err);
 }
 
+/* ---- delayed delivery ---- */
+
+/* RFC 9810 5.3.21, 5.3.22: an error message whose status is 'waiting' delays the answer. */
+static int
+is_error_waiting(const struct cmp_msg *rsp)
+{
+    return rsp->body.type == CMP_BODY_ERROR &&
+           rsp->body.u.error.status.status == CMP_STATUS_WAITING;
+}
+
+/*
+ * start_polling() begins polling for the answer of type |awaited| to the
+ * request just sent: pollReqs with certReqId |id|; the final response may
+ * carry that request's senderNonce as recipNonce (RFC 9483 4.4, as openssl
+ * cmp 3.3+ accepts it). 'waiting' once polling has started ends the
+ * transaction instead (openssl cmp 3.3+: "polling already started").
+ */
+static int
+start_polling(struct cmp_cli_txn *t, int64_t id, int awaited, struct cmp_err *err)
+{
+    if (t->polling) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
+                             "status 'waiting' in answer to a pollReq: polling already started");
+    }
+    t->polling = 1;
+    t->poll_id = id;
+    t->poll_for = awaited;
+    memcpy(t->first_nonce, t->nonce, t->nonce_len);
+    t->first_nonce_len = t->nonce_len;
+    cmp_cli_log(t->ctx, CMP_LOG_INFO, "received 'waiting' status; polling for the %s",
+                cmp_body_type_name(awaited));
+    return 1;
+}
+
+/*
+ * An error message with status 'waiting' (RFC 9810 5.3.22): the whole
+ * answer to the request of |state| comes later, polled for with certReqId
+ * -1 (also for a certificate request: there is no CertResponse to name).
+ * Its status becomes the transaction's, except for a certConf (as openssl).
+ */
+static int
+waiting_error(struct cmp_cli_txn *t, int state, const struct cmp_msg *rsp, int *next,
+              struct cmp_err *err)
+{
+    int awaited = state == ST_CERTCONF ? CMP_BODY_PKICONF : commands[t->cmd].rsp;
+
+    if (state == ST_POLL) {
+        return start_polling(t, -1, awaited, err); /* fails: polling already started */
+    }
+    if (state != ST_CERTCONF) {
+        cmp_cli_set_status(t->ctx, &rsp->body.u.error.status);
+    }
+    *next = ST_POLL;
+    return start_polling(t, -1, awaited, err);
+}
+
 /* Runs the transaction from ST_REQUEST to ST_DONE. */
 static int
 run(struct cmp_cli_txn *t, struct cmp_err *err)
@@ -514,6 +583,18 @@ run(struct cmp_cli_txn *t, struct cmp_err *err)
         if (!make_request(t, s, body_type, &req, &req_len, err)) {
             return CMP_CONTEXT(err, "building %s", cmp_body_type_name(body_type));
         }
+        if (ctx->reqout_only != NULL) {
+            /* -reqout_only: the first request is saved, and nothing is sent */
+            ok = cmp_file_write(ctx->reqout_only, req, req_len, err);
+            free(req);
+            if (!ok) {
+                return CMP_CONTEXT(err, "-reqout_only");
+            }
+            cmp_cli_log(ctx, CMP_LOG_INFO, "saved %s to %.200s, not sending it",
+                        cmp_body_type_name(body_type), ctx->reqout_only);
+            ctx->reqout_only_done = 1;
+            return 1;
+        }
         if (!exchange_timeout(t, &timeout, err)) {
             free(req);
             return 0;
@@ -531,14 +612,26 @@ run(struct cmp_cli_txn *t, struct cmp_err *err)
             return 0;
         }
         type = rsp->body.type;
-        cmp_cli_log(ctx, CMP_LOG_INFO, "received %s", cmp_body_type_name(type));
+        cmp_cli_log(ctx, CMP_LOG_INFO, "received %s%s", cmp_body_type_name(type),
+                    is_error_waiting(rsp) ? " (waiting)" : "");
+        if (is_error_waiting(rsp)) {
+            ok = waiting_error(t, state, rsp, &next, err);
+            cmp_msg_free(rsp);
+            if (!ok) {
+                return 0;
+            }
+            state = next;
+            continue;
+        }
         if (type == CMP_BODY_ERROR) {
             ok = error_response(t, rsp, err);
             cmp_msg_free(rsp);
             return ok;
         }
         for (i = 0; i < 2; i++) {
-            int want = s->expect[i] == EXPECT_CMD ? commands[t->cmd].rsp : s->expect[i];
+            int want = s->expect[i] == EXPECT_CMD      ? commands[t->cmd].rsp
+                       : s->expect[i] == EXPECT_POLLED ? t->poll_for
+                                                       : s->expect[i];
 
             expected |= want == type;
         }
@@ -586,7 +679,23 @@ handle_rp(struct cmp_cli_txn *t, const struct cmp_msg *rsp, struct cmp_err *err)
     default:
         return peer_failed(t, "unexpected status in rp", err);
     }
-    if (rp->has_rev_certs && rp->num_rev_certs > 0 && ctx->oldcert != NULL) {
+    if (rp->has_rev_certs && rp->num_rev_certs > 0 && ctx->serial != NULL &&
+        ctx->issuer != NULL) {
+        /* The CertId must name what -issuer and -serial named. */
+        unsigned char *name = NULL;
+        int name_len = i2d_X509_NAME(ctx->issuer, &name), ok;
+        struct der_in issuer = der_in_make(name, name_len > 0 ? (size_t)name_len : 0);
+        struct der_in num = der_in_make(ctx->serial, ctx->serial_len);
+
+        ok = name_len > 0 && cmp_vfy_rp_cert_id(rsp, 0, &issuer, &num, err);
+        if (name_len <= 0) {
+            CMP_FAIL_SSL(err, CMP_FI_NONE, "-issuer");
+        }
+        OPENSSL_free(name);
+        if (!ok) {
+            return 0;
+        }
+    } else if (rp->has_rev_certs && rp->num_rev_certs > 0 && ctx->oldcert != NULL) {
         /* The CertId must name the certificate we asked to revoke. */
         unsigned char *name = NULL, *serial = NULL;
         int name_len = i2d_X509_NAME(X509_get_issuer_name(ctx->oldcert), &name);
@@ -614,6 +723,13 @@ handle_rp(struct cmp_cli_txn *t, const struct cmp_msg *rsp, struct cmp_err *err)
 static int
 handle_first(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct cmp_err *err)
 {
+    return handle_final(t, rsp, next, err);
+}
+
+/* The response to a request, received at once or after polling. */
+static int
+handle_final(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct cmp_err *err)
+{
     struct cmp_ctx *ctx = t->ctx;
 
     switch (rsp->body.type) {
@@ -629,8 +745,12 @@ handle_first(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct
         if (!cmp_msg_decode(&ctx->genp, rsp->raw.p, rsp->raw.len, err)) {
             return CMP_CONTEXT(err, "genp");
         }
+        /* a genp has no status; one kept from a 'waiting' error is over */
+        ctx->status = -1;
         *next = ST_DONE;
         return 1;
+    case CMP_BODY_PKICONF:
+        return handle_pkiconf(t, rsp, next, err);
     default:
         return CMP_FAIL(err, CMP_E_PROTOCOL, "unexpected response");
     }
@@ -642,11 +762,17 @@ handle_poll(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct 
     struct cmp_ctx *ctx = t->ctx;
     const struct cmp_poll_rep *pr = &rsp->body.u.poll_rep;
     int64_t wait_s, left;
+    int ok;
 
-    if (is_certrep(rsp->body.type)) {
-        return handle_certrep(t, rsp, next, err);
+    if (rsp->body.type != CMP_BODY_POLLREP) {
+        /* the response awaited; 'waiting' in it fails (t->polling is still set) */
+        cmp_cli_log(ctx, CMP_LOG_INFO, "received final response after polling");
+        ok = handle_final(t, rsp, next, err);
+        t->polling = 0;
+        t->first_nonce_len = 0;
+        return ok;
     }
-    if (!cmp_vfy_pollrep(rsp, &t->cert_req_id, 1, err)) {
+    if (!cmp_vfy_pollrep(rsp, &t->poll_id, 1, err)) {
         return 0;
     }
     wait_s = pr->items[0].check_after;
@@ -695,9 +821,8 @@ handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, stru
         return 0;
     }
     if (cr->status.status == CMP_STATUS_WAITING) {
-        cmp_cli_log(ctx, CMP_LOG_INFO, "received 'waiting' status; polling for the certificate");
         *next = ST_POLL;
-        return 1;
+        return start_polling(t, t->cert_req_id, commands[t->cmd].rsp, err);
     }
     if (cr->status.status == CMP_STATUS_REJECTION) {
         return peer_failed(t, "request rejected by server", err);
@@ -740,9 +865,22 @@ handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, stru
         }
     }
     if (t->reject_bits == 0) {
-        STACK_OF(X509) *chain =
-            X509_build_chain(cert, t->untrusted, ctx->out_trusted, 0, NULL, NULL);
+        /*
+         * RFC 9810 5.1: a response's extraCerts may help with its new
+         * certificate, as in cmp_vfy_new_cert(); with -no_cache_extracerts
+         * they are not among t->untrusted, so they are added here.
+         */
+        STACK_OF(X509) *with = ctx->no_cache_extracerts ? X509_chain_up_ref(t->untrusted) : NULL;
+        STACK_OF(X509) *chain;
 
+        if (with != NULL &&
+            !X509_add_certs(with, ctx->extracerts_in, X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP)) {
+            sk_X509_pop_free(with, X509_free);
+            return CMP_FAIL(err, CMP_E_MEMORY, "chain of the new certificate");
+        }
+        chain = X509_build_chain(cert, with != NULL ? with : t->untrusted, ctx->out_trusted, 0,
+                                 NULL, NULL);
+        sk_X509_pop_free(with, X509_free);
         ERR_clear_error();
         if (chain != NULL) {
             /* without the leaf and without self-signed certificates (openssl) */
@@ -751,6 +889,12 @@ handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, stru
                    X509_self_signed(sk_X509_value(chain, sk_X509_num(chain) - 1), 0) == 1) {
                 X509_free(sk_X509_pop(chain));
             }
+        } else if (ctx->out_trusted == NULL && ctx->extracerts_in != NULL) {
+            /* no chain could be built: the extraCerts received (openssl cmp 3.4+) */
+            chain = X509_chain_up_ref(ctx->extracerts_in);
+            cmp_cli_log(ctx, CMP_LOG_WARN,
+                        "could not build approximate chain for newly enrolled cert, resorting to "
+                        "received extraCerts");
         }
         sk_X509_pop_free(ctx->newchain, X509_free);
         ctx->newchain = chain;
@@ -800,7 +944,7 @@ exec_cmd(struct cmp_ctx *ctx, int cmd)
     memset(&t, 0, sizeof(t));
     t.ctx = ctx;
     t.cmd = cmd;
-    if (ctx->transfer == NULL) {
+    if (ctx->transfer == NULL && ctx->reqout_only == NULL) {
         return CMP_FAIL(err, CMP_E_ARG, "no transfer: -server, -use_mock_srv or -rspin needed");
     }
 #ifdef CMP_FUZZ
@@ -835,7 +979,9 @@ exec_cmd(struct cmp_ctx *ctx, int cmd)
 done:
     /* -keep_alive: connections last one transaction. */
     cmp_transfer_close(ctx->transfer);
-    X509_free(t.signer);
+    /* -srvcertout: the signer the responses were verified with, also after a failure */
+    ctx->validated_srvcert = t.signer;
+    t.signer = NULL;
     X509_free(t.newcert);
     EVP_PKEY_free(t.enroll_pub);
     sk_X509_pop_free(t.untrusted, X509_free);

@@ -54,6 +54,7 @@ cmp_cli_clear_results(struct cmp_ctx *ctx)
     ctx->status = -1;
     ctx->failinfo = 0;
     ctx->status_text[0] = '\0';
+    cmp_cli_reqopts_clear_results(ctx);
     cmp_err_init(&ctx->err);
 }
 
@@ -66,6 +67,7 @@ cmp_ctx_free(struct cmp_ctx *ctx)
         return;
     }
     cmp_cli_clear_results(ctx);
+    cmp_cli_reqopts_cleanup(ctx);
     cmp_transfer_free(ctx->transfer);
     cmp_names_cleanup(&ctx->reqin);
     free_secret(ctx->secret, ctx->secret_len);
@@ -203,6 +205,9 @@ cmp_ctx_set_option(struct cmp_ctx *ctx, int opt, int value)
     case CMP_OPT_REQIN_NEW_TID:
         p = &ctx->reqin_new_tid;
         break;
+    case CMP_OPT_NO_CACHE_EXTRACERTS:
+        p = &ctx->no_cache_extracerts;
+        break;
     case CMP_OPT_PBM_ITERATIONS:
         p = &ctx->pbm_iterations;
         lo = 100; /* cmp_protect_pbm()'s minimum */
@@ -312,6 +317,12 @@ set_str(struct cmp_ctx *ctx, char **dst, const char *s, const char *what)
     free(*dst);
     *dst = copy;
     return 1;
+}
+
+int
+cmp_cli_set_str(struct cmp_ctx *ctx, char **dst, const char *s, const char *what)
+{
+    return set_str(ctx, dst, s, what);
 }
 
 int

@@ -85,6 +85,13 @@ struct cmp_ctx {
     size_t infotype_len;
     X509_STORE *out_trusted;
 
+    /* the header and request options of openssl cmp 3.2 to 3.6 (reqopts.c) */
+    char *profile;           /* -profile: certProfile in generalInfo; NULL: none */
+    uint8_t *serial;         /* -serial: INTEGER contents, rr with -issuer; NULL: none */
+    size_t serial_len;
+    char *reqout_only;       /* -reqout_only: save the first request there and stop */
+    int no_cache_extracerts; /* -no_cache_extracerts */
+
     /* results of the last transaction */
     X509 *newcert;
     STACK_OF(X509) * newchain;
@@ -98,6 +105,8 @@ struct cmp_ctx {
     /* the ITAV of the genm of a support message (support.c), during its transaction only;
      * type.len 0: none (the genm carries -infotype) */
     struct cmp_itav support_itav;
+    X509 *validated_srvcert; /* the server's signer certificate (-srvcertout), or NULL */
+    int reqout_only_done;    /* -reqout_only: the request was saved, nothing was sent */
 };
 
 /* One transaction: the state of client.c's driver loop. */
@@ -120,6 +129,17 @@ struct cmp_cli_txn {
     X509 *newcert;              /* the certificate received, to confirm (owned) */
     uint32_t reject_bits;       /* our certConf rejects it with these */
     const char *reject_text;
+
+    /*
+     * Delayed delivery (RFC 9810 5.3.22, RFC 9483 4.4): set when a response
+     * says 'waiting' (a CertResponse, or an error message for the whole
+     * answer, whatever the request), until the final response arrives.
+     */
+    int polling;                                /* pollReqs go out */
+    int64_t poll_id;                            /* their certReqId: the certificate's, or -1 */
+    int poll_for;                               /* the body type awaited */
+    uint8_t first_nonce[CMP_CLI_MAX_NONCE_LEN]; /* senderNonce of the request answered */
+    size_t first_nonce_len;                     /* 'waiting' (recipNonce of the final one) */
 };
 
 /* ---- ctx.c ---- */
@@ -136,6 +156,10 @@ void cmp_cli_sanitize(char *s);
 /* cmp_cli_set_status() records a peer's PKIStatusInfo in the context's results. */
 void cmp_cli_set_status(struct cmp_ctx *ctx, const struct cmp_pkistatus *si);
 
+/* cmp_cli_set_str() replaces |*dst| by a copy of |s| (NULL: none); |what| names it on failure. */
+int cmp_cli_set_str(struct cmp_ctx *ctx, char **dst, const char *s,
+                    const char *what) CMP_MUST_CHECK;
+
 /* cmp_cli_oid() turns a dotted OID or an OpenSSL short/long name into OID contents. */
 int cmp_cli_oid(const char *text, uint8_t **out, size_t *out_len,
                 struct cmp_err *err) CMP_MUST_CHECK;
@@ -151,6 +175,20 @@ int cmp_cli_oid(const char *text, uint8_t **out, size_t *out_len,
  */
 int cmp_cli_support_genm(struct cmp_ctx *ctx, int nid, const uint8_t *value, size_t value_len,
                          int answer_nid, const struct cmp_itav **out) CMP_MUST_CHECK;
+/* ---- reqopts.c ---- */
+
+/* cmp_cli_reqopts_cleanup() frees the options of reqopts.c (cmp_ctx_free()). */
+void cmp_cli_reqopts_cleanup(struct cmp_ctx *ctx);
+
+/* cmp_cli_reqopts_clear_results() frees their results (cmp_cli_clear_results()). */
+void cmp_cli_reqopts_clear_results(struct cmp_ctx *ctx);
+
+/*
+ * cmp_cli_profile_itav() sets |it| to the certProfile ITAV of -profile
+ * (RFC 9483 3.1, RFC 9810 5.1.1.4), its value in |m|'s arena.
+ */
+int cmp_cli_profile_itav(const struct cmp_ctx *ctx, struct cmp_msg *m, struct cmp_itav *it,
+                         struct cmp_err *err) CMP_MUST_CHECK;
 
 /* ---- build.c ---- */
 

@@ -109,24 +109,32 @@ pss_digest(const struct cmp_algid *sig_alg, const struct cmp_digest **out, struc
 /*
  * sig_digest() picks the digest for the signature algorithm |alg| of a
  * certificate: |*out| is from the tables above, or NULL with |*name| set
- * from OpenSSL's table.
+ * from OpenSSL's table. |*fallback| (may be NULL) tells whether the
+ * algorithm names no digest of its own: EdDSA, or one that has none or that
+ * we do not know.
  */
 static int
 sig_digest(const struct cmp_algid *alg, const struct cmp_digest **out, const char **name,
-           struct cmp_err *err)
+           int *fallback, struct cmp_err *err)
 {
-    int mdnid = NID_undef, pknid = NID_undef;
+    int mdnid = NID_undef, pknid = NID_undef, none = 0;
     size_t i;
 
     *out = NULL;
     *name = NULL;
     if (cmp_oid_is(&alg->oid, CMP_NID_RSASSA_PSS)) {
+        if (fallback != NULL) {
+            *fallback = 0;
+        }
         return pss_digest(alg, out, err);
     }
     for (i = 0; i < sizeof(sig_digests) / sizeof(sig_digests[0]); i++) {
         if (cmp_oid_is(&alg->oid, sig_digests[i].sig_nid)) {
             *out = cmp_digest_by_nid(sig_digests[i].digest_nid);
-            return 1;
+            /* RFC 9481 3.3: EdDSA hashes nothing itself; its digest is a convention */
+            none = sig_digests[i].sig_nid == CMP_NID_ED25519 ||
+                   sig_digests[i].sig_nid == CMP_NID_ED448;
+            goto done;
         }
     }
     if (OBJ_find_sigid_algs(cmp_oid_ossl_nid(&alg->oid), &mdnid, &pknid) && mdnid != NID_undef) {
@@ -135,6 +143,28 @@ sig_digest(const struct cmp_algid *alg, const struct cmp_digest **out, const cha
     if (*name == NULL) {
         /* No digest in the algorithm, or an algorithm we do not know. */
         *out = cmp_digest_by_nid(CMP_NID_SHA256);
+        none = 1;
+    }
+done:
+    if (fallback != NULL) {
+        *fallback = none;
+    }
+    return 1;
+}
+
+/* cert_sig_alg() decodes the signatureAlgorithm of the Certificate |der|. */
+static int
+cert_sig_alg(const uint8_t *der, size_t der_len, struct cmp_algid *sig_alg, struct cmp_err *err)
+{
+    /* Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signature } */
+    struct der_in in = der_in_make(der, der_len), cert, tbs;
+
+    memset(sig_alg, 0, sizeof(*sig_alg));
+    if (!der_get(&in, DER_SEQUENCE, &cert) || !der_done(&in) ||
+        !der_get(&cert, DER_SEQUENCE, &tbs) ||
+        !cmp_algid_decode(&cert, DER_SEQUENCE, sig_alg, err)) {
+        return cmp_err_set(err, CMP_E_DECODE, CMP_FI_BAD_CERT_ID, __FILE__, __LINE__,
+                           "certHash: the certificate's signatureAlgorithm does not decode");
     }
     return 1;
 }
@@ -180,7 +210,6 @@ cmp_cert_hash_der(const uint8_t *der, size_t der_len, const struct cmp_algid *ha
 {
     const struct cmp_digest *d = NULL;
     const char *name = NULL;
-    struct der_in in = der_in_make(der, der_len), cert, tbs;
     struct cmp_algid sig_alg;
 
     *out_len = 0;
@@ -189,18 +218,9 @@ cmp_cert_hash_der(const uint8_t *der, size_t der_len, const struct cmp_algid *ha
         if (d == NULL || !cmp_params_absent_or_null(&hash_alg->params)) {
             return unsupported(err, "hashAlg", &hash_alg->oid);
         }
-    } else {
-        /* Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signature } */
-        memset(&sig_alg, 0, sizeof(sig_alg));
-        if (!der_get(&in, DER_SEQUENCE, &cert) || !der_done(&in) ||
-            !der_get(&cert, DER_SEQUENCE, &tbs) ||
-            !cmp_algid_decode(&cert, DER_SEQUENCE, &sig_alg, err)) {
-            return cmp_err_set(err, CMP_E_DECODE, CMP_FI_BAD_CERT_ID, __FILE__, __LINE__,
-                               "certHash: the certificate's signatureAlgorithm does not decode");
-        }
-        if (!sig_digest(&sig_alg, &d, &name, err)) {
-            return 0;
-        }
+    } else if (!cert_sig_alg(der, der_len, &sig_alg, err) ||
+               !sig_digest(&sig_alg, &d, &name, NULL, err)) {
+        return 0;
     }
     return hash_der(d != NULL ? d->name : name, d != NULL ? d->xof_len : 0, der, der_len, out,
                     out_len, err);
@@ -220,5 +240,29 @@ cmp_cert_hash(const X509 *cert, const struct cmp_algid *hash_alg, uint8_t *out, 
     }
     ok = cmp_cert_hash_der(der, (size_t)der_len, hash_alg, out, out_len, err);
     OPENSSL_free(der);
+    return ok;
+}
+
+int
+cmp_cert_hash_fallback(const X509 *cert, const struct cmp_digest **out, struct cmp_err *err)
+{
+    const struct cmp_digest *d = NULL;
+    const char *name = NULL;
+    unsigned char *der = NULL;
+    struct cmp_algid sig_alg;
+    int der_len, fallback = 0, ok;
+
+    *out = NULL;
+    der_len = i2d_X509(cert, &der);
+    if (der_len <= 0) {
+        return CMP_FAIL_SSL(err, CMP_FI_BAD_CERT_ID, "certHash: cannot encode the certificate");
+    }
+    /* |sig_alg| borrows from |der| until it is freed below */
+    ok = cert_sig_alg(der, (size_t)der_len, &sig_alg, err) &&
+         sig_digest(&sig_alg, &d, &name, &fallback, err);
+    OPENSSL_free(der);
+    if (ok && fallback) {
+        *out = d;
+    }
     return ok;
 }

@@ -235,6 +235,17 @@ int cmp_cert_hash(const X509 *cert, const struct cmp_algid *hash_alg, uint8_t *o
 int cmp_cert_hash_der(const uint8_t *der, size_t der_len, const struct cmp_algid *hash_alg,
                       uint8_t *out, size_t *out_len, struct cmp_err *err) CMP_MUST_CHECK;
 
+/*
+ * cmp_cert_hash_fallback(): RFC 9810 5.3.18 (as RFC 9480 2.10 updated it)
+ * wants hashAlg in a CertStatus (and pvno 3) when the certificate's
+ * signature algorithm names no hash of its own. |*out| is then the digest
+ * cmp_cert_hash() takes for it without hashAlg (EdDSA: SHA-512 or SHAKE256;
+ * else SHA-256), and NULL when the algorithm names its hash. 0 with badCertId
+ * when the signature algorithm cannot be read.
+ */
+int cmp_cert_hash_fallback(const X509 *cert, const struct cmp_digest **out,
+                           struct cmp_err *err) CMP_MUST_CHECK;
+
 /* ---- loading (load.c), as openssl cmp loads them ---- */
 
 /*

@@ -497,6 +497,7 @@ body_waiting(struct cmp_srv_req *r, struct cmp_err *err)
         return CMP_FAIL(err, CMP_E_MEMORY, "ErrorMsgContent");
     }
     r->answer.num_certs = 0;
+    r->delayed_type = r->req->body.type;
     return set_waiting(r, &whole, 1, err);
 }
 
@@ -683,19 +684,21 @@ cmp_srv_answer_poll(struct cmp_srv_req *r, struct cmp_err *err)
     const struct cmp_poll_req *pr = &r->req->body.u.poll_req;
     const struct cmp_srv_responder *rs = &r->srv->responder;
     struct cmp_srv_answer *a = &r->answer;
-    int first = r->txn->first_type;
+    /* what is polled for: a delayed certConf's pkiConf, else the first request's answer */
+    int first = r->txn->delayed_type == CMP_BODY_CERTCONF ? CMP_BODY_CERTCONF : r->txn->first_type;
     int64_t *keep = NULL;
     size_t num_keep = 0, i;
     int ok;
 
     cmp_srv_call_init(r);
+    r->call.polled_type = first;
     if (first == CMP_BODY_RR) {
         a->revs = calloc(r->txn->num_reqs + 1, sizeof(*a->revs));
         a->num_revs = r->txn->num_reqs;
         if (a->revs == NULL) {
             return CMP_FAIL(err, CMP_E_MEMORY, "answer");
         }
-    } else if (first != CMP_BODY_GENM) {
+    } else if (first != CMP_BODY_GENM && first != CMP_BODY_CERTCONF) {
         a->certs = calloc(pr->num, sizeof(*a->certs));
         if (a->certs == NULL) {
             return CMP_FAIL(err, CMP_E_MEMORY, "answer");
@@ -712,7 +715,7 @@ cmp_srv_answer_poll(struct cmp_srv_req *r, struct cmp_err *err)
         return callback_failed(r, err);
     }
     r->called = 1;
-    if (first != CMP_BODY_RR && first != CMP_BODY_GENM) {
+    if (first != CMP_BODY_RR && first != CMP_BODY_GENM && first != CMP_BODY_CERTCONF) {
         if (a->num_certs != pr->num) {
             return RESPONDER_FAIL(err, "responder: %zu results for %zu polled", a->num_certs,
                                   pr->num);
@@ -726,10 +729,15 @@ cmp_srv_answer_poll(struct cmp_srv_req *r, struct cmp_err *err)
     }
     if (a->waiting) {
         /* still waiting: RFC 9810 5.3.22 pollRep; the same certReqId (-1) waits */
+        r->delayed_type = first;
         return set_waiting(r, pr->cert_req_ids, pr->num, err) &&
                body_pollrep(r, pr->cert_req_ids, pr->num, err);
     }
     r->set_waiting = 1; /* nothing waits any more */
+    if (first == CMP_BODY_CERTCONF) {
+        body_pkiconf(r);
+        return 1;
+    }
     if (first == CMP_BODY_RR) {
         if (a->num_revs != r->txn->num_reqs) {
             return RESPONDER_FAIL(err, "responder: %zu statuses for %zu RevDetails", a->num_revs,
@@ -799,6 +807,10 @@ cmp_srv_answer_certconf(struct cmp_srv_req *r, struct cmp_err *err)
             return callback_failed(r, err);
         }
         r->called = 1;
+    }
+    if (r->answer.waiting) {
+        /* the pkiConf comes after polling (RFC 9810 5.3.22, openssl cmp 3.3+) */
+        return body_waiting(r, err);
     }
     body_pkiconf(r);
     return 1;

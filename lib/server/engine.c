@@ -419,6 +419,12 @@ take_refs(struct cmp_srv *srv, const struct cmp_srv_config *c, struct cmp_err *e
         }
         o->rsp_cert = c->rsp_cert;
     }
+    if (c->ref_cert != NULL) {
+        if (!X509_up_ref(c->ref_cert)) {
+            return CMP_FAIL_SSL(err, CMP_FI_NONE, "-ref_cert");
+        }
+        o->ref_cert = c->ref_cert;
+    }
     if (c->untrusted != NULL) {
         o->untrusted = X509_chain_up_ref(c->untrusted);
     }
@@ -520,7 +526,7 @@ cmp_srv_new(const struct cmp_srv_config *cfg, struct cmp_err *err)
     /* Nothing below is ours until taken: cmp_srv_free() must see NULLs. */
     o->ref = o->statusstring = NULL;
     o->secret = NULL;
-    o->cert = o->rsp_cert = NULL;
+    o->cert = o->rsp_cert = o->ref_cert = NULL;
     o->key = NULL;
     o->trusted = NULL;
     o->untrusted = o->rsp_extracerts = o->rsp_capubs = NULL;
@@ -646,6 +652,7 @@ cmp_srv_free(struct cmp_srv *srv)
     sk_X509_pop_free(o->untrusted, X509_free);
     X509_VERIFY_PARAM_free(o->vpm);
     X509_free(o->rsp_cert);
+    X509_free(o->ref_cert);
     sk_X509_pop_free(o->rsp_extracerts, X509_free);
     sk_X509_pop_free(o->rsp_capubs, X509_free);
     free((char *)o->statusstring);
@@ -888,7 +895,8 @@ verify(struct cmp_srv_req *r, const struct cmp_vfy_opts *opts, struct cmp_err *e
     ok = cmp_vfy_msg(&o, r->req, &res, err);
     sk_X509_pop_free(o.untrusted, X509_free);
     X509_free(vouched);
-    if (ok) {
+    /* -no_cache_extracerts: they checked this request, no later one (the signer stays) */
+    if (ok && !r->srv->cfg.no_cache_extracerts) {
         cmp_srv_cert_cache_learn(&r->srv->certs, r->req, o.extra_certs);
     }
     sk_X509_pop_free(o.extra_certs, X509_free);
@@ -1269,6 +1277,7 @@ apply_state(struct cmp_srv_req *r)
         free(t->waiting);
         t->waiting = r->new_waiting;
         t->num_waiting = r->num_new_waiting;
+        t->delayed_type = r->num_new_waiting > 0 ? r->delayed_type : 0;
         r->new_waiting = NULL;
         r->num_new_waiting = 0;
         r->set_waiting = 0;

@@ -82,6 +82,8 @@ struct cmp_srv_txn {
     size_t num_issued;
     int64_t *waiting;                 /* certReqIds (-1: the whole answer) awaiting pollReq */
     size_t num_waiting;
+    int delayed_type;                 /* the request whose whole answer waits (rr, genm,
+                                       * certConf); 0: none */
     void *data;                       /* the responder's (responder->txn_free) */
 };
 
@@ -319,6 +321,7 @@ struct cmp_srv_req {
     int set_waiting;
     int64_t *new_waiting; /* owned */
     size_t num_new_waiting;
+    int delayed_type; /* with set_waiting: the request whose whole answer now waits, or 0 */
     int64_t check_after; /* while polling */
 
     /* the response */

@@ -8,7 +8,9 @@
  *
  *   ir/cr/kur/p10cr  one CertReqMsg; a failed POPO first (ip/cp/kup with
  *                    rejection and badPOP, nothing else); -send_error: error
- *                    message; kur: its oldCertID must name -rsp_cert;
+ *                    message; cr: a certProfile other than "profile1" is
+ *                    refused (as 3.6's mock); kur: its oldCertID must name
+ *                    the reference certificate (-ref_cert, else -rsp_cert);
  *                    -poll_count N: 'waiting' (no certificate, caPubs or
  *                    extraCerts), the Nth pollReq gets the final answer,
  *                    the ones before it pollRep with -check_after; the final
@@ -19,12 +21,20 @@
  *                    confirmation with -grant_implicitconf
  *   certConf         a rejecting one is logged; pkiConf
  *   rr               one RevDetails; with issuer and serialNumber in the
- *                    template they must be -rsp_cert's; rp with the status
- *                    and revCerts (the CertId) when both are given
+ *                    template they must be the reference certificate's;
+ *                    rp with the status and revCerts (the CertId) when
+ *                    both are given
  *   genm             one ITAV: the support messages as openssl 3.6's mock
  *                    (mock_support.c), other types echoed; none: an empty
  *                    genp; more: refused (badRequest), as openssl 3.6
  *   error            logged; pkiConf
+ *
+ * Delayed delivery of every answer (openssl cmp 3.3+'s mock): with
+ * -poll_count N an rr, a genm and a certConf are answered by an error
+ * message with status 'waiting', each pollReq before the Nth by a pollRep,
+ * the Nth by the answer (which -send_error then makes an error message).
+ * So an enrollment with -poll_count polls twice: for the certificate, then
+ * for the pkiConf, as with openssl cmp 3.6's mock server.
  *
  * Where openssl answers every failure with badRequest, the bits here are
  * the RFC's (badCertId for a certificate that is not ours, badPOP...).
@@ -39,7 +49,8 @@
 /* The mock's options, with its own copies and references. */
 struct mock {
     X509 *rsp_cert; /* -rsp_cert, or NULL */
-    uint8_t *rsp_issuer; /* its issuer Name and serial (INTEGER contents) */
+    X509 *ref_cert; /* -ref_cert, else -rsp_cert: what rr and kur must name; or NULL */
+    uint8_t *rsp_issuer; /* the reference's issuer Name and serial (INTEGER contents) */
     size_t rsp_issuer_len;
     uint8_t *rsp_serial;
     size_t rsp_serial_len;
@@ -57,6 +68,17 @@ struct mock {
 struct mock_txn {
     int polls;
     int answered; /* the final answer was given */
+    /*
+     * An answer delayed as a whole (rr, genm, certConf; 0: none) and what
+     * it is made from when the Nth pollReq comes: copies of the RevDetails'
+     * issuer and serial, of the genm's ITAVs, in |buf|.
+     */
+    int delayed;
+    struct cmp_srv_rev_req *revs;
+    size_t num_revs;
+    struct cmp_srv_itav *itavs;
+    size_t num_itavs;
+    uint8_t *buf;
 };
 
 /* -send_error: the error message openssl sends (badRequest). */
@@ -67,7 +89,7 @@ send_error(struct cmp_srv_answer *a, struct cmp_err *err)
     return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "-send_error is set");
 }
 
-/* Does a CertTemplate's or CertId's issuer and serial name -rsp_cert? */
+/* Does a CertTemplate's or CertId's issuer and serial name the reference certificate? */
 static int
 is_rsp_cert(const struct mock *m, const struct cmp_srv_der *issuer,
             const struct cmp_srv_der *serial)
@@ -139,13 +161,14 @@ reject_pop(const struct cmp_srv_call *call, const struct cmp_srv_cert_req *req,
 
 /*
  * RFC 9483 4.1.3: a kur names the certificate it updates in the oldCertID
- * control; the mock only updates -rsp_cert (openssl 3.0: "wrong certid").
+ * control; the mock only updates the reference certificate, -ref_cert or
+ * else -rsp_cert (openssl 3.0: "wrong certid").
  */
 static int
 check_old_cert_id(const struct mock *m, const struct cmp_srv_cert_req *req,
                   struct cmp_srv_answer *a, struct cmp_err *err)
 {
-    if (m->rsp_cert == NULL) {
+    if (m->ref_cert == NULL) {
         return 1;
     }
     if (req->old_serial.len == 0) {
@@ -155,7 +178,47 @@ check_old_cert_id(const struct mock *m, const struct cmp_srv_cert_req *req,
     if (!is_rsp_cert(m, &req->old_issuer, &req->old_serial)) {
         a->error_text = "unknown certificate";
         return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_ID,
-                             "kur oldCertID names a certificate other than -rsp_cert");
+                             "kur oldCertID names a certificate other than the reference "
+                             "(-ref_cert, else -rsp_cert)");
+    }
+    return 1;
+}
+
+/*
+ * -profile (openssl cmp 3.3+): its mock takes a cr whose certProfile
+ * (RFC 9483 3.1, RFC 9810 5.1.1.4) names "profile1" and no other. We refuse
+ * with badCertTemplate, the bit RFC 9483 4.1.1 gives to a request outside
+ * the profiles offered (openssl: badRequest).
+ */
+static int
+check_profile(const struct cmp_srv_call *call, struct cmp_srv_answer *a, struct cmp_err *err)
+{
+    static const char accepted[] = "profile1";
+    const struct cmp_header *h = &call->msg->hdr;
+    size_t i;
+
+    for (i = 0; h->has_general_info && i < h->general_info.num; i++) {
+        const struct cmp_itav *it = &h->general_info.items[i];
+        struct der_in v = it->value;
+        struct cmp_freetext names;
+        int ok;
+
+        if (!cmp_oid_is(&it->type, CMP_NID_IT_CERT_PROFILE)) {
+            continue;
+        }
+        memset(&names, 0, sizeof(names));
+        /* CertProfileValue ::= SEQUENCE SIZE (1..MAX) OF UTF8String: PKIFreeText's syntax */
+        ok = it->has_value && cmp_freetext_decode(&v, &names, err) && der_done(&v) &&
+             names.num >= 1 && names.strs[0].len == sizeof(accepted) - 1 &&
+             memcmp(names.strs[0].p, accepted, sizeof(accepted) - 1) == 0;
+        cmp_freetext_cleanup(&names);
+        if (!ok) {
+            a->error_text = "unexpected certProfile";
+            cmp_err_init(err);
+            return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_TEMPLATE,
+                                 "certProfile is not \"%s\", the one this mock offers", accepted);
+        }
+        return 1;
     }
     return 1;
 }
@@ -178,6 +241,9 @@ mock_cert_request(void *arg, const struct cmp_srv_call *call, const struct cmp_s
     if (m->send_error) {
         return send_error(a, err);
     }
+    if (call->body_type == CMP_BODY_CR && !check_profile(call, a, err)) {
+        return 0;
+    }
     if (call->body_type == CMP_BODY_KUR && !check_old_cert_id(m, &reqs[0], a, err)) {
         return 0;
     }
@@ -195,14 +261,20 @@ mock_cert_request(void *arg, const struct cmp_srv_call *call, const struct cmp_s
     return final_certrep(m, call, a, err);
 }
 
+static int poll_delayed(struct mock *m, const struct cmp_srv_call *call, struct mock_txn *mt,
+                        struct cmp_srv_answer *a, struct cmp_err *err);
+
 static int
 mock_poll(void *arg, const struct cmp_srv_call *call, const int64_t *ids, size_t num,
           struct cmp_srv_answer *a, struct cmp_err *err)
 {
-    const struct mock *m = arg;
+    struct mock *m = arg;
     struct mock_txn *mt = *call->txn_data;
 
     (void)ids;
+    if (mt != NULL && mt->delayed != 0) {
+        return poll_delayed(m, call, mt, a, err);
+    }
     if (mt == NULL || mt->answered) {
         /*
          * 'waiting' was the configured final status (-pkistatus 3): as
@@ -219,6 +291,7 @@ mock_poll(void *arg, const struct cmp_srv_call *call, const int64_t *ids, size_t
     }
     if (++mt->polls >= m->poll_count) {
         mt->answered = 1;
+        mt->polls = 0; /* as openssl's mock: the certConf to come is delayed in turn */
         return final_certrep(m, call, a, err);
     }
     a->waiting = 1;
@@ -241,16 +314,19 @@ mock_revoke(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_rev
     if (m->send_error) {
         return send_error(a, err);
     }
-    if (m->rsp_cert == NULL) {
+    /* openssl cmp 3.0: without a reference certificate there is nothing to revoke */
+    if (m->ref_cert == NULL) {
         a->error_text = "unknown certificate";
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_ID, "no -rsp_cert: no certificate to revoke");
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_ID,
+                             "no -ref_cert or -rsp_cert: no certificate to revoke");
     }
     /* A request made from a CSR may lack issuer and serial: openssl accepts it. */
     if (reqs[0].issuer.len > 0 && reqs[0].serial.len > 0 &&
         !is_rsp_cert(m, &reqs[0].issuer, &reqs[0].serial)) {
         a->error_text = "unknown certificate";
         return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_ID,
-                             "issuer and serialNumber are not those of -rsp_cert");
+                             "issuer and serialNumber are not those of the reference certificate "
+                             "(-ref_cert, else -rsp_cert)");
     }
     a->revs[0].status = m->pkistatus;
     a->revs[0].fail_info = m->failbits;
@@ -335,11 +411,163 @@ mock_error(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_erro
     return 1;
 }
 
+/* ---- delayed delivery of rr, genm and certConf (openssl cmp 3.3+'s mock) ---- */
+
+/* The mock's data of the transaction, made on first use. */
+static struct mock_txn *
+txn_of(const struct cmp_srv_call *call, struct cmp_err *err)
+{
+    struct mock_txn *mt = *call->txn_data;
+
+    if (mt == NULL) {
+        mt = calloc(1, sizeof(*mt));
+        if (mt == NULL) {
+            CMP_FAIL(err, CMP_E_MEMORY, "transaction");
+            return NULL;
+        }
+        *call->txn_data = mt;
+    }
+    return mt;
+}
+
+/* Appends a copy of |d| to |mt->buf| at |*pos| and points |*out| at it. */
+static void
+keep_der(struct mock_txn *mt, size_t *pos, const struct cmp_srv_der *d, struct cmp_srv_der *out)
+{
+    out->p = d->len > 0 ? mt->buf + *pos : NULL;
+    out->len = d->len;
+    if (d->len > 0) {
+        memcpy(mt->buf + *pos, d->p, d->len);
+        *pos += d->len;
+    }
+}
+
+/*
+ * delay() answers 'waiting' and keeps what the answer will be made of when
+ * polling ends: copies of the RevDetails' issuer and serial (an rr) or of
+ * the ITAVs (a genm), which the engine's views do not outlive.
+ */
+static int
+delay(const struct mock *m, const struct cmp_srv_call *call, const struct cmp_srv_rev_req *revs,
+      size_t num_revs, const struct cmp_srv_itav *itavs, size_t num_itavs,
+      struct cmp_srv_answer *a, struct cmp_err *err)
+{
+    struct mock_txn *mt = txn_of(call, err);
+    size_t i, total = 0, pos = 0;
+
+    if (mt == NULL) {
+        return 0;
+    }
+    for (i = 0; i < num_revs; i++) {
+        total += revs[i].issuer.len + revs[i].serial.len;
+    }
+    for (i = 0; i < num_itavs; i++) {
+        total += itavs[i].type.len + itavs[i].value.len;
+    }
+    free(mt->revs);
+    free(mt->itavs);
+    free(mt->buf);
+    mt->revs = num_revs > 0 ? calloc(num_revs, sizeof(*mt->revs)) : NULL;
+    mt->itavs = num_itavs > 0 ? calloc(num_itavs, sizeof(*mt->itavs)) : NULL;
+    mt->buf = malloc(total > 0 ? total : 1);
+    mt->num_revs = num_revs;
+    mt->num_itavs = num_itavs;
+    if ((num_revs > 0 && mt->revs == NULL) || (num_itavs > 0 && mt->itavs == NULL) ||
+        mt->buf == NULL) {
+        mt->num_revs = mt->num_itavs = 0;
+        return CMP_FAIL(err, CMP_E_MEMORY, "delayed answer");
+    }
+    for (i = 0; i < num_revs; i++) {
+        keep_der(mt, &pos, &revs[i].issuer, &mt->revs[i].issuer);
+        keep_der(mt, &pos, &revs[i].serial, &mt->revs[i].serial);
+    }
+    for (i = 0; i < num_itavs; i++) {
+        keep_der(mt, &pos, &itavs[i].type, &mt->itavs[i].type);
+        keep_der(mt, &pos, &itavs[i].value, &mt->itavs[i].value);
+    }
+    mt->delayed = call->body_type;
+    mt->polls = 0;
+    cmp_srv_call_log(call, CMP_SRV_LOG_INFO, "delaying the answer to %s (-poll_count %d)",
+                     cmp_body_type_name(call->body_type), m->poll_count);
+    a->waiting = 1;
+    a->check_after = m->check_after;
+    return 1;
+}
+
+static int
+mock_revoke_delayed(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_rev_req *reqs,
+                    size_t num, struct cmp_srv_answer *a, struct cmp_err *err)
+{
+    const struct mock *m = arg;
+
+    if (m->poll_count > 0) {
+        return delay(m, call, reqs, num, NULL, 0, a, err);
+    }
+    return mock_revoke(arg, call, reqs, num, a, err);
+}
+
+static int
+mock_general_delayed(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_itav *itavs,
+                     size_t num, struct cmp_srv_answer *a, struct cmp_err *err)
+{
+    const struct mock *m = arg;
+
+    if (m->poll_count > 0) {
+        return delay(m, call, NULL, 0, itavs, num, a, err);
+    }
+    return mock_general(arg, call, itavs, num, a, err);
+}
+
+static int
+mock_cert_conf_delayed(void *arg, const struct cmp_srv_call *call,
+                       const struct cmp_srv_cert_conf *confs, size_t num,
+                       struct cmp_srv_answer *a, struct cmp_err *err)
+{
+    const struct mock *m = arg;
+
+    if (!mock_cert_conf(arg, call, confs, num, a, err)) {
+        return 0;
+    }
+    return m->poll_count > 0 ? delay(m, call, NULL, 0, NULL, 0, a, err) : 1;
+}
+
+/* A pollReq for a delayed rr, genm or certConf: pollRep until the Nth, then the answer. */
+static int
+poll_delayed(struct mock *m, const struct cmp_srv_call *call, struct mock_txn *mt,
+             struct cmp_srv_answer *a, struct cmp_err *err)
+{
+    int delayed = mt->delayed;
+
+    if (++mt->polls < m->poll_count) {
+        a->waiting = 1;
+        a->check_after = m->check_after;
+        return 1;
+    }
+    mt->delayed = 0;
+    switch (delayed) {
+    case CMP_BODY_RR:
+        return mock_revoke(m, call, mt->revs, mt->num_revs, a, err);
+    case CMP_BODY_GENM:
+        return mock_general(m, call, mt->itavs, mt->num_itavs, a, err);
+    case CMP_BODY_CERTCONF:
+        return 1; /* the engine answers pkiConf */
+    default:
+        return CMP_FAIL(err, CMP_E_INVALID, "mock: nothing delayed");
+    }
+}
+
 static void
 mock_txn_free(void *arg, void *txn_data)
 {
+    struct mock_txn *mt = txn_data;
+
     (void)arg;
-    free(txn_data);
+    if (mt != NULL) {
+        free(mt->revs);
+        free(mt->itavs);
+        free(mt->buf);
+    }
+    free(mt);
 }
 
 static void
@@ -351,6 +579,7 @@ mock_free(void *arg)
         return;
     }
     X509_free(m->rsp_cert);
+    X509_free(m->ref_cert);
     OPENSSL_free(m->rsp_issuer);
     free(m->rsp_serial);
     cmp_srv_certs_cleanup(&m->capubs_der);
@@ -379,7 +608,7 @@ ders_of(struct cmp_srv_der **out, const struct cmp_srv_certs *c)
     return 1;
 }
 
-/* -rsp_cert's issuer Name and serialNumber, to compare with rr and kur. */
+/* The reference certificate's issuer Name and serialNumber, to compare with rr and kur. */
 static int
 rsp_cert_id(struct mock *m, struct cmp_err *err)
 {
@@ -387,21 +616,21 @@ rsp_cert_id(struct mock *m, struct cmp_err *err)
     struct der_in in, serial;
     int len;
 
-    len = i2d_X509_NAME(X509_get_issuer_name(m->rsp_cert), &m->rsp_issuer);
+    len = i2d_X509_NAME(X509_get_issuer_name(m->ref_cert), &m->rsp_issuer);
     if (len <= 0) {
-        return CMP_FAIL_SSL(err, CMP_FI_NONE, "issuer of -rsp_cert");
+        return CMP_FAIL_SSL(err, CMP_FI_NONE, "issuer of -ref_cert/-rsp_cert");
     }
     m->rsp_issuer_len = (size_t)len;
-    len = i2d_ASN1_INTEGER(X509_get0_serialNumber(m->rsp_cert), &der);
+    len = i2d_ASN1_INTEGER(X509_get0_serialNumber(m->ref_cert), &der);
     in = der_in_make(der, len > 0 ? (size_t)len : 0);
     if (len <= 0 || !der_get_integer(&in, DER_INTEGER, &serial)) {
         OPENSSL_free(der);
-        return CMP_FAIL_SSL(err, CMP_FI_NONE, "serial number of -rsp_cert");
+        return CMP_FAIL_SSL(err, CMP_FI_NONE, "serial number of -ref_cert/-rsp_cert");
     }
     m->rsp_serial = malloc(serial.len);
     if (m->rsp_serial == NULL) {
         OPENSSL_free(der);
-        return CMP_FAIL(err, CMP_E_MEMORY, "serial number of -rsp_cert");
+        return CMP_FAIL(err, CMP_E_MEMORY, "serial number of -ref_cert/-rsp_cert");
     }
     memcpy(m->rsp_serial, serial.p, serial.len);
     m->rsp_serial_len = serial.len;
@@ -445,6 +674,15 @@ cmp_srv_mock_new(struct cmp_srv_responder *out, const struct cmp_srv_config *cfg
             return CMP_FAIL_SSL(err, CMP_FI_NONE, "-rsp_cert");
         }
         m->rsp_cert = cfg->rsp_cert;
+    }
+    /* -ref_cert (openssl cmp 3.2), else -rsp_cert as openssl cmp 3.0 */
+    m->ref_cert = cfg->ref_cert != NULL ? cfg->ref_cert : cfg->rsp_cert;
+    if (m->ref_cert != NULL) {
+        if (!X509_up_ref(m->ref_cert)) {
+            m->ref_cert = NULL;
+            mock_free(m);
+            return CMP_FAIL_SSL(err, CMP_FI_NONE, "-ref_cert");
+        }
         if (!rsp_cert_id(m, err)) {
             mock_free(m);
             return 0;
@@ -469,10 +707,10 @@ cmp_srv_mock_new(struct cmp_srv_responder *out, const struct cmp_srv_config *cfg
     }
     out->arg = m;
     out->cert_request = mock_cert_request;
-    out->revoke = mock_revoke;
-    out->general = mock_general;
+    out->revoke = mock_revoke_delayed;
+    out->general = mock_general_delayed;
     out->poll = mock_poll;
-    out->cert_conf = mock_cert_conf;
+    out->cert_conf = mock_cert_conf_delayed;
     out->error = mock_error;
     out->txn_free = mock_txn_free;
     out->free = mock_free;

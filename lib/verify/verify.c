@@ -92,6 +92,22 @@ check_protection(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg,
     return 1;
 }
 
+/*
+ * recipNonce: the senderNonce of our last message; while polling, the final
+ * response may carry that of the request answered 'waiting' instead (RFC
+ * 9483 4.4: a response made from the original request, as openssl cmp 3.3+
+ * accepts it), a pollRep never.
+ */
+static int
+check_recip_nonce(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg, struct cmp_err *err)
+{
+    if (opts->first_sender_nonce.len != 0 && msg->body.type != CMP_BODY_POLLREP &&
+        msg->hdr.has_recip_nonce && der_in_eq(&msg->hdr.recip_nonce, &opts->first_sender_nonce)) {
+        return 1;
+    }
+    return cmp_vfy_recip_nonce(msg, &opts->last_sender_nonce, err);
+}
+
 int
 cmp_vfy_msg(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg, struct cmp_vfy_result *res,
             struct cmp_err *err)
@@ -113,8 +129,7 @@ cmp_vfy_msg(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg, struct c
     if (!cmp_vfy_sender_nonce(msg, err)) {
         return 0;
     }
-    if (opts->last_sender_nonce.len != 0 &&
-        !cmp_vfy_recip_nonce(msg, &opts->last_sender_nonce, err)) {
+    if (opts->last_sender_nonce.len != 0 && !check_recip_nonce(opts, msg, err)) {
         return 0;
     }
     if (opts->check_time && !cmp_vfy_message_time(msg, opts->now, opts->max_time_drift, err)) {

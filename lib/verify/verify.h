@@ -103,6 +103,9 @@ struct cmp_vfy_opts {
     cmp_vfy_tid_in_use_fn *tid_in_use; /* server, new transaction; may be NULL */
     void *tid_in_use_arg;
     struct der_in last_sender_nonce; /* recipNonce must equal it; len 0: not checked */
+    struct der_in first_sender_nonce; /* client polling: a final response (not a pollRep) may
+                                       * answer the request that got 'waiting' instead,
+                                       * RFC 9483 4.4; len 0: none */
 
     /* time */
     int check_time;         /* check messageTime when present */

@@ -373,34 +373,35 @@ static const struct scenario scenarios[] = {
      .fail_bit = -1},
 
     /* polling: 'waiting', then pollRep until the second pollReq */
+    /* (the certConf is delayed too, as openssl cmp 3.3+'s mock does: 2 more pollReqs) */
     {.name = "poll ir pbm",
      .cmd = C_IR,
      .auth = A_PBM,
      .poll_count = 2,
      .ok = 1,
-     .exchanges = 4,
+     .exchanges = 6,
      .status = 0,
      .fail_bit = -1,
-     .waits = 1},
+     .waits = 2},
     {.name = "poll cr sig",
      .cmd = C_CR,
      .auth = A_SIG_CLIENT,
      .poll_count = 2,
      .ok = 1,
-     .exchanges = 4,
+     .exchanges = 6,
      .status = 0,
      .fail_bit = -1,
-     .waits = 1},
+     .waits = 2},
     {.name = "poll p10cr checkAfter 1",
      .cmd = C_P10CR,
      .auth = A_PBM,
      .poll_count = 3,
      .check_after = 1,
      .ok = 1,
-     .exchanges = 5,
+     .exchanges = 8,
      .status = 0,
      .fail_bit = -1,
-     .waits = 2},
+     .waits = 4},
     {.name = "poll total timeout",
      .cmd = C_IR,
      .auth = A_PBM,
@@ -810,7 +811,8 @@ run_scenario(const struct scenario *s)
         CHECK_CASE(s->name,
                    sk_X509_num(cmp_ctx_get0_newchain(ctx)) == 1 &&
                        X509_cmp(sk_X509_value(cmp_ctx_get0_newchain(ctx), 0), g_server) == 0);
-        CHECK_CASE(s->name, sk_X509_num(cmp_ctx_get0_extracerts_in(ctx)) >= 1);
+        /* the last response with extraCerts: not a delayed certConf's error message */
+        CHECK_CASE(s->name, s->poll_count > 0 || sk_X509_num(cmp_ctx_get0_extracerts_in(ctx)) >= 1);
         if (s->cmd == C_IR) {
             CHECK_CASE(s->name,
                        sk_X509_num(cmp_ctx_get0_capubs(ctx)) == 1 &&
