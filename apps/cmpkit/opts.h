@@ -131,6 +131,8 @@ struct cmp_opts {
 
     /* certificate enrollment */
     const char *newkey, *newkeypass, *subject, *issuer;
+    int centralkeygen;     /* -centralkeygen */
+    const char *newkeyout; /* -newkeyout */
     int days;
     const char *reqexts, *sans;
     int san_nodefault;
@@ -188,6 +190,8 @@ struct cmp_opts {
     const char *statusstring;
     int send_error, send_unprotected, send_unprot_err;
     int accept_unprotected, accept_unprot_err, accept_raverified;
+    const char *rsp_key, *rsp_keypass; /* -rsp_key, -rsp_keypass */
+    int accept_keyenc;                 /* -accept_keyenc (cmpkit's own) */
 
     /* certificate verification options, applied as they come */
     X509_VERIFY_PARAM *vpm;

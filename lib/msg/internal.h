@@ -136,6 +136,14 @@ int cmp_sb_alg_params(struct cmp_sbuf *sb, const struct der_in *oid, const struc
 void cmp_print_itav(struct cmp_printer *pr, int level, const char *prefix,
                     const struct cmp_itav *itav);
 void cmp_print_itavs(struct cmp_printer *pr, int level, const struct cmp_itavs *itavs);
+/*
+ * EncryptedKey and EncryptedValue (enckey.c): "label: encryptedValue" and its
+ * fields below, or "label: envelopedData: <recipients, content>".
+ */
+void cmp_print_enckey(struct cmp_printer *pr, int level, const char *label,
+                      const struct cmp_enckey *ek);
+void cmp_print_enc_value(struct cmp_printer *pr, int level, const char *label,
+                         const struct cmp_enc_value *ev);
 /* The fields of a CertTemplate that are present (crmf.c; rr's RevDetails use it too) */
 void cmp_print_template(struct cmp_printer *pr, int level, const struct cmp_cert_template *t);
 /* The header (header.c) and a whole message, nested ones included (print.c) */
