@@ -351,6 +351,15 @@ int cmp_enckey_wrap_key(uint8_t **out, size_t *out_len, EVP_PKEY *key, const str
                         const struct cmp_recipient *rcpt, struct cmp_err *err) CMP_MUST_CHECK;
 
 /*
+ * cmp_enc_value_encrypt() makes the deprecated EncryptedValue (RFC 4211 2.1)
+ * of |data| for the RSA key |recip|: a fresh AES-256 key encrypted with
+ * PKCS #1 v1.5 (keyAlg rsaEncryption), the data in CBC with PKCS #7
+ * padding, the IV in symmAlg's parameters. |*out| is a new buffer (free()).
+ */
+int cmp_enc_value_encrypt(uint8_t **out, size_t *out_len, const uint8_t *data, size_t len,
+                          EVP_PKEY *recip, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
  * cmp_enckey_wrap_cert() makes CertOrEncCert.encryptedCert (RFC 9810
  * 5.2.8.3.2): |cert| encrypted for its own public key, as envelopedData
  * (KTRI or KARI naming |cert|) or, with |legacy|, as the deprecated

@@ -863,14 +863,10 @@ cmp_enckey_wrap_key(uint8_t **out, size_t *out_len, EVP_PKEY *key, const struct 
     return ok;
 }
 
-/*
- * RFC 4211 2.1, the deprecated form: a fresh AES-256 key encrypted for the
- * RSA key of |recip| (PKCS #1 v1.5, keyAlg rsaEncryption), the value in CBC
- * with PKCS #7 padding, the IV in symmAlg's parameters.
- */
-static int
-enc_value_encrypt(const uint8_t *data, size_t len, EVP_PKEY *recip, uint8_t **out, size_t *out_len,
-                  struct cmp_err *err)
+/* RFC 4211 2.1, the deprecated form (crypto.h). */
+int
+cmp_enc_value_encrypt(uint8_t **out, size_t *out_len, const uint8_t *data, size_t len,
+                      EVP_PKEY *recip, struct cmp_err *err)
 {
     static const uint8_t rsa_null[] = {0x05, 0x00};
     EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
@@ -885,8 +881,10 @@ enc_value_encrypt(const uint8_t *data, size_t len, EVP_PKEY *recip, uint8_t **ou
     size_t m1, m2;
     int n1 = 0, n2 = 0, ok = 0;
 
+    *out = NULL;
+    *out_len = 0;
     memset(&ev, 0, sizeof(ev));
-    if (!EVP_PKEY_is_a(recip, "RSA")) {
+    if (recip == NULL || !EVP_PKEY_is_a(recip, "RSA")) {
         CMP_FAIL(err, CMP_E_UNSUPPORTED, "EncryptedValue needs an RSA key to encrypt for");
         goto done;
     }
@@ -976,7 +974,7 @@ cmp_enckey_wrap_cert(uint8_t **out, size_t *out_len, X509 *cert, int legacy, str
         return CMP_FAIL_SSL(err, CMP_FI_SYSTEM_FAILURE, "cannot encode the certificate");
     }
     if (legacy) {
-        ok = enc_value_encrypt(der, (size_t)len, X509_get0_pubkey(cert), out, out_len, err);
+        ok = cmp_enc_value_encrypt(out, out_len, der, (size_t)len, X509_get0_pubkey(cert), err);
     } else {
         /*
          * RFC 9810 5.2.8.3.2: encrypted for the key being certified; the
