@@ -214,15 +214,12 @@ check_pwri(struct der_in *pwri, int64_t max_iterations, struct cmp_err *err)
 static int
 check_enveloped(const struct der_in *whole, int64_t max_iterations, struct cmp_err *err)
 {
-    struct der_in in = *whole, seq, set, skipped, ri;
+    struct der_in set, rest, ri;
     int64_t version;
     uint32_t tag;
     size_t n = 0;
-    int present;
 
-    if (!der_get(&in, DER_IMPLICIT(0, DER_SEQUENCE), &seq) || !der_get_int64(&seq, &version) ||
-        !der_get_opt(&seq, DER_IMPLICIT(0, DER_SEQUENCE), &skipped, &present) ||
-        !der_get(&seq, DER_SET, &set)) {
+    if (!cmp_enveloped_split(whole, &version, &set, &rest)) {
         return cmp_err_set(err, CMP_E_DECODE, CMP_FI_BAD_DATA_FORMAT, __FILE__, __LINE__,
                            "malformed EnvelopedData");
     }
@@ -863,6 +860,30 @@ cmp_enckey_wrap_key(uint8_t **out, size_t *out_len, EVP_PKEY *key, const struct 
     return ok;
 }
 
+/*
+ * An AlgorithmIdentifier with tag [|n|] IMPLICIT (EncryptedValue, CRMF), OID
+ * |nid| and the parameters TLV |params|, in a new buffer |*buf| that |*out|
+ * points into.
+ */
+static int
+implicit_algid(unsigned n, int nid, const uint8_t *params, size_t params_len, uint8_t **buf,
+               struct cmp_algid *out, struct cmp_err *err)
+{
+    struct der_out w;
+    struct der_in in;
+    size_t mark, len = 0;
+
+    der_out_init(&w, 256);
+    if (!(der_open(&w, DER_IMPLICIT(n, DER_SEQUENCE), &mark) && cmp_oid_put(&w, nid) &&
+          der_put_raw(&w, params, params_len) && der_close(&w, mark)) ||
+        !der_out_finish(&w, buf, &len)) {
+        der_out_cleanup(&w);
+        return CMP_FAIL(err, CMP_E_MEMORY, "EncryptedValue");
+    }
+    in = der_in_make(*buf, len);
+    return cmp_algid_decode(&in, DER_IMPLICIT(n, DER_SEQUENCE), out, err);
+}
+
 /* RFC 4211 2.1, the deprecated form (crypto.h). */
 int
 cmp_enc_value_encrypt(uint8_t **out, size_t *out_len, const uint8_t *data, size_t len,
@@ -872,18 +893,17 @@ cmp_enc_value_encrypt(uint8_t **out, size_t *out_len, const uint8_t *data, size_
     EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
     EVP_CIPHER_CTX *cctx = NULL;
     EVP_PKEY_CTX *pctx = NULL;
-    uint8_t key[32], iv[16], *ek = NULL, *ct = NULL, *alg_buf = NULL;
-    size_t ek_len = 0, alg_len = 0, kalg_len = 0;
-    uint8_t *kalg_buf = NULL;
+    uint8_t key[32], iv[16], *ek = NULL, *ct = NULL, *alg_buf = NULL, *kalg_buf = NULL;
+    uint8_t *iv_tlv = NULL;
+    size_t ek_len = 0, iv_tlv_len = 0;
     struct cmp_enc_value ev;
-    struct der_out w;
-    struct der_in alg_in;
-    size_t m1, m2;
+    struct der_out w, ivw;
     int n1 = 0, n2 = 0, ok = 0;
 
     *out = NULL;
     *out_len = 0;
     memset(&ev, 0, sizeof(ev));
+    der_out_init(&ivw, 64);
     if (recip == NULL || !EVP_PKEY_is_a(recip, "RSA")) {
         CMP_FAIL(err, CMP_E_UNSUPPORTED, "EncryptedValue needs an RSA key to encrypt for");
         goto done;
@@ -911,30 +931,10 @@ cmp_enc_value_encrypt(uint8_t **out, size_t *out_len, const uint8_t *data, size_
         goto done;
     }
     /* symmAlg [1] { aes-256-cbc, OCTET STRING iv }, keyAlg [3] { rsaEncryption, NULL } */
-    der_out_init(&w, 256);
-    if (!(der_open(&w, DER_IMPLICIT(1, DER_SEQUENCE), &m1) &&
-          cmp_oid_put(&w, CMP_NID_AES_256_CBC) && der_put_octets(&w, iv, sizeof(iv)) &&
-          der_close(&w, m1)) ||
-        !der_out_finish(&w, &alg_buf, &alg_len)) {
-        der_out_cleanup(&w);
-        CMP_FAIL(err, CMP_E_MEMORY, "EncryptedValue");
-        goto done;
-    }
-    der_out_init(&w, 256);
-    if (!(der_open(&w, DER_IMPLICIT(3, DER_SEQUENCE), &m2) &&
-          cmp_oid_put(&w, CMP_NID_RSA_ENCRYPTION) && der_put_raw(&w, rsa_null, sizeof(rsa_null)) &&
-          der_close(&w, m2)) ||
-        !der_out_finish(&w, &kalg_buf, &kalg_len)) {
-        der_out_cleanup(&w);
-        CMP_FAIL(err, CMP_E_MEMORY, "EncryptedValue");
-        goto done;
-    }
-    alg_in = der_in_make(alg_buf, alg_len);
-    if (!cmp_algid_decode(&alg_in, DER_IMPLICIT(1, DER_SEQUENCE), &ev.symm_alg, err)) {
-        goto done;
-    }
-    alg_in = der_in_make(kalg_buf, kalg_len);
-    if (!cmp_algid_decode(&alg_in, DER_IMPLICIT(3, DER_SEQUENCE), &ev.key_alg, err)) {
+    if (!der_put_octets(&ivw, iv, sizeof(iv)) || !der_out_finish(&ivw, &iv_tlv, &iv_tlv_len) ||
+        !implicit_algid(1, CMP_NID_AES_256_CBC, iv_tlv, iv_tlv_len, &alg_buf, &ev.symm_alg, err) ||
+        !implicit_algid(3, CMP_NID_RSA_ENCRYPTION, rsa_null, sizeof(rsa_null), &kalg_buf,
+                        &ev.key_alg, err)) {
         goto done;
     }
     ev.has_symm_alg = ev.has_key_alg = ev.has_enc_symm_key = 1;
@@ -953,6 +953,8 @@ done:
     OPENSSL_free(ct);
     free(alg_buf);
     free(kalg_buf);
+    free(iv_tlv);
+    der_out_cleanup(&ivw);
     EVP_CIPHER_CTX_free(cctx);
     EVP_PKEY_CTX_free(pctx);
     EVP_CIPHER_free(cipher);

@@ -130,6 +130,23 @@ cmp_enckey_encode(struct der_out *out, const struct cmp_enckey *ek)
     return der_put_in(out, &ek->whole);
 }
 
+int
+cmp_enveloped_split(const struct der_in *whole, int64_t *version, struct der_in *recipients,
+                    struct der_in *rest)
+{
+    struct der_in in = *whole, seq, skipped;
+    int present;
+
+    if (!der_get(&in, DER_IMPLICIT(0, DER_SEQUENCE), &seq) || !der_done(&in) ||
+        !der_get_int64(&seq, version) ||
+        !der_get_opt(&seq, DER_IMPLICIT(0, DER_SEQUENCE), &skipped, &present) ||
+        !der_get(&seq, DER_SET, recipients)) {
+        return 0;
+    }
+    *rest = seq;
+    return 1;
+}
+
 /* ---- printing ---- */
 
 /* "label: name", with an IV's size for a cipher's OCTET STRING parameter. */
@@ -193,24 +210,21 @@ recipient_kind(uint32_t tag)
 }
 
 /*
- * EnvelopedData (RFC 5652 6.1), read leniently for the printer:
- *   SEQUENCE { version, originatorInfo [0] OPTIONAL, recipientInfos SET OF,
- *       encryptedContentInfo SEQUENCE { contentType, contentEncryptionAlgorithm,
- *       encryptedContent [0] OPTIONAL }, unprotectedAttrs [1] OPTIONAL }
- * Returns 0, having added possibly partial text, when it does not parse.
+ * EnvelopedData (RFC 5652 6.1), read leniently for the printer: after
+ * the RecipientInfos, encryptedContentInfo SEQUENCE { contentType,
+ * contentEncryptionAlgorithm, encryptedContent [0] OPTIONAL }. Returns 0, having added possibly
+ * partial text, when it does not parse.
  */
 static int
 sb_enveloped(struct cmp_sbuf *sb, const struct der_in *whole)
 {
-    struct der_in in = *whole, seq, set, eci, oid, content, skipped;
+    struct der_in seq, set, eci, oid, content;
     int64_t version;
     uint32_t tag;
     size_t n = 0;
     int present;
 
-    if (!der_get(&in, DER_IMPLICIT(0, DER_SEQUENCE), &seq) || !der_get_int64(&seq, &version) ||
-        !der_get_opt(&seq, DER_IMPLICIT(0, DER_SEQUENCE), &skipped, &present) ||
-        !der_get(&seq, DER_SET, &set)) {
+    if (!cmp_enveloped_split(whole, &version, &set, &seq)) {
         return 0;
     }
     cmp_sb_add(sb, "version %lld, recipientInfos", (long long)version);

@@ -545,6 +545,17 @@ struct cmp_enckey {
 int cmp_enckey_decode(struct der_in *in, struct cmp_enckey *out, struct cmp_err *err);
 int cmp_enckey_encode(struct der_out *out, const struct cmp_enckey *ek);
 
+/*
+ * cmp_enveloped_split() reads the head of EncryptedKey.envelopedData
+ * (|whole|, the [0] IMPLICIT TLV): EnvelopedData ::= SEQUENCE { version,
+ * originatorInfo [0] OPTIONAL (skipped), recipientInfos SET OF RecipientInfo,
+ * ... } (RFC 5652 6.1): |*version|, the SET's contents |*recipients| and what
+ * follows it (|*rest|: encryptedContentInfo, unprotectedAttrs). 0 if that
+ * much does not parse.
+ */
+int cmp_enveloped_split(const struct der_in *whole, int64_t *version, struct der_in *recipients,
+                        struct der_in *rest) CMP_MUST_CHECK;
+
 /* ================= CertRepMessage: ip cp kup ccp (certrep.c) ================= */
 
 /*
