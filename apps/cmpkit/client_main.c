@@ -11,6 +11,7 @@
  * stderr, up to -verbosity. Exit status 0 on success, 1 on any failure.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -999,13 +1000,63 @@ setup_newkey(struct cli *c)
     return ok ? 1 : ctx_fail(c, "cannot set -newkey");
 }
 
+/*
+ * -centralkeygen and -popo -1, as openssl 3.6's setup_request_ctx(): each
+ * implies the other; the key must go somewhere (-newkeyout); another -popo
+ * contradicts it. Outside ir/cr/kur they are ignored, with a warning.
+ */
+static int
+setup_centralkeygen(struct cli *c)
+{
+    struct cmp_opts *o = c->o;
+    char what[200];
+
+    if (c->cmd != CMP_CMD_IR && c->cmd != CMP_CMD_CR && c->cmd != CMP_CMD_KUR) {
+        if (o->centralkeygen) {
+            cli_print(c, LOG_LVL_WARN, "warning",
+                      "-popo -1 or -centralkeygen option is ignored for commands other than "
+                      "'ir', 'cr', and 'kur'");
+        }
+        if (o->newkeyout != NULL) {
+            cli_print(c, LOG_LVL_WARN, "warning",
+                      "-newkeyout option is ignored for commands other than 'ir', 'cr', and "
+                      "'kur'");
+        }
+        o->centralkeygen = 0;
+        return 1;
+    }
+    if (o->popo == -1 && !o->centralkeygen) {
+        cli_print(c, LOG_LVL_INFO, "info", "POPO is disabled, which implies -centralkeygen");
+        o->centralkeygen = 1;
+    }
+    if (!o->centralkeygen) {
+        return 1;
+    }
+    if (o->popo > -1) {
+        snprintf(what, sizeof(what), "-popo value %d is inconsistent with -centralkeygen", o->popo);
+        cli_print(c, LOG_LVL_ERR, "error", what);
+        return 0;
+    }
+    if (o->newkeyout == NULL) {
+        cli_print(c, LOG_LVL_ERR, "error",
+                  "-newkeyout not given, nowhere to save centrally generated key");
+        return 0;
+    }
+    o->popo = -1;
+    return 1;
+}
+
 static int
 setup_request(struct cli *c)
 {
     const struct cmp_opts *o = c->o;
     int enroll = c->cmd == CMP_CMD_IR || c->cmd == CMP_CMD_CR || c->cmd == CMP_CMD_KUR;
 
-    if (enroll && o->newkey == NULL && o->key == NULL && o->csr == NULL && o->oldcert == NULL) {
+    if (!setup_centralkeygen(c)) {
+        return 0;
+    }
+    if (enroll && o->newkey == NULL && o->key == NULL && o->csr == NULL && o->oldcert == NULL &&
+        !o->centralkeygen) {
         cli_print(c, LOG_LVL_ERR, "error",
                   "missing -newkey (or -key) to be certified and no -csr, -oldcert, or -cert "
                   "given for fallback public key");
@@ -1697,6 +1748,65 @@ run_support(struct cli *c, int type)
     }
 }
 
+/*
+ * -newkeyout: the centrally generated key in PEM (PKCS #8), encrypted with
+ * AES-256-CBC under -newkeypass if given, in a file only its owner may read
+ * (as openssl 3.6).
+ */
+static int
+save_central_key(struct cli *c)
+{
+    const struct cmp_opts *o = c->o;
+    EVP_PKEY *key = cmp_ctx_get0_central_key(c->ctx);
+    EVP_CIPHER *cipher = NULL;
+    char *pass = NULL, line[600];
+    FILE *fp = NULL;
+    int fd, ok = 0;
+
+    if (!o->centralkeygen || o->newkeyout == NULL) {
+        return 1;
+    }
+    if (key == NULL) {
+        cli_print(c, LOG_LVL_ERR, "error", "no centrally generated key received");
+        return 0;
+    }
+    if (o->newkeypass != NULL) {
+        if (!get_pass(c, &pass, o->newkeypass, "newkeypass")) {
+            return 0;
+        }
+        cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+        if (cipher == NULL) {
+            goto done;
+        }
+    }
+    snprintf(line, sizeof(line), "saving centrally generated key to file '%.400s'", o->newkeyout);
+    cli_print(c, LOG_LVL_INFO, "info", line);
+    fd = open(o->newkeyout, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (fp == NULL) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        snprintf(line, sizeof(line), "could not open file '%.400s' for writing: %s", o->newkeyout,
+                 strerror(errno));
+        cli_print(c, LOG_LVL_ERR, "error", line);
+        goto done;
+    }
+    ok = PEM_write_PrivateKey(fp, key, cipher, NULL, 0, NULL, pass) > 0;
+    if (fclose(fp) != 0) {
+        ok = 0;
+    }
+done:
+    if (!ok) {
+        snprintf(line, sizeof(line), "cannot write the centrally generated key to '%.400s'",
+                 o->newkeyout);
+        cli_print(c, LOG_LVL_ERR, "error", line);
+    }
+    cmp_load_pass_free(pass);
+    EVP_CIPHER_free(cipher);
+    return ok;
+}
+
 /* run_once() runs one transaction and saves its results. Returns 1 on success. */
 static int
 run_once(struct cli *c)
@@ -1749,7 +1859,7 @@ run_once(struct cli *c)
     if (!save_certs(c, cmp_ctx_get0_capubs(c->ctx), o->cacertsout, "CA")) {
         return 0;
     }
-    return save_cert_and_chain(c);
+    return save_cert_and_chain(c) && save_central_key(c);
 }
 
 static void

@@ -92,6 +92,10 @@ const struct opt_def cmp_opt_table[] = {
     OPT_S("newkey", OPTK_STR, newkey, OPTG_ENROLL,
           "Private or public key for the requested cert. Default: CSR key or client key"),
     OPT_S("newkeypass", OPTK_STR, newkeypass, OPTG_ENROLL, "Pass phrase source of -newkey"),
+    OPT_I("centralkeygen", OPTK_FLAG, centralkeygen, OPTG_ENROLL,
+          "Request central (server-side) key generation. Default is local generation"),
+    OPT_S("newkeyout", OPTK_STR, newkeyout, OPTG_ENROLL,
+          "File to save centrally generated key, in PEM format"),
     OPT_S("subject", OPTK_STR, subject, OPTG_ENROLL,
           "Subject DN for the requested certificate template.\n"
           "For kur, default is the subject of -csr or of the reference cert (-oldcert);\n"
@@ -305,6 +309,11 @@ const struct opt_def cmp_opt_table[] = {
           "Certificate the mock server returns on enrollment"),
     OPT_S("rsp_crl", OPTK_STR, rsp_crl, OPTG_MOCK,
           "CRL the mock server returns in a genp of type crls"),
+    OPT_S("rsp_key", OPTK_STR, rsp_key, OPTG_MOCK,
+          "Private key for the certificate to be returned as mock enrollment result\n"
+          "Key to be returned for central key pair generation"),
+    OPT_S("rsp_keypass", OPTK_STR, rsp_keypass, OPTG_MOCK,
+          "Response private key (and cert) pass phrase source"),
     OPT_S("rsp_extracerts", OPTK_STR, rsp_extracerts, OPTG_MOCK,
           "Extra certificates for the mock certificate responses"),
     OPT_S("rsp_capubs", OPTK_STR, rsp_capubs, OPTG_MOCK,
@@ -341,6 +350,9 @@ const struct opt_def cmp_opt_table[] = {
           "Accept unprotected error messages from clients"),
     OPT_I("accept_raverified", OPTK_FLAG, accept_raverified, OPTG_MOCK,
           "Accept RAVERIFIED as proof of possession"),
+    OPT_I("accept_keyenc", OPTK_FLAG, accept_keyenc, OPTG_MOCK,
+          "Accept KEYENC (indirect POP) and return the certificate encrypted\n"
+          "(cmpkit's own; openssl's mock rejects KEYENC with badPOP)"),
 
     /* The CA (cmpkit's own, docs/CA.md): -port with these instead of -rsp_cert */
     OPT_S("ca_cert", OPTK_STR, ca_cert, OPTG_CA,

@@ -133,6 +133,8 @@ struct cmp_opts {
 
     /* certificate enrollment */
     const char *newkey, *newkeypass, *subject, *issuer;
+    int centralkeygen;     /* -centralkeygen */
+    const char *newkeyout; /* -newkeyout */
     int days;
     const char *reqexts, *sans;
     int san_nodefault;
@@ -190,6 +192,8 @@ struct cmp_opts {
     const char *statusstring;
     int send_error, send_unprotected, send_unprot_err;
     int accept_unprotected, accept_unprot_err, accept_raverified;
+    const char *rsp_key, *rsp_keypass; /* -rsp_key, -rsp_keypass */
+    int accept_keyenc;                 /* -accept_keyenc (cmpkit's own) */
 
     /* support messages (genm, openssl 3.2 to 3.4): the client's and the mock server's */
     const char *template, *keyspec;

@@ -94,6 +94,7 @@ struct srv_material {
     X509_STORE *trusted;
     STACK_OF(X509) * untrusted;
     X509 *rsp_cert;
+    EVP_PKEY *rsp_key;
     STACK_OF(X509) * rsp_extracerts;
     STACK_OF(X509) * rsp_capubs;
     /* support messages: -rsp_newwithnew, -rsp_newwithold, -rsp_oldwithnew, -rsp_crl */
@@ -111,6 +112,7 @@ material_cleanup(struct srv_material *m)
     X509_STORE_free(m->trusted);
     sk_X509_pop_free(m->untrusted, X509_free);
     X509_free(m->rsp_cert);
+    EVP_PKEY_free(m->rsp_key);
     sk_X509_pop_free(m->rsp_extracerts, X509_free);
     sk_X509_pop_free(m->rsp_capubs, X509_free);
     X509_free(m->rsp_newwithnew);
@@ -184,6 +186,27 @@ key_format(const char *s, int *out)
         return 0;
     }
     return 1;
+}
+
+/* -rsp_key with -rsp_keypass: the key central key generation returns (openssl 3.6). */
+static int
+load_rsp_key(const struct cmp_opts *o, int format, struct srv_material *m)
+{
+    struct cmp_err err;
+    char *pass = NULL;
+
+    if (o->rsp_key == NULL) {
+        return 1;
+    }
+    cmp_err_init(&err);
+    if (o->rsp_keypass != NULL &&
+        !cmp_load_pass(&pass, o->rsp_keypass, "pass phrase of -rsp_key", &err)) {
+        return fail("rsp_keypass", NULL, &err);
+    }
+    m->rsp_key =
+        cmp_load_private_key(o->rsp_key, format, pass, "private key for enrollment cert", &err);
+    cmp_load_pass_free(pass);
+    return m->rsp_key != NULL ? 1 : fail("rsp_key", o->rsp_key, &err);
 }
 
 /*
@@ -284,12 +307,13 @@ load_material(const struct cmp_opts *o, int ca, struct srv_material *m, struct c
     } else if (o->rsp_cert == NULL) {
         app_log(o->verbosity, LOG_LVL_WARN, "no -rsp_cert given for mock server");
     } else {
-        /* openssl cmp 3.0 reads -rsp_cert with -keypass */
+        /* openssl cmp 3.6 reads -rsp_cert with -rsp_keypass, 3.0 with -keypass */
+        const char *pass_opt = o->rsp_keypass != NULL ? "rsp_keypass" : "keypass";
+        const char *pass_arg = o->rsp_keypass != NULL ? o->rsp_keypass : o->keypass;
         char *pass = NULL;
 
-        if (o->keypass != NULL &&
-            !cmp_load_pass(&pass, o->keypass, "pass phrase of -keypass", &err)) {
-            fail("keypass", NULL, &err);
+        if (pass_arg != NULL && !cmp_load_pass(&pass, pass_arg, "pass phrase of -rsp_cert", &err)) {
+            fail(pass_opt, NULL, &err);
             goto end;
         }
         m->rsp_cert =
@@ -299,6 +323,9 @@ load_material(const struct cmp_opts *o, int ca, struct srv_material *m, struct c
             fail("rsp_cert", o->rsp_cert, &err);
             goto end;
         }
+    }
+    if (!load_rsp_key(o, format, m)) {
+        goto end;
     }
     if (o->rsp_extracerts != NULL &&
         !cmp_load_cert_list(&m->rsp_extracerts, o->rsp_extracerts, otherpass,
@@ -367,6 +394,8 @@ load_material(const struct cmp_opts *o, int ca, struct srv_material *m, struct c
     }
     cfg->ref_cert = m->ref_cert;
     cfg->no_cache_extracerts = o->no_cache_extracerts;
+    cfg->rsp_key = m->rsp_key;
+    cfg->accept_keyenc = o->accept_keyenc;
     ok = 1;
 end:
     cmp_load_pass_free(keypass);

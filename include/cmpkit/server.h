@@ -180,6 +180,18 @@ struct cmp_srv_cert_req {
     struct cmp_srv_der old_serial; /* ... and serialNumber (INTEGER contents); else none */
     int popo;                      /* enum cmp_srv_popo */
     const struct cmp_err *popo_error; /* why the POPO is not CMP_SRV_POPO_OK; else NULL */
+    /*
+     * Central key generation is asked for (RFC 9483 4.1.6): the template's
+     * publicKey is absent or has an empty subjectPublicKey, and there is no
+     * POPO (|popo| is CMP_SRV_POPO_MISSING). Answer with a result's |key|.
+     */
+    int central_keygen;
+    /*
+     * Indirect POP by encrypted certificate (RFC 9810 5.2.8.3.2: POPOPrivKey
+     * subsequentMessage encrCert; |popo| is CMP_SRV_POPO_INDIRECT): a
+     * responder that takes it sets the result's |encrypt_cert|.
+     */
+    int encr_cert;
 };
 
 /* One RevDetails of an rr (borrowed). */
@@ -251,6 +263,25 @@ struct cmp_srv_cert_result {
      * responder that has the DER (a CA) a libcrypto decode per certificate.
      */
     struct cmp_srv_der cert_der;
+    /*
+     * Central key generation (RFC 9483 4.1.6): the private key of |cert|,
+     * generated for the client, or NULL. The engine takes over this
+     * reference, whatever the callback returns, and sends the key in
+     * CertifiedKeyPair.privateKey: an EnvelopedData for the request's
+     * protection (its signer's certificate, or the MAC's shared secret)
+     * around a SignedData of the server's certificate and key as the key
+     * generation authority (struct cmp_srv_config: cert, key,
+     * kga_key_package).
+     */
+    EVP_PKEY *key;
+    /*
+     * Send |cert| encrypted for its own public key (encryptedCert, RFC 9810
+     * 5.2.8.3.2, indirect POP): as EnvelopedData when the request has pvno
+     * cmp2021(3), else as the EncryptedValue cmp2000 has (RFC 9480 2.20).
+     * Implicit confirmation is then never granted: the certConf completes
+     * the proof of possession.
+     */
+    int encrypt_cert;
 };
 
 /*
@@ -485,6 +516,21 @@ struct cmp_srv_config {
     int accept_unprotected;   /* -accept_unprotected: missing/invalid protection is fine */
     int accept_unprot_err;    /* -accept_unprot_err: the same for error messages */
     int accept_raverified;    /* -accept_raverified: POPO raVerified is accepted */
+    /* -rsp_key: the key that central key generation returns (the private key of -rsp_cert) */
+    EVP_PKEY *rsp_key;
+    /*
+     * -accept_keyenc (cmpkit's own): answer POPO keyEncipherment with
+     * subsequentMessage encrCert with the certificate encrypted (indirect
+     * POP); without it, as openssl's mock, such a request gets badPOP.
+     */
+    int accept_keyenc;
+    /*
+     * What the key generation authority signs (central key generation): 0,
+     * the mock's default, id-data with the PKCS #8 key, the only form openssl
+     * 3.5 and 3.6 clients read; 1, the id-ct-KP-aKeyPackage with an
+     * AsymmetricKeyPackage that RFC 9483 4.1.6 asks for.
+     */
+    int kga_key_package;
 
     /* ---- the mock's answers to support messages (genm, RFC 9483 4.3) ---- */
 

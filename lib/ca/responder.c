@@ -930,6 +930,12 @@ ca_check_cert_request(void *arg, const struct cmp_srv_call *call,
         *err = t->refusal;
         return 0; /* the message fails as a whole in cert_request */
     }
+    /* RFC 9483 4.1.6: central key generation is a server's option; this CA issues for the
+     * key of the template only */
+    if (req->central_keygen) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_TEMPLATE,
+                             "central key generation is not offered by this CA");
+    }
     if (!prepare(svc, call, t, req, &p, err)) {
         return 0;
     }

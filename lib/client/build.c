@@ -114,6 +114,9 @@ cmp_cli_new_request(struct cmp_cli_txn *t, int body_type, struct cmp_msg **out, 
     h = &m->hdr;
     m->body.type = body_type;
     h->pvno = CMP_PVNO_2000;
+    if (t->pvno == CMP_PVNO_2021) {
+        h->pvno = CMP_PVNO_2021; /* the answer we ask for is cmp2021 syntax (RFC 9480 2.20) */
+    }
 
     /* sender: -cert, else -oldcert, else -subject; else the NULL-DN with -ref */
     if (ctx->cert != NULL) {
@@ -299,6 +302,34 @@ spki_contents(struct cmp_msg *m, EVP_PKEY *key, struct der_in *out, struct cmp_e
     if (!der_get(&whole, DER_SEQUENCE, out) || !der_done(&whole)) {
         return CMP_FAIL(err, CMP_E_ENCODE, "public key: not a SubjectPublicKeyInfo");
     }
+    return 1;
+}
+
+/*
+ * RFC 9483 4.1.6: central key generation asks for a key of |key|'s
+ * algorithm (and parameters) with a zero-length subjectPublicKey, as
+ * openssl 3.6 does; without a key the template has no publicKey.
+ */
+static int
+spki_contents_empty(struct cmp_msg *m, EVP_PKEY *key, struct der_in *out, struct cmp_err *err)
+{
+    static const uint8_t empty_bits[] = {0x03, 0x01, 0x00};
+    struct der_in full, alg;
+    uint8_t *buf;
+
+    if (!spki_contents(m, key, &full, err)) {
+        return 0;
+    }
+    if (!der_get_tlv(&full, DER_SEQUENCE, &alg)) {
+        return CMP_FAIL(err, CMP_E_ENCODE, "public key: no algorithm");
+    }
+    buf = cmp_msg_alloc(m, alg.len + sizeof(empty_bits));
+    if (buf == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "public key");
+    }
+    memcpy(buf, alg.p, alg.len);
+    memcpy(buf + alg.len, empty_bits, sizeof(empty_bits));
+    *out = der_in_make(buf, alg.len + sizeof(empty_bits));
     return 1;
 }
 
@@ -561,7 +592,7 @@ cmp_cli_body_certreq(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *e
     if (is_kur && refcert == NULL) {
         return CMP_FAIL(err, CMP_E_ARG, "missing -oldcert or -cert: the certificate to update");
     }
-    if (pub == NULL) {
+    if (pub == NULL && !t->central_keygen) {
         return CMP_FAIL(err, CMP_E_ARG,
                         "missing -newkey (or -key, -csr, -oldcert) for the public key to certify");
     }
@@ -610,6 +641,15 @@ cmp_cli_body_certreq(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *e
         }
         tmpl->has_validity = tmpl->has_not_before = tmpl->has_not_after = 1;
     }
+    if (t->central_keygen) {
+        /* the key comes from the server: no key of ours to compare with */
+        if (pub != NULL && !spki_contents_empty(m, pub, &tmpl->public_key, err)) {
+            return 0;
+        }
+        tmpl->has_public_key = pub != NULL;
+        EVP_PKEY_free(t->enroll_pub);
+        t->enroll_pub = NULL;
+    } else {
     if (!spki_contents(m, pub, &tmpl->public_key, err)) {
         return 0;
     }
@@ -619,6 +659,7 @@ cmp_cli_body_certreq(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *e
     if (!EVP_PKEY_up_ref(pub)) {
         t->enroll_pub = NULL;
         return CMP_FAIL(err, CMP_E_MEMORY, "key");
+    }
     }
     if (is_kur) {
         /* RFC 4211 6.5, RFC 9483 4.1.3: the certificate being updated */

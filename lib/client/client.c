@@ -799,6 +799,109 @@ handle_poll(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct 
     return 1;
 }
 
+/* ---- what comes encrypted: indirect POP and central key generation ---- */
+
+/*
+ * What the transaction asks for: central key generation with -popo -1 (as
+ * openssl 3.6: "-1 = NONE, which implies central key generation"); the
+ * answer to it, and to -popo 2 (encrypted certificate), is cmp2021 syntax
+ * (EnvelopedData), so those requests have pvno 3 (RFC 9480 2.20: "cmp2021
+ * SHOULD only be used if cmp2021 syntax is needed for the request being
+ * sent or for the expected response").
+ */
+static void
+enckey_txn_init(struct cmp_cli_txn *t)
+{
+    int enroll = t->cmd == CMP_CMD_IR || t->cmd == CMP_CMD_CR || t->cmd == CMP_CMD_KUR;
+
+    t->central_keygen = enroll && t->ctx->popo == -1;
+    t->pvno = enroll && (t->ctx->popo == -1 || t->ctx->popo == 2) ? CMP_PVNO_2021 : CMP_PVNO_2000;
+}
+
+/*
+ * The certificate of a CertifiedKeyPair: as it is, or decrypted with the
+ * private key whose certificate was requested (RFC 9810 5.2.8.3.2: -newkey,
+ * else -key, as openssl).
+ */
+static int
+take_cert(struct cmp_cli_txn *t, const struct cmp_certified_key_pair *ckp, X509 **out,
+          struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+
+    *out = NULL;
+    t->cert_encrypted = 0;
+    if (ckp->cert_type == CMP_CERT_PLAIN) {
+        *out = cmp_vfy_cert_parse(&ckp->cert);
+        if (*out == NULL) {
+            return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "the certificate does not parse");
+        }
+        return 1;
+    }
+    if (!cmp_vfy_enc_cert(&ckp->enc_cert, ctx->newkey != NULL ? ctx->newkey : ctx->key, out, err)) {
+        return CMP_CONTEXT(err, "the encrypted certificate");
+    }
+    cmp_cli_log(ctx, CMP_LOG_INFO, "decrypted the certificate (indirect proof of possession)");
+    t->cert_encrypted = 1;
+    return 1;
+}
+
+/*
+ * CertifiedKeyPair.privateKey (RFC 9483 4.1.6): present exactly when we
+ * asked for central key generation (openssl: "missing/unexpected central
+ * gen key"). A key that does not decrypt, whose signer is not a trusted KGA
+ * or that is not the certificate's gets the certificate rejected in
+ * certConf (RFC 9810 5.3.18), with what went wrong in the log.
+ */
+static int
+take_central_key(struct cmp_cli_txn *t, const struct cmp_certified_key_pair *ckp, X509 *cert,
+                 struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+    struct cmp_vfy_kga_opts o;
+    struct cmp_err why;
+
+    if (!t->central_keygen) {
+        if (ckp->has_private_key) {
+            return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT,
+                                 "a private key came, but central key generation was not asked "
+                                 "for (-centralkeygen, -popo -1)");
+        }
+        return 1;
+    }
+    if (!ckp->has_private_key) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT,
+                             "no private key came for central key generation");
+    }
+    memset(&o, 0, sizeof(o));
+    o.trusted = ctx->trusted;
+    o.srvcert = ctx->srvcert;
+    o.untrusted = t->untrusted;
+    o.vpm = ctx->vpm;
+    o.newcert = cert;
+    o.keys.pkey = ctx->key;
+    o.keys.cert = ctx->cert;
+    o.keys.secret = ctx->secret;
+    o.keys.secret_len = ctx->secret_len;
+    cmp_err_init(&why);
+    EVP_PKEY_free(t->central_key);
+    t->central_key = NULL;
+    if (!cmp_vfy_central_key(&ckp->private_key, &o, &t->central_key, &why)) {
+        char buf[1024], *nl;
+
+        t->reject_bits = 1u << (why.failure_bit >= 0 ? why.failure_bit : CMP_FI_BAD_DATA_FORMAT);
+        t->reject_text = "centrally generated key not acceptable";
+        cmp_err_format(&why, buf, sizeof(buf));
+        for (nl = strchr(buf, '\n'); nl != NULL; nl = strchr(nl, '\n')) {
+            *nl = ' '; /* one log line */
+        }
+        cmp_cli_log(ctx, CMP_LOG_ERR, "%s: %s", t->reject_text, buf);
+        return 1;
+    }
+    cmp_cli_log(ctx, CMP_LOG_INFO, "received the centrally generated key");
+    return 1;
+}
+
 /*
  * ip/cp/kup: the one CertResponse for our certReqId. 'waiting' starts
  * polling; a certificate is checked (our key, -out_trusted) and confirmed
@@ -830,12 +933,8 @@ handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, stru
     if (!cmp_vfy_status_grants(cr->status.status)) {
         return peer_failed(t, "unknown status in certificate response", err);
     }
-    if (cr->ckp.cert_type != CMP_CERT_PLAIN) {
-        return CMP_FAIL(err, CMP_E_UNSUPPORTED, "encrypted certificates are not supported");
-    }
-    cert = cmp_vfy_cert_parse(&cr->ckp.cert);
-    if (cert == NULL) {
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "the certificate does not parse");
+    if (!take_cert(t, &cr->ckp, &cert, err)) {
+        return 0;
     }
     X509_free(t->newcert);
     t->newcert = cert;
@@ -850,7 +949,12 @@ handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, stru
     /* Is it acceptable? Our public key (openssl: incorrectData), -out_trusted. */
     t->reject_bits = 0;
     t->reject_text = NULL;
-    if (t->enroll_pub != NULL && EVP_PKEY_eq(X509_get0_pubkey(cert), t->enroll_pub) != 1) {
+    if (!take_central_key(t, &cr->ckp, cert, err)) {
+        return 0;
+    }
+    if (t->reject_bits != 0) {
+        /* the centrally generated key is not acceptable: rejected below */
+    } else if (t->enroll_pub != NULL && EVP_PKEY_eq(X509_get0_pubkey(cert), t->enroll_pub) != 1) {
         ERR_clear_error();
         t->reject_bits = 1u << CMP_FI_INCORRECT_DATA;
         t->reject_text = "public key in new certificate does not match our enrollment key";
@@ -904,9 +1008,15 @@ handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, stru
         X509_NAME_oneline(X509_get_subject_name(cert), subj, sizeof(subj));
         cmp_cli_log(ctx, CMP_LOG_ERR, "rejecting newly enrolled cert with subject: %s", subj);
     }
-    if (ctx->disable_confirm || implicit_granted(rsp)) {
+    if (implicit_granted(rsp) || (ctx->disable_confirm && !t->cert_encrypted)) {
         *next = ST_DONE;
         return handle_pkiconf(t, NULL, next, err);
+    }
+    if (ctx->disable_confirm) {
+        cmp_cli_log(ctx, CMP_LOG_WARN,
+                    "the certificate came encrypted: confirming it all the "
+                    "same (-disable_confirm), as its certConf completes the "
+                    "proof of possession (RFC 9810 5.2.8.3.2)");
     }
     *next = ST_CERTCONF;
     return 1;
@@ -921,13 +1031,20 @@ handle_pkiconf(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, stru
     (void)rsp;
     *next = ST_DONE;
     if (t->reject_bits != 0) {
+        int bit = 0;
+
+        while (bit < CMP_FI_MAX && ((t->reject_bits >> bit) & 1) == 0) {
+            bit++;
+        }
         ctx->status = CMP_STATUS_REJECTION;
-        return CMP_FAIL_INFO(err, CMP_FI_INCORRECT_DATA, "certificate not accepted: %s",
-                             t->reject_text);
+        return CMP_FAIL_INFO(err, bit, "certificate not accepted: %s", t->reject_text);
     }
     X509_free(ctx->newcert);
     ctx->newcert = t->newcert;
     t->newcert = NULL;
+    EVP_PKEY_free(ctx->central_key);
+    ctx->central_key = t->central_key;
+    t->central_key = NULL;
     return 1;
 }
 
@@ -955,6 +1072,7 @@ exec_cmd(struct cmp_ctx *ctx, int cmd)
     }
 #endif
     t.tid_in = der_in_make(t.tid, sizeof(t.tid));
+    enckey_txn_init(&t);
     if (ctx->total_timeout > 0) {
         t.end_ms = now_ms() + (int64_t)ctx->total_timeout * 1000;
     }
@@ -983,6 +1101,7 @@ done:
     ctx->validated_srvcert = t.signer;
     t.signer = NULL;
     X509_free(t.newcert);
+    EVP_PKEY_free(t.central_key);
     EVP_PKEY_free(t.enroll_pub);
     sk_X509_pop_free(t.untrusted, X509_free);
     free(t.tid_buf);

@@ -48,6 +48,8 @@ cmp_cli_clear_results(struct cmp_ctx *ctx)
     sk_X509_pop_free(ctx->capubs, X509_free);
     sk_X509_pop_free(ctx->extracerts_in, X509_free);
     cmp_msg_free(ctx->genp);
+    EVP_PKEY_free(ctx->central_key);
+    ctx->central_key = NULL;
     ctx->newcert = NULL;
     ctx->newchain = ctx->capubs = ctx->extracerts_in = NULL;
     ctx->genp = NULL;
@@ -713,6 +715,12 @@ X509 *
 cmp_ctx_get0_newcert(const struct cmp_ctx *ctx)
 {
     return ctx->newcert;
+}
+
+EVP_PKEY *
+cmp_ctx_get0_central_key(const struct cmp_ctx *ctx)
+{
+    return ctx->central_key;
 }
 
 STACK_OF(X509) * cmp_ctx_get0_newchain(const struct cmp_ctx *ctx)

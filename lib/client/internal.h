@@ -98,6 +98,7 @@ struct cmp_ctx {
     STACK_OF(X509) * capubs;
     STACK_OF(X509) * extracerts_in;
     struct cmp_msg *genp; /* the genp, whose ITAVs the getters borrow */
+    EVP_PKEY *central_key; /* central key generation: the key received (RFC 9483 4.1.6) */
     int status;           /* -1: none */
     uint32_t failinfo;
     char status_text[CMP_CLI_STATUS_MAX];
@@ -140,6 +141,12 @@ struct cmp_cli_txn {
     int poll_for;                               /* the body type awaited */
     uint8_t first_nonce[CMP_CLI_MAX_NONCE_LEN]; /* senderNonce of the request answered */
     size_t first_nonce_len;                     /* 'waiting' (recipNonce of the final one) */
+    /* central key generation and indirect POP (enckey in client.c) */
+    int central_keygen;    /* ir/cr/kur with -popo -1: the server generates the key */
+    int pvno;              /* of our requests: CMP_PVNO_2000, or 2021 when the answer
+                            * asked for is cmp2021 syntax (RFC 9480 2.20) */
+    int cert_encrypted;    /* the certificate came encrypted: certConf proves POP */
+    EVP_PKEY *central_key; /* the key received with it (owned) */
 };
 
 /* ---- ctx.c ---- */

@@ -280,6 +280,121 @@ X509 *cmp_load_cert(const char *uri, int format, const char *pass, const char *d
 int cmp_load_certs(STACK_OF(X509) **certs, const char *uris, int format, const char *pass,
                    const char *desc, struct cmp_err *err) CMP_MUST_CHECK;
 
+/* ---- encrypted keys and certificates (enckey.c) ---- */
+
+/*
+ * Limits on what a peer's EncryptedKey may make us do: RecipientInfos in one
+ * EnvelopedData (each one a private key operation or a key derivation), the
+ * size of what is decrypted (a key package, a certificate).
+ */
+#define CMP_ENCKEY_MAX_RECIPIENTS 8
+#define CMP_ENCKEY_MAX_CONTENT (1u << 20)
+/* PBKDF2 iterations of the PasswordRecipientInfos we make (RFC 9481 4.4 wants >= 1000). */
+#define CMP_PWRI_DEFAULT_ITERATIONS 10000
+
+/*
+ * What an EncryptedKey may be decrypted with: our private key (and its
+ * certificate, to find our RecipientInfo; without it every one is tried)
+ * for KeyTransRecipientInfo, KeyAgreeRecipientInfo and EncryptedValue; the
+ * shared secret for PasswordRecipientInfo (RFC 9483 4.1.6.3).
+ */
+struct cmp_decrypt_keys {
+    EVP_PKEY *pkey;        /* may be NULL */
+    X509 *cert;            /* may be NULL */
+    const uint8_t *secret; /* may be NULL */
+    size_t secret_len;
+    int64_t max_iterations; /* a PWRI's PBKDF2 count; 0: CMP_PBM_DEFAULT_MAX_ITERATIONS */
+};
+
+/*
+ * cmp_enckey_decrypt() decrypts an EncryptedKey: envelopedData with
+ * libcrypto's CMS code (after checking the limits above), encryptedValue
+ * with keys->pkey and the cipher it names. On success |*out| is a new
+ * buffer (free it with OPENSSL_clear_free()) of |*out_len| bytes and
+ * |*content_nid| the EnvelopedData's content type (CMP_NID_; CMP_NID_UNDEF
+ * for an EncryptedValue or an unknown type). A failure to decrypt is
+ * badMessageCheck, a malformed structure badDataFormat, an algorithm we do
+ * not take badAlg.
+ */
+int cmp_enckey_decrypt(const struct cmp_enckey *ek, const struct cmp_decrypt_keys *keys,
+                       uint8_t **out, size_t *out_len, int *content_nid,
+                       struct cmp_err *err) CMP_MUST_CHECK;
+
+/* cmp_enc_value_cipher() is the name of the EncryptedValue symmAlg |oid| we take, or NULL. */
+const char *cmp_enc_value_cipher(const struct der_in *oid);
+
+/* What a SignedData holds once its signature is verified. */
+struct cmp_signed_content {
+    uint8_t *content; /* eContent (OPENSSL_clear_free) */
+    size_t content_len;
+    int content_nid;        /* eContentType as CMP_NID_, or CMP_NID_UNDEF */
+    X509 *signer;           /* the signer's certificate (own reference) */
+    STACK_OF(X509) * certs; /* the SignedData's certificates (own references), or NULL */
+};
+void cmp_signed_content_cleanup(struct cmp_signed_content *sc);
+
+/*
+ * cmp_signed_data_open() checks a SignedData (RFC 5652 5; |der| is the
+ * SignedData SEQUENCE itself): exactly one SignerInfo, whose signature
+ * verifies with its certificate (from the SignedData or |extra|). Whether
+ * that signer may be trusted is NOT checked here (lib/verify does it).
+ */
+int cmp_signed_data_open(const uint8_t *der, size_t len, STACK_OF(X509) * extra,
+                         struct cmp_signed_content *out, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_key_package_parse() reads the private key a KGA signed: with
+ * id-ct-KP-aKeyPackage an AsymmetricKeyPackage (RFC 5958 2) of exactly one
+ * OneAsymmetricKey (a v2 publicKey must be the key's); with id-data
+ * (openssl 3.5 and 3.6) the DER of one PKCS #8 or traditional key. A new
+ * key, or NULL (badDataFormat).
+ */
+EVP_PKEY *cmp_key_package_parse(const uint8_t *p, size_t len, int content_nid, struct cmp_err *err);
+
+/* A key generation authority: who signs centrally generated keys (RFC 9483 4.1.6). */
+struct cmp_kga {
+    X509 *cert; /* with id-kp-cmKGA, or the issuing CA's */
+    EVP_PKEY *key;
+    STACK_OF(X509) * chain; /* more certificates for the SignedData; may be NULL */
+    int key_package;        /* 1: id-ct-KP-aKeyPackage with an AsymmetricKeyPackage
+                             * (RFC 9483 4.1.6); 0: id-data with the PKCS #8 key,
+                             * the only form openssl 3.5 and 3.6 clients read */
+};
+
+/* Who an EnvelopedData is for: a certificate (KTRI for RSA, KARI for EC), else a secret (PWRI). */
+struct cmp_recipient {
+    X509 *cert;
+    const uint8_t *secret;
+    size_t secret_len;
+};
+
+/*
+ * cmp_enckey_wrap_key() makes CertifiedKeyPair.privateKey for a centrally
+ * generated |key| (RFC 9483 4.1.6): an EncryptedKey envelopedData
+ * (AES-256-CBC, content type id-signedData) for |rcpt| around the KGA's
+ * SignedData of the key. |*out| is a new buffer (free()).
+ */
+int cmp_enckey_wrap_key(uint8_t **out, size_t *out_len, EVP_PKEY *key, const struct cmp_kga *kga,
+                        const struct cmp_recipient *rcpt, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_enc_value_encrypt() makes the deprecated EncryptedValue (RFC 4211 2.1)
+ * of |data| for the RSA key |recip|: a fresh AES-256 key encrypted with
+ * PKCS #1 v1.5 (keyAlg rsaEncryption), the data in CBC with PKCS #7
+ * padding, the IV in symmAlg's parameters. |*out| is a new buffer (free()).
+ */
+int cmp_enc_value_encrypt(uint8_t **out, size_t *out_len, const uint8_t *data, size_t len,
+                          EVP_PKEY *recip, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_enckey_wrap_cert() makes CertOrEncCert.encryptedCert (RFC 9810
+ * 5.2.8.3.2): |cert| encrypted for its own public key, as envelopedData
+ * (KTRI or KARI naming |cert|) or, with |legacy|, as the deprecated
+ * EncryptedValue (RSA keys only). |*out| is a new buffer (free()).
+ */
+int cmp_enckey_wrap_cert(uint8_t **out, size_t *out_len, X509 *cert, int legacy,
+                         struct cmp_err *err) CMP_MUST_CHECK;
+
 /* After a failed libcrypto call: records CMP_E_CRYPTO with OpenSSL's queue. */
 int cmp_fail_ssl(struct cmp_err *err, int failure_bit, const char *file, int line,
                  const char *fmt, ...) CMP_PRINTF(5, 6);

@@ -1,41 +1,12 @@
 /*
  * CertRepMessage (RFC 9810 5.3.4), the body of ip, cp, kup and ccp. The CMP
  * module uses EXPLICIT TAGS; EncryptedKey comes from the IMPLICIT CRMF
- * module. The ASN.1 is in msg.h.
+ * module (enckey.c). The ASN.1 is in msg.h.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "msg/internal.h"
-
-int
-cmp_enckey_decode(struct der_in *in, struct cmp_enckey *out, struct cmp_err *err)
-{
-    struct der_in copy = *in, whole;
-    uint32_t tag;
-
-    if (!der_get_any(&copy, &tag, NULL, &whole)) {
-        return CMP_DECODE_FAIL(err, in, "EncryptedKey");
-    }
-    switch (tag) {
-    case DER_SEQUENCE:
-        out->type = CMP_ENCKEY_VALUE;
-        break;
-    case DER_IMPLICIT(0, DER_SEQUENCE):
-        out->type = CMP_ENCKEY_ENVELOPED;
-        break;
-    default:
-        return CMP_DECODE_FAIL(err, in, "EncryptedKey");
-    }
-    if (!der_walk(&whole, DER_MAX_DEPTH)) {
-        return CMP_DECODE_FAIL(err, in,
-                               out->type == CMP_ENCKEY_VALUE ? "EncryptedKey.encryptedValue"
-                                                             : "EncryptedKey.envelopedData");
-    }
-    out->whole = whole;
-    *in = copy;
-    return 1;
-}
 
 /* [n] EXPLICIT EncryptedKey: the wrapper holds exactly one EncryptedKey. */
 static int
@@ -267,19 +238,10 @@ cmp_cert_rep_cleanup(struct cmp_cert_rep *rep)
 
 /* ---- printing ---- */
 
-static const char *
-enckey_str(const struct cmp_enckey *k, char *buf, size_t len)
-{
-    snprintf(buf, len, "%s (%zu bytes)",
-             k->type == CMP_ENCKEY_ENVELOPED ? "envelopedData" : "encryptedValue", k->whole.len);
-    return buf;
-}
-
 static void
 print_cert_rep(struct cmp_printer *pr, int level, const struct cmp_cert_rep *rep)
 {
     struct cmp_sbuf sb;
-    char buf[64];
     size_t i;
 
     if (rep->has_ca_pubs) {
@@ -294,12 +256,10 @@ print_cert_rep(struct cmp_printer *pr, int level, const struct cmp_cert_rep *rep
             if (r->ckp.cert_type == CMP_CERT_PLAIN) {
                 cmp_print_cert_block(pr, level + 1, "certificate", &r->ckp.cert);
             } else {
-                cmp_pline(pr, level + 1, "encryptedCert: %s",
-                          enckey_str(&r->ckp.enc_cert, buf, sizeof(buf)));
+                cmp_print_enckey(pr, level + 1, "encryptedCert", &r->ckp.enc_cert);
             }
             if (r->ckp.has_private_key) {
-                cmp_pline(pr, level + 1, "privateKey: %s",
-                          enckey_str(&r->ckp.private_key, buf, sizeof(buf)));
+                cmp_print_enckey(pr, level + 1, "privateKey", &r->ckp.private_key);
             }
             if (r->ckp.has_publication_info) {
                 cmp_pline(pr, level + 1, "publicationInfo: (%zu bytes)",

@@ -143,6 +143,14 @@ void cmp_print_itavs(struct cmp_printer *pr, int level, const struct cmp_itavs *
 int cmp_print_root_ca_key_update(struct cmp_printer *pr, int level, const struct der_in *value);
 int cmp_print_cert_req_template(struct cmp_printer *pr, int level, const struct der_in *value);
 int cmp_print_crl_status_list(struct cmp_printer *pr, int level, const struct der_in *value);
+/*
+ * EncryptedKey and EncryptedValue (enckey.c): "label: encryptedValue" and its
+ * fields below, or "label: envelopedData: <recipients, content>".
+ */
+void cmp_print_enckey(struct cmp_printer *pr, int level, const char *label,
+                      const struct cmp_enckey *ek);
+void cmp_print_enc_value(struct cmp_printer *pr, int level, const char *label,
+                         const struct cmp_enc_value *ev);
 /* The fields of a CertTemplate that are present (crmf.c; rr's RevDetails use it too) */
 void cmp_print_template(struct cmp_printer *pr, int level, const struct cmp_cert_template *t);
 /* The header (header.c) and a whole message, nested ones included (print.c) */

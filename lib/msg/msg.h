@@ -497,18 +497,66 @@ void cmp_cert_req_msgs_cleanup(struct cmp_cert_req_msgs *reqs);
 /* One CertRequest (used to build the POPO signature input). */
 int cmp_cert_request_encode(struct der_out *out, const struct cmp_cert_req_msg *req);
 
-/* ================= CertRepMessage: ip cp kup ccp (certrep.c) ================= */
+/* ================= EncryptedKey, EncryptedValue (enckey.c) ================= */
+
+/*
+ * EncryptedValue ::= SEQUENCE {          -- CRMF (RFC 4211 2.1): IMPLICIT TAGS
+ *     intendedAlg [0] AlgorithmIdentifier OPTIONAL,   -- A0
+ *     symmAlg     [1] AlgorithmIdentifier OPTIONAL,   -- A1
+ *     encSymmKey  [2] BIT STRING OPTIONAL,            -- 82
+ *     keyAlg      [3] AlgorithmIdentifier OPTIONAL,   -- A3
+ *     valueHint   [4] OCTET STRING OPTIONAL,          -- 84
+ *     encValue    BIT STRING }
+ * Deprecated (RFC 9810 5.2.2), still sent by older CAs. The decoder is total
+ * (any optional field absent, any field empty); what decryption needs is
+ * checked by lib/verify (cmp_vfy_enc_value()).
+ */
+struct cmp_enc_value {
+    int has_intended_alg;
+    struct cmp_algid intended_alg; /* decoded with DER_IMPLICIT(0, DER_SEQUENCE) */
+    int has_symm_alg;
+    struct cmp_algid symm_alg; /* [1] */
+    int has_enc_symm_key;
+    struct der_in enc_symm_key; /* BIT STRING bytes after the unused-bits octet */
+    unsigned enc_symm_key_unused;
+    int has_key_alg;
+    struct cmp_algid key_alg; /* [3] */
+    int has_value_hint;
+    struct der_in value_hint; /* OCTET STRING contents */
+    struct der_in enc_value;  /* BIT STRING bytes after the unused-bits octet */
+    unsigned enc_value_unused;
+};
+/* Decoding allocates nothing: there is no cleanup. */
+int cmp_enc_value_decode(struct der_in *in, struct cmp_enc_value *out, struct cmp_err *err);
+int cmp_enc_value_encode(struct der_out *out, const struct cmp_enc_value *ev);
 
 /*
  * EncryptedKey ::= CHOICE { encryptedValue EncryptedValue,  -- SEQUENCE, deprecated
  *     envelopedData [0] EnvelopedData }                      -- A0 (IMPLICIT)
+ * The EnvelopedData (RFC 5652 6.1) stays one TLV whose framing is checked;
+ * libcrypto's CMS code parses it when decrypting (lib/crypto/enckey.c).
  */
 enum cmp_enckey_type { CMP_ENCKEY_VALUE = 0, CMP_ENCKEY_ENVELOPED = 1 };
 struct cmp_enckey {
     int type;            /* enum cmp_enckey_type */
     struct der_in whole; /* the EncryptedKey TLV; encode writes it */
+    struct cmp_enc_value value; /* CMP_ENCKEY_VALUE: the fields of |whole| */
 };
 int cmp_enckey_decode(struct der_in *in, struct cmp_enckey *out, struct cmp_err *err);
+int cmp_enckey_encode(struct der_out *out, const struct cmp_enckey *ek);
+
+/*
+ * cmp_enveloped_split() reads the head of EncryptedKey.envelopedData
+ * (|whole|, the [0] IMPLICIT TLV): EnvelopedData ::= SEQUENCE { version,
+ * originatorInfo [0] OPTIONAL (skipped), recipientInfos SET OF RecipientInfo,
+ * ... } (RFC 5652 6.1): |*version|, the SET's contents |*recipients| and what
+ * follows it (|*rest|: encryptedContentInfo, unprotectedAttrs). 0 if that
+ * much does not parse.
+ */
+int cmp_enveloped_split(const struct der_in *whole, int64_t *version, struct der_in *recipients,
+                        struct der_in *rest) CMP_MUST_CHECK;
+
+/* ================= CertRepMessage: ip cp kup ccp (certrep.c) ================= */
 
 /*
  * CertRepMessage ::= SEQUENCE {

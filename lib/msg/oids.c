@@ -343,6 +343,8 @@ static const struct oid_name oid_names[CMP_NID_NUM] = {
                                       "1.2.840.113549.1.7.3", "pkcs7-envelopedData", NULL},
     [CMP_NID_CT_ENC_KEY_WITH_ID] = {OID_DER("\x2A\x86\x48\x86\xF7\x0D\x01\x09\x10\x01\x15"),
                                     "1.2.840.113549.1.9.16.1.21", "id-ct-encKeyWithID", NULL},
+    [CMP_NID_CT_KP_AKEY_PACKAGE] = {OID_DER("\x60\x86\x48\x01\x65\x02\x01\x02\x4E\x05"),
+                                    "2.16.840.1.101.2.1.2.78.5", "id-ct-KP-aKeyPackage", NULL},
     [CMP_NID_CHALLENGE_PASSWORD] = {OID_DER("\x2A\x86\x48\x86\xF7\x0D\x01\x09\x07"),
                                     "1.2.840.113549.1.9.7", "challengePassword", NULL},
     [CMP_NID_EXT_REQ] = {OID_DER("\x2A\x86\x48\x86\xF7\x0D\x01\x09\x0E"), "1.2.840.113549.1.9.14",
@@ -367,6 +369,8 @@ static const struct oid_name oid_names[CMP_NID_NUM] = {
                              "2.16.840.1.101.3.4.1.26", "aes-192-gcm", NULL},
     [CMP_NID_AES_256_GCM] = {OID_DER("\x60\x86\x48\x01\x65\x03\x04\x01\x2E"),
                              "2.16.840.1.101.3.4.1.46", "aes-256-gcm", NULL},
+    [CMP_NID_DES_EDE3_CBC] = {OID_DER("\x2A\x86\x48\x86\xF7\x0D\x03\x07"), "1.2.840.113549.3.7",
+                              "des-ede3-cbc", NULL},
 };
 
 #define NUM_OID_NAMES (sizeof(oid_names) / sizeof(oid_names[0]))

@@ -205,6 +205,7 @@ enum cmp_nid {
     CMP_NID_PKCS7_SIGNED_DATA,
     CMP_NID_PKCS7_ENVELOPED_DATA,
     CMP_NID_CT_ENC_KEY_WITH_ID,
+    CMP_NID_CT_KP_AKEY_PACKAGE, /* RFC 5958: AsymmetricKeyPackage (RFC 9483 4.1.6) */
     CMP_NID_CHALLENGE_PASSWORD,
     CMP_NID_EXT_REQ,
 
@@ -218,6 +219,7 @@ enum cmp_nid {
     CMP_NID_AES_128_GCM,
     CMP_NID_AES_192_GCM,
     CMP_NID_AES_256_GCM,
+    CMP_NID_DES_EDE3_CBC, /* RFC 3370 5.2: in EncryptedValue of older CAs */
 
     CMP_NID_NUM
 };

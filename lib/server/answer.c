@@ -260,6 +260,92 @@ set_issued(struct cmp_srv_req *r, int implicit, const struct der_in *ders, struc
     return 1;
 }
 
+/* ---- encrypted certificates and centrally generated keys ---- */
+
+/* An EncryptedKey lib/crypto made (|buf|, taken), as the response's arena and model hold it. */
+static int
+keep_enckey(struct cmp_srv_req *r, uint8_t *buf, size_t len, struct cmp_enckey *out,
+            struct cmp_err *err)
+{
+    uint8_t *copy = cmp_msg_dup(r->rsp, buf, len);
+    struct der_in in = der_in_make(copy, len);
+
+    free(buf);
+    if (copy == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "EncryptedKey");
+    }
+    if (!cmp_enckey_decode(&in, out, err) || !der_done(&in)) {
+        return CMP_FAIL(err, CMP_E_ENCODE, "EncryptedKey");
+    }
+    return 1;
+}
+
+/*
+ * encryptedCert (RFC 9810 5.2.8.3.2): |cert| for its own key. EnvelopedData
+ * is cmp2021 syntax (RFC 9480 2.20), and a response has the request's pvno
+ * (RFC 9810 7): a cmp2000 request gets the EncryptedValue cmp2000 has.
+ */
+static int
+enc_cert(struct cmp_srv_req *r, X509 *cert, struct cmp_enckey *out, struct cmp_err *err)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+
+    if (!cmp_enckey_wrap_cert(&buf, &len, cert, r->call.pvno < CMP_PVNO_2021, err)) {
+        return CMP_CONTEXT(err, "encryptedCert");
+    }
+    return keep_enckey(r, buf, len, out, err);
+}
+
+/*
+ * privateKey (RFC 9483 4.1.6): |key| signed by our certificate as the key
+ * generation authority, in an EnvelopedData for the request's protection:
+ * the certificate that signed it (4.1.6.1/4.1.6.2) or the shared secret of
+ * its MAC (4.1.6.3).
+ */
+static int
+central_key(struct cmp_srv_req *r, EVP_PKEY *key, struct cmp_enckey *out, struct cmp_err *err)
+{
+    const struct cmp_srv *srv = r->srv;
+    struct cmp_recipient rcpt;
+    struct cmp_kga kga;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+
+    memset(&kga, 0, sizeof(kga));
+    memset(&rcpt, 0, sizeof(rcpt));
+    kga.cert = srv->cfg.cert;
+    kga.key = srv->cfg.key;
+    kga.chain = srv->cfg.untrusted;
+    kga.key_package = srv->cfg.kga_key_package;
+    if (kga.cert == NULL || kga.key == NULL) {
+        r->fail_text = "central key generation is not available";
+        return cmp_err_set(err, CMP_E_ARG, CMP_FI_SYSTEM_UNAVAIL, __FILE__, __LINE__,
+                           "no -srv_cert and -srv_key to sign the generated key with (KGA)");
+    }
+    switch (r->auth) {
+    case CMP_SRV_AUTH_SIGNATURE:
+        rcpt.cert = r->signer;
+        break;
+    case CMP_SRV_AUTH_MAC:
+        rcpt.secret = srv->secret;
+        rcpt.secret_len = srv->secret_len;
+        break;
+    default:
+        rcpt.cert = NULL;
+        break;
+    }
+    if (rcpt.cert == NULL && rcpt.secret == NULL) {
+        r->fail_text = "central key generation needs a protected request";
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
+                             "an unprotected request names nobody to encrypt the key for");
+    }
+    if (!cmp_enckey_wrap_key(&buf, &len, key, &kga, &rcpt, err)) {
+        return CMP_CONTEXT(err, "privateKey");
+    }
+    return keep_enckey(r, buf, len, out, err);
+}
+
 /*
  * ip/cp/kup from the answer's results (RFC 9810 5.3.4), or, after a pollReq
  * (|polled|) whose answer is still 'waiting' for all, a pollRep.
@@ -272,7 +358,7 @@ body_certrep(struct cmp_srv_req *r, int polled, const int64_t *keep, size_t num_
     struct cmp_body *b = &r->rsp->body;
     struct cmp_cert_rep *rep;
     struct der_in *ders;
-    size_t i, num_certs = 0, num_waiting = 0, num_rejected = 0;
+    size_t i, num_certs = 0, num_waiting = 0, num_rejected = 0, num_encrypted = 0;
     int implicit, ok;
 
     for (i = 0; i < a->num_certs; i++) {
@@ -280,11 +366,18 @@ body_certrep(struct cmp_srv_req *r, int polled, const int64_t *keep, size_t num_
 
         if (a->waiting) {
             X509_free(res->cert);
+            EVP_PKEY_free(res->key);
             memset(&res->status, 0, sizeof(res->status));
             res->status.status = CMP_SRV_WAITING;
             res->cert = NULL;
             memset(&res->cert_der, 0, sizeof(res->cert_der));
+            res->key = NULL;
         }
+        if (res->key != NULL && res->cert == NULL) {
+            return RESPONDER_FAIL(err, "responder: certReqId %lld: a key without a certificate",
+                                  (long long)res->cert_req_id);
+        }
+        num_encrypted += res->cert != NULL && res->encrypt_cert;
         if (!status_valid(&res->status)) {
             return RESPONDER_FAIL(err, "responder: certReqId %lld: PKIStatus %d, failInfo %#x",
                                   (long long)res->cert_req_id, res->status.status,
@@ -368,6 +461,28 @@ body_certrep(struct cmp_srv_req *r, int polled, const int64_t *keep, size_t num_
             cr->ckp.cert_type = CMP_CERT_PLAIN;
             cr->ckp.cert = der_in_make(der, (size_t)len);
             ders[i] = cr->ckp.cert;
+            if (res->encrypt_cert) {
+                /* a responder's DER is parsed only to encrypt it for its own key */
+                const unsigned char *q = der;
+                X509 *parsed = cert == NULL ? d2i_X509(NULL, &q, len) : NULL;
+
+                ok = (cert != NULL || parsed != NULL) &&
+                     enc_cert(r, cert != NULL ? cert : parsed, &cr->ckp.enc_cert, err);
+                X509_free(parsed);
+                if (!ok) {
+                    free(ders);
+                    return CMP_CONTEXT(err, "certReqId %lld: encrypting the certificate",
+                                       (long long)res->cert_req_id);
+                }
+                cr->ckp.cert_type = CMP_CERT_ENCRYPTED;
+            }
+            if (res->key != NULL) {
+                if (!central_key(r, res->key, &cr->ckp.private_key, err)) {
+                    free(ders);
+                    return CMP_CONTEXT(err, "certReqId %lld", (long long)res->cert_req_id);
+                }
+                cr->ckp.has_private_key = 1;
+            }
         }
     }
     if (a->num_ca_pubs > 0) {
@@ -382,8 +497,13 @@ body_certrep(struct cmp_srv_req *r, int polled, const int64_t *keep, size_t num_
         rep->ca_pubs.num = a->num_ca_pubs;
         rep->has_ca_pubs = 1;
     }
-    /* RFC 9810 5.1.1.1: granted only if asked, and only for certificates sent. */
-    implicit = a->implicit_confirm && r->call.implicit_confirm && num_certs > 0;
+    /*
+     * RFC 9810 5.1.1.1: granted only if asked, and only for certificates
+     * sent; never for an encrypted one, whose certConf completes the proof
+     * of possession (RFC 9810 5.2.8.3.2).
+     */
+    implicit =
+        a->implicit_confirm && r->call.implicit_confirm && num_certs > 0 && num_encrypted == 0;
     r->implicit_granted = implicit;
     r->negative = a->num_certs > 0 && num_rejected == a->num_certs;
     ok = set_issued(r, implicit, ders, err);
@@ -857,6 +977,7 @@ cmp_srv_answer_cleanup(struct cmp_srv_req *r)
 
     for (i = 0; r->answer.certs != NULL && i < r->answer.num_certs; i++) {
         X509_free(r->answer.certs[i].cert);
+        EVP_PKEY_free(r->answer.certs[i].key);
     }
     free(r->answer.certs);
     free(r->answer.revs);

@@ -387,6 +387,11 @@ check_config(const struct cmp_srv_config *c, struct cmp_err *err)
         return CMP_FAIL(err, CMP_E_ARG, "-failurebits %u is out of range 0..%u", c->failurebits,
                         (1u << (CMP_FI_MAX + 1)) - 1);
     }
+    /* central key generation returns -rsp_key with -rsp_cert: its certificate */
+    if (c->rsp_key != NULL && c->rsp_cert != NULL &&
+        X509_check_private_key(c->rsp_cert, c->rsp_key) != 1) {
+        return CMP_FAIL_SSL(err, CMP_FI_NONE, "-rsp_key does not match -rsp_cert");
+    }
     if (c->poll_count < 0 || c->check_after < 0) {
         return CMP_FAIL(err, CMP_E_ARG, "-poll_count and -check_after must not be negative");
     }
@@ -424,6 +429,12 @@ take_refs(struct cmp_srv *srv, const struct cmp_srv_config *c, struct cmp_err *e
             return CMP_FAIL_SSL(err, CMP_FI_NONE, "-ref_cert");
         }
         o->ref_cert = c->ref_cert;
+    }
+    if (c->rsp_key != NULL) {
+        if (!EVP_PKEY_up_ref(c->rsp_key)) {
+            return CMP_FAIL_SSL(err, CMP_FI_NONE, "-rsp_key");
+        }
+        o->rsp_key = c->rsp_key;
     }
     if (c->untrusted != NULL) {
         o->untrusted = X509_chain_up_ref(c->untrusted);
@@ -527,7 +538,7 @@ cmp_srv_new(const struct cmp_srv_config *cfg, struct cmp_err *err)
     o->ref = o->statusstring = NULL;
     o->secret = NULL;
     o->cert = o->rsp_cert = o->ref_cert = NULL;
-    o->key = NULL;
+    o->key = o->rsp_key = NULL;
     o->trusted = NULL;
     o->untrusted = o->rsp_extracerts = o->rsp_capubs = NULL;
     o->vpm = NULL;
@@ -653,6 +664,7 @@ cmp_srv_free(struct cmp_srv *srv)
     X509_VERIFY_PARAM_free(o->vpm);
     X509_free(o->rsp_cert);
     X509_free(o->ref_cert);
+    EVP_PKEY_free(o->rsp_key);
     sk_X509_pop_free(o->rsp_extracerts, X509_free);
     sk_X509_pop_free(o->rsp_capubs, X509_free);
     free((char *)o->statusstring);
@@ -1089,7 +1101,16 @@ check_crmf(struct cmp_srv_req *r, struct cmp_err *err)
     }
     /* A POPO that fails rejects its request (the responder says how), not the message. */
     for (i = 0; i < reqs->num; i++) {
-        if (precheck(r, i)) {
+        int central;
+
+        cmp_err_init(&r->popo_errs[i]);
+        /* RFC 9483 4.1.6: central key generation has no POPO; one given fails it (badPOP) */
+        central = cmp_vfy_central_keygen(&reqs->items[i], &r->popo_errs[i]);
+        r->cert_reqs[i].central_keygen = central > 0;
+        r->cert_reqs[i].encr_cert = cmp_vfy_popo_encr_cert(&reqs->items[i]);
+        if (central < 0) {
+            r->cert_reqs[i].popo = CMP_SRV_POPO_BAD;
+        } else if (precheck(r, i)) {
             r->cert_reqs[i].popo = srv_popo(
                 cmp_vfy_popo(&reqs->items[i], r->srv->cfg.accept_raverified, &r->popo_errs[i]));
         }

@@ -36,6 +36,13 @@
  * So an enrollment with -poll_count polls twice: for the certificate, then
  * for the pkiConf, as with openssl cmp 3.6's mock server.
  *
+ * As openssl 3.6's mock: central key generation (RFC 9483 4.1.6, no POPO
+ * and no public key in the template) returns -rsp_key with -rsp_cert, which
+ * the engine signs and encrypts. cmpkit's own -accept_keyenc answers
+ * keyEncipherment subsequentMessage encrCert (indirect POP) with the
+ * certificate encrypted; without it such a request gets badPOP, as from
+ * openssl's mock, which does not support it.
+ *
  * Where openssl answers every failure with badRequest, the bits here are
  * the RFC's (badCertId for a certificate that is not ours, badPOP...).
  */
@@ -62,6 +69,17 @@ struct mock {
     uint32_t failbits; /* -failure / -failurebits resolved */
     char *statusstring;
     struct cmp_srv_mock_support support; /* genm support messages (mock_support.c) */
+    EVP_PKEY *rsp_key; /* -rsp_key, or NULL */
+    int accept_keyenc; /* -accept_keyenc */
+};
+
+/*
+ * What the request asked for beyond a certificate: its key generated
+ * (central key generation), or the certificate encrypted (indirect POP).
+ */
+struct mock_kind {
+    int central_keygen;
+    int encrypt_cert;
 };
 
 /* What the mock keeps per transaction: the pollReqs answered so far. */
@@ -79,6 +97,7 @@ struct mock_txn {
     struct cmp_srv_itav *itavs;
     size_t num_itavs;
     uint8_t *buf;
+    struct mock_kind kind;
 };
 
 /* -send_error: the error message openssl sends (badRequest). */
@@ -102,10 +121,14 @@ is_rsp_cert(const struct mock *m, const struct cmp_srv_der *issuer,
     return issuer->len > 0 && cmp_vfy_name_eq(&gi, &i) && der_in_eq(&gs, &s);
 }
 
-/* The configured status, with -rsp_cert unless it is a rejection or 'waiting'. */
+/*
+ * The configured status, with -rsp_cert unless it is a rejection or
+ * 'waiting'; with -rsp_key for central key generation, encrypted for
+ * indirect POP.
+ */
 static int
-final_certrep(const struct mock *m, const struct cmp_srv_call *call, struct cmp_srv_answer *a,
-              struct cmp_err *err)
+final_certrep(const struct mock *m, const struct cmp_srv_call *call, const struct mock_kind *kind,
+              struct cmp_srv_answer *a, struct cmp_err *err)
 {
     struct cmp_srv_cert_result *res = &a->certs[0];
 
@@ -118,6 +141,13 @@ final_certrep(const struct mock *m, const struct cmp_srv_call *call, struct cmp_
             return CMP_FAIL(err, CMP_E_MEMORY, "certificate");
         }
         res->cert = m->rsp_cert;
+        if (kind->central_keygen) {
+            if (!EVP_PKEY_up_ref(m->rsp_key)) {
+                return CMP_FAIL(err, CMP_E_MEMORY, "key");
+            }
+            res->key = m->rsp_key;
+        }
+        res->encrypt_cert = kind->encrypt_cert;
     }
     if (call->first_type == CMP_BODY_IR) {
         a->ca_pubs = m->capubs;
@@ -223,20 +253,50 @@ check_profile(const struct cmp_srv_call *call, struct cmp_srv_answer *a, struct 
     return 1;
 }
 
+/*
+ * What the request asks for (struct mock_kind), or 0 when its POPO rejects
+ * it: a missing one is fine for central key generation (RFC 9483 4.1.6),
+ * an indirect one (encrCert) with -accept_keyenc.
+ */
+static int
+request_kind(const struct mock *m, const struct cmp_srv_cert_req *req, struct mock_kind *kind)
+{
+    memset(kind, 0, sizeof(*kind));
+    switch (req->popo) {
+    case CMP_SRV_POPO_OK:
+        return 1;
+    case CMP_SRV_POPO_MISSING:
+        kind->central_keygen = req->central_keygen;
+        return req->central_keygen;
+    case CMP_SRV_POPO_INDIRECT:
+        kind->encrypt_cert = req->encr_cert && m->accept_keyenc;
+        return kind->encrypt_cert;
+    default:
+        return 0;
+    }
+}
+
 static int
 mock_cert_request(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_cert_req *reqs,
                   size_t num, struct cmp_srv_answer *a, struct cmp_err *err)
 {
     const struct mock *m = arg;
     struct mock_txn *mt;
+    struct mock_kind kind;
 
     if (num != 1) {
         a->error_text = "only one request per message is supported";
         return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
                              "%zu CertReqMsgs: only one per request is supported", num);
     }
-    if (reqs[0].popo != CMP_SRV_POPO_OK) {
+    if (!request_kind(m, &reqs[0], &kind)) {
         return reject_pop(call, &reqs[0], a);
+    }
+    if (kind.central_keygen && (m->rsp_key == NULL || m->rsp_cert == NULL)) {
+        /* openssl's mock answers with an error message too */
+        a->error_text = "central key generation is not supported";
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_TEMPLATE,
+                             "central key generation asked for, but no -rsp_key (and -rsp_cert)");
     }
     if (m->send_error) {
         return send_error(a, err);
@@ -253,12 +313,13 @@ mock_cert_request(void *arg, const struct cmp_srv_call *call, const struct cmp_s
         if (mt == NULL) {
             return CMP_FAIL(err, CMP_E_MEMORY, "transaction");
         }
+        mt->kind = kind;
         *call->txn_data = mt;
         a->waiting = 1;
         a->check_after = m->check_after;
         return 1;
     }
-    return final_certrep(m, call, a, err);
+    return final_certrep(m, call, &kind, a, err);
 }
 
 static int poll_delayed(struct mock *m, const struct cmp_srv_call *call, struct mock_txn *mt,
@@ -292,7 +353,7 @@ mock_poll(void *arg, const struct cmp_srv_call *call, const int64_t *ids, size_t
     if (++mt->polls >= m->poll_count) {
         mt->answered = 1;
         mt->polls = 0; /* as openssl's mock: the certConf to come is delayed in turn */
-        return final_certrep(m, call, a, err);
+        return final_certrep(m, call, &mt->kind, a, err);
     }
     a->waiting = 1;
     a->check_after = m->check_after;
@@ -580,6 +641,7 @@ mock_free(void *arg)
     }
     X509_free(m->rsp_cert);
     X509_free(m->ref_cert);
+    EVP_PKEY_free(m->rsp_key);
     OPENSSL_free(m->rsp_issuer);
     free(m->rsp_serial);
     cmp_srv_certs_cleanup(&m->capubs_der);
@@ -653,6 +715,14 @@ cmp_srv_mock_new(struct cmp_srv_responder *out, const struct cmp_srv_config *cfg
     m->grant_implicitconf = cfg->grant_implicitconf;
     m->pkistatus = cfg->pkistatus;
     m->send_error = cfg->send_error;
+    m->accept_keyenc = cfg->accept_keyenc;
+    if (cfg->rsp_key != NULL) {
+        if (!EVP_PKEY_up_ref(cfg->rsp_key)) {
+            mock_free(m);
+            return CMP_FAIL_SSL(err, CMP_FI_NONE, "-rsp_key");
+        }
+        m->rsp_key = cfg->rsp_key;
+    }
     /* -failurebits overrides -failure (as openssl cmp). */
     m->failbits = cfg->failurebits;
     if (m->failbits == 0 && cfg->failure >= 0) {

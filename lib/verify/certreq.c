@@ -74,6 +74,44 @@ cmp_vfy_popo(const struct cmp_cert_req_msg *crm, int accept_raverified, struct c
 }
 
 int
+cmp_vfy_central_keygen(const struct cmp_cert_req_msg *crm, struct cmp_err *why)
+{
+    struct der_in spki = crm->tmpl.public_key, alg, key;
+    unsigned unused = 0;
+    int central = !crm->tmpl.has_public_key;
+
+    /*
+     * RFC 9483 4.1.6: the EE asks the PKI to generate its key by leaving
+     * publicKey out, or by giving only the algorithm with a zero-length
+     * subjectPublicKey.
+     */
+    if (!central && der_get_tlv(&spki, DER_SEQUENCE, &alg) &&
+        der_get_bitstring(&spki, DER_BIT_STRING, &key, &unused) && der_done(&spki)) {
+        central = key.len == 0;
+    }
+    if (!central) {
+        return 0;
+    }
+    /* RFC 9483 4.1.6: "the popo field MUST be omitted". */
+    if (crm->has_popo) {
+        cmp_err_set(why, CMP_E_INVALID, CMP_FI_BAD_POP, __FILE__, __LINE__,
+                    "CertReqMsg (certReqId %lld): a POPO with central key generation",
+                    (long long)crm->cert_req_id);
+        return -1;
+    }
+    return 1;
+}
+
+int
+cmp_vfy_popo_encr_cert(const struct cmp_cert_req_msg *crm)
+{
+    /* RFC 4211 4.2, RFC 9810 5.2.8.3.2: keyEncipherment [2] subsequentMessage encrCert */
+    return crm->has_popo && crm->popo.type == CMP_POPO_KEYENC &&
+           crm->popo.priv_type == CMP_POPO_PRIV_SUBSEQUENT &&
+           crm->popo.subsequent == CMP_SUBSEQ_ENCR_CERT;
+}
+
+int
 cmp_vfy_p10cr(const struct cmp_msg *msg, struct cmp_err *why)
 {
     if (msg->body.type != CMP_BODY_P10CR) {

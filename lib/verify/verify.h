@@ -401,6 +401,21 @@ enum cmp_vfy_popo_result {
 int cmp_vfy_popo(const struct cmp_cert_req_msg *crm, int accept_raverified, struct cmp_err *why);
 
 /*
+ * cmp_vfy_central_keygen() is 1 if one CertReqMsg asks for central key
+ * generation (RFC 9483 4.1.6: publicKey absent, or an algorithm with an
+ * empty subjectPublicKey, and no POPO), 0 if not, and -1 (|why| set,
+ * badPOP) if it asks for it and has a POPO all the same.
+ */
+int cmp_vfy_central_keygen(const struct cmp_cert_req_msg *crm, struct cmp_err *why);
+
+/*
+ * cmp_vfy_popo_encr_cert() is 1 if the POPO is keyEncipherment with
+ * subsequentMessage encrCert: the certificate is to be sent encrypted
+ * (indirect POP, RFC 9810 5.2.8.3.2).
+ */
+int cmp_vfy_popo_encr_cert(const struct cmp_cert_req_msg *crm);
+
+/*
  * cmp_vfy_p10cr() checks a p10cr's self-signature (RFC 9483 4.1.4):
  * CMP_VFY_POPO_OK or CMP_VFY_POPO_BAD (|why| says why), or -1 if the
  * CertificationRequest does not parse (|why|: badDataFormat), which fails
@@ -496,6 +511,48 @@ int cmp_vfy_cert_req_template(const struct cmp_cert_req_template *t,
  */
 int cmp_vfy_crls(const struct der_in *value, const struct cmp_crl_status *sent, X509_CRL **out,
                  struct cmp_err *err) CMP_MUST_CHECK;
+
+/* ---- what comes encrypted in an ip/cp/kup (enckey.c) ---- */
+
+/*
+ * cmp_vfy_enc_value() checks what decrypting an EncryptedValue needs (RFC
+ * 4211 2.1): symmAlg with a cipher we take and an IV, encSymmKey, encValue,
+ * whole octets, keyAlg absent or rsaEncryption; badDataFormat or badAlg.
+ */
+int cmp_vfy_enc_value(const struct cmp_enc_value *ev, struct cmp_err *err) CMP_MUST_CHECK;
+
+/* How the client checks a centrally generated key (RFC 9483 4.1.6). */
+struct cmp_vfy_kga_opts {
+    X509_STORE *trusted;          /* anchors for the KGA's certificate (-trusted), or NULL */
+    X509 *srvcert;                /* -srvcert: the anchor when |trusted| is NULL */
+    STACK_OF(X509) * untrusted;   /* intermediates (-untrusted, extraCerts received) */
+    X509_VERIFY_PARAM *vpm;       /* may be NULL */
+    X509 *newcert;                /* the certificate the key came with: the key must be its
+                                   * key; its issuer may be the KGA. May be NULL (not checked) */
+    struct cmp_decrypt_keys keys; /* our key (KTRI/KARI, EncryptedValue) or secret (PWRI) */
+};
+
+/*
+ * cmp_vfy_central_key() takes CertifiedKeyPair.privateKey to the key it
+ * carries: envelopedData decrypted, holding the KGA's SignedData whose one
+ * signature verifies, whose signer validates against the anchors and
+ * carries id-kp-cmKGA or issued |newcert|, whose content is the key
+ * (AsymmetricKeyPackage, or openssl's id-data form); the deprecated
+ * encryptedValue decrypted with keys.pkey (no signature, as openssl 3.5).
+ * The key must be |newcert|'s. |*out| gets a new key. Failure bits:
+ * badMessageCheck (cannot decrypt, bad signature), signerNotTrusted,
+ * notAuthorized (no cmKGA), badDataFormat, badAlg.
+ */
+int cmp_vfy_central_key(const struct cmp_enckey *ek, const struct cmp_vfy_kga_opts *o,
+                        EVP_PKEY **out, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_enc_cert() decrypts CertOrEncCert.encryptedCert (RFC 9810
+ * 5.2.8.3.2) with |newkey|, the private key whose certificate was requested
+ * (indirect POP): exactly one certificate, for that key. |*out| gets it.
+ */
+int cmp_vfy_enc_cert(const struct cmp_enckey *ek, EVP_PKEY *newkey, X509 **out,
+                     struct cmp_err *err) CMP_MUST_CHECK;
 
 /* ---- helpers shared with the client and server ---- */
 
