@@ -219,15 +219,41 @@ STACK_OF(X509) * cmp_srv_cert_cache_msg_certs(struct cmp_srv_cert_cache *c,
  */
 void
 cmp_srv_cert_cache_learn(struct cmp_srv_cert_cache *c, const struct cmp_msg *msg,
-                         STACK_OF(X509) * decoded)
+                         X509 *path_of, STACK_OF(X509) * decoded)
 {
+    unsigned char on_path[CMP_SRV_CERT_CACHE_MAX] = {0};
     size_t i;
 
+    if (path_of != NULL) {
+        /* the extraCerts that issued the signer, its issuer, ...: each marked once */
+        X509 *cur = path_of;
+        int steps, found = 1;
+
+        for (steps = 0; found && steps < CMP_SRV_CERT_CACHE_MAX; steps++) {
+            found = 0;
+            for (i = 0; decoded != NULL && i < (size_t)sk_X509_num(decoded) &&
+                        i < CMP_SRV_CERT_CACHE_MAX;
+                 i++) {
+                X509 *x = sk_X509_value(decoded, (int)i);
+
+                if (!on_path[i] && x != NULL && X509_cmp(x, cur) != 0 &&
+                    X509_check_issued(x, cur) == X509_V_OK) {
+                    on_path[i] = 1;
+                    cur = x;
+                    found = 1;
+                    break;
+                }
+            }
+        }
+    }
     for (i = 0; msg->has_extra_certs && i < msg->extra_certs.num && i < CMP_SRV_CERT_CACHE_MAX;
          i++) {
         X509 *x;
         int j, known = 0;
 
+        if (path_of != NULL && !on_path[i]) {
+            continue;
+        }
         if (decoded != NULL) {
             x = sk_X509_value(decoded, (int)i);
             if (x == NULL || !X509_up_ref(x)) {

@@ -907,9 +907,14 @@ verify(struct cmp_srv_req *r, const struct cmp_vfy_opts *opts, struct cmp_err *e
     ok = cmp_vfy_msg(&o, r->req, &res, err);
     sk_X509_pop_free(o.untrusted, X509_free);
     X509_free(vouched);
-    /* -no_cache_extracerts: they checked this request, no later one (the signer stays) */
-    if (ok && !r->srv->cfg.no_cache_extracerts) {
-        cmp_srv_cert_cache_learn(&r->srv->certs, r->req, o.extra_certs);
+    /*
+     * -no_cache_extracerts: they checked this request, no later one; only the
+     * signer's validated chain stays (as openssl 3.3+'s mock caches its sender)
+     */
+    if (ok && (!r->srv->cfg.no_cache_extracerts || res.signer != NULL)) {
+        cmp_srv_cert_cache_learn(&r->srv->certs, r->req,
+                                 r->srv->cfg.no_cache_extracerts ? res.signer : NULL,
+                                 o.extra_certs);
     }
     sk_X509_pop_free(o.extra_certs, X509_free);
     if (!ok) {

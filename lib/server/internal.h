@@ -211,10 +211,14 @@ X509 *cmp_srv_cert_cache_decode(struct cmp_srv_cert_cache *c, const uint8_t *der
 /*
  * cmp_srv_cert_cache_learn() keeps the CA certificates among the extraCerts
  * of an authenticated request as intermediates for the requests to come.
- * |decoded| is cmp_srv_cert_cache_msg_certs()'s result, or NULL.
+ * |decoded| is cmp_srv_cert_cache_msg_certs()'s result, or NULL. With
+ * |path_of| (-no_cache_extracerts), only those that chain |path_of|, the
+ * request's validated signer, to its issuers: openssl 3.3+'s mock then still
+ * caches what validated the sender, and a later request of the same signer
+ * without extraCerts validates again through them.
  */
 void cmp_srv_cert_cache_learn(struct cmp_srv_cert_cache *c, const struct cmp_msg *msg,
-                              STACK_OF(X509) * decoded);
+                              X509 *path_of, STACK_OF(X509) * decoded);
 
 /* ================= the engine (engine.c) ================= */
 

@@ -602,9 +602,12 @@ test_srvcert_and_cache(void)
     X509_STORE_free(out_trusted);
 
     /*
-     * The engine: a kur signed by ee.crt brings server.crt in its
-     * extraCerts; the engine learns it for later requests, unless
-     * -no_cache_extracerts.
+     * The engine: a genm signed by ee.crt brings server.crt in its
+     * extraCerts; the engine learns it for later requests. With
+     * -no_cache_extracerts it still keeps the signer's validated chain, as
+     * openssl 3.3+'s mock caches its sender (data-master's row "using
+     * centrally generated key (and cert) without giving chain (requires
+     * sender cert caching)"), so the same signer gets through again.
      */
     for (k = 0; k < 2; k++) {
         const char *name = k ? "engine no_cache_extracerts" : "engine learns";
@@ -630,10 +633,7 @@ test_srvcert_and_cache(void)
         CHECK_CASE(name, cmp_exec(ctx, CMP_CMD_GENM));
         c2 = new_client(srv, 1, &cap);
         ok = c2 != NULL && cmp_ctx_set1_cert(c2, g_ee) && cmp_ctx_set1_key(c2, g_ee_key);
-        CHECK_CASE(name, ok && cmp_exec(c2, CMP_CMD_GENM) == !k);
-        if (k && c2 != NULL) {
-            CHECK_CASE(name, cmp_ctx_get_failinfo(c2) == 1u << CMP_FI_SIGNER_NOT_TRUSTED);
-        }
+        CHECK_CASE(name, ok && cmp_exec(c2, CMP_CMD_GENM));
         sk_X509_pop_free(chain, X509_free);
         cmp_ctx_free(c2);
         cmp_ctx_free(ctx);
