@@ -44,7 +44,6 @@
  *   ASCII, PostgreSQL's is not: subject search is documented as such);
  * - parameters are '?' (libpq wants $1..$n: the other store's strings).
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -57,6 +56,7 @@
 #include <sqlite3.h>
 
 #include "ca/store.h"
+#include "der/dl.h"
 
 #define SQLITE_LIBRARY "libsqlite3.so.0"
 #define SQLITE_PACKAGE "libsqlite3-0"
@@ -95,15 +95,10 @@ static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
 static int sqlite_ready;
 static char sqlite_why[512];
 
-_Static_assert(sizeof(void *) == sizeof(sq.step), "function pointers are not void *");
-
 static void
 load_sqlite(void)
 {
-    const struct {
-        const char *name;
-        void *slot;
-    } syms[] = {
+    const struct cmp_dl_sym syms[] = {
         {"sqlite3_open_v2", &sq.open_v2},
         {"sqlite3_close_v2", &sq.close_v2},
         {"sqlite3_prepare_v2", &sq.prepare_v2},
@@ -129,28 +124,9 @@ load_sqlite(void)
         {"sqlite3_threadsafe", &sq.threadsafe},
         {"sqlite3_libversion", &sq.libversion},
     };
-    void *lib = dlopen(SQLITE_LIBRARY, RTLD_NOW | RTLD_LOCAL);
-    const char *why;
-    size_t i;
-
-    if (lib == NULL) {
-        why = dlerror();
-        snprintf(sqlite_why, sizeof(sqlite_why), "%s", why != NULL ? why : "unknown error");
+    if (cmp_dl_load(SQLITE_LIBRARY, syms, sizeof(syms) / sizeof(syms[0]), sqlite_why,
+                    sizeof(sqlite_why)) == NULL) {
         return;
-    }
-    for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-        void *sym;
-
-        (void)dlerror();
-        sym = dlsym(lib, syms[i].name);
-        if (sym == NULL) {
-            why = dlerror();
-            snprintf(sqlite_why, sizeof(sqlite_why), "%s", why != NULL ? why : syms[i].name);
-            memset(&sq, 0, sizeof(sq));
-            (void)dlclose(lib);
-            return;
-        }
-        memcpy(syms[i].slot, &sym, sizeof(sym));
     }
     /* The connection moves between threads (under our mutex): a library
      * built with SQLITE_THREADSAFE=0 cannot do that. */

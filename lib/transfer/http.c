@@ -24,7 +24,6 @@
  * with the -tls_trusted store.
  */
 #include <ctype.h>
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +35,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "der/dl.h"
 #include "transfer/internal.h"
 
 #define CT_PKIXCMP "application/pkixcmp"
@@ -89,44 +89,19 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static int curl_ready;
 static char curl_why[512]; /* why libcurl cannot be used */
 
-/* dlsym()'s void * is copied into the function pointers, as POSIX allows. */
-_Static_assert(sizeof(void *) == sizeof(cu.easy_init), "function pointers are not void *");
-
 static void
 load_curl(void)
 {
-    const struct {
-        const char *name;
-        void *slot; /* the member of |cu| that gets the address */
-    } syms[] = {
+    const struct cmp_dl_sym syms[] = {
         {"curl_global_init", &cu.global_init},       {"curl_easy_init", &cu.easy_init},
         {"curl_easy_duphandle", &cu.easy_duphandle}, {"curl_easy_setopt", &cu.easy_setopt},
         {"curl_easy_perform", &cu.easy_perform},     {"curl_easy_getinfo", &cu.easy_getinfo},
         {"curl_easy_cleanup", &cu.easy_cleanup},     {"curl_easy_strerror", &cu.easy_strerror},
         {"curl_slist_append", &cu.slist_append},     {"curl_slist_free_all", &cu.slist_free_all},
     };
-    void *lib = dlopen(CURL_LIBRARY, RTLD_NOW | RTLD_LOCAL);
-    const char *why;
-    size_t i;
-
-    if (lib == NULL) {
-        why = dlerror();
-        snprintf(curl_why, sizeof(curl_why), "%s", why != NULL ? why : "unknown error");
+    if (cmp_dl_load(CURL_LIBRARY, syms, sizeof(syms) / sizeof(syms[0]), curl_why,
+                    sizeof(curl_why)) == NULL) {
         return;
-    }
-    for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-        void *sym;
-
-        (void)dlerror();
-        sym = dlsym(lib, syms[i].name);
-        if (sym == NULL) {
-            why = dlerror();
-            snprintf(curl_why, sizeof(curl_why), "%s", why != NULL ? why : syms[i].name);
-            memset(&cu, 0, sizeof(cu));
-            (void)dlclose(lib);
-            return;
-        }
-        memcpy(syms[i].slot, &sym, sizeof(sym));
     }
     if (cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(curl_why, sizeof(curl_why), "curl_global_init failed");
