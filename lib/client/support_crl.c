@@ -46,7 +46,7 @@ dirname_gnames(const X509_NAME *name, unsigned char **out, int *out_len)
 }
 
 /*
- * The CRLSource (its DER and choice) as openssl's OSSL_CMP_CRLSTATUS_create()
+ * The CRLSource (its DER and choice) as openssl 3.6's client
  * picks it: with a certificate, the first of its CRL distribution points
  * that has a distributionPoint, else the first cRLIssuer that is one
  * directoryName, else its authorityKeyIdentifier's issuer (one
