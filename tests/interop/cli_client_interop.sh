@@ -24,10 +24,9 @@ vec=$2
 work=$3
 pki=$vec/pki
 
-die() {
-    echo "cli_client_interop: FAIL: $*" >&2
-    exit 1
-}
+t_name=cli_client_interop
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 for f in root.crt server.crt server.key client.crt client.key ee.crt ee.key ee.csr; do
     [ -f "$pki/$f" ] || die "missing $pki/$f (run tests/vectors/gen_vectors.sh first)"
@@ -35,29 +34,13 @@ done
 [ -x "$cmpkit" ] || die "$cmpkit is not executable"
 command -v openssl >/dev/null || die "the openssl CLI is not installed"
 
-rm -rf "$work"
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
+fresh_workdir "$work"
 secret="file:$vec/secret.txt"
 ref=$(cat "$vec/ref.txt")
 server_dn="/CN=cmpkit Test CMP Server"
 ee_dn="/CN=cmpkit Test EE"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY no_proxy NO_PROXY OPENSSL_CONF
 
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-passed=0
 mock_args=(-srv_cert "$pki/server.crt" -srv_key "$pki/server.key" -srv_secret "$secret"
     -srv_ref "$ref" -srv_trusted "$pki/root.crt" -rsp_cert "$pki/ee.crt"
     -rsp_extracerts "$pki/server.crt" -rsp_capubs "$pki/root.crt")
@@ -71,14 +54,7 @@ start_mock() {
     timeout 300 openssl cmp -config "" -port 0 "${mock_args[@]}" "$@" >"$log" 2>&1 &
     pid=$!
     pids+=("$pid")
-    port=
-    for _ in $(seq 1 200); do
-        port=$(sed -n 's/^ACCEPT .*:\([0-9][0-9]*\) PID=[0-9]*.*$/\1/p' "$log" | head -n 1)
-        [ -n "$port" ] && break
-        kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; die "mock server '$name' exited"; }
-        sleep 0.05
-    done
-    [ -n "$port" ] || { cat "$log" >&2; die "mock server '$name' did not listen"; }
+    wait_accept "$name" "$pid" "$log"
 }
 
 # run NAME ok|fail [grep-pattern] -- CMPKIT-ARGS...

@@ -29,10 +29,9 @@ work=$3
 pki=$vec/pki
 helpers=$(cd "$(dirname "$0")" && pwd)/http_helpers.py
 
-die() {
-    echo "client_interop: FAIL: $*" >&2
-    exit 1
-}
+t_name=client_interop
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 for f in root.crt root.key server.crt server.key client.crt client.key ee.crt ee.key ee.csr; do
     [ -f "$pki/$f" ] || die "missing $pki/$f (run tests/vectors/gen_vectors.sh first)"
@@ -41,29 +40,12 @@ done
 command -v python3 >/dev/null || die "python3 is not installed"
 command -v openssl >/dev/null || die "the openssl CLI is not installed"
 
-rm -rf "$work"
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
+fresh_workdir "$work"
 secret="file:$vec/secret.txt"
 ref=$(cat "$vec/ref.txt")
 server_dn="/CN=cmpkit Test CMP Server"
 ee_dn="/CN=cmpkit Test EE"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY no_proxy NO_PROXY
-
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-passed=0
 
 # start_mock NAME ARGS...: `openssl cmp -port 0`; sets $port from its ACCEPT line.
 port=
@@ -78,14 +60,7 @@ start_mock() {
         -rsp_capubs "$pki/root.crt" "$@" >"$log" 2>&1 &
     pid=$!
     pids+=("$pid")
-    port=
-    for _ in $(seq 1 200); do
-        port=$(sed -n 's/^ACCEPT .*:\([0-9][0-9]*\) PID=[0-9]*.*$/\1/p' "$log" | head -n 1)
-        [ -n "$port" ] && break
-        kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; die "mock server '$name' exited"; }
-        sleep 0.05
-    done
-    [ -n "$port" ] || { cat "$log" >&2; die "mock server '$name' did not listen"; }
+    wait_accept "$name" "$pid" "$log"
 }
 
 # start_helper NAME ARGS...: http_helpers.py; sets $port from its PORT line.

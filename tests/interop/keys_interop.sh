@@ -30,10 +30,9 @@ work=$3
 peer=$shared/peers/openssl36
 mock=$shared/openssl-suite/data-master/Mock
 
-die() {
-    echo "keys_interop: FAIL: $*" >&2
-    exit 1
-}
+t_name=keys_interop
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 if [ ! -x "$peer" ] || [ ! -d "$mock" ]; then
     echo "keys_interop: SKIP: $peer or $mock is missing"
@@ -43,27 +42,10 @@ o36=$("$peer" --path 2>/dev/null) || { echo "keys_interop: SKIP: $peer does not 
 [ -x "$cmpkit" ] || die "$cmpkit is not executable"
 command -v openssl >/dev/null || die "the openssl CLI is not installed"
 
-rm -rf "$work"
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
+fresh_workdir "$work"
 cp -r "$mock" "$work/Mock"
 cd "$work/Mock"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY no_proxy NO_PROXY OPENSSL_CONF
-
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-passed=0
 
 # start NAME PROGRAM... : a mock server with server.cnf (-port 0); sets $port.
 port=
@@ -74,14 +56,7 @@ start() {
     timeout 300 "$@" -config server.cnf -port 0 >"$log" 2>&1 &
     pid=$!
     pids+=("$pid")
-    port=
-    for _ in $(seq 1 200); do
-        port=$(sed -n 's/^ACCEPT .*:\([0-9][0-9]*\) PID=[0-9]*.*$/\1/p' "$log" | head -n 1)
-        [ -n "$port" ] && break
-        kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; die "server '$name' exited"; }
-        sleep 0.05
-    done
-    [ -n "$port" ] || { cat "$log" >&2; die "server '$name' did not listen"; }
+    wait_accept "$name" "$pid" "$log"
 }
 
 # run NAME ok|fail PATTERN PROGRAM ARGS...: the client's exit status and output.

@@ -33,10 +33,9 @@ work=$3
 peer=${4:-}
 pki=$vec/pki
 
-die() {
-    echo "newer_opts_interop: FAIL: $*" >&2
-    exit 1
-}
+t_name=newer_opts_interop
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 peer_bin=
 if [ -n "$peer" ]; then
@@ -53,29 +52,11 @@ done
 [ -x "$cmpkit" ] || die "$cmpkit is not executable"
 command -v openssl >/dev/null || die "the openssl CLI is not installed"
 
-rm -rf "$work"
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
+fresh_workdir "$work"
 secret="file:$vec/secret.txt"
 ref=$(cat "$vec/ref.txt")
 server_dn="/CN=cmpkit Test CMP Server"
 ee_dn="/CN=cmpkit Test EE"
-
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-passed=0
-ok() {
-    passed=$((passed + 1))
-    printf '   ok  %s\n' "$*"
-}
 
 # An Ed25519 certificate for the server to return: its signature names no hash.
 openssl genpkey -algorithm ed25519 -out "$work/ed.key" 2>/dev/null
@@ -87,7 +68,7 @@ openssl req -new -x509 -key "$work/ed.key" -subj "/CN=cmpkit Test Ed25519" -days
 port=
 srv_config=
 start_server() {
-    local name=$1 kind=$2 out=$work/server_$1.out err=$work/server_$1.err line bin
+    local name=$1 kind=$2 out=$work/server_$1.out err=$work/server_$1.err bin
     shift 2
     if [ "$kind" = cmpkit ]; then
         bin=("$cmpkit")
@@ -100,16 +81,7 @@ start_server() {
         -rsp_cert "$pki/ee.crt" -rsp_extracerts "$pki/server.crt" -rsp_capubs "$pki/root.crt" \
         "$@" >"$out" 2>"$err" &
     pids+=("$!")
-    port=
-    for _ in $(seq 1 400); do
-        line=$(grep -m1 '^ACCEPT ' "$out" || true)
-        [ -n "$line" ] && break
-        kill -0 "$!" 2>/dev/null || { cat "$out" "$err" >&2; die "server $name exited"; }
-        sleep 0.05
-    done
-    [[ "$line" =~ :([0-9]+)\ PID=([0-9]+)$ ]] || { cat "$out" "$err" >&2; die "server $name: no ACCEPT"; }
-    port=${BASH_REMATCH[1]}
-    pids+=("${BASH_REMATCH[2]}")
+    wait_accept "$name" "$!" "$out" "$err"
 }
 
 # ---- clients: client NAME KIND EXPECT ARGS... (EXPECT ok or fail) ----

@@ -26,10 +26,9 @@ vec=$2
 work=$3
 pki=$vec/pki
 
-die() {
-    echo "server_interop: FAIL: $*" >&2
-    exit 1
-}
+t_name=server_interop
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 for f in root.crt server.crt server.key client.crt client.key ee.crt ee.key ee.csr; do
     [ -f "$pki/$f" ] || die "missing $pki/$f (run tests/vectors/gen_vectors.sh first)"
@@ -37,29 +36,11 @@ done
 [ -x "$cmpkit" ] || die "$cmpkit is not executable"
 command -v python3 >/dev/null || die "python3 is not installed"
 
-rm -rf "$work"
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
+fresh_workdir "$work"
 secret="file:$vec/secret.txt"
 ref=$(cat "$vec/ref.txt")
 server_dn="/CN=cmpkit Test CMP Server"
 ee_dn="/CN=cmpkit Test EE"
-
-server_pids=()
-cleanup() {
-    local pid
-    for pid in "${server_pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-passed=0
-ok() {
-    passed=$((passed + 1))
-    printf '   ok  %s\n' "$*"
-}
 
 # ---- the server -----------------------------------------------------------------
 # start_server NAME ARGS...: starts `cmpkit -port 0` with the test credentials
@@ -74,7 +55,7 @@ start_server_raw() {
     : >"$err"
     timeout 120 "$cmpkit" "$@" >"$out" 2>"$err" &
     tpid=$!
-    server_pids+=("$tpid")
+    pids+=("$tpid")
     port=
     spid=
     for _ in $(seq 1 400); do
@@ -92,7 +73,7 @@ start_server_raw() {
     port=${BASH_REMATCH[2]}
     spid=${BASH_REMATCH[3]}
     [ "$port" -gt 0 ] || die "server '$name' reports port 0"
-    server_pids+=("$spid")
+    pids+=("$spid")
     [ "$(cat "/proc/$spid/comm" 2>/dev/null)" = cmpkit ] ||
         die "server '$name': PID=$spid of the ACCEPT line is not cmpkit"
 }

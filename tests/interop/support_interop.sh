@@ -29,10 +29,9 @@ work=$2
 mode=$3
 shared=${4:-}
 
-die() {
-    echo "support_interop: FAIL: $*" >&2
-    exit 1
-}
+t_name=support_interop
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 ossl36=
 if [ "$mode" = openssl36 ]; then
@@ -47,26 +46,8 @@ elif [ "$mode" != own ]; then
 fi
 [ -x "$cmpkit" ] || die "$cmpkit is not executable"
 
-rm -rf "$work"
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
+fresh_workdir "$work"
 cd "$work"
-
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-passed=0
-ok() {
-    passed=$((passed + 1))
-    printf '   ok  %s\n' "$*"
-}
 
 # ---- the PKI ---------------------------------------------------------------------
 cat >ext.cnf <<'EOF'
@@ -156,20 +137,12 @@ mock_opts=(-srv_ref "$ref" -srv_secret "$secret" -rsp_cert ee.crt -rsp_capubs ol
 # CONFIG ("" for none), sets $port once it listens
 port=
 start_server() {
-    local name=$1 config=$2 out=$work/server_$1.out line
+    local name=$1 config=$2 out=$work/server_$1.out
     shift 2
     : >"$out"
     timeout 300 "$@" -config "$config" -port 0 >"$out" 2>"$work/server_$name.err" &
     pids+=($!)
-    port=
-    for _ in $(seq 1 400); do
-        line=$(grep -m1 '^ACCEPT ' "$out" || true)
-        [ -n "$line" ] && break
-        kill -0 "$!" 2>/dev/null || { cat "$out" "$work/server_$name.err" >&2; die "server $name exited"; }
-        sleep 0.05
-    done
-    [[ "$line" =~ :([0-9]+)\ PID= ]] || { cat "$work/server_$name.err" >&2; die "server $name: no ACCEPT line"; }
-    port=${BASH_REMATCH[1]}
+    wait_accept "$name" "$!" "$out" "$work/server_$name.err"
 }
 
 # client NAME EXPECT ARGS...: runs the cmpkit client (genm) with ARGS; EXPECT 0 or 1 (exit status)
