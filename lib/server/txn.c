@@ -5,6 +5,14 @@
  * never sends its certConf, or a flood of new transactions, cannot make it
  * grow: the oldest idle transaction is dropped to make room.
  *
+ * Each transaction belongs to the sender that opened it (the authenticated
+ * senderKID or signer certificate, struct cmp_srv_sender_id), which holds at
+ * most per_sender of them: a sender that wants more loses its own least
+ * recently used idle one, and when the table is full the victim is one of
+ * the sender holding the most. So one credential cannot push out the
+ * transactions of others, and a request of another sender never reaches a
+ * transaction it did not open.
+ *
  * One mutex guards the table. A request holds its transaction "busy" while
  * it is handled (verification and signing happen outside the lock); a busy
  * transaction is never expired, dropped or handed to a second request.
@@ -16,11 +24,11 @@
 
 #include "server/internal.h"
 
-static uint64_t
-tid_hash(const struct cmp_srv_table *t, const uint8_t *p, size_t len)
+uint64_t
+cmp_srv_hash(uint64_t seed, const uint8_t *p, size_t len)
 {
     /* FNV-1a, keyed with a random seed and finished with a 64-bit mixer. */
-    uint64_t h = 0xcbf29ce484222325u ^ t->seed;
+    uint64_t h = 0xcbf29ce484222325u ^ seed;
     size_t i;
 
     for (i = 0; i < len; i++) {
@@ -36,7 +44,7 @@ tid_hash(const struct cmp_srv_table *t, const uint8_t *p, size_t len)
 static struct cmp_srv_txn **
 bucket_of(struct cmp_srv_table *t, const uint8_t *p, size_t len)
 {
-    return &t->buckets[tid_hash(t, p, len) & (t->num_buckets - 1)];
+    return &t->buckets[cmp_srv_hash(t->seed, p, len) & (t->num_buckets - 1)];
 }
 
 static struct cmp_srv_txn *
@@ -50,6 +58,147 @@ find(struct cmp_srv_table *t, const struct der_in *tid)
         }
     }
     return NULL;
+}
+
+/* A sender with open transactions, and its own list of them, least recently used first. */
+struct cmp_srv_sender {
+    struct cmp_srv_sender *hnext;
+    struct cmp_srv_sender_id id;
+    size_t count;
+    struct cmp_srv_txn *head, *tail;
+};
+
+static int
+sender_eq(const struct cmp_srv_sender_id *a, const struct cmp_srv_sender_id *b)
+{
+    return a->kind == b->kind && a->len == b->len && memcmp(a->id, b->id, a->len) == 0;
+}
+
+static struct cmp_srv_sender **
+sender_bucket(struct cmp_srv_table *t, const struct cmp_srv_sender_id *id)
+{
+    uint8_t buf[1 + CMP_SRV_SENDER_ID_MAX];
+
+    buf[0] = (uint8_t)id->kind;
+    memcpy(buf + 1, id->id, id->len);
+    /* another seed than the transactionIDs': the two tables do not share chains */
+    return &t->senders[cmp_srv_hash(~t->seed, buf, 1 + id->len) & (t->num_sender_buckets - 1)];
+}
+
+static struct cmp_srv_sender *
+sender_find(struct cmp_srv_table *t, const struct cmp_srv_sender_id *id)
+{
+    struct cmp_srv_sender *s = *sender_bucket(t, id);
+
+    while (s != NULL && !sender_eq(&s->id, id)) {
+        s = s->hnext;
+    }
+    return s;
+}
+
+/* sender_get() finds |id|, or adds it with no transactions; NULL if out of memory. */
+static struct cmp_srv_sender *
+sender_get(struct cmp_srv_table *t, const struct cmp_srv_sender_id *id)
+{
+    struct cmp_srv_sender *s = sender_find(t, id), **b;
+
+    if (s != NULL) {
+        return s;
+    }
+    s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        return NULL;
+    }
+    s->id = *id;
+    b = sender_bucket(t, id);
+    s->hnext = *b;
+    *b = s;
+    t->num_senders++;
+    return s;
+}
+
+/* sender_drop() removes a sender that holds no transaction any more. */
+static void
+sender_drop(struct cmp_srv_table *t, struct cmp_srv_sender *s)
+{
+    struct cmp_srv_sender **pp = sender_bucket(t, &s->id);
+
+    while (*pp != NULL && *pp != s) {
+        pp = &(*pp)->hnext;
+    }
+    if (*pp == s) {
+        *pp = s->hnext;
+    }
+    t->num_senders--;
+    free(s);
+}
+
+static void
+own_unlink(struct cmp_srv_txn *x)
+{
+    struct cmp_srv_sender *s = x->owner;
+
+    if (x->own_prev != NULL) {
+        x->own_prev->own_next = x->own_next;
+    } else {
+        s->head = x->own_next;
+    }
+    if (x->own_next != NULL) {
+        x->own_next->own_prev = x->own_prev;
+    } else {
+        s->tail = x->own_prev;
+    }
+    x->own_prev = x->own_next = NULL;
+}
+
+static void
+own_append(struct cmp_srv_txn *x)
+{
+    struct cmp_srv_sender *s = x->owner;
+
+    x->own_prev = s->tail;
+    x->own_next = NULL;
+    if (s->tail != NULL) {
+        s->tail->own_next = x;
+    } else {
+        s->head = x;
+    }
+    s->tail = x;
+}
+
+/* oldest_idle() is the sender's least recently used transaction that is not busy, or NULL. */
+static struct cmp_srv_txn *
+oldest_idle(const struct cmp_srv_sender *s)
+{
+    struct cmp_srv_txn *x = s->head;
+
+    while (x != NULL && x->busy) {
+        x = x->own_next;
+    }
+    return x;
+}
+
+/*
+ * heaviest_idle() is the oldest idle transaction of the sender that holds
+ * the most open transactions (and has an idle one), or NULL. Only when the
+ * table is full: a walk over the senders, at most one per transaction.
+ */
+static struct cmp_srv_txn *
+heaviest_idle(const struct cmp_srv_table *t)
+{
+    struct cmp_srv_txn *best = NULL, *x;
+    size_t best_count = 0, i;
+    const struct cmp_srv_sender *s;
+
+    for (i = 0; i < t->num_sender_buckets; i++) {
+        for (s = t->senders[i]; s != NULL; s = s->hnext) {
+            if (s->count > best_count && (x = oldest_idle(s)) != NULL) {
+                best = x;
+                best_count = s->count;
+            }
+        }
+    }
+    return best;
 }
 
 static void
@@ -127,6 +276,13 @@ remove_txn(struct cmp_srv_table *t, struct cmp_srv_txn *x, struct cmp_srv_txn **
         *pp = x->hnext;
     }
     lru_unlink(t, x);
+    if (x->owner != NULL) {
+        own_unlink(x);
+        if (--x->owner->count == 0) {
+            sender_drop(t, x->owner);
+        }
+        x->owner = NULL;
+    }
     t->count--;
     x->hnext = *dead;
     *dead = x;
@@ -154,28 +310,31 @@ purge_expired(struct cmp_srv_table *t, int64_t now, struct cmp_srv_txn **dead)
 }
 
 int
-cmp_srv_table_init(struct cmp_srv_table *t, size_t max, int64_t timeout,
+cmp_srv_table_init(struct cmp_srv_table *t, size_t max, size_t per_sender, int64_t timeout,
                    void (*free_data)(void *arg, void *data), void *free_arg)
 {
     size_t n = 16;
 
     memset(t, 0, sizeof(*t));
-    /* about two buckets per transaction */
+    /* about two buckets per transaction, in each table */
     while (n < max * 2 && n < ((size_t)1 << 24)) {
         n <<= 1;
     }
     t->buckets = calloc(n, sizeof(*t->buckets));
-    if (t->buckets == NULL) {
-        return 0;
-    }
-    if (RAND_bytes((unsigned char *)&t->seed, sizeof(t->seed)) != 1 ||
+    t->senders = calloc(n, sizeof(*t->senders));
+    if (t->buckets == NULL || t->senders == NULL ||
+        RAND_bytes((unsigned char *)&t->seed, sizeof(t->seed)) != 1 ||
         pthread_mutex_init(&t->lock, NULL) != 0) {
         free(t->buckets);
+        free(t->senders);
         t->buckets = NULL;
+        t->senders = NULL;
         return 0;
     }
     t->num_buckets = n;
+    t->num_sender_buckets = n;
     t->max = max;
+    t->per_sender = per_sender > 0 && per_sender < max ? per_sender : max;
     t->timeout = timeout;
     t->free_data = free_data;
     t->free_arg = free_arg;
@@ -186,6 +345,8 @@ void
 cmp_srv_table_cleanup(struct cmp_srv_table *t)
 {
     struct cmp_srv_txn *x, *next;
+    struct cmp_srv_sender *s, *snext;
+    size_t i;
 
     if (t->buckets == NULL) {
         return;
@@ -194,22 +355,65 @@ cmp_srv_table_cleanup(struct cmp_srv_table *t)
         next = x->lru_next;
         txn_free(t, x);
     }
+    for (i = 0; i < t->num_sender_buckets; i++) {
+        for (s = t->senders[i]; s != NULL; s = snext) {
+            snext = s->hnext;
+            free(s);
+        }
+    }
     free(t->buckets);
+    free(t->senders);
     pthread_mutex_destroy(&t->lock);
     memset(t, 0, sizeof(*t));
 }
 
+/*
+ * make_room() drops a transaction if the sender |id| holds its share
+ * already (its own oldest idle one), then if the table is full (the oldest
+ * idle one of the sender holding the most). Under the lock.
+ */
+static int
+make_room(struct cmp_srv_table *t, const struct cmp_srv_sender_id *id, int *out_evicted,
+          struct cmp_srv_txn **dead)
+{
+    struct cmp_srv_sender *s = sender_find(t, id);
+    struct cmp_srv_txn *x;
+
+    if (s != NULL && s->count >= t->per_sender) {
+        x = oldest_idle(s);
+        if (x == NULL) {
+            return CMP_SRV_TXN_SENDER_FULL;
+        }
+        remove_txn(t, x, dead); /* may free |s| */
+        *out_evicted = CMP_SRV_EVICTED_OWN;
+    }
+    if (t->count >= t->max) {
+        x = heaviest_idle(t);
+        if (x == NULL) {
+            return CMP_SRV_TXN_FULL;
+        }
+        remove_txn(t, x, dead);
+        *out_evicted = CMP_SRV_EVICTED_HEAVIEST;
+    }
+    return CMP_SRV_TXN_OK;
+}
+
 int
-cmp_srv_txn_begin(struct cmp_srv_table *t, const struct der_in *tid, int64_t now,
+cmp_srv_txn_begin(struct cmp_srv_table *t, const struct der_in *tid,
+                  const struct cmp_srv_sender_id *sender, X509 *signer, int64_t now,
                   struct cmp_srv_txn **out, int *out_evicted)
 {
-    struct cmp_srv_txn *x, *dead = NULL;
-    int rc = CMP_SRV_TXN_OK;
+    struct cmp_srv_txn *x = NULL, *dead = NULL;
+    struct cmp_srv_sender *s;
+    int rc;
 
     *out = NULL;
-    *out_evicted = 0;
+    *out_evicted = CMP_SRV_EVICTED_NONE;
     if (tid->len == 0 || tid->len > CMP_SRV_MAX_TID_LEN) {
         return CMP_SRV_TXN_TOO_LONG;
+    }
+    if (signer != NULL && !X509_up_ref(signer)) {
+        return CMP_SRV_TXN_NOMEM;
     }
     pthread_mutex_lock(&t->lock);
     purge_expired(t, now, &dead);
@@ -217,18 +421,13 @@ cmp_srv_txn_begin(struct cmp_srv_table *t, const struct der_in *tid, int64_t now
         rc = CMP_SRV_TXN_IN_USE;
         goto done;
     }
-    if (t->count >= t->max) {
-        for (x = t->lru_head; x != NULL && x->busy; x = x->lru_next) {
-        }
-        if (x == NULL) {
-            rc = CMP_SRV_TXN_FULL;
-            goto done;
-        }
-        remove_txn(t, x, &dead);
-        *out_evicted = 1;
+    rc = make_room(t, sender, out_evicted, &dead);
+    if (rc != CMP_SRV_TXN_OK) {
+        goto done;
     }
     x = calloc(1, sizeof(*x));
-    if (x == NULL) {
+    s = x != NULL ? sender_get(t, sender) : NULL;
+    if (s == NULL) {
         rc = CMP_SRV_TXN_NOMEM;
         goto done;
     }
@@ -237,21 +436,29 @@ cmp_srv_txn_begin(struct cmp_srv_table *t, const struct der_in *tid, int64_t now
     x->busy = 1;
     x->state = CMP_SRV_TXN_NEW;
     x->deadline = now + t->timeout;
+    x->signer = signer;
+    signer = NULL;
     x->hnext = *bucket_of(t, x->tid, x->tid_len);
     *bucket_of(t, x->tid, x->tid_len) = x;
     lru_append(t, x);
+    x->owner = s;
+    own_append(x);
+    s->count++;
     t->count++;
     *out = x;
+    x = NULL;
 
 done:
     pthread_mutex_unlock(&t->lock);
+    free(x);
+    X509_free(signer);
     free_dead(t, dead);
     return rc;
 }
 
 int
-cmp_srv_txn_acquire(struct cmp_srv_table *t, const struct der_in *tid, int64_t now,
-                    struct cmp_srv_txn **out)
+cmp_srv_txn_acquire(struct cmp_srv_table *t, const struct der_in *tid,
+                    const struct cmp_srv_sender_id *sender, int64_t now, struct cmp_srv_txn **out)
 {
     struct cmp_srv_txn *x, *dead = NULL;
     int rc = CMP_SRV_TXN_OK;
@@ -262,7 +469,8 @@ cmp_srv_txn_acquire(struct cmp_srv_table *t, const struct der_in *tid, int64_t n
     }
     pthread_mutex_lock(&t->lock);
     x = find(t, tid);
-    if (x == NULL) {
+    /* Another sender's transaction is none of its business, busy or not. */
+    if (x == NULL || !sender_eq(&x->owner->id, sender)) {
         rc = CMP_SRV_TXN_UNKNOWN;
     } else if (x->busy) {
         rc = CMP_SRV_TXN_BUSY;
@@ -276,6 +484,25 @@ cmp_srv_txn_acquire(struct cmp_srv_table *t, const struct der_in *tid, int64_t n
     pthread_mutex_unlock(&t->lock);
     free_dead(t, dead);
     return rc;
+}
+
+X509 *
+cmp_srv_txn_peek_signer(struct cmp_srv_table *t, const struct der_in *tid)
+{
+    struct cmp_srv_txn *x;
+    X509 *signer = NULL;
+
+    if (tid->len == 0 || tid->len > CMP_SRV_MAX_TID_LEN) {
+        return NULL;
+    }
+    pthread_mutex_lock(&t->lock);
+    x = find(t, tid);
+    /* x->signer is set when the transaction is opened and never changes. */
+    if (x != NULL && x->signer != NULL && X509_up_ref(x->signer)) {
+        signer = x->signer;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return signer;
 }
 
 void
@@ -295,6 +522,8 @@ cmp_srv_txn_release(struct cmp_srv_table *t, struct cmp_srv_txn *txn, int keep, 
         txn->deadline = now + t->timeout + txn->check_after;
         lru_unlink(t, txn);
         lru_append(t, txn);
+        own_unlink(txn);
+        own_append(txn);
     } else {
         remove_txn(t, txn, &dead);
     }
@@ -309,6 +538,19 @@ cmp_srv_table_count(struct cmp_srv_table *t)
 
     pthread_mutex_lock(&t->lock);
     n = t->count;
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
+size_t
+cmp_srv_table_sender_count(struct cmp_srv_table *t, const struct cmp_srv_sender_id *sender)
+{
+    struct cmp_srv_sender *s;
+    size_t n;
+
+    pthread_mutex_lock(&t->lock);
+    s = sender_find(t, sender);
+    n = s != NULL ? s->count : 0;
     pthread_mutex_unlock(&t->lock);
     return n;
 }
