@@ -1753,7 +1753,7 @@ cmp_srv_refuse(struct cmp_srv *srv, const uint8_t *req, size_t req_len, int fail
         }
     }
     if (cmp_srv_log_allowed(&srv->log_limit, CMP_SRV_LOG_CAUSE_REFUSED, r.now, &more)) {
-        cmp_srv_log(srv, r.tid_hex, CMP_SRV_LOG_WARN,
+        cmp_srv_log(srv, r.tid_hex, CMP_SRV_LOG_INFO,
                     "refused a request without handling it: %s (unprotected)%s",
                     cmp_failure_bit_name(failure_bit), suppressed_note(note, sizeof(note), more));
     }
