@@ -68,6 +68,15 @@ struct cmp_srv_sender_id {
 };
 
 struct cmp_srv_sender; /* txn.c: a sender's open transactions */
+struct cmp_srv_txn;
+
+/* A list of transactions, least recently used first, and a transaction's place in one. */
+struct cmp_srv_txn_list {
+    struct cmp_srv_txn *head, *tail;
+};
+struct cmp_srv_txn_link {
+    struct cmp_srv_txn *prev, *next;
+};
 
 /*
  * One open transaction. The table fields are the table's (under its lock);
@@ -77,9 +86,9 @@ struct cmp_srv_sender; /* txn.c: a sender's open transactions */
 struct cmp_srv_txn {
     /* table */
     struct cmp_srv_txn *hnext;               /* hash chain */
-    struct cmp_srv_txn *lru_prev, *lru_next; /* least recently used first */
+    struct cmp_srv_txn_link lru;             /* in the table's list */
     struct cmp_srv_sender *owner;            /* the sender that opened it */
-    struct cmp_srv_txn *own_prev, *own_next; /* the owner's, least recently used first */
+    struct cmp_srv_txn_link own;             /* in the owner's list */
     int busy;                                /* a thread is handling a request of it */
     int64_t deadline;                        /* expires after this (seconds) */
     uint8_t tid[CMP_SRV_MAX_TID_LEN];
@@ -109,7 +118,7 @@ struct cmp_srv_table {
     size_t per_sender; /* open transactions one sender may hold */
     int64_t timeout;
     uint64_t seed; /* keys the hash, so that a peer cannot aim at one chain */
-    struct cmp_srv_txn *lru_head, *lru_tail;
+    struct cmp_srv_txn_list lru;     /* every transaction, least recently used first */
     struct cmp_srv_sender **senders; /* senders with open transactions, by keyed hash */
     size_t num_sender_buckets;       /* a power of 2 */
     size_t num_senders;

@@ -65,7 +65,7 @@ struct cmp_srv_sender {
     struct cmp_srv_sender *hnext;
     struct cmp_srv_sender_id id;
     size_t count;
-    struct cmp_srv_txn *head, *tail;
+    struct cmp_srv_txn_list txns; /* its own, least recently used first */
 };
 
 static int
@@ -133,47 +133,14 @@ sender_drop(struct cmp_srv_table *t, struct cmp_srv_sender *s)
     free(s);
 }
 
-static void
-own_unlink(struct cmp_srv_txn *x)
-{
-    struct cmp_srv_sender *s = x->owner;
-
-    if (x->own_prev != NULL) {
-        x->own_prev->own_next = x->own_next;
-    } else {
-        s->head = x->own_next;
-    }
-    if (x->own_next != NULL) {
-        x->own_next->own_prev = x->own_prev;
-    } else {
-        s->tail = x->own_prev;
-    }
-    x->own_prev = x->own_next = NULL;
-}
-
-static void
-own_append(struct cmp_srv_txn *x)
-{
-    struct cmp_srv_sender *s = x->owner;
-
-    x->own_prev = s->tail;
-    x->own_next = NULL;
-    if (s->tail != NULL) {
-        s->tail->own_next = x;
-    } else {
-        s->head = x;
-    }
-    s->tail = x;
-}
-
 /* oldest_idle() is the sender's least recently used transaction that is not busy, or NULL. */
 static struct cmp_srv_txn *
 oldest_idle(const struct cmp_srv_sender *s)
 {
-    struct cmp_srv_txn *x = s->head;
+    struct cmp_srv_txn *x = s->txns.head;
 
     while (x != NULL && x->busy) {
-        x = x->own_next;
+        x = x->own.next;
     }
     return x;
 }
@@ -201,33 +168,46 @@ heaviest_idle(const struct cmp_srv_table *t)
     return best;
 }
 
-static void
-lru_unlink(struct cmp_srv_table *t, struct cmp_srv_txn *x)
+/* The link of |x| in one of its two lists. */
+enum { IN_TABLE, IN_OWNER };
+
+static struct cmp_srv_txn_link *
+link_of(struct cmp_srv_txn *x, int which)
 {
-    if (x->lru_prev != NULL) {
-        x->lru_prev->lru_next = x->lru_next;
-    } else {
-        t->lru_head = x->lru_next;
-    }
-    if (x->lru_next != NULL) {
-        x->lru_next->lru_prev = x->lru_prev;
-    } else {
-        t->lru_tail = x->lru_prev;
-    }
-    x->lru_prev = x->lru_next = NULL;
+    return which == IN_TABLE ? &x->lru : &x->own;
 }
 
 static void
-lru_append(struct cmp_srv_table *t, struct cmp_srv_txn *x)
+list_unlink(struct cmp_srv_txn_list *l, struct cmp_srv_txn *x, int which)
 {
-    x->lru_prev = t->lru_tail;
-    x->lru_next = NULL;
-    if (t->lru_tail != NULL) {
-        t->lru_tail->lru_next = x;
+    struct cmp_srv_txn_link *k = link_of(x, which);
+
+    if (k->prev != NULL) {
+        link_of(k->prev, which)->next = k->next;
     } else {
-        t->lru_head = x;
+        l->head = k->next;
     }
-    t->lru_tail = x;
+    if (k->next != NULL) {
+        link_of(k->next, which)->prev = k->prev;
+    } else {
+        l->tail = k->prev;
+    }
+    k->prev = k->next = NULL;
+}
+
+static void
+list_append(struct cmp_srv_txn_list *l, struct cmp_srv_txn *x, int which)
+{
+    struct cmp_srv_txn_link *k = link_of(x, which);
+
+    k->prev = l->tail;
+    k->next = NULL;
+    if (l->tail != NULL) {
+        link_of(l->tail, which)->next = x;
+    } else {
+        l->head = x;
+    }
+    l->tail = x;
 }
 
 /*
@@ -275,9 +255,9 @@ remove_txn(struct cmp_srv_table *t, struct cmp_srv_txn *x, struct cmp_srv_txn **
     if (*pp == x) {
         *pp = x->hnext;
     }
-    lru_unlink(t, x);
+    list_unlink(&t->lru, x, IN_TABLE);
     if (x->owner != NULL) {
-        own_unlink(x);
+        list_unlink(&x->owner->txns, x, IN_OWNER);
         if (--x->owner->count == 0) {
             sender_drop(t, x->owner);
         }
@@ -296,10 +276,10 @@ remove_txn(struct cmp_srv_table *t, struct cmp_srv_txn *x, struct cmp_srv_txn **
 static void
 purge_expired(struct cmp_srv_table *t, int64_t now, struct cmp_srv_txn **dead)
 {
-    struct cmp_srv_txn *x = t->lru_head, *next;
+    struct cmp_srv_txn *x = t->lru.head, *next;
 
     while (x != NULL) {
-        next = x->lru_next;
+        next = x->lru.next;
         if (!x->busy && x->deadline < now) {
             remove_txn(t, x, dead);
         } else if (x->deadline - x->check_after >= now) {
@@ -351,8 +331,8 @@ cmp_srv_table_cleanup(struct cmp_srv_table *t)
     if (t->buckets == NULL) {
         return;
     }
-    for (x = t->lru_head; x != NULL; x = next) {
-        next = x->lru_next;
+    for (x = t->lru.head; x != NULL; x = next) {
+        next = x->lru.next;
         txn_free(t, x);
     }
     for (i = 0; i < t->num_sender_buckets; i++) {
@@ -440,9 +420,9 @@ cmp_srv_txn_begin(struct cmp_srv_table *t, const struct der_in *tid,
     signer = NULL;
     x->hnext = *bucket_of(t, x->tid, x->tid_len);
     *bucket_of(t, x->tid, x->tid_len) = x;
-    lru_append(t, x);
+    list_append(&t->lru, x, IN_TABLE);
     x->owner = s;
-    own_append(x);
+    list_append(&s->txns, x, IN_OWNER);
     s->count++;
     t->count++;
     *out = x;
@@ -520,10 +500,10 @@ cmp_srv_txn_release(struct cmp_srv_table *t, struct cmp_srv_txn *txn, int keep, 
             txn->check_after = 0;
         }
         txn->deadline = now + t->timeout + txn->check_after;
-        lru_unlink(t, txn);
-        lru_append(t, txn);
-        own_unlink(txn);
-        own_append(txn);
+        list_unlink(&t->lru, txn, IN_TABLE);
+        list_append(&t->lru, txn, IN_TABLE);
+        list_unlink(&txn->owner->txns, txn, IN_OWNER);
+        list_append(&txn->owner->txns, txn, IN_OWNER);
     } else {
         remove_txn(t, txn, &dead);
     }

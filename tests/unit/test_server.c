@@ -1922,6 +1922,35 @@ sealed(struct cmp_msg *m, int how, size_t *len)
     return der;
 }
 
+/* An engine of the base configuration with |cache| nonces and a window of |window| s (0: default).
+ */
+static struct cmp_srv *
+replay_engine(size_t cache, int64_t window)
+{
+    struct cmp_srv_config c;
+
+    base_config(&c);
+    c.replay_cache_size = cache;
+    c.message_time_window_s = window;
+    return new_engine(&c);
+}
+
+/* What |srv| answers to |der|: the body type, ERROR_ANSWER + the failure bit, or -1. */
+#define ERROR_ANSWER 1000
+static int
+answer_of(struct cmp_srv *srv, const uint8_t *der, size_t len)
+{
+    struct exch x;
+    int a = -1;
+
+    memset(&x, 0, sizeof(x));
+    if (srv != NULL && der != NULL && send_bytes(srv, der, len, &x)) {
+        a = x.rsp->body.type == CMP_BODY_ERROR ? ERROR_ANSWER + error_bit(x.rsp) : x.rsp->body.type;
+    }
+    exch_free(&x);
+    return a;
+}
+
 /*
  * A captured request sent again is refused with badSenderNonce (RFC 9810
  * 5.1.1, 5.2.3), an ir as well as a certConf after its transaction ended;
@@ -1934,8 +1963,8 @@ test_replay(void)
     struct cmp_srv_config c;
     struct cmp_srv *srv;
     struct exch x, y, z;
-    uint8_t *ir, *conf, *a;
-    size_t ir_len, conf_len, a_len, i;
+    uint8_t *ir, *conf, *a, *b;
+    size_t ir_len, conf_len, a_len, b_len, i;
 
     base_config(&c);
     srv = new_engine(&c);
@@ -1971,41 +2000,25 @@ test_replay(void)
     cmp_srv_free(srv);
 
     /* bounded: with room for 2 nonces, the first of 3 requests is forgotten */
-    base_config(&c);
-    c.replay_cache_size = 2;
-    srv = new_engine(&c);
-    if (!CHECK(srv != NULL)) {
-        return;
-    }
+    srv = replay_engine(2, 0);
     a = sealed(request("genm_pbm_1_genm.der"), P_PBM, &a_len);
-    CHECK(a != NULL && send_bytes(srv, a, a_len, &x) && x.rsp->body.type == CMP_BODY_GENP);
-    exch_free(&x);
+    CHECK(answer_of(srv, a, a_len) == CMP_BODY_GENP);
     for (i = 0; i < 2; i++) {
-        CHECK(send_msg(srv, request("genm_pbm_1_genm.der"), P_PBM, &x) &&
-              x.rsp->body.type == CMP_BODY_GENP);
-        exch_free(&x);
+        b = sealed(request("genm_pbm_1_genm.der"), P_PBM, &b_len);
+        CHECK(answer_of(srv, b, b_len) == CMP_BODY_GENP);
+        free(b);
     }
-    CHECK(a != NULL && send_bytes(srv, a, a_len, &x) && x.rsp->body.type == CMP_BODY_GENP);
-    exch_free(&x);
+    CHECK(answer_of(srv, a, a_len) == CMP_BODY_GENP);
     free(a);
     cmp_srv_free(srv);
 
     /* past the window (2 s) a replay is too old: badTime */
-    base_config(&c);
-    c.message_time_window_s = 2;
-    srv = new_engine(&c);
-    if (!CHECK(srv != NULL)) {
-        return;
-    }
+    srv = replay_engine(0, 2);
     a = sealed(request("genm_pbm_1_genm.der"), P_PBM, &a_len);
-    CHECK(a != NULL && send_bytes(srv, a, a_len, &x) && x.rsp->body.type == CMP_BODY_GENP);
-    exch_free(&x);
-    CHECK(a != NULL && send_bytes(srv, a, a_len, &x) &&
-          error_bit(x.rsp) == CMP_FI_BAD_SENDER_NONCE);
-    exch_free(&x);
+    CHECK(answer_of(srv, a, a_len) == CMP_BODY_GENP);
+    CHECK(answer_of(srv, a, a_len) == ERROR_ANSWER + CMP_FI_BAD_SENDER_NONCE);
     sleep(4);
-    CHECK(a != NULL && send_bytes(srv, a, a_len, &x) && error_bit(x.rsp) == CMP_FI_BAD_TIME);
-    exch_free(&x);
+    CHECK(answer_of(srv, a, a_len) == ERROR_ANSWER + CMP_FI_BAD_TIME);
     free(a);
     cmp_srv_free(srv);
 }
