@@ -16,6 +16,7 @@
  *   --corrupt             flips one bit of the protection afterwards
  *   --fresh               a fresh transactionID and senderNonce and messageTime now
  *                         first (a request a server has not seen, within its window)
+ *   --time-offset S       with --fresh: messageTime S seconds from now
  * Exits 0 on success, 1 on failure (with the error on stderr).
  */
 #include <stdio.h>
@@ -73,7 +74,7 @@ usage(void)
 {
     fprintf(stderr, "usage: reprotect IN OUT (--pbm SECRET [--owf N] [--mac N] [--iter N] | "
                     "--pbmac1 SECRET [--prf N] [--mac N] [--iter N] | --key FILE [--digest N] "
-                    "[--pss]) [--cert FILE] [--corrupt] [--fresh]\n");
+                    "[--pss]) [--cert FILE] [--corrupt] [--fresh [--time-offset S]]\n");
     return 2;
 }
 
@@ -82,7 +83,7 @@ main(int argc, char **argv)
 {
     const char *pbm = NULL, *pbmac1 = NULL, *key_file = NULL, *cert_file = NULL;
     const char *owf = NULL, *mac = NULL, *prf = NULL, *digest = NULL;
-    long long iter = 0;
+    long long iter = 0, offset = 0;
     int pss = 0, corrupt = 0, fresh = 0, i, rc = 1;
     uint8_t tid[16], nonce[16];
     struct cmp_msg *m = NULL;
@@ -132,13 +133,14 @@ main(int argc, char **argv)
             prf = v;
         } else if (strcmp(a, "--digest") == 0) {
             digest = v;
-        } else if (strcmp(a, "--iter") == 0) {
+        } else if (strcmp(a, "--iter") == 0 || strcmp(a, "--time-offset") == 0) {
             char *end;
+            long long n = strtoll(v, &end, 10);
 
-            iter = strtoll(v, &end, 10);
             if (*end != '\0') {
                 return usage();
             }
+            *(strcmp(a, "--iter") == 0 ? &iter : &offset) = n;
         } else {
             return usage();
         }
@@ -166,7 +168,7 @@ main(int argc, char **argv)
         m->hdr.sender_nonce = der_in_make(nonce, sizeof(nonce));
         m->hdr.has_message_time = 1;
         m->hdr.message_time = DER_IN_EMPTY; /* encoded from message_time_secs */
-        m->hdr.message_time_secs = (int64_t)time(NULL);
+        m->hdr.message_time_secs = (int64_t)time(NULL) + offset;
     }
     if (cert_file != NULL) {
         const ASN1_OCTET_STRING *skid;

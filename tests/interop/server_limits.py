@@ -525,7 +525,14 @@ def test_options(env):
                         (["-srv_max_body", "2000", "-srv_body_budget", "1000"],
                          "less than -srv_max_body 2000"),
                         (["-srv_max_body", "100000", "-srv_body_budget", "120000"],
-                         "holds bodies of at most 90000 bytes")):
+                         "holds bodies of at most 90000 bytes"),
+                        (["-srv_fail_cpu", "1001"], "-srv_fail_cpu 1001 is out of range"),
+                        (["-srv_max_txns_per_sender", "0"],
+                         "-srv_max_txns_per_sender needs a positive number"),
+                        (["-srv_replay_cache", "16777217"],
+                         "-srv_replay_cache 16777217 is out of range"),
+                        (["-srv_msgtime_window", "-1"],
+                         "-srv_msgtime_window needs a positive number")):
         try:
             r = subprocess.run(base + extra, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                timeout=20)
@@ -546,6 +553,24 @@ def test_options(env):
     if "PBM iterationCount 500 exceeds the limit 100" not in srv.log():
         fail("srv_max_iterations = 100 from the config file did not apply:\n" + srv.log())
     ok("srv_max_iterations from the config file: a request of 500 iterations gets badAlg")
+    # The messageTime window from the config file: a request made an hour ago gets badTime.
+    old = os.path.join(env.work, "ir_an_hour_old.der")
+    with open(cnf, "w") as f:
+        f.write("[cmp]\nsrv_msgtime_window = 60\n")
+    if env.reprotect is not None:
+        r = subprocess.run([env.reprotect, os.path.join(env.vec, "ir_pbm_1_ir.der"), old, "--pbm",
+                            "file:" + os.path.join(env.vec, "secret.txt"), "--fresh",
+                            "--time-offset", "-3600"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            fail("reprotect: %s" % r.stdout.decode(errors="replace"))
+        win = env.server("window", ["-verbosity", "4"], config=cnf)
+        status, _, body = post_from("127.0.0.1", win.port, open(old, "rb").read())
+        if status != 200 or "messageTime is -36" not in win.log():
+            fail("srv_msgtime_window = 60 from the config file did not apply (%d):\n%s"
+                 % (status, win.log()))
+        ok("srv_msgtime_window from the config file: a request made an hour ago gets badTime")
+        win.stop()
     two = connect_from("127.0.0.5", srv.port, 3, block=True)
     two[2].settimeout(2)
     try:
