@@ -42,6 +42,15 @@
  * connection per transaction: the realistic case of many `openssl cmp`
  * runs, in which the server pays for a connection per transaction.
  *
+ * With --attack RATE another address (--attack-src, 127.0.0.2 by default)
+ * sends RATE requests a second meanwhile, each an ir whose PBM MAC is wrong
+ * at --attack-iter iterations (100000 by default: the servers' cap, the
+ * most they hash before they know), on a keep-alive connection, in a
+ * process of its own, for as long as the measured run lasts: what valid
+ * clients get from a server that an unauthenticated peer keeps busy. Its
+ * answers are counted: handled (HTTP 200, a CMP error), refused (429 or
+ * 503: not handled) and failed.
+ *
  * Server-side figures, with --pid: CPU time (utime + stime of
  * /proc/PID/stat, all threads) before and after the run, and its split over
  * the server's threads; VmHWM (peak RSS, reset at the start with
@@ -56,7 +65,7 @@
  *               --ref REF --prot pbm|sig [--clients N] [--count T]
  *               [--warmup W] [--seconds S] [--timeout S] [--close]
  *               [--conn-per-txn] [--procs P] [--pid PID] [--rss-every K]
- *               [--label TEXT]
+ *               [--attack RATE [--attack-iter N] [--attack-src IP]] [--label TEXT]
  * Output: "RSS ..." lines while running, "WARMUP ...", "ERR ..." samples and
  * "THREADS ..." lines, then one "RESULT key=value ..." line that
  * bench/server.sh turns into its table. Exit status 0 if any transaction
@@ -116,6 +125,9 @@ struct opts {
     long procs;       /* clients in separate processes; 0: all in this one */
     long pid;       /* the server's PID; 0: no server figures */
     long rss_every; /* print VmRSS every K successes; 0: never */
+    long attack_rate;       /* wrong-MAC requests a second from another address; 0: none */
+    long attack_iter;       /* their PBM iteration count */
+    const char *attack_src; /* the address they come from */
 };
 
 static void
@@ -125,7 +137,8 @@ usage(void)
             "usage: server --url URL --pki DIR --secret FILE --ref REF --prot pbm|sig\n"
             "              [--clients N] [--count T] [--warmup W] [--seconds S] [--timeout S]\n"
             "              [--close] [--conn-per-txn] [--procs P] [--pid PID] [--rss-every K]\n"
-            "              [--label TEXT] [--key p256|rsa2048] [--reuse-salt]\n");
+            "              [--attack RATE [--attack-iter N] [--attack-src IP]] [--label TEXT]\n"
+            "              [--key p256|rsa2048] [--reuse-salt]\n");
     exit(2);
 }
 
@@ -170,6 +183,8 @@ parse_opts(struct opts *o, int argc, char **argv)
     o->seconds = 60;
     o->timeout = 10;
     o->label = "-";
+    o->attack_iter = 100000;
+    o->attack_src = "127.0.0.2";
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
 
@@ -228,6 +243,12 @@ parse_opts(struct opts *o, int argc, char **argv)
             o->procs = num_arg(argv[++i], 1, MAX_PROCS);
         } else if (strcmp(a, "--rss-every") == 0) {
             o->rss_every = num_arg(argv[++i], 0, MAX_TXNS);
+        } else if (strcmp(a, "--attack") == 0) {
+            o->attack_rate = num_arg(argv[++i], 1, 10000);
+        } else if (strcmp(a, "--attack-iter") == 0) {
+            o->attack_iter = num_arg(argv[++i], 100, 10000000);
+        } else if (strcmp(a, "--attack-src") == 0) {
+            o->attack_src = argv[++i];
         } else {
             usage();
         }
@@ -1349,6 +1370,148 @@ run_procs(struct gen *g, long count, double seconds, struct stats *st)
     return unfinished;
 }
 
+/* ---- another address sending wrong MACs (--attack) ---- */
+
+/* What the attacker process counts, in memory shared with the parent. */
+struct attack_report {
+    volatile int stop; /* set by the parent */
+    long sent, handled, refused, failed;
+};
+
+/* discard() drops a response body. */
+static size_t
+discard(char *data, size_t size, size_t nmemb, void *arg)
+{
+    (void)data;
+    (void)arg;
+    return size * nmemb;
+}
+
+/* attack_request() is an ir whose PBM MAC is wrong, at --attack-iter iterations. */
+static void
+attack_request(const struct gen *g, uint8_t **der, size_t *len)
+{
+    static const uint8_t wrong[] = "not-the-servers-secret";
+    struct cmp_pbm_opts pbm;
+    struct cmp_msg *m = NULL;
+    struct cmp_err err;
+    static uint8_t tid[16], nonce[NONCE_LEN];
+
+    cmp_err_init(&err);
+    memset(&pbm, 0, sizeof(pbm));
+    pbm.iterations = g->o.attack_iter;
+    fresh(tid, sizeof(tid));
+    fresh(nonce, sizeof(nonce));
+    if (!cmp_msg_decode(&m, g->ir_tmpl, g->ir_tmpl_len, &err)) {
+        die("the attack's ir", &err);
+    }
+    m->hdr.has_transaction_id = 1;
+    m->hdr.transaction_id = der_in_make(tid, sizeof(tid));
+    m->hdr.has_sender_nonce = 1;
+    m->hdr.sender_nonce = der_in_make(nonce, sizeof(nonce));
+    m->hdr.message_time = DER_IN_EMPTY;
+    m->hdr.message_time_secs = (int64_t)time(NULL);
+    if (!cmp_protect_pbm(m, &pbm, wrong, sizeof(wrong) - 1, &err) ||
+        !cmp_msg_encode(m, der, len, &err)) {
+        die("the attack's ir", &err);
+    }
+    cmp_msg_free(m);
+}
+
+/* attacker_main() sends until told to stop or out of time (in its own process). */
+static void
+attacker_main(const struct gen *g, struct attack_report *rep, double seconds)
+{
+    char iface[80];
+    uint8_t *der = NULL;
+    size_t len = 0;
+    double next = now(), end = next + seconds;
+    CURL *h = curl_easy_init();
+    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/pkixcmp");
+
+    headers = headers != NULL ? curl_slist_append(headers, "Expect:") : NULL;
+    if (h == NULL || headers == NULL) {
+        die("curl setup (attacker)", NULL);
+    }
+    attack_request(g, &der, &len);
+    snprintf(iface, sizeof(iface), "host!%s", g->o.attack_src);
+    curl_easy_setopt(h, CURLOPT_URL, g->o.url);
+    curl_easy_setopt(h, CURLOPT_INTERFACE, iface);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, (const char *)der);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(g->o.timeout * 1000));
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    while (!rep->stop && now() < end) {
+        long status = 0;
+        double wait;
+
+        rep->sent++;
+        if (curl_easy_perform(h) != CURLE_OK) {
+            rep->failed++;
+        } else {
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+            if (status == 200) {
+                rep->handled++;
+            } else if (status == 429 || status == 503) {
+                rep->refused++;
+            } else {
+                rep->failed++;
+            }
+        }
+        next += 1.0 / (double)g->o.attack_rate;
+        wait = next - now();
+        if (wait > 0) {
+            struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+
+            nanosleep(&ts, NULL);
+        }
+    }
+    curl_easy_cleanup(h);
+    curl_slist_free_all(headers);
+    free(der);
+}
+
+/* attack_start() forks the attacker; its report lives in shared memory. */
+static pid_t
+attack_start(const struct gen *g, struct attack_report **out, double seconds)
+{
+    struct attack_report *rep;
+    pid_t pid;
+
+    rep = mmap(NULL, sizeof(*rep), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (rep == MAP_FAILED) {
+        die("mmap", NULL);
+    }
+    memset((void *)rep, 0, sizeof(*rep));
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if (pid < 0) {
+        die("fork", NULL);
+    }
+    if (pid == 0) {
+        attacker_main(g, rep, seconds);
+        _exit(0);
+    }
+    *out = rep;
+    return pid;
+}
+
+/* attack_stop() tells the attacker to stop and waits for it. */
+static void
+attack_stop(pid_t pid, struct attack_report *rep)
+{
+    rep->stop = 1;
+    if (waitpid(pid, NULL, 0) < 0) {
+        fprintf(stderr, "server: the attacker process is lost\n");
+    }
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -1408,6 +1571,8 @@ main(int argc, char **argv)
     double top_share = 0;
     static struct tasks tasks0, tasks1;
     char srv_ms[32], gen_ms[32], p50[32], p90[32], p99[32], pmax[32];
+    struct attack_report *attack = NULL;
+    pid_t attacker = 0;
 
     memset(&g, 0, sizeof(g));
     parse_opts(&g.o, argc, argv);
@@ -1452,12 +1617,23 @@ main(int argc, char **argv)
         rss0 = proc_kb(g.o.pid, "VmRSS");
         cpu0 = proc_cpu(g.o.pid);
     }
+    if (g.o.attack_rate > 0) {
+        attacker = attack_start(&g, &attack, g.o.seconds);
+    }
     gen0 = self_cpu();
     t0 = now();
     unfinished = g.o.procs > 0 ? run_procs(&g, g.o.count, g.o.seconds, &st)
                                : run(&g, cl, g.o.clients, g.o.count, g.o.seconds, &st);
     t1 = now();
     gen1 = self_cpu();
+    if (attacker > 0) {
+        attack_stop(attacker, attack);
+        printf("ATTACK label=%s rate=%ld iter=%ld src=%s sent=%ld handled=%ld refused=%ld "
+               "failed=%ld\n",
+               g.o.label, g.o.attack_rate, g.o.attack_iter, g.o.attack_src, attack->sent,
+               attack->handled, attack->refused, attack->failed);
+        munmap(attack, sizeof(*attack));
+    }
     if (g.o.pid != 0) {
         cpu1 = proc_cpu(g.o.pid);
         proc_tasks(g.o.pid, &tasks1);

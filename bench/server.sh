@@ -24,6 +24,12 @@
 # of PPC_OSSL_TXNS / 16 runs each (server CPU from /proc/PID/stat; the
 # clients' start-up costs most of the wall time).
 #
+# Under attack: ATTACK_CLIENTS keep-alive PBM clients run ATTACK_COUNT
+# transactions undisturbed, then at once the same while another address
+# (127.0.0.2) sends ATTACK_RATE requests a second whose PBM MAC is wrong at
+# ATTACK_ITER iterations (the servers' cap): the throughput of valid clients
+# under attack as a share of the undisturbed one, in the same run.
+#
 # Only successful transactions (a good pkiConf) count; every failure is
 # counted and its kind printed. Server CPU is utime + stime of
 # /proc/PID/stat over the measured phase (all threads), peak RSS is VmHWM
@@ -37,6 +43,8 @@
 #   PPC_PROCS [16]      client processes of the process-per-client phase (0: skip)
 #   PPC_OSSL_TXNS [320] transactions by `openssl cmp` runs in 16 loops (0: skip)
 #   RSS_TXNS [10000], RSS_EVERY [1000], RSS_CLIENTS [16] (RSS_TXNS=0: skip)
+#   ATTACK_CLIENTS [16], ATTACK_COUNT [20000], ATTACK_RATE [50], ATTACK_ITER [100000]
+#                       (ATTACK_RATE=0: skip)
 #   PHASE_SECONDS [60]  wall-time limit of each phase
 #   REQ_TIMEOUT [10]    seconds per request
 #   VERBOSITY [3]       -verbosity of both servers (their logs go to files)
@@ -76,6 +84,10 @@ PPC_OSSL_TXNS=${PPC_OSSL_TXNS:-320}
 RSS_TXNS=${RSS_TXNS:-10000}
 RSS_EVERY=${RSS_EVERY:-1000}
 RSS_CLIENTS=${RSS_CLIENTS:-16}
+ATTACK_CLIENTS=${ATTACK_CLIENTS:-16}
+ATTACK_COUNT=${ATTACK_COUNT:-20000}
+ATTACK_RATE=${ATTACK_RATE:-50}
+ATTACK_ITER=${ATTACK_ITER:-100000}
 PHASE_SECONDS=${PHASE_SECONDS:-60}
 REQ_TIMEOUT=${REQ_TIMEOUT:-10}
 VERBOSITY=${VERBOSITY:-3}
@@ -207,6 +219,12 @@ phase() {
         >"$log" 2>&1 || true
     kill -0 "${pid[$srv]}" 2>/dev/null || { cat "$log" >&2; die "$srv died (phase $key)"; }
     grep -E '^(ERR|WARMUP) ' "$log" | sed 's/^/   /' | grep -v ' failed=0 unfinished=0$' || true
+    line=$(grep -m 1 '^ATTACK ' "$log" || true)
+    for kv in $line; do
+        case $kv in
+            *=*) R[$key,attack_${kv%%=*}]=${kv#*=} ;;
+        esac
+    done
     line=$(grep -m 1 '^RESULT ' "$log" || true)
     if [ -z "$line" ]; then
         cat "$log" >&2
@@ -244,6 +262,19 @@ if [ "$PPC_PROCS" -gt 0 ]; then
     for srv in "${servers[@]}"; do
         phase "$srv" pbm "$PPC_PROCS" "$srv,ppc" --count "$COUNT" --warmup "$WARMUP" \
             --procs "$PPC_PROCS" --conn-per-txn
+    done
+fi
+
+if [ "$ATTACK_RATE" -gt 0 ]; then
+    echo "== under attack: pbm, $ATTACK_CLIENTS clients, then $ATTACK_RATE wrong-MAC requests/s" \
+        "at $ATTACK_ITER iterations from 127.0.0.2"
+    for srv in "${servers[@]}"; do
+        phase "$srv" pbm "$ATTACK_CLIENTS" "$srv,calm" --count "$ATTACK_COUNT" --warmup "$WARMUP"
+        phase "$srv" pbm "$ATTACK_CLIENTS" "$srv,attack" --count "$ATTACK_COUNT" --warmup 0 \
+            --attack "$ATTACK_RATE" --attack-iter "$ATTACK_ITER"
+        printf '   %-8s attack: %s sent, %s handled, %s refused at once, %s failed\n' "$srv" \
+            "${R[$srv,attack,attack_sent]}" "${R[$srv,attack,attack_handled]}" \
+            "${R[$srv,attack,attack_refused]}" "${R[$srv,attack,attack_failed]}"
     done
 fi
 
@@ -347,6 +378,20 @@ fi
 if [ "$PPC_PROCS" -gt 0 ]; then
     pbm_row ppc "$PPC_PROCS" "process per client, connection per transaction"
 fi
+if [ "$ATTACK_RATE" -gt 0 ]; then
+    echo
+    echo "valid pbm clients ($ATTACK_CLIENTS, keep-alive) undisturbed and while 127.0.0.2 sends" \
+        "$ATTACK_RATE wrong-MAC requests/s at $ATTACK_ITER iterations"
+    printf '%-8s | %9s %9s %6s | %9s %9s | %s\n' "" "calm" "attacked" "share" "CPU calm" \
+        "CPU atk" "attack: sent/handled/refused/failed"
+    for srv in "${servers[@]}"; do
+        printf '%-8s | %9s %9s %6s | %9s %9s | %s/%s/%s/%s\n' "$srv" "${R[$srv,calm,tps]}" \
+            "${R[$srv,attack,tps]}" "$(ratio "${R[$srv,attack,tps]}" "${R[$srv,calm,tps]}")" \
+            "${R[$srv,calm,srv_ms_per_txn]}" "${R[$srv,attack,srv_ms_per_txn]}" \
+            "${R[$srv,attack,attack_sent]}" "${R[$srv,attack,attack_handled]}" \
+            "${R[$srv,attack,attack_refused]}" "${R[$srv,attack,attack_failed]}"
+    done
+fi
 if [ "$PPC_OSSL_TXNS" -gt 0 ]; then
     echo
     echo "process per client with openssl cmp runs: server CPU per ir+certConf (ms), failed runs"
@@ -383,7 +428,7 @@ done
 # ---- the issue's targets (2-core machine) ---------------------------------------------
 echo
 echo "targets: server CPU <= 0.6 ms/txn; throughput at 16 clients >= 3x openssl's; RSS flat;"
-echo "         process per client: server CPU <= 0.5 ms/txn"
+echo "         process per client: server CPU <= 0.5 ms/txn; under attack >= 0.8 of undisturbed"
 for prot in $PROTS; do
     worst=$(for n in $CLIENTS; do echo "${R[cmpkit,$prot,$n,srv_ms_per_txn]}"; done |
         awk '$1 != "n/a" { if ($1 > m) m = $1 } END { print m + 0 }')
@@ -401,6 +446,12 @@ for prot in $PROTS; do
             'BEGIN { print (w != "n/a" && w <= 0.5) ? "met" : "missed" }')
         echo "  pbm: process per client, cmpkit CPU/txn = ${R[cmpkit,ppc,srv_ms_per_txn]} ms" \
             "(openssl ${R[openssl,ppc,srv_ms_per_txn]} ms): $verdict"
+    fi
+    if [ "$prot" = pbm ] && [ "$ATTACK_RATE" -gt 0 ]; then
+        r=$(ratio "${R[cmpkit,attack,tps]}" "${R[cmpkit,calm,tps]}")
+        verdict=$(awk -v r="$r" 'BEGIN { print (r != "n/a" && r >= 0.8) ? "met" : "missed" }')
+        echo "  pbm: under attack, cmpkit keeps ${r} of its undisturbed throughput" \
+            "(openssl $(ratio "${R[openssl,attack,tps]}" "${R[openssl,calm,tps]}")): $verdict"
     fi
     if [ -n "${R[cmpkit,rssgrow,$prot]:-}" ]; then
         echo "  $prot: cmpkit RSS change from $RSS_EVERY to $RSS_TXNS transactions:" \

@@ -16,7 +16,10 @@
  *
  * Each input gets a fresh engine, freed at the end with every transaction
  * the input left open (LeakSanitizer checks that); the table holds at most
- * 4. Every request must get a response that decodes.
+ * 4, 2 of one sender, and the replay cache 16 nonces (small: an engine is
+ * made per input). Every request must get a response that decodes, and so
+ * must the unprotected refusal of it (cmp_srv_refuse()); what the engine
+ * reports of it must agree with the answer.
  *
  * The server has the PBM secret of tests/vectors/gen_vectors.sh and the
  * certificates and key of the run that made the seeds in
@@ -244,6 +247,9 @@ engine(unsigned flags)
     c.send_error = (flags & 32) != 0;
     c.pkistatus = (flags & 64) != 0 ? 2 : 0;
     c.max_transactions = 4;
+    c.max_transactions_per_sender = 2; /* reached by a conversation of 8 requests */
+    c.replay_cache_size = 16;          /* an engine per input: no megabytes to clear */
+    c.message_time_window_s = INT64_C(200) * 366 * 86400; /* the seeds' times, any clock */
     c.max_iterations = 10000; /* keep a PBM with a mutated count cheap */
     srv = cmp_srv_new(&c, &err);
     if (srv == NULL) {
@@ -252,23 +258,49 @@ engine(unsigned flags)
     return srv;
 }
 
+/* decoded() is the response |rsp| decoded (it must decode), and frees |rsp|. */
+static struct cmp_msg *
+decoded(uint8_t *rsp, size_t rsp_len)
+{
+    struct cmp_msg *m = NULL;
+    struct cmp_err err;
+
+    cmp_err_init(&err);
+    if (rsp == NULL || rsp_len == 0 || !cmp_msg_decode(&m, rsp, rsp_len, &err)) {
+        __builtin_trap();
+    }
+    free(rsp);
+    return m;
+}
+
 static void
 answer(struct cmp_srv *srv, const uint8_t *req, size_t len)
 {
     uint8_t *rsp = NULL;
     size_t rsp_len = 0;
-    struct cmp_msg *m = NULL;
-    struct cmp_err err;
+    struct cmp_srv_outcome out;
+    struct cmp_msg *m;
 
-    if (!cmp_srv_handle(srv, req, len, &rsp, &rsp_len) || rsp == NULL || rsp_len == 0) {
+    if (!cmp_srv_handle_ex(srv, req, len, &rsp, &rsp_len, &out)) {
         __builtin_trap(); /* every request gets an answer */
     }
-    cmp_err_init(&err);
-    if (!cmp_msg_decode(&m, rsp, rsp_len, &err)) {
-        __builtin_trap(); /* and it decodes */
+    m = decoded(rsp, rsp_len);
+    /* a failure the engine reports is an error message; one that did not authenticate, too */
+    if ((out.failure_bit >= 0 || out.unauthenticated_failure) &&
+        cmp_msg_body_type(m) != CMP_BODY_ERROR) {
+        __builtin_trap();
     }
     cmp_msg_free(m);
-    free(rsp);
+    rsp = NULL;
+    rsp_len = 0;
+    if (!cmp_srv_refuse(srv, req, len, CMP_FI_SYSTEM_UNAVAIL, "refused", &rsp, &rsp_len)) {
+        __builtin_trap();
+    }
+    m = decoded(rsp, rsp_len);
+    if (cmp_msg_body_type(m) != CMP_BODY_ERROR) {
+        __builtin_trap();
+    }
+    cmp_msg_free(m);
 }
 
 int

@@ -291,6 +291,8 @@ http_req_status_text(int status)
         return "413 Payload Too Large\n";
     case HTTP_REQ_BAD_MEDIA:
         return "415 Unsupported Media Type: expected " HTTP_REQ_CONTENT_TYPE "\n";
+    case HTTP_REQ_TOO_MANY:
+        return "429 Too Many Requests\n";
     case HTTP_REQ_UNAVAILABLE:
         return "503 Service Unavailable\n";
     default:

@@ -86,6 +86,9 @@
 #define FD_RESERVE 64         /* descriptors besides connections (listening, MHD's, files) */
 #define FD_TABLE_MAX (1 << 22)
 #define LOG_LINE_MAX 1024
+#define THROTTLE_MAX 4096u     /* addresses whose failed authentications are tracked at once */
+#define THROTTLE_BUCKETS 8192u /* a power of 2 */
+#define THROTTLE_BURST_S 2     /* an address may spend this many seconds of its budget at once */
 /*
  * libmicrohttpd's memory per connection (its default is 32 KiB): the read
  * buffer (half of it) holds a request's head and passes the body on in
@@ -224,7 +227,21 @@ enum lst_cause {
     LC_ACCEPT,
     LC_HANDOVER,
     LC_HANDLER,
+    LC_THROTTLE,
     LC_NUM
+};
+
+/*
+ * An address's budget for requests that fail authentication: a token bucket
+ * of CPU time (microseconds), refilled at -srv_fail_cpu per second up to
+ * THROTTLE_BURST_S seconds of it, charged what each failing request cost.
+ * Entries outlive connections; one whose bucket is full again is dropped.
+ */
+struct thr_ent {
+    uint8_t key[16];   /* the address (addr_key()) */
+    int64_t credit_us; /* may go below 0 by the cost of the last request */
+    int64_t at_ms;     /* when credit_us was last brought up to date */
+    uint32_t next;     /* chain or free list: entry + 1, 0 none */
 };
 
 struct ratelimit {
@@ -265,6 +282,14 @@ struct listener {
     struct addr_ent *addrs;
     uint32_t addr_mask;
     uint64_t hash_key[2];
+
+    /* Under |thr_mu|: the budgets of failed authentications (throttle_*()). */
+    pthread_mutex_t thr_mu;
+    int64_t thr_rate_us; /* per second */
+    int64_t thr_cap_us;
+    struct thr_ent *thr;   /* THROTTLE_MAX entries */
+    uint32_t *thr_buckets; /* THROTTLE_BUCKETS chains: entry + 1, 0 none */
+    uint32_t thr_free;     /* free entries: entry + 1, 0 none */
 };
 
 static int64_t
@@ -901,6 +926,151 @@ deadline_in(long ms)
     return ts;
 }
 
+/* ---- the budget of failed authentications per address ---- */
+
+/* thr_link() is the link that points to |key|'s entry (*link == 0: none). Under thr_mu. */
+static uint32_t *
+thr_link(struct listener *l, const uint8_t key[16])
+{
+    uint32_t *link = &l->thr_buckets[addr_hash(l, key) & (THROTTLE_BUCKETS - 1)];
+
+    while (*link != 0 && memcmp(l->thr[*link - 1].key, key, 16) != 0) {
+        link = &l->thr[*link - 1].next;
+    }
+    return link;
+}
+
+/* thr_refill() brings an entry's credit up to |now|. */
+static void
+thr_refill(const struct listener *l, struct thr_ent *e, int64_t now)
+{
+    int64_t dt = now - e->at_ms;
+
+    if (dt <= 0) {
+        return;
+    }
+    if (dt >= (int64_t)THROTTLE_BURST_S * 2000) {
+        e->credit_us = l->thr_cap_us; /* long enough to refill from the lowest credit */
+    } else {
+        e->credit_us += l->thr_rate_us * dt / 1000;
+        if (e->credit_us > l->thr_cap_us) {
+            e->credit_us = l->thr_cap_us;
+        }
+    }
+    e->at_ms = now;
+}
+
+/* thr_remove() unlinks the entry |*link| points to and frees it. Under thr_mu. */
+static void
+thr_remove(struct listener *l, uint32_t *link)
+{
+    uint32_t i = *link;
+
+    *link = l->thr[i - 1].next;
+    l->thr[i - 1].next = l->thr_free;
+    l->thr_free = i;
+}
+
+/*
+ * thr_reclaim() frees an entry for a new address when all are taken: the
+ * one nearest to a full bucket (the least in debt). Under thr_mu.
+ */
+static void
+thr_reclaim(struct listener *l, int64_t now)
+{
+    uint32_t i, best = 0;
+
+    for (i = 0; i < THROTTLE_MAX; i++) {
+        thr_refill(l, &l->thr[i], now);
+        if (best == 0 || l->thr[i].credit_us > l->thr[best - 1].credit_us) {
+            best = i + 1;
+        }
+    }
+    if (best != 0) {
+        thr_remove(l, thr_link(l, l->thr[best - 1].key));
+    }
+}
+
+/*
+ * throttle_allows() is 1 if the requests of |key| may be handled: its
+ * failed authentications have not spent its budget. Else 0, with
+ * |*out_wait_ms| until they may again.
+ */
+static int
+throttle_allows(struct listener *l, const uint8_t key[16], int64_t now, int64_t *out_wait_ms)
+{
+    uint32_t *link;
+    struct thr_ent *e;
+    int ok = 1;
+
+    *out_wait_ms = 0;
+    pthread_mutex_lock(&l->thr_mu);
+    link = thr_link(l, key);
+    if (*link != 0) {
+        e = &l->thr[*link - 1];
+        thr_refill(l, e, now);
+        if (e->credit_us <= 0) {
+            ok = 0;
+            *out_wait_ms = (-e->credit_us * 1000) / l->thr_rate_us + 1;
+        }
+    }
+    pthread_mutex_unlock(&l->thr_mu);
+    return ok;
+}
+
+/* throttle_charge() takes |cost_us| from the budget of |key|. */
+static void
+throttle_charge(struct listener *l, const uint8_t key[16], uint64_t cost_us, int64_t now)
+{
+    uint32_t *link;
+    struct thr_ent *e;
+    int64_t cost = cost_us > (uint64_t)l->thr_cap_us ? l->thr_cap_us : (int64_t)cost_us;
+
+    pthread_mutex_lock(&l->thr_mu);
+    link = thr_link(l, key);
+    if (*link == 0) {
+        if (l->thr_free == 0) {
+            thr_reclaim(l, now);
+            link = thr_link(l, key);
+        }
+        *link = l->thr_free;
+        e = &l->thr[*link - 1];
+        l->thr_free = e->next;
+        memcpy(e->key, key, 16);
+        e->next = 0;
+        e->credit_us = l->thr_cap_us;
+        e->at_ms = now;
+    }
+    e = &l->thr[*link - 1];
+    thr_refill(l, e, now);
+    /* a debt of at most one bucket: no address is shut out for longer than twice the burst */
+    e->credit_us = e->credit_us - cost < -l->thr_cap_us ? -l->thr_cap_us : e->credit_us - cost;
+    pthread_mutex_unlock(&l->thr_mu);
+}
+
+/* throttle_sweep() drops the entries whose bucket is full again (the watchdog, each tick). */
+static void
+throttle_sweep(struct listener *l, int64_t now)
+{
+    uint32_t b, *link;
+
+    pthread_mutex_lock(&l->thr_mu);
+    for (b = 0; b < THROTTLE_BUCKETS; b++) {
+        link = &l->thr_buckets[b];
+        while (*link != 0) {
+            struct thr_ent *e = &l->thr[*link - 1];
+
+            thr_refill(l, e, now);
+            if (e->credit_us >= l->thr_cap_us) {
+                thr_remove(l, link);
+            } else {
+                link = &e->next;
+            }
+        }
+    }
+    pthread_mutex_unlock(&l->thr_mu);
+}
+
 /* ---- requests ---- */
 
 static enum MHD_Result
@@ -1035,6 +1205,53 @@ begin_request(struct listener *l, struct MHD_Connection *conn, struct conn *c, c
     }
 }
 
+/*
+ * refuse_request() answers a request of an address over its budget at once,
+ * unhandled: 429 with Retry-After and, if the handler's refusal can make one,
+ * a CMP error message (RFC 9811: the body of a CMP answer is a PKIMessage).
+ */
+static enum MHD_Result
+refuse_request(struct listener *l, struct MHD_Connection *conn, struct conn *c, int64_t wait_ms)
+{
+    const char *text = http_req_status_text(HTTP_REQ_TOO_MANY);
+    struct MHD_Response *rsp;
+    enum MHD_Result ret;
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    char retry[24], at[64];
+    int cmp;
+
+    note(l, LC_THROTTLE, LOG_LVL_WARN,
+         "answering 429 at once to %s: its failed authentications used the %lld ms of CPU "
+         "per second it may (-srv_fail_cpu)",
+         addr_text(c->key, at, sizeof(at)), (long long)(l->thr_rate_us / 1000));
+    cmp = l->cfg->refuse != NULL &&
+          l->cfg->refuse(l->cfg->handle_arg, c->req.buf, c->req.len, &out, &out_len) && out != NULL;
+    if (cmp) {
+        http_req_cleanup(&c->req, &l->budget);
+        rsp = mhd.create_response_from_buffer(out_len, out, MHD_RESPMEM_MUST_FREE);
+        if (rsp == NULL) {
+            free(out);
+        }
+    } else {
+        free(out);
+        rsp = mhd.create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+    }
+    if (rsp == NULL) {
+        return MHD_NO;
+    }
+    snprintf(retry, sizeof(retry), "%lld", (long long)((wait_ms + 999) / 1000));
+    if (mhd.add_response_header(rsp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                cmp ? HTTP_REQ_CONTENT_TYPE : "text/plain") != MHD_YES ||
+        mhd.add_response_header(rsp, MHD_HTTP_HEADER_RETRY_AFTER, retry) != MHD_YES) {
+        mhd.destroy_response(rsp);
+        return MHD_NO;
+    }
+    ret = mhd.queue_response(conn, HTTP_REQ_TOO_MANY, rsp);
+    mhd.destroy_response(rsp);
+    return ret;
+}
+
 /* answer() hands a complete body to the handler and queues its response. */
 static enum MHD_Result
 answer(struct listener *l, struct MHD_Connection *conn, struct conn *c)
@@ -1043,8 +1260,14 @@ answer(struct listener *l, struct MHD_Connection *conn, struct conn *c)
     enum MHD_Result ret;
     uint8_t *out = NULL;
     size_t out_len = 0;
+    uint64_t charge = 0;
+    int64_t wait_ms;
     int n;
 
+    /* An address whose failed authentications spent its budget is not heard (and costs little). */
+    if (!throttle_allows(l, c->key, now_ms(), &wait_ms)) {
+        return refuse_request(l, conn, c, wait_ms);
+    }
     if (l->cfg->max_msgs > 0) {
         n = atomic_fetch_add(&l->reserved, 1);
         if (n >= l->cfg->max_msgs) {
@@ -1052,8 +1275,11 @@ answer(struct listener *l, struct MHD_Connection *conn, struct conn *c)
         }
         c->admitted = 1;
     }
-    if (!l->cfg->handle(l->cfg->handle_arg, c->req.buf, c->req.len, &out, &out_len) ||
-        out == NULL) {
+    n = l->cfg->handle(l->cfg->handle_arg, c->req.buf, c->req.len, &out, &out_len, &charge);
+    if (charge > 0) {
+        throttle_charge(l, c->key, charge, now_ms());
+    }
+    if (!n || out == NULL) {
         free(out);
         note(l, LC_HANDLER, LOG_LVL_ERR, "could not answer a request: internal error");
         return send_status(conn, 500);
@@ -1461,6 +1687,7 @@ watchdog_loop(void *arg)
         sweep_conns(l, now, &s);
         pthread_mutex_unlock(&l->mu);
         log_sweep(l, &s);
+        throttle_sweep(l, now);
         pthread_mutex_lock(&l->mu);
     }
     pthread_mutex_unlock(&l->mu);
@@ -1521,6 +1748,7 @@ check_limits(struct listener *l, const struct cmp_listener_config *cfg)
 {
     unsigned req = cfg->req_timeout != 0 ? cfg->req_timeout : CMP_LISTENER_DEFAULT_REQ_TIMEOUT;
     unsigned idle = cfg->idle_timeout != 0 ? cfg->idle_timeout : CMP_LISTENER_DEFAULT_IDLE_TIMEOUT;
+    unsigned fail_ms;
 
     l->max_conns = cfg->max_conns != 0 ? cfg->max_conns : CMP_LISTENER_DEFAULT_MAX_CONNS;
     l->per_addr = cfg->max_conns_per_addr != 0 ? cfg->max_conns_per_addr
@@ -1549,6 +1777,14 @@ check_limits(struct listener *l, const struct cmp_listener_config *cfg)
     if (l->per_addr > l->max_conns) {
         l->per_addr = l->max_conns;
     }
+    fail_ms = cfg->fail_cpu_ms != 0 ? cfg->fail_cpu_ms : CMP_LISTENER_DEFAULT_FAIL_CPU_MS;
+    if (fail_ms > CMP_LISTENER_MAX_FAIL_CPU_MS) {
+        fprintf(stderr, "%s: -srv_fail_cpu %u: at most %u ms per second\n", PROG, fail_ms,
+                CMP_LISTENER_MAX_FAIL_CPU_MS);
+        return 0;
+    }
+    l->thr_rate_us = (int64_t)fail_ms * 1000;
+    l->thr_cap_us = l->thr_rate_us * THROTTLE_BURST_S;
     l->req_ms = (int64_t)req * 1000;
     l->idle_ms = (int64_t)idle * 1000;
     l->busy_idle_ms = BUSY_IDLE_MS;
@@ -1581,7 +1817,10 @@ make_tables(struct listener *l)
     l->free_slots = malloc(l->max_conns * sizeof(*l->free_slots));
     l->fd_conn = calloc((size_t)l->fd_cap, sizeof(*l->fd_conn));
     l->addrs = calloc(cap, sizeof(*l->addrs));
-    if (l->conns == NULL || l->free_slots == NULL || l->fd_conn == NULL || l->addrs == NULL) {
+    l->thr = calloc(THROTTLE_MAX, sizeof(*l->thr));
+    l->thr_buckets = calloc(THROTTLE_BUCKETS, sizeof(*l->thr_buckets));
+    if (l->conns == NULL || l->free_slots == NULL || l->fd_conn == NULL || l->addrs == NULL ||
+        l->thr == NULL || l->thr_buckets == NULL) {
         fprintf(stderr, "%s: out of memory for %u connections\n", PROG, l->max_conns);
         return 0;
     }
@@ -1590,6 +1829,10 @@ make_tables(struct listener *l)
         l->free_slots[i] = l->max_conns - 1 - i;
     }
     l->num_free = l->max_conns;
+    for (i = 0; i < THROTTLE_MAX; i++) {
+        l->thr[i].next = i + 1 < THROTTLE_MAX ? i + 2 : 0;
+    }
+    l->thr_free = 1;
     if (RAND_bytes((unsigned char *)l->hash_key, sizeof(l->hash_key)) != 1) {
         /* Not secret then, but the table stays correct: only slower with chosen addresses. */
         l->hash_key[0] = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
@@ -1605,6 +1848,8 @@ free_tables(struct listener *l)
     free(l->free_slots);
     free(l->fd_conn);
     free(l->addrs);
+    free(l->thr);
+    free(l->thr_buckets);
 }
 
 /* init_sync() sets up the mutex and the condition variables (on CLOCK_MONOTONIC). */
@@ -1619,12 +1864,18 @@ init_sync(struct listener *l)
     }
     ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
          pthread_mutex_init(&l->mu, NULL) == 0;
+    if (ok && pthread_mutex_init(&l->thr_mu, NULL) != 0) {
+        pthread_mutex_destroy(&l->mu);
+        ok = 0;
+    }
     if (ok && pthread_cond_init(&l->slot_free, &ca) != 0) {
+        pthread_mutex_destroy(&l->thr_mu);
         pthread_mutex_destroy(&l->mu);
         ok = 0;
     }
     if (ok && pthread_cond_init(&l->tick, &ca) != 0) {
         pthread_cond_destroy(&l->slot_free);
+        pthread_mutex_destroy(&l->thr_mu);
         pthread_mutex_destroy(&l->mu);
         ok = 0;
     }
@@ -1637,6 +1888,7 @@ free_sync(struct listener *l)
 {
     pthread_cond_destroy(&l->tick);
     pthread_cond_destroy(&l->slot_free);
+    pthread_mutex_destroy(&l->thr_mu);
     pthread_mutex_destroy(&l->mu);
 }
 

@@ -8,7 +8,8 @@
  * is meant to be safe on the open internet): connections in total and per
  * client address, the time a connection may wait for a request and the time
  * a whole request may take (neither is extended by trickling bytes), the
- * size of one request body, and the bytes of all bodies held at once.
+ * size of one request body, the bytes of all bodies held at once, and the
+ * CPU time that the failed authentications of one address may cost.
  */
 #ifndef CMPKIT_APP_LISTENER_H
 #define CMPKIT_APP_LISTENER_H
@@ -25,6 +26,9 @@
 #define CMP_LISTENER_DEFAULT_MAX_BODY ((size_t)1 << 20)
 #define CMP_LISTENER_DEFAULT_BODY_BUDGET ((size_t)64 << 20)
 #define CMP_LISTENER_MAX_THREADS 64u
+/* 5% of one core: a flood of failing requests from one address leaves the rest to others */
+#define CMP_LISTENER_DEFAULT_FAIL_CPU_MS 50u
+#define CMP_LISTENER_MAX_FAIL_CPU_MS 1000u
 /* Upper bounds of the options (cmp_listener_run() refuses more). */
 #define CMP_LISTENER_MAX_CONNS_LIMIT 1000000u
 #define CMP_LISTENER_MAX_TIMEOUT 86400u
@@ -32,9 +36,19 @@
 /*
  * The handler answers one request body: 1 with |*rsp| a malloc()ed DER
  * response of |*rsp_len| bytes, or 0 (the listener answers 500). Called
- * from the listener's threads, possibly from several at once.
+ * from the listener's threads, possibly from several at once. |*charge_us|
+ * (0 before the call) gets the CPU time to charge to the client's address:
+ * that of a request that failed authentication, which anyone can send.
  */
 typedef int cmp_listener_handle_fn(void *arg, const uint8_t *req, size_t req_len, uint8_t **rsp,
+                                   size_t *rsp_len, uint64_t *charge_us);
+
+/*
+ * The refusal of a request from an address over its budget: a DER error
+ * message made without handling the request (cheap), 1 with |*rsp| as
+ * above, or 0 (the listener answers a bare 429).
+ */
+typedef int cmp_listener_refuse_fn(void *arg, const uint8_t *req, size_t req_len, uint8_t **rsp,
                                    size_t *rsp_len);
 
 /*
@@ -66,10 +80,15 @@ struct cmp_listener_config {
     size_t body_budget; /* -srv_body_budget: bytes of bodies held by all connections;
                          * past it, new requests get 503 */
     unsigned threads;   /* -srv_threads: serving threads; 0: one per core */
+    /* -srv_fail_cpu: milliseconds of CPU per second that the requests of one
+     * address which fail authentication may cost (the handler's charge);
+     * beyond, its requests get 429 at once, unhandled */
+    unsigned fail_cpu_ms;
     int max_msgs;       /* stop after answering this many CMP requests; 0: no limit */
     int verbosity;      /* log level (stderr) */
     cmp_listener_handle_fn *handle;
-    void *handle_arg;
+    cmp_listener_refuse_fn *refuse; /* may be NULL */
+    void *handle_arg;               /* of both */
     /* GET /crl answers this as application/pkix-crl (RFC 5280 4.2.1.13, RFC 2585); NULL:
      * no such route (405 as for any GET) */
     cmp_listener_get_fn *get_crl;

@@ -455,6 +455,15 @@ const struct opt_def cmp_opt_table[] = {
           "Server: open transactions kept. Default 1024"),
     OPT_I("srv_txn_timeout", OPTK_POSINT, srv_txn_timeout, OPTG_CMPKIT,
           "Server: seconds an idle transaction is kept. Default 600"),
+    OPT_I("srv_max_txns_per_sender", OPTK_POSINT, srv_max_txns_per_sender, OPTG_CMPKIT,
+          "Server: open transactions of one senderKID or signer certificate. Default 256"),
+    OPT_I("srv_msgtime_window", OPTK_POSINT, srv_msgtime_window, OPTG_CMPKIT,
+          "Server: seconds messageTime may be off our clock; bounds replay checks. Default 300"),
+    OPT_I("srv_replay_cache", OPTK_POSINT, srv_replay_cache, OPTG_CMPKIT,
+          "Server: senderNonces remembered against replayed requests. Default 262144"),
+    OPT_I("srv_fail_cpu", OPTK_POSINT, srv_fail_cpu, OPTG_CMPKIT,
+          "Server: ms of CPU per second that failed authentications of one address may cost "
+          "(then 429). Default 50"),
 };
 
 const size_t cmp_opt_count = sizeof(cmp_opt_table) / sizeof(cmp_opt_table[0]);

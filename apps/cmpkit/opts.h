@@ -221,6 +221,7 @@ struct cmp_opts {
     int srv_max_conns, srv_max_conns_per_addr, srv_req_timeout, srv_idle_timeout;
     int srv_max_body, srv_body_budget, srv_threads;
     int srv_max_iterations, srv_max_txns, srv_txn_timeout;
+    int srv_max_txns_per_sender, srv_msgtime_window, srv_replay_cache, srv_fail_cpu;
 
     /* owned */
     CONF *conf; /* the config file the string values may point into */

@@ -63,12 +63,31 @@ srv_log(void *arg, int level, const char *line)
     funlockfile(stderr);
 }
 
+/* srv_handle() answers one request; a failed authentication is charged to the client's address. */
 static int
-srv_handle(void *arg, const uint8_t *req, size_t req_len, uint8_t **rsp, size_t *rsp_len)
+srv_handle(void *arg, const uint8_t *req, size_t req_len, uint8_t **rsp, size_t *rsp_len,
+           uint64_t *charge_us)
+{
+    struct srv_app *app = arg;
+    struct cmp_srv_outcome out;
+    int ok;
+
+    ok = cmp_srv_handle_ex(app->srv, req, req_len, rsp, rsp_len, &out);
+    if (out.unauthenticated_failure) {
+        *charge_us = out.cpu_us > 0 ? out.cpu_us : 1;
+    }
+    return ok;
+}
+
+/* srv_refuse() is the CMP error message for an address over its budget (systemUnavail). */
+static int
+srv_refuse(void *arg, const uint8_t *req, size_t req_len, uint8_t **rsp, size_t *rsp_len)
 {
     struct srv_app *app = arg;
 
-    return cmp_srv_handle(app->srv, req, req_len, rsp, rsp_len);
+    return cmp_srv_refuse(app->srv, req, req_len, CMP_FI_SYSTEM_UNAVAIL,
+                          "too many failed requests from your address: try again later", rsp,
+                          rsp_len);
 }
 
 /* fail() prints "cmpkit: -option value: <the error>" and returns 0. */
@@ -396,6 +415,9 @@ load_material(const struct cmp_opts *o, int ca, struct srv_material *m, struct c
     cfg->no_cache_extracerts = o->no_cache_extracerts;
     cfg->rsp_key = m->rsp_key;
     cfg->accept_keyenc = o->accept_keyenc;
+    cfg->max_transactions_per_sender = (size_t)o->srv_max_txns_per_sender;
+    cfg->message_time_window_s = o->srv_msgtime_window;
+    cfg->replay_cache_size = (size_t)o->srv_replay_cache;
     ok = 1;
 end:
     cmp_load_pass_free(keypass);
@@ -420,7 +442,10 @@ check_limits(const struct cmp_opts *o, int listener)
 {
     if (!limit_ok("srv_max_iterations", o->srv_max_iterations, INT_MAX) ||
         !limit_ok("srv_max_txns", o->srv_max_txns, 1000000) ||
-        !limit_ok("srv_txn_timeout", o->srv_txn_timeout, 30L * 86400)) {
+        !limit_ok("srv_txn_timeout", o->srv_txn_timeout, 30L * 86400) ||
+        !limit_ok("srv_max_txns_per_sender", o->srv_max_txns_per_sender, 1000000) ||
+        !limit_ok("srv_msgtime_window", o->srv_msgtime_window, 100L * 366 * 86400) ||
+        !limit_ok("srv_replay_cache", o->srv_replay_cache, 1L << 24)) {
         return 0;
     }
     return !listener ||
@@ -431,7 +456,8 @@ check_limits(const struct cmp_opts *o, int listener)
             limit_ok("srv_idle_timeout", o->srv_idle_timeout, CMP_LISTENER_MAX_TIMEOUT) &&
             limit_ok("srv_max_body", o->srv_max_body, INT_MAX) &&
             limit_ok("srv_body_budget", o->srv_body_budget, INT_MAX) &&
-            limit_ok("srv_threads", o->srv_threads, CMP_LISTENER_MAX_THREADS));
+            limit_ok("srv_threads", o->srv_threads, CMP_LISTENER_MAX_THREADS) &&
+            limit_ok("srv_fail_cpu", o->srv_fail_cpu, CMP_LISTENER_MAX_FAIL_CPU_MS));
 }
 
 /* The option combinations openssl cmp 3.0 refuses with -port. */
@@ -681,9 +707,11 @@ cmp_server_main(struct cmp_opts *o)
     lc.max_body = (size_t)o->srv_max_body;
     lc.body_budget = (size_t)o->srv_body_budget;
     lc.threads = (unsigned)o->srv_threads;
+    lc.fail_cpu_ms = (unsigned)o->srv_fail_cpu;
     lc.max_msgs = o->max_msgs;
     lc.verbosity = o->verbosity;
     lc.handle = srv_handle;
+    lc.refuse = srv_refuse;
     lc.handle_arg = &app;
     if (app.ca.svc != NULL) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);

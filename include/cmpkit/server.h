@@ -564,6 +564,23 @@ struct cmp_srv_config {
     /* an idle transaction expires after this many seconds (plus checkAfter
      * while polling); 0: the default */
     int transaction_timeout_s;
+    /*
+     * open transactions one authenticated sender may hold (the senderKID of
+     * MAC-based protection, the signer certificate of a signature; requests
+     * let through unprotected count as one sender): beyond, its own least
+     * recently used idle one is dropped, never another sender's; 0: the
+     * default
+     */
+    size_t max_transactions_per_sender;
+    /*
+     * messageTime must be within this many seconds of our clock (RFC 9810
+     * 5.1.1, RFC 9483 3.5: else badTime; a request without messageTime
+     * passes); it also bounds how long a senderNonce is remembered against
+     * replays; 0: the default
+     */
+    int64_t message_time_window_s;
+    /* senderNonces remembered against replays (the oldest is forgotten first); 0: the default */
+    size_t replay_cache_size;
 
     /* ---- logging ---- */
 
@@ -575,6 +592,9 @@ struct cmp_srv_config {
 #define CMP_SRV_DEFAULT_MAX_ITERATIONS 100000
 #define CMP_SRV_DEFAULT_MAX_TRANSACTIONS 1024
 #define CMP_SRV_DEFAULT_TRANSACTION_TIMEOUT 600
+#define CMP_SRV_DEFAULT_MAX_TRANSACTIONS_PER_SENDER 256
+#define CMP_SRV_DEFAULT_MESSAGE_TIME_WINDOW 300
+#define CMP_SRV_DEFAULT_REPLAY_CACHE_SIZE 262144
 
 struct cmp_srv;
 
@@ -608,6 +628,46 @@ CMP_API int cmp_srv_handle(struct cmp_srv *srv, const uint8_t *req, size_t req_l
  * when a request comes. Returns the responder's result (1 without one).
  */
 CMP_API int cmp_srv_tick(struct cmp_srv *srv, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * What became of one request, for a caller that accounts for its peers
+ * (the HTTP listener's per-address budget of failed requests): anyone can
+ * send a request that fails authentication, and verifying it may cost much
+ * (a PBM iteration count up to max_iterations, a signature and its path).
+ */
+struct cmp_srv_outcome {
+    int authenticated; /* its protection verified (or an exception let it through) */
+    /*
+     * it was refused before or at authentication (undecodable, protection
+     * missing or wrong, an unknown sender), or it replayed an earlier
+     * request: nothing tells who sent it
+     */
+    int unauthenticated_failure;
+    uint64_t cpu_us; /* CPU time the engine spent on it, in microseconds (this thread) */
+    int failure_bit; /* the PKIFailureInfo bit of the error answered; -1 if none */
+};
+
+/*
+ * cmp_srv_handle_ex() is cmp_srv_handle() that also fills |*out| (may be
+ * NULL) with what became of the request.
+ */
+CMP_API int cmp_srv_handle_ex(struct cmp_srv *srv, const uint8_t *req, size_t req_len,
+                              uint8_t **rsp, size_t *rsp_len,
+                              struct cmp_srv_outcome *out) CMP_MUST_CHECK;
+
+/*
+ * cmp_srv_refuse() answers a request without handling it, for a caller
+ * that refuses a peer at once (one over its budget): an unprotected error
+ * message (PKIStatusInfo rejection with |failure_bit| and the statusString
+ * |text|, which may be NULL) echoing the request's transactionID and
+ * senderNonce (as recipNonce) when its header can be read. Nothing is
+ * verified, and the engine's state is not touched; the cost is that of
+ * reading the header. Logged, rate-limited, as the engine's other
+ * refusals. 1 with |*rsp| a new buffer of |*rsp_len| bytes, 0 if out of
+ * memory.
+ */
+CMP_API int cmp_srv_refuse(struct cmp_srv *srv, const uint8_t *req, size_t req_len, int failure_bit,
+                           const char *text, uint8_t **rsp, size_t *rsp_len) CMP_MUST_CHECK;
 
 /*
  * cmp_srv_free() frees the engine, every open transaction and its

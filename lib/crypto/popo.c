@@ -86,9 +86,57 @@ static const struct {
     {CMP_NID_SECP521R1, "P-521", 1 + 2 * 66},
 };
 
+/*
+ * A key built from its group's name makes the group anew
+ * (EC_GROUP_new_by_curve_name and its precomputations: most of the ~30 us a
+ * key costs); a copy of a key of the same curve (EVP_PKEY_dup) copies the
+ * group, about 4 times cheaper. So the first key of each curve stays as
+ * the template of the next ones, which get its group and their own point
+ * (EVP_PKEY_set1_encoded_public_key decodes it with EC_POINT_oct2point,
+ * which refuses a point off the curve, as fromdata does). A template is
+ * set once, never changed, and only read: threads share it. At most one per
+ * curve of ec_curves[]; they live as long as the process.
+ */
+static EVP_PKEY *ec_templates[sizeof(ec_curves) / sizeof(ec_curves[0])];
+
+static EVP_PKEY *ec_pubkey_by_name(const char *group, const struct der_in *point);
+
+/* ec_pubkey_from() copies |tmpl| with the point |point|; NULL if the point is bad. */
+static EVP_PKEY *
+ec_pubkey_from(EVP_PKEY *tmpl, const struct der_in *point)
+{
+    EVP_PKEY *pub = EVP_PKEY_dup(tmpl);
+
+    if (pub != NULL && EVP_PKEY_set1_encoded_public_key(pub, point->p, point->len) != 1) {
+        EVP_PKEY_free(pub);
+        pub = NULL;
+    }
+    return pub;
+}
+
 /* ec_pubkey() builds an EC public key from its group and point; NULL if the point is bad. */
 static EVP_PKEY *
-ec_pubkey(const char *group, const struct der_in *point)
+ec_pubkey(size_t curve, const struct der_in *point)
+{
+    EVP_PKEY *tmpl = __atomic_load_n(&ec_templates[curve], __ATOMIC_ACQUIRE), *none = NULL;
+    EVP_PKEY *pub;
+
+    if (tmpl != NULL) {
+        return ec_pubkey_from(tmpl, point);
+    }
+    pub = ec_pubkey_by_name(ec_curves[curve].group, point);
+    /* The first good key of its curve becomes the template (one reference kept). */
+    if (pub != NULL && EVP_PKEY_up_ref(pub) &&
+        !__atomic_compare_exchange_n(&ec_templates[curve], &none, pub, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        EVP_PKEY_free(pub); /* another thread was first */
+    }
+    return pub;
+}
+
+/* ec_pubkey_by_name() builds an EC public key from its group's name and point; NULL if bad. */
+static EVP_PKEY *
+ec_pubkey_by_name(const char *group, const struct der_in *point)
 {
     OSSL_PARAM params[3];
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
@@ -189,7 +237,7 @@ cmp_spki_fast_pubkey(const uint8_t *spki, size_t spki_len)
         for (i = 0; i < sizeof(ec_curves) / sizeof(ec_curves[0]); i++) {
             if (cmp_oid_is(&curve, ec_curves[i].nid)) {
                 if (bits.len == ec_curves[i].point_len && bits.p[0] == 0x04) {
-                    pub = ec_pubkey(ec_curves[i].group, &bits);
+                    pub = ec_pubkey(i, &bits);
                 }
                 break;
             }

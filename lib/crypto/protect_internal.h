@@ -61,4 +61,15 @@ int cmp_prot_set_value(struct cmp_msg *msg, const uint8_t *p, size_t len,
  */
 int cmp_prot_check_value(const struct cmp_msg *msg, struct cmp_err *err) CMP_MUST_CHECK;
 
+/*
+ * cmp_pbm_owf_fast() (pbm_owf.c) computes PBM's key = owf^|iterations|(secret
+ * || salt) for the owf |nid| (CMP_NID_SHA1, _SHA224, _SHA256, _SHA384,
+ * _SHA512) without EVP's per-call cost: 1 with |key| (room for
+ * EVP_MAX_MD_SIZE bytes) and |*key_len| set, 0 if libcrypto failed, -1 if
+ * it does not take |nid| (or was built without those functions): the caller
+ * then iterates through EVP. |iterations| is at least 1.
+ */
+int cmp_pbm_owf_fast(int nid, const uint8_t *secret, size_t secret_len, const uint8_t *salt,
+                     size_t salt_len, int64_t iterations, uint8_t *key, unsigned *key_len);
+
 #endif

@@ -126,6 +126,45 @@ cmp_srv_log_err(const struct cmp_srv *srv, const char *tid_hex, int level, const
     }
 }
 
+int
+cmp_srv_log_allowed(struct cmp_srv_log_limit *ll, int cause, int64_t now,
+                    unsigned long *out_suppressed)
+{
+    int ok = 0;
+
+    *out_suppressed = 0;
+    if (cause < 0 || cause >= CMP_SRV_LOG_CAUSES || !ll->lock_ready) {
+        return 1;
+    }
+    pthread_mutex_lock(&ll->lock);
+    if (now - ll->window_start[cause] >= CMP_SRV_LOG_WINDOW || now < ll->window_start[cause]) {
+        ll->window_start[cause] = now;
+        ll->lines[cause] = 0;
+    }
+    if (ll->lines[cause] < CMP_SRV_LOG_BURST) {
+        ll->lines[cause]++;
+        *out_suppressed = ll->suppressed[cause];
+        ll->suppressed[cause] = 0;
+        ok = 1;
+    } else {
+        ll->suppressed[cause]++;
+    }
+    pthread_mutex_unlock(&ll->lock);
+    return ok;
+}
+
+/* The suffix of a line logged after |n| of its cause were left out (empty if none). */
+static const char *
+suppressed_note(char *buf, size_t size, unsigned long n)
+{
+    buf[0] = '\0';
+    if (n > 0) {
+        snprintf(buf, size, " (and %lu more such lines left out in the last %d s)", n,
+                 CMP_SRV_LOG_WINDOW);
+    }
+    return buf;
+}
+
 static void
 hex_tid(char *out, size_t out_len, const struct der_in *tid)
 {
@@ -395,7 +434,7 @@ check_config(const struct cmp_srv_config *c, struct cmp_err *err)
     if (c->poll_count < 0 || c->check_after < 0) {
         return CMP_FAIL(err, CMP_E_ARG, "-poll_count and -check_after must not be negative");
     }
-    if (c->max_iterations < 0 || c->transaction_timeout_s < 0) {
+    if (c->max_iterations < 0 || c->transaction_timeout_s < 0 || c->message_time_window_s < 0) {
         return CMP_FAIL(err, CMP_E_ARG, "limits must not be negative");
     }
     return 1;
@@ -555,6 +594,15 @@ cmp_srv_new(const struct cmp_srv_config *cfg, struct cmp_err *err)
     if (o->transaction_timeout_s == 0) {
         o->transaction_timeout_s = CMP_SRV_DEFAULT_TRANSACTION_TIMEOUT;
     }
+    if (o->max_transactions_per_sender == 0) {
+        o->max_transactions_per_sender = CMP_SRV_DEFAULT_MAX_TRANSACTIONS_PER_SENDER;
+    }
+    if (o->message_time_window_s == 0) {
+        o->message_time_window_s = CMP_SRV_DEFAULT_MESSAGE_TIME_WINDOW;
+    }
+    if (o->replay_cache_size == 0) {
+        o->replay_cache_size = CMP_SRV_DEFAULT_REPLAY_CACHE_SIZE;
+    }
     if (!take_refs(srv, cfg, err)) {
         goto fail;
     }
@@ -585,11 +633,20 @@ cmp_srv_new(const struct cmp_srv_config *cfg, struct cmp_err *err)
     if (!precompute(srv, err)) {
         goto fail;
     }
-    if (!cmp_srv_table_init(&srv->table, o->max_transactions, o->transaction_timeout_s,
-                            free_txn_data, srv)) {
+    if (!cmp_srv_table_init(&srv->table, o->max_transactions, o->max_transactions_per_sender,
+                            o->transaction_timeout_s, free_txn_data, srv)) {
         CMP_FAIL(err, CMP_E_MEMORY, "transaction table");
         goto fail;
     }
+    if (!cmp_srv_replay_init(&srv->replay, o->replay_cache_size)) {
+        CMP_FAIL(err, CMP_E_MEMORY, "replay cache of %zu senderNonces", o->replay_cache_size);
+        goto fail;
+    }
+    if (pthread_mutex_init(&srv->log_limit.lock, NULL) != 0) {
+        CMP_FAIL(err, CMP_E_MEMORY, "log lock");
+        goto fail;
+    }
+    srv->log_limit.lock_ready = 1;
     if (!cmp_srv_cert_cache_init(&srv->certs)) {
         CMP_FAIL(err, CMP_E_MEMORY, "certificate cache");
         goto fail;
@@ -620,6 +677,12 @@ cmp_srv_new(const struct cmp_srv_config *cfg, struct cmp_err *err)
     srv->vfy.vpm = o->vpm;
     srv->vfy.accept_unprotected = o->accept_unprotected;
     srv->vfy.accept_unprot_err = o->accept_unprot_err;
+    if (srv->ref != NULL && srv->secret != NULL) {
+        srv->vfy.mac_kid = der_in_make((const uint8_t *)srv->ref, strlen(srv->ref));
+    }
+    /* RFC 9810 5.1.1, RFC 9483 3.5: messageTime close enough to our clock, if present. */
+    srv->vfy.check_time = 1;
+    srv->vfy.max_time_drift = o->message_time_window_s;
     return srv;
 
 fail:
@@ -657,6 +720,10 @@ cmp_srv_free(struct cmp_srv *srv)
         srv->responder.free(srv->responder.arg);
     }
     cmp_srv_cert_cache_cleanup(&srv->certs);
+    cmp_srv_replay_cleanup(&srv->replay);
+    if (srv->log_limit.lock_ready) {
+        pthread_mutex_destroy(&srv->log_limit.lock);
+    }
     X509_free(o->cert);
     EVP_PKEY_free(o->key);
     X509_STORE_free(o->trusted);
@@ -745,22 +812,6 @@ failure_bit_of(const struct cmp_err *err)
     default:
         return CMP_FI_BAD_REQUEST;
     }
-}
-
-/* cmp_vfy_transaction_id_new()'s hook: opens (reserves) the new transaction. */
-struct reserve {
-    struct cmp_srv_req *r;
-    int rc; /* cmp_srv_txn_begin()'s result; -1 if not reached */
-    int evicted;
-};
-
-static int
-reserve_tid(void *arg, const struct der_in *tid)
-{
-    struct reserve *rs = arg;
-
-    rs->rc = cmp_srv_txn_begin(&rs->r->srv->table, tid, rs->r->now, &rs->r->txn, &rs->evicted);
-    return rs->rc == CMP_SRV_TXN_IN_USE;
 }
 
 /*
@@ -899,6 +950,7 @@ verify(struct cmp_srv_req *r, const struct cmp_vfy_opts *opts, struct cmp_err *e
         X509_free(vouched);
         return 0;
     }
+    o.now = r->now;
     o.untrusted = cmp_srv_cert_cache_untrusted(&r->srv->certs, r->srv->cfg.untrusted);
     /* Signed: the signer is looked for among them, so decode them now, once. */
     if (r->req->has_protection && r->mac == 0) {
@@ -944,34 +996,142 @@ verify(struct cmp_srv_req *r, const struct cmp_vfy_opts *opts, struct cmp_err *e
     return 1;
 }
 
-/* The first request of a transaction: checked, and the transaction opened. */
+/*
+ * sender_of() names the authenticated sender of the request (struct
+ * cmp_srv_sender_id): the senderKID of a MAC (SHA-256 of it if longer than
+ * the room), the SHA-256 fingerprint of the signer certificate, or nobody
+ * for a request let through without protection.
+ */
+static int
+sender_of(struct cmp_srv_req *r, struct cmp_err *err)
+{
+    const struct cmp_header *h = &r->req->hdr;
+    struct cmp_srv_sender_id *id = &r->sender;
+    unsigned int n = 0;
+
+    memset(id, 0, sizeof(*id));
+    id->kind = r->auth;
+    if (r->auth == CMP_SRV_AUTH_MAC && h->has_sender_kid) {
+        if (h->sender_kid.len <= sizeof(id->id)) {
+            memcpy(id->id, h->sender_kid.p, h->sender_kid.len);
+            id->len = h->sender_kid.len;
+            return 1;
+        }
+        if (!EVP_Digest(h->sender_kid.p, h->sender_kid.len, id->id, &n, EVP_sha256(), NULL)) {
+            return CMP_FAIL_SSL(err, CMP_FI_SYSTEM_FAILURE, "hash of senderKID");
+        }
+    } else if (r->auth == CMP_SRV_AUTH_SIGNATURE && r->signer != NULL) {
+        if (!X509_digest(r->signer, EVP_sha256(), id->id, &n)) {
+            return CMP_FAIL_SSL(err, CMP_FI_SYSTEM_FAILURE, "fingerprint of the signer");
+        }
+    }
+    id->len = n;
+    return 1;
+}
+
+/*
+ * RFC 9810 5.1.1: "The senderNonce and recipNonce fields protect the
+ * PKIMessage against replay attacks." A request carrying the senderNonce
+ * and transactionID of an earlier authenticated request within the
+ * messageTime window is a replay: its senderNonce is invalid,
+ * badSenderNonce (RFC 9810 5.2.3, "invalid sender nonce"). Checked after
+ * authentication, so that garbage never fills the cache; a pair is
+ * remembered until its request's messageTime (our clock if it had none)
+ * plus the window, after which a replay fails the messageTime check
+ * (badTime) instead.
+ */
+static int
+check_replay(struct cmp_srv_req *r, struct cmp_err *err)
+{
+    const struct cmp_header *h = &r->req->hdr;
+    int64_t window = r->srv->cfg.message_time_window_s;
+    int64_t t = h->has_message_time ? h->message_time_secs : r->now;
+    int64_t expires = t < r->now ? r->now : t;
+    uint64_t forgotten = 0;
+    unsigned long more;
+    char note[96];
+
+    expires = expires > INT64_MAX - window ? INT64_MAX : expires + window;
+    if (cmp_srv_replay_check(&r->srv->replay, &h->transaction_id, &h->sender_nonce, expires, r->now,
+                             &forgotten)) {
+        if (forgotten > 0 &&
+            cmp_srv_log_allowed(&r->srv->log_limit, CMP_FI_BAD_SENDER_NONCE, r->now, &more)) {
+            cmp_srv_log(r->srv, r->tid_hex, CMP_SRV_LOG_WARN,
+                        "replay cache full: %llu senderNonces forgotten before their messageTime "
+                        "window of %lld s closed (-srv_replay_cache)%s",
+                        (unsigned long long)forgotten, (long long)window,
+                        suppressed_note(note, sizeof(note), more));
+        }
+        return 1;
+    }
+    r->replayed = 1;
+    r->fail_text = "senderNonce used before: replayed request";
+    return CMP_FAIL_INFO(err, CMP_FI_BAD_SENDER_NONCE,
+                         "senderNonce was used by an earlier request within the messageTime "
+                         "window of %lld s: a replay",
+                         (long long)window);
+}
+
+/* Logs, rate-limited, that a new transaction pushed out an open one. */
+static void
+log_evicted(struct cmp_srv_req *r, int evicted)
+{
+    unsigned long more;
+    char note[96];
+
+    if (evicted == CMP_SRV_EVICTED_NONE ||
+        !cmp_srv_log_allowed(&r->srv->log_limit, CMP_FI_SYSTEM_UNAVAIL, r->now, &more)) {
+        return;
+    }
+    if (evicted == CMP_SRV_EVICTED_OWN) {
+        cmp_srv_log(r->srv, r->tid_hex, CMP_SRV_LOG_WARN,
+                    "the sender holds %zu open transactions (-srv_max_txns_per_sender): dropped "
+                    "its least recently used one%s",
+                    r->srv->cfg.max_transactions_per_sender,
+                    suppressed_note(note, sizeof(note), more));
+    } else {
+        cmp_srv_log(r->srv, r->tid_hex, CMP_SRV_LOG_WARN,
+                    "transaction table full (-srv_max_txns): dropped the least recently used "
+                    "transaction of the sender holding the most%s",
+                    suppressed_note(note, sizeof(note), more));
+    }
+}
+
+/*
+ * The first request of a transaction: authenticated, checked against
+ * replays, and the transaction opened for its sender. Nothing about open
+ * transactions, not even whether its transactionID is in use, is looked at
+ * before its protection verified.
+ */
 static int
 enter_new(struct cmp_srv_req *r, struct cmp_err *err)
 {
     struct cmp_srv *srv = r->srv;
-    struct cmp_vfy_opts o = srv->vfy;
-    struct reserve rs;
+    int rc, evicted = CMP_SRV_EVICTED_NONE;
 
-    rs.r = r;
-    rs.rc = -1;
-    rs.evicted = 0;
-    o.tid_in_use = reserve_tid;
-    o.tid_in_use_arg = &rs;
-    if (!verify(r, &o, err)) {
+    if (!verify(r, &srv->vfy, err) || !check_replay(r, err) || !sender_of(r, err)) {
         return 0;
     }
-    if (rs.evicted) {
-        cmp_srv_log(srv, r->tid_hex, CMP_SRV_LOG_WARN,
-                    "transaction table full: dropped the least recently used transaction");
-    }
-    switch (rs.rc) {
+    rc = cmp_srv_txn_begin(&srv->table, &r->req->hdr.transaction_id, &r->sender, r->signer, r->now,
+                           &r->txn, &evicted);
+    log_evicted(r, evicted);
+    switch (rc) {
     case CMP_SRV_TXN_OK:
         break;
+    case CMP_SRV_TXN_IN_USE:
+        /* RFC 9810 5.1.1: "If the transactionID is already in use, ... transactionIdInUse" */
+        return CMP_FAIL_INFO(err, CMP_FI_TRANSACTION_ID_IN_USE,
+                             "transactionID of a new transaction is already in use");
     case CMP_SRV_TXN_FULL:
         r->fail_text = "too many open transactions";
         return CMP_FAIL_INFO(err, CMP_FI_SYSTEM_UNAVAIL,
                              "all %zu transactions are busy: no room for a new one",
                              srv->cfg.max_transactions);
+    case CMP_SRV_TXN_SENDER_FULL:
+        r->fail_text = "too many open transactions";
+        return CMP_FAIL_INFO(err, CMP_FI_SYSTEM_UNAVAIL,
+                             "the sender's %zu transactions are all busy: no room for a new one",
+                             srv->cfg.max_transactions_per_sender);
     case CMP_SRV_TXN_TOO_LONG:
         r->fail_text = "transactionID too long";
         return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "transactionID longer than %d bytes",
@@ -997,41 +1157,58 @@ enter_new(struct cmp_srv_req *r, struct cmp_err *err)
     return 1;
 }
 
-/* A request of an open transaction (certConf, pollReq; an error message may have none). */
+/*
+ * A request of an open transaction (certConf, pollReq; an error message may
+ * have none). Authenticated before anything of the transaction is looked at
+ * (only the signer of its first request is tried first, as later messages
+ * may leave out extraCerts), so that an unauthenticated peer gets the same
+ * answer whether the transactionID is open or not; then the transaction,
+ * if its sender opened it, and its recipNonce.
+ */
 static int
 enter_open(struct cmp_srv_req *r, int optional, struct cmp_err *err)
 {
     struct cmp_srv *srv = r->srv;
     const struct cmp_header *h = &r->req->hdr;
     struct cmp_vfy_opts o = srv->vfy;
-    int rc = CMP_SRV_TXN_UNKNOWN;
+    int rc = CMP_SRV_TXN_UNKNOWN, ok;
+    X509 *pinned = NULL;
+    struct der_in last;
 
     if (h->has_transaction_id) {
-        rc = cmp_srv_txn_acquire(&srv->table, &h->transaction_id, r->now, &r->txn);
+        pinned = cmp_srv_txn_peek_signer(&srv->table, &h->transaction_id);
+    }
+    o.validated_signer = pinned;
+    ok = verify(r, &o, err);
+    X509_free(pinned);
+    if (!ok || !check_replay(r, err) || !sender_of(r, err)) {
+        return 0;
+    }
+    if (h->has_transaction_id) {
+        rc = cmp_srv_txn_acquire(&srv->table, &h->transaction_id, &r->sender, r->now, &r->txn);
     }
     if (rc != CMP_SRV_TXN_OK && optional) {
         /* RFC 9810 5.3.21: an error message for no open transaction is only logged. */
-        return verify(r, &o, err);
+        return 1;
+    }
+    if (rc == CMP_SRV_TXN_BUSY) {
+        r->fail_text = "transaction busy";
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
+                             "another request of this transaction is being handled");
     }
     if (rc != CMP_SRV_TXN_OK) {
-        /* Checked like any request first, so that only an authenticated peer learns this. */
-        if (!verify(r, &o, err)) {
-            return 0;
-        }
-        if (rc == CMP_SRV_TXN_BUSY) {
-            r->fail_text = "transaction busy";
-            return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
-                                 "another request of this transaction is being handled");
-        }
         r->fail_text = "no open transaction with this transactionID";
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "%s for no open transaction",
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "%s for no open transaction of its sender",
                              cmp_body_type_name(r->req->body.type));
     }
     r->txn_open = 1;
-    o.transaction_id = h->transaction_id;
-    o.last_sender_nonce = der_in_make(r->txn->nonce, sizeof(r->txn->nonce));
-    o.validated_signer = r->txn->signer;
-    return verify(r, &o, err);
+    /* RFC 9810 5.1.1: recipNonce is the senderNonce of our last message of the transaction. */
+    last = der_in_make(r->txn->nonce, sizeof(r->txn->nonce));
+    if (!cmp_vfy_recip_nonce(r->req, &last, err)) {
+        return 0;
+    }
+    r->txn_checked = 1;
+    return 1;
 }
 
 /* ---- the checks of each body type (lib/verify), for every responder ---- */
@@ -1579,10 +1756,18 @@ answer_error(struct cmp_srv_req *r, const struct cmp_err *cause, uint8_t **out, 
 {
     struct cmp_err err;
     int bit = failure_bit_of(cause);
+    unsigned long more;
+    char note[96];
 
-    cmp_srv_log(r->srv, r->tid_hex, CMP_SRV_LOG_ERR, "answering with error: %s",
-                cmp_failure_bit_name(bit));
-    cmp_srv_log_err(r->srv, r->tid_hex, CMP_SRV_LOG_ERR, "cause", cause);
+    r->fail_bit = bit;
+    /* A flood of bad requests must not flood the log: rate-limited per failure bit. */
+    if (cmp_srv_log_allowed(&r->srv->log_limit, bit, r->now, &more)) {
+        cmp_srv_log(r->srv, r->tid_hex, CMP_SRV_LOG_ERR, "answering with error: %s%s",
+                    cmp_failure_bit_name(bit), suppressed_note(note, sizeof(note), more));
+        cmp_srv_log_err(r->srv, r->tid_hex, CMP_SRV_LOG_ERR, "cause", cause);
+    } else {
+        r->quiet = 1;
+    }
     cmp_err_init(&err);
     if (set_error_body(r, cause) && finish(r, out, out_len, &err)) {
         return 1;
@@ -1663,9 +1848,54 @@ run_commit(struct cmp_srv_req *r, int ok, struct cmp_err *err)
     return 0;
 }
 
+static int handle(struct cmp_srv *srv, struct cmp_srv_req *rp, const uint8_t *req, size_t req_len,
+                  uint8_t **rsp, size_t *rsp_len);
+
 int
 cmp_srv_handle(struct cmp_srv *srv, const uint8_t *req, size_t req_len, uint8_t **rsp,
                size_t *rsp_len)
+{
+    return cmp_srv_handle_ex(srv, req, req_len, rsp, rsp_len, NULL);
+}
+
+/* The CPU time of this thread, in microseconds (0 if it cannot be read). */
+static uint64_t
+thread_cpu_us(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) {
+        return 0;
+    }
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int
+cmp_srv_handle_ex(struct cmp_srv *srv, const uint8_t *req, size_t req_len, uint8_t **rsp,
+                  size_t *rsp_len, struct cmp_srv_outcome *out)
+{
+    uint64_t t0 = out != NULL ? thread_cpu_us() : 0, t1;
+    int ok;
+    struct cmp_srv_req r; /* only what handle() reports of it */
+
+    memset(&r, 0, sizeof(r));
+    r.fail_bit = -1;
+    ok = handle(srv, &r, req, req_len, rsp, rsp_len);
+    if (out != NULL) {
+        t1 = thread_cpu_us();
+        memset(out, 0, sizeof(*out));
+        out->authenticated = r.authenticated;
+        out->failure_bit = r.fail_bit;
+        out->unauthenticated_failure = r.fail_bit >= 0 && (!r.authenticated || r.replayed);
+        out->cpu_us = t1 > t0 ? t1 - t0 : 0;
+    }
+    return ok;
+}
+
+/* handle() is cmp_srv_handle(); |r| tells the caller what became of the request. */
+static int
+handle(struct cmp_srv *srv, struct cmp_srv_req *rp, const uint8_t *req, size_t req_len,
+       uint8_t **rsp, size_t *rsp_len)
 {
     struct cmp_srv_req r;
     struct cmp_msg *msg = NULL;
@@ -1686,6 +1916,7 @@ cmp_srv_handle(struct cmp_srv *srv, const uint8_t *req, size_t req_len, uint8_t 
     memset(&salvaged, 0, sizeof(salvaged));
     r.srv = srv;
     r.now = now_secs();
+    r.fail_bit = -1;
     cmp_err_init(&err);
     r.rsp = cmp_msg_new();
     if (r.rsp == NULL) {
@@ -1738,7 +1969,7 @@ cmp_srv_handle(struct cmp_srv *srv, const uint8_t *req, size_t req_len, uint8_t 
         (void)run_commit(&r, 0, &err);
         ok = answer_error(&r, &err, rsp, rsp_len);
     }
-    if (ok) {
+    if (ok && !r.quiet) {
         type = cmp_body_type_name(r.rsp->body.type);
         cmp_srv_log(srv, r.tid_hex, CMP_SRV_LOG_INFO, "sending %s%s", type != NULL ? type : "?",
                     r.rsp->hdr.has_protection_alg ? "" : " (unprotected)");
@@ -1747,20 +1978,16 @@ cmp_srv_handle(struct cmp_srv *srv, const uint8_t *req, size_t req_len, uint8_t 
 done:
     /*
      * The transaction stays open if the response asks for more (certConf,
-     * pollReq), or unchanged when a request of it failed before it was
-     * authenticated (anyone may send garbage with a known transactionID).
+     * pollReq), or unchanged when a request of it failed before it passed
+     * the transaction's own checks (a stale or misdirected recipNonce).
      */
     if (r.txn != NULL) {
         if (answered) {
             apply_state(&r);
         }
-        keep = answered ? r.next_state != 0 : r.txn_open && !r.authenticated;
+        keep = answered ? r.next_state != 0 : r.txn_open && !r.txn_checked;
         if (keep && answered && r.rsp->hdr.has_sender_nonce) {
             memcpy(r.txn->nonce, r.rsp->hdr.sender_nonce.p, sizeof(r.txn->nonce));
-            if (r.txn->signer == NULL && r.signer != NULL) {
-                r.txn->signer = r.signer;
-                r.signer = NULL;
-            }
         }
         if (!keep && r.txn_open) {
             cmp_srv_log(srv, r.tid_hex, CMP_SRV_LOG_INFO, "transaction closed");
@@ -1776,6 +2003,64 @@ done:
     cmp_msg_free(r.rsp);
     cmp_msg_free(msg);
     if (have_salvaged) {
+        cmp_header_cleanup(&salvaged);
+    }
+    rp->authenticated = r.authenticated;
+    rp->replayed = r.replayed;
+    rp->fail_bit = r.fail_bit;
+    return ok;
+}
+
+int
+cmp_srv_refuse(struct cmp_srv *srv, const uint8_t *req, size_t req_len, int failure_bit,
+               const char *text, uint8_t **rsp, size_t *rsp_len)
+{
+    struct cmp_srv_req r;
+    struct cmp_header salvaged;
+    struct cmp_err cause, err;
+    unsigned long more;
+    char note[96];
+    int have = 0, ok;
+
+    if (rsp == NULL || rsp_len == NULL) {
+        return 0;
+    }
+    *rsp = NULL;
+    *rsp_len = 0;
+    if (srv == NULL || failure_bit < 0 || failure_bit > CMP_FI_MAX) {
+        return 0;
+    }
+    memset(&r, 0, sizeof(r));
+    r.srv = srv;
+    r.now = now_secs();
+    r.fail_bit = failure_bit;
+    r.fail_text = text;
+    r.rsp = cmp_msg_new();
+    if (r.rsp == NULL) {
+        return 0;
+    }
+    /* The header alone: transactionID and senderNonce to echo, the sender as recipient. */
+    if (req != NULL) {
+        have = salvage_header(req, req_len, &salvaged);
+    }
+    if (have) {
+        r.hdr = &salvaged;
+        if (salvaged.has_transaction_id) {
+            hex_tid(r.tid_hex, sizeof(r.tid_hex), &salvaged.transaction_id);
+        }
+    }
+    if (cmp_srv_log_allowed(&srv->log_limit, CMP_SRV_LOG_CAUSE_REFUSED, r.now, &more)) {
+        cmp_srv_log(srv, r.tid_hex, CMP_SRV_LOG_INFO,
+                    "refused a request without handling it: %s (unprotected)%s",
+                    cmp_failure_bit_name(failure_bit), suppressed_note(note, sizeof(note), more));
+    }
+    cmp_err_init(&cause);
+    cmp_err_init(&err);
+    CMP_FAIL_INFO(&cause, failure_bit, "refused without handling");
+    ok = set_error_body(&r, &cause) && set_header(&r, &err) &&
+         cmp_msg_encode(r.rsp, rsp, rsp_len, &err);
+    cmp_msg_free(r.rsp);
+    if (have) {
         cmp_header_cleanup(&salvaged);
     }
     return ok;

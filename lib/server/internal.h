@@ -56,6 +56,31 @@ enum cmp_srv_txn_state {
 };
 
 /*
+ * Who opened a transaction (RFC 9810 5.1.3): the authenticated sender. For
+ * MAC-based protection its senderKID (the reference of the secret; SHA-256
+ * of it when longer than the room here), for a signature the SHA-256
+ * fingerprint of the signer certificate; requests let through without
+ * protection (-accept_unprotected) all count as one sender.
+ */
+#define CMP_SRV_SENDER_ID_MAX 32
+struct cmp_srv_sender_id {
+    int kind; /* enum cmp_srv_auth */
+    size_t len;
+    uint8_t id[CMP_SRV_SENDER_ID_MAX];
+};
+
+struct cmp_srv_sender; /* txn.c: a sender's open transactions */
+struct cmp_srv_txn;
+
+/* A list of transactions, least recently used first, and a transaction's place in one. */
+struct cmp_srv_txn_list {
+    struct cmp_srv_txn *head, *tail;
+};
+struct cmp_srv_txn_link {
+    struct cmp_srv_txn *prev, *next;
+};
+
+/*
  * One open transaction. The table fields are the table's (under its lock);
  * the state belongs to the thread that holds the transaction (busy), which
  * is the only one to read or write it until cmp_srv_txn_release().
@@ -63,7 +88,9 @@ enum cmp_srv_txn_state {
 struct cmp_srv_txn {
     /* table */
     struct cmp_srv_txn *hnext;               /* hash chain */
-    struct cmp_srv_txn *lru_prev, *lru_next; /* least recently used first */
+    struct cmp_srv_txn_link lru;             /* in the table's list */
+    struct cmp_srv_sender *owner;            /* the sender that opened it */
+    struct cmp_srv_txn_link own;             /* in the owner's list */
     int busy;                                /* a thread is handling a request of it */
     int64_t deadline;                        /* expires after this (seconds) */
     uint8_t tid[CMP_SRV_MAX_TID_LEN];
@@ -93,9 +120,13 @@ struct cmp_srv_table {
     size_t num_buckets; /* a power of 2 */
     size_t count;
     size_t max;
+    size_t per_sender; /* open transactions one sender may hold */
     int64_t timeout;
     uint64_t seed; /* keys the hash, so that a peer cannot aim at one chain */
-    struct cmp_srv_txn *lru_head, *lru_tail;
+    struct cmp_srv_txn_list lru;     /* every transaction, least recently used first */
+    struct cmp_srv_sender **senders; /* senders with open transactions, by keyed hash */
+    size_t num_sender_buckets;       /* a power of 2 */
+    size_t num_senders;
     /* frees a transaction's responder data (outside the lock); may be NULL */
     void (*free_data)(void *arg, void *data);
     void *free_arg;
@@ -104,36 +135,65 @@ struct cmp_srv_table {
 /* Results of cmp_srv_txn_begin() and cmp_srv_txn_acquire(). */
 enum cmp_srv_txn_result {
     CMP_SRV_TXN_OK = 0,
-    CMP_SRV_TXN_IN_USE,   /* begin: the transactionID names an open transaction */
-    CMP_SRV_TXN_UNKNOWN,  /* acquire: no open transaction has it */
-    CMP_SRV_TXN_BUSY,     /* acquire: another request of it is being handled */
-    CMP_SRV_TXN_FULL,     /* begin: the table is full of busy transactions */
-    CMP_SRV_TXN_TOO_LONG, /* the transactionID is longer than CMP_SRV_MAX_TID_LEN */
+    CMP_SRV_TXN_IN_USE,      /* begin: the transactionID names an open transaction */
+    CMP_SRV_TXN_UNKNOWN,     /* acquire: no open transaction of this sender has it */
+    CMP_SRV_TXN_BUSY,        /* acquire: another request of it is being handled */
+    CMP_SRV_TXN_FULL,        /* begin: the table is full of busy transactions */
+    CMP_SRV_TXN_SENDER_FULL, /* begin: the sender holds its share, all of them busy */
+    CMP_SRV_TXN_TOO_LONG,    /* the transactionID is longer than CMP_SRV_MAX_TID_LEN */
     CMP_SRV_TXN_NOMEM
 };
 
+/* What cmp_srv_txn_begin() dropped to make room, for the log. */
+enum cmp_srv_txn_evicted {
+    CMP_SRV_EVICTED_NONE = 0,
+    CMP_SRV_EVICTED_OWN,     /* the sender's own least recently used idle transaction */
+    CMP_SRV_EVICTED_HEAVIEST /* the table was full: one of the sender holding the most */
+};
+
 /*
- * cmp_srv_table_init(): an empty table of at most |max| transactions;
- * |free_data| (may be NULL) frees the responder data of each one that ends.
+ * cmp_srv_table_init(): an empty table of at most |max| transactions, at
+ * most |per_sender| of them opened by one sender; |free_data| (may be NULL)
+ * frees the responder data of each one that ends.
  */
-int cmp_srv_table_init(struct cmp_srv_table *t, size_t max, int64_t timeout,
+int cmp_srv_table_init(struct cmp_srv_table *t, size_t max, size_t per_sender, int64_t timeout,
                        void (*free_data)(void *arg, void *data), void *free_arg) CMP_MUST_CHECK;
 
 /* cmp_srv_table_cleanup() frees every transaction (none may be busy). */
 void cmp_srv_table_cleanup(struct cmp_srv_table *t);
 
 /*
- * cmp_srv_txn_begin() opens a transaction for |tid| at time |now| and
- * returns it busy in |*out| (CMP_SRV_TXN_OK). Expired transactions are
- * dropped first; when the table is full the least recently used idle one
- * is dropped (|*out_evicted| set, for the log).
+ * cmp_srv_txn_begin() opens a transaction for |tid|, owned by |sender|, at
+ * time |now| and returns it busy in |*out| (CMP_SRV_TXN_OK). |signer| (may
+ * be NULL) is the verified signer of its first request: the transaction
+ * takes a reference, which never changes afterwards. Expired
+ * transactions are dropped first. When the sender holds its share already,
+ * its own least recently used idle transaction is dropped; when the table
+ * is full, that of the sender holding the most (so one sender never drops
+ * the transactions of another that holds fewer). |*out_evicted| says which
+ * (enum cmp_srv_txn_evicted), for the log.
  */
-int cmp_srv_txn_begin(struct cmp_srv_table *t, const struct der_in *tid, int64_t now,
+int cmp_srv_txn_begin(struct cmp_srv_table *t, const struct der_in *tid,
+                      const struct cmp_srv_sender_id *sender, X509 *signer, int64_t now,
                       struct cmp_srv_txn **out, int *out_evicted);
 
-/* cmp_srv_txn_acquire() finds the open transaction |tid| and marks it busy. */
-int cmp_srv_txn_acquire(struct cmp_srv_table *t, const struct der_in *tid, int64_t now,
+/*
+ * cmp_srv_txn_acquire() finds the open transaction |tid| of |sender| and
+ * marks it busy. One opened by another sender is CMP_SRV_TXN_UNKNOWN to
+ * it, and stays as it is.
+ */
+int cmp_srv_txn_acquire(struct cmp_srv_table *t, const struct der_in *tid,
+                        const struct cmp_srv_sender_id *sender, int64_t now,
                         struct cmp_srv_txn **out);
+
+/*
+ * cmp_srv_txn_peek_signer() returns a new reference to the verified signer
+ * of the open transaction |tid| (NULL if there is none, or no such
+ * transaction), without holding the transaction: a request of it is
+ * checked against that certificate first (RFC 9483 3.3: later messages may
+ * leave out extraCerts) before anything of the transaction is looked at.
+ */
+X509 *cmp_srv_txn_peek_signer(struct cmp_srv_table *t, const struct der_in *tid);
 
 /*
  * cmp_srv_txn_release() ends the handling of a request: with |keep| the
@@ -150,6 +210,62 @@ void cmp_srv_issued_free(struct cmp_vfy_issued *issued, size_t num);
 
 /* cmp_srv_table_count() is the number of open transactions (for tests and the log). */
 size_t cmp_srv_table_count(struct cmp_srv_table *t);
+
+/* cmp_srv_table_sender_count() is the number of transactions |sender| holds open (for tests). */
+size_t cmp_srv_table_sender_count(struct cmp_srv_table *t, const struct cmp_srv_sender_id *sender);
+
+/*
+ * cmp_srv_hash() is the keyed hash of the engine's tables (FNV-1a seeded
+ * with |seed|, then a 64-bit mixer): with a random seed a peer cannot pick
+ * inputs that land in one chain.
+ */
+uint64_t cmp_srv_hash(uint64_t seed, const uint8_t *p, size_t len);
+
+/* ================= the replay cache (replay.c) ================= */
+
+/*
+ * The senderNonces of the requests that passed authentication, with their
+ * transactionIDs, each kept until the messageTime window of its request has
+ * closed (RFC 9810 5.1.1:
+ * "The senderNonce and recipNonce fields protect the PKIMessage against
+ * replay attacks"). Bounded: at most |cap| nonces, the oldest forgotten
+ * first; a nonce is kept as a 64-bit keyed hash, in a table keyed with a
+ * random seed, so that a peer can aim neither at a chain nor at another's
+ * nonce. Safe under concurrent requests.
+ */
+struct cmp_srv_replay_ent {
+    uint64_t fp;     /* keyed hash of the nonce */
+    int64_t expires; /* seconds: forgotten after this */
+    uint32_t next;   /* chain: slot + 1, 0 none */
+    uint32_t used;   /* the slot holds a nonce */
+};
+
+struct cmp_srv_replay {
+    pthread_mutex_t lock;
+    int lock_ready;
+    uint64_t seed;
+    struct cmp_srv_replay_ent *ring; /* cap slots, filled in order, the oldest reused first */
+    uint32_t *buckets;               /* slot + 1, 0 none */
+    size_t cap, mask, next;
+    uint64_t forgotten_early; /* nonces dropped before they expired (the cache was full) */
+};
+
+/* cmp_srv_replay_init() makes an empty cache of |cap| nonces; 0 if out of memory. */
+int cmp_srv_replay_init(struct cmp_srv_replay *rc, size_t cap) CMP_MUST_CHECK;
+
+/* cmp_srv_replay_cleanup() frees |rc|. Safe on a zeroed one. */
+void cmp_srv_replay_cleanup(struct cmp_srv_replay *rc);
+
+/*
+ * cmp_srv_replay_check() remembers |nonce| with the transactionID |tid|
+ * until |expires| and returns 1, or returns 0 if the pair was seen already
+ * and has not expired by |now| (a replay). |*out_forgotten| (may be NULL)
+ * gets the number of nonces dropped before their time since the last call
+ * that reported them.
+ */
+int cmp_srv_replay_check(struct cmp_srv_replay *rc, const struct der_in *tid,
+                         const struct der_in *nonce, int64_t expires, int64_t now,
+                         uint64_t *out_forgotten);
 
 /* ================= the certificate cache (certcache.c) ================= */
 
@@ -229,6 +345,32 @@ struct cmp_srv_certs {
     uint8_t *buf;
 };
 
+/*
+ * The log lines of refusals, per cause (the PKIFailureInfo bit answered;
+ * the last one for cmp_srv_refuse()): at most CMP_SRV_LOG_BURST lines of a
+ * cause per CMP_SRV_LOG_WINDOW seconds, then one line with the number of
+ * those left out, so that a flood of bad requests cannot flood the log.
+ */
+#define CMP_SRV_LOG_BURST 10
+#define CMP_SRV_LOG_WINDOW 10
+#define CMP_SRV_LOG_CAUSES (CMP_FI_MAX + 2)
+#define CMP_SRV_LOG_CAUSE_REFUSED (CMP_FI_MAX + 1)
+struct cmp_srv_log_limit {
+    pthread_mutex_t lock;
+    int lock_ready;
+    int64_t window_start[CMP_SRV_LOG_CAUSES];
+    unsigned lines[CMP_SRV_LOG_CAUSES];
+    unsigned long suppressed[CMP_SRV_LOG_CAUSES];
+};
+
+/*
+ * cmp_srv_log_allowed() is 1 if a line of |cause| may be logged at |now|;
+ * |*out_suppressed| then gets the number of lines of that cause left out
+ * since the last one logged.
+ */
+int cmp_srv_log_allowed(struct cmp_srv_log_limit *ll, int cause, int64_t now,
+                        unsigned long *out_suppressed);
+
 struct cmp_srv {
     /* configuration (own copies and references) */
     struct cmp_srv_config cfg;
@@ -277,6 +419,8 @@ struct cmp_srv {
 
     struct cmp_srv_table table;
     struct cmp_srv_cert_cache certs;
+    struct cmp_srv_replay replay;
+    struct cmp_srv_log_limit log_limit;
 };
 
 /*
@@ -299,6 +443,11 @@ struct cmp_srv_req {
     int vouched;             /* its secret or signer came from the responder (find_*) */
     uint8_t *secret;         /* the responder's secret for its senderKID (owned, wiped), */
     size_t secret_len;       /* which also protects the response; NULL: -srv_secret */
+    struct cmp_srv_sender_id sender; /* who sent it, once authenticated */
+    int txn_checked;                 /* it passed the checks of its open transaction (recipNonce) */
+    int replayed;                    /* its senderNonce was seen before (a replay) */
+    int fail_bit;                    /* the failure bit of the error answered; -1 none */
+    int quiet;                       /* its error lines were left out of the log (rate limit) */
     int64_t now;
     char tid_hex[CMP_SRV_TID_HEX_LEN];
 

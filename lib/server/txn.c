@@ -5,6 +5,14 @@
  * never sends its certConf, or a flood of new transactions, cannot make it
  * grow: the oldest idle transaction is dropped to make room.
  *
+ * Each transaction belongs to the sender that opened it (the authenticated
+ * senderKID or signer certificate, struct cmp_srv_sender_id), which holds at
+ * most per_sender of them: a sender that wants more loses its own least
+ * recently used idle one, and when the table is full the victim is one of
+ * the sender holding the most. So one credential cannot push out the
+ * transactions of others, and a request of another sender never reaches a
+ * transaction it did not open.
+ *
  * One mutex guards the table. A request holds its transaction "busy" while
  * it is handled (verification and signing happen outside the lock); a busy
  * transaction is never expired, dropped or handed to a second request.
@@ -16,11 +24,11 @@
 
 #include "server/internal.h"
 
-static uint64_t
-tid_hash(const struct cmp_srv_table *t, const uint8_t *p, size_t len)
+uint64_t
+cmp_srv_hash(uint64_t seed, const uint8_t *p, size_t len)
 {
     /* FNV-1a, keyed with a random seed and finished with a 64-bit mixer. */
-    uint64_t h = 0xcbf29ce484222325u ^ t->seed;
+    uint64_t h = 0xcbf29ce484222325u ^ seed;
     size_t i;
 
     for (i = 0; i < len; i++) {
@@ -36,7 +44,7 @@ tid_hash(const struct cmp_srv_table *t, const uint8_t *p, size_t len)
 static struct cmp_srv_txn **
 bucket_of(struct cmp_srv_table *t, const uint8_t *p, size_t len)
 {
-    return &t->buckets[tid_hash(t, p, len) & (t->num_buckets - 1)];
+    return &t->buckets[cmp_srv_hash(t->seed, p, len) & (t->num_buckets - 1)];
 }
 
 static struct cmp_srv_txn *
@@ -52,33 +60,154 @@ find(struct cmp_srv_table *t, const struct der_in *tid)
     return NULL;
 }
 
-static void
-lru_unlink(struct cmp_srv_table *t, struct cmp_srv_txn *x)
+/* A sender with open transactions, and its own list of them, least recently used first. */
+struct cmp_srv_sender {
+    struct cmp_srv_sender *hnext;
+    struct cmp_srv_sender_id id;
+    size_t count;
+    struct cmp_srv_txn_list txns; /* its own, least recently used first */
+};
+
+static int
+sender_eq(const struct cmp_srv_sender_id *a, const struct cmp_srv_sender_id *b)
 {
-    if (x->lru_prev != NULL) {
-        x->lru_prev->lru_next = x->lru_next;
-    } else {
-        t->lru_head = x->lru_next;
+    return a->kind == b->kind && a->len == b->len && memcmp(a->id, b->id, a->len) == 0;
+}
+
+static struct cmp_srv_sender **
+sender_bucket(struct cmp_srv_table *t, const struct cmp_srv_sender_id *id)
+{
+    uint8_t buf[1 + CMP_SRV_SENDER_ID_MAX];
+
+    buf[0] = (uint8_t)id->kind;
+    memcpy(buf + 1, id->id, id->len);
+    /* another seed than the transactionIDs': the two tables do not share chains */
+    return &t->senders[cmp_srv_hash(~t->seed, buf, 1 + id->len) & (t->num_sender_buckets - 1)];
+}
+
+static struct cmp_srv_sender *
+sender_find(struct cmp_srv_table *t, const struct cmp_srv_sender_id *id)
+{
+    struct cmp_srv_sender *s = *sender_bucket(t, id);
+
+    while (s != NULL && !sender_eq(&s->id, id)) {
+        s = s->hnext;
     }
-    if (x->lru_next != NULL) {
-        x->lru_next->lru_prev = x->lru_prev;
-    } else {
-        t->lru_tail = x->lru_prev;
+    return s;
+}
+
+/* sender_get() finds |id|, or adds it with no transactions; NULL if out of memory. */
+static struct cmp_srv_sender *
+sender_get(struct cmp_srv_table *t, const struct cmp_srv_sender_id *id)
+{
+    struct cmp_srv_sender *s = sender_find(t, id), **b;
+
+    if (s != NULL) {
+        return s;
     }
-    x->lru_prev = x->lru_next = NULL;
+    s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        return NULL;
+    }
+    s->id = *id;
+    b = sender_bucket(t, id);
+    s->hnext = *b;
+    *b = s;
+    t->num_senders++;
+    return s;
+}
+
+/* sender_drop() removes a sender that holds no transaction any more. */
+static void
+sender_drop(struct cmp_srv_table *t, struct cmp_srv_sender *s)
+{
+    struct cmp_srv_sender **pp = sender_bucket(t, &s->id);
+
+    while (*pp != NULL && *pp != s) {
+        pp = &(*pp)->hnext;
+    }
+    if (*pp == s) {
+        *pp = s->hnext;
+    }
+    t->num_senders--;
+    free(s);
+}
+
+/* oldest_idle() is the sender's least recently used transaction that is not busy, or NULL. */
+static struct cmp_srv_txn *
+oldest_idle(const struct cmp_srv_sender *s)
+{
+    struct cmp_srv_txn *x = s->txns.head;
+
+    while (x != NULL && x->busy) {
+        x = x->own.next;
+    }
+    return x;
+}
+
+/*
+ * heaviest_idle() is the oldest idle transaction of the sender that holds
+ * the most open transactions (and has an idle one), or NULL. Only when the
+ * table is full: a walk over the senders, at most one per transaction.
+ */
+static struct cmp_srv_txn *
+heaviest_idle(const struct cmp_srv_table *t)
+{
+    struct cmp_srv_txn *best = NULL, *x;
+    size_t best_count = 0, i;
+    const struct cmp_srv_sender *s;
+
+    for (i = 0; i < t->num_sender_buckets; i++) {
+        for (s = t->senders[i]; s != NULL; s = s->hnext) {
+            if (s->count > best_count && (x = oldest_idle(s)) != NULL) {
+                best = x;
+                best_count = s->count;
+            }
+        }
+    }
+    return best;
+}
+
+/* The link of |x| in one of its two lists. */
+enum { IN_TABLE, IN_OWNER };
+
+static struct cmp_srv_txn_link *
+link_of(struct cmp_srv_txn *x, int which)
+{
+    return which == IN_TABLE ? &x->lru : &x->own;
 }
 
 static void
-lru_append(struct cmp_srv_table *t, struct cmp_srv_txn *x)
+list_unlink(struct cmp_srv_txn_list *l, struct cmp_srv_txn *x, int which)
 {
-    x->lru_prev = t->lru_tail;
-    x->lru_next = NULL;
-    if (t->lru_tail != NULL) {
-        t->lru_tail->lru_next = x;
+    struct cmp_srv_txn_link *k = link_of(x, which);
+
+    if (k->prev != NULL) {
+        link_of(k->prev, which)->next = k->next;
     } else {
-        t->lru_head = x;
+        l->head = k->next;
     }
-    t->lru_tail = x;
+    if (k->next != NULL) {
+        link_of(k->next, which)->prev = k->prev;
+    } else {
+        l->tail = k->prev;
+    }
+    k->prev = k->next = NULL;
+}
+
+static void
+list_append(struct cmp_srv_txn_list *l, struct cmp_srv_txn *x, int which)
+{
+    struct cmp_srv_txn_link *k = link_of(x, which);
+
+    k->prev = l->tail;
+    k->next = NULL;
+    if (l->tail != NULL) {
+        link_of(l->tail, which)->next = x;
+    } else {
+        l->head = x;
+    }
+    l->tail = x;
 }
 
 /*
@@ -121,7 +250,14 @@ remove_txn(struct cmp_srv_table *t, struct cmp_srv_txn *x, struct cmp_srv_txn **
     if (*pp == x) {
         *pp = x->hnext;
     }
-    lru_unlink(t, x);
+    list_unlink(&t->lru, x, IN_TABLE);
+    if (x->owner != NULL) {
+        list_unlink(&x->owner->txns, x, IN_OWNER);
+        if (--x->owner->count == 0) {
+            sender_drop(t, x->owner);
+        }
+        x->owner = NULL;
+    }
     t->count--;
     x->hnext = *dead;
     *dead = x;
@@ -135,10 +271,10 @@ remove_txn(struct cmp_srv_table *t, struct cmp_srv_txn *x, struct cmp_srv_txn **
 static void
 purge_expired(struct cmp_srv_table *t, int64_t now, struct cmp_srv_txn **dead)
 {
-    struct cmp_srv_txn *x = t->lru_head, *next;
+    struct cmp_srv_txn *x = t->lru.head, *next;
 
     while (x != NULL) {
-        next = x->lru_next;
+        next = x->lru.next;
         if (!x->busy && x->deadline < now) {
             remove_txn(t, x, dead);
         } else if (x->deadline - x->check_after >= now) {
@@ -175,28 +311,31 @@ cmp_srv_table_purge(struct cmp_srv_table *t, int64_t now)
 }
 
 int
-cmp_srv_table_init(struct cmp_srv_table *t, size_t max, int64_t timeout,
+cmp_srv_table_init(struct cmp_srv_table *t, size_t max, size_t per_sender, int64_t timeout,
                    void (*free_data)(void *arg, void *data), void *free_arg)
 {
     size_t n = 16;
 
     memset(t, 0, sizeof(*t));
-    /* about two buckets per transaction */
+    /* about two buckets per transaction, in each table */
     while (n < max * 2 && n < ((size_t)1 << 24)) {
         n <<= 1;
     }
     t->buckets = calloc(n, sizeof(*t->buckets));
-    if (t->buckets == NULL) {
-        return 0;
-    }
-    if (RAND_bytes((unsigned char *)&t->seed, sizeof(t->seed)) != 1 ||
+    t->senders = calloc(n, sizeof(*t->senders));
+    if (t->buckets == NULL || t->senders == NULL ||
+        RAND_bytes((unsigned char *)&t->seed, sizeof(t->seed)) != 1 ||
         pthread_mutex_init(&t->lock, NULL) != 0) {
         free(t->buckets);
+        free(t->senders);
         t->buckets = NULL;
+        t->senders = NULL;
         return 0;
     }
     t->num_buckets = n;
+    t->num_sender_buckets = n;
     t->max = max;
+    t->per_sender = per_sender > 0 && per_sender < max ? per_sender : max;
     t->timeout = timeout;
     t->free_data = free_data;
     t->free_arg = free_arg;
@@ -207,30 +346,75 @@ void
 cmp_srv_table_cleanup(struct cmp_srv_table *t)
 {
     struct cmp_srv_txn *x, *next;
+    struct cmp_srv_sender *s, *snext;
+    size_t i;
 
     if (t->buckets == NULL) {
         return;
     }
-    for (x = t->lru_head; x != NULL; x = next) {
-        next = x->lru_next;
+    for (x = t->lru.head; x != NULL; x = next) {
+        next = x->lru.next;
         txn_free(t, x);
     }
+    for (i = 0; i < t->num_sender_buckets; i++) {
+        for (s = t->senders[i]; s != NULL; s = snext) {
+            snext = s->hnext;
+            free(s);
+        }
+    }
     free(t->buckets);
+    free(t->senders);
     pthread_mutex_destroy(&t->lock);
     memset(t, 0, sizeof(*t));
 }
 
+/*
+ * make_room() drops a transaction if the sender |id| holds its share
+ * already (its own oldest idle one), then if the table is full (the oldest
+ * idle one of the sender holding the most). Under the lock.
+ */
+static int
+make_room(struct cmp_srv_table *t, const struct cmp_srv_sender_id *id, int *out_evicted,
+          struct cmp_srv_txn **dead)
+{
+    struct cmp_srv_sender *s = sender_find(t, id);
+    struct cmp_srv_txn *x;
+
+    if (s != NULL && s->count >= t->per_sender) {
+        x = oldest_idle(s);
+        if (x == NULL) {
+            return CMP_SRV_TXN_SENDER_FULL;
+        }
+        remove_txn(t, x, dead); /* may free |s| */
+        *out_evicted = CMP_SRV_EVICTED_OWN;
+    }
+    if (t->count >= t->max) {
+        x = heaviest_idle(t);
+        if (x == NULL) {
+            return CMP_SRV_TXN_FULL;
+        }
+        remove_txn(t, x, dead);
+        *out_evicted = CMP_SRV_EVICTED_HEAVIEST;
+    }
+    return CMP_SRV_TXN_OK;
+}
+
 int
-cmp_srv_txn_begin(struct cmp_srv_table *t, const struct der_in *tid, int64_t now,
+cmp_srv_txn_begin(struct cmp_srv_table *t, const struct der_in *tid,
+                  const struct cmp_srv_sender_id *sender, X509 *signer, int64_t now,
                   struct cmp_srv_txn **out, int *out_evicted)
 {
-    struct cmp_srv_txn *x, *dead = NULL;
-    int rc = CMP_SRV_TXN_OK;
+    struct cmp_srv_txn *x = NULL, *dead = NULL;
+    struct cmp_srv_sender *s;
+    int rc;
 
     *out = NULL;
-    *out_evicted = 0;
+    *out_evicted = CMP_SRV_EVICTED_NONE;
     if (tid->len == 0 || tid->len > CMP_SRV_MAX_TID_LEN) {
         return CMP_SRV_TXN_TOO_LONG;
+    }
+    if (signer != NULL && !X509_up_ref(signer)) {
+        return CMP_SRV_TXN_NOMEM;
     }
     pthread_mutex_lock(&t->lock);
     purge_expired(t, now, &dead);
@@ -238,18 +422,13 @@ cmp_srv_txn_begin(struct cmp_srv_table *t, const struct der_in *tid, int64_t now
         rc = CMP_SRV_TXN_IN_USE;
         goto done;
     }
-    if (t->count >= t->max) {
-        for (x = t->lru_head; x != NULL && x->busy; x = x->lru_next) {
-        }
-        if (x == NULL) {
-            rc = CMP_SRV_TXN_FULL;
-            goto done;
-        }
-        remove_txn(t, x, &dead);
-        *out_evicted = 1;
+    rc = make_room(t, sender, out_evicted, &dead);
+    if (rc != CMP_SRV_TXN_OK) {
+        goto done;
     }
     x = calloc(1, sizeof(*x));
-    if (x == NULL) {
+    s = x != NULL ? sender_get(t, sender) : NULL;
+    if (s == NULL) {
         rc = CMP_SRV_TXN_NOMEM;
         goto done;
     }
@@ -258,21 +437,29 @@ cmp_srv_txn_begin(struct cmp_srv_table *t, const struct der_in *tid, int64_t now
     x->busy = 1;
     x->state = CMP_SRV_TXN_NEW;
     x->deadline = now + t->timeout;
+    x->signer = signer;
+    signer = NULL;
     x->hnext = *bucket_of(t, x->tid, x->tid_len);
     *bucket_of(t, x->tid, x->tid_len) = x;
-    lru_append(t, x);
+    list_append(&t->lru, x, IN_TABLE);
+    x->owner = s;
+    list_append(&s->txns, x, IN_OWNER);
+    s->count++;
     t->count++;
     *out = x;
+    x = NULL;
 
 done:
     pthread_mutex_unlock(&t->lock);
+    free(x);
+    X509_free(signer);
     free_dead(t, dead);
     return rc;
 }
 
 int
-cmp_srv_txn_acquire(struct cmp_srv_table *t, const struct der_in *tid, int64_t now,
-                    struct cmp_srv_txn **out)
+cmp_srv_txn_acquire(struct cmp_srv_table *t, const struct der_in *tid,
+                    const struct cmp_srv_sender_id *sender, int64_t now, struct cmp_srv_txn **out)
 {
     struct cmp_srv_txn *x, *dead = NULL;
     int rc = CMP_SRV_TXN_OK;
@@ -283,7 +470,8 @@ cmp_srv_txn_acquire(struct cmp_srv_table *t, const struct der_in *tid, int64_t n
     }
     pthread_mutex_lock(&t->lock);
     x = find(t, tid);
-    if (x == NULL) {
+    /* Another sender's transaction is none of its business, busy or not. */
+    if (x == NULL || !sender_eq(&x->owner->id, sender)) {
         rc = CMP_SRV_TXN_UNKNOWN;
     } else if (x->busy) {
         rc = CMP_SRV_TXN_BUSY;
@@ -297,6 +485,25 @@ cmp_srv_txn_acquire(struct cmp_srv_table *t, const struct der_in *tid, int64_t n
     pthread_mutex_unlock(&t->lock);
     free_dead(t, dead);
     return rc;
+}
+
+X509 *
+cmp_srv_txn_peek_signer(struct cmp_srv_table *t, const struct der_in *tid)
+{
+    struct cmp_srv_txn *x;
+    X509 *signer = NULL;
+
+    if (tid->len == 0 || tid->len > CMP_SRV_MAX_TID_LEN) {
+        return NULL;
+    }
+    pthread_mutex_lock(&t->lock);
+    x = find(t, tid);
+    /* x->signer is set when the transaction is opened and never changes. */
+    if (x != NULL && x->signer != NULL && X509_up_ref(x->signer)) {
+        signer = x->signer;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return signer;
 }
 
 void
@@ -314,8 +521,10 @@ cmp_srv_txn_release(struct cmp_srv_table *t, struct cmp_srv_txn *txn, int keep, 
             txn->check_after = 0;
         }
         txn->deadline = now + t->timeout + txn->check_after;
-        lru_unlink(t, txn);
-        lru_append(t, txn);
+        list_unlink(&t->lru, txn, IN_TABLE);
+        list_append(&t->lru, txn, IN_TABLE);
+        list_unlink(&txn->owner->txns, txn, IN_OWNER);
+        list_append(&txn->owner->txns, txn, IN_OWNER);
     } else {
         remove_txn(t, txn, &dead);
     }
@@ -330,6 +539,19 @@ cmp_srv_table_count(struct cmp_srv_table *t)
 
     pthread_mutex_lock(&t->lock);
     n = t->count;
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
+size_t
+cmp_srv_table_sender_count(struct cmp_srv_table *t, const struct cmp_srv_sender_id *sender)
+{
+    struct cmp_srv_sender *s;
+    size_t n;
+
+    pthread_mutex_lock(&t->lock);
+    s = sender_find(t, sender);
+    n = s != NULL ? s->count : 0;
     pthread_mutex_unlock(&t->lock);
     return n;
 }

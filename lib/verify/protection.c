@@ -124,6 +124,17 @@ cmp_vfy_mac(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg, struct c
             err, have_sig_trust(opts) ? CMP_FI_WRONG_INTEGRITY : CMP_FI_BAD_MESSAGE_CHECK,
             "protection is MAC-based, but we have no secret to verify it");
     }
+    /*
+     * RFC 9810 5.1.1: senderKID identifies the key of the protection. A MAC
+     * under another reference cannot verify with our secret: refused before
+     * a key is derived with the sender's parameters (an iteration count up
+     * to the limit), which anyone could otherwise make us do.
+     */
+    if (opts->mac_kid.len != 0 && msg->hdr.has_sender_kid &&
+        !der_in_eq(&msg->hdr.sender_kid, &opts->mac_kid)) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_MESSAGE_CHECK,
+                             "senderKID is not the reference of our secret: MAC not checked");
+    }
     if (!cmp_verify_mac(msg, opts->secret, opts->secret_len, &opts->mac_limits, err)) {
         return CMP_CONTEXT(err, "MAC-based protection");
     }

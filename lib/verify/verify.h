@@ -72,6 +72,12 @@ struct cmp_vfy_opts {
     const uint8_t *secret;
     size_t secret_len;
     struct cmp_mac_limits mac_limits; /* PBM/PBMAC1 iteration count limit */
+    /*
+     * the reference of |secret| (-srv_ref; len 0: not set): a MAC-protected
+     * message whose senderKID names another is refused (badMessageCheck)
+     * before a key is derived
+     */
+    struct der_in mac_kid;
 
     /* signature-based protection */
     X509 *srvcert;             /* -srvcert: pinned and directly trusted, even if expired */
@@ -232,7 +238,9 @@ int cmp_vfy_protection(const struct cmp_vfy_opts *opts, const struct cmp_msg *ms
 /*
  * cmp_vfy_mac() checks PBM/PBMAC1 protection (RFC 9810 5.1.3.1) with
  * opts->secret via cmp_verify_mac() (the iteration limit first). No secret:
- * wrongIntegrity if we could check a signature instead, else badMessageCheck.
+ * wrongIntegrity if we could check a signature instead, else badMessageCheck;
+ * a senderKID other than opts->mac_kid (if set): badMessageCheck, before
+ * any work.
  */
 int cmp_vfy_mac(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg,
                 struct cmp_err *err) CMP_MUST_CHECK;

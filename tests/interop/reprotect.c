@@ -14,12 +14,17 @@
  *   --cert FILE           also makes FILE the only extraCert and its subject
  *                         key identifier the senderKID (or drops senderKID)
  *   --corrupt             flips one bit of the protection afterwards
+ *   --fresh               a fresh transactionID and senderNonce and messageTime now
+ *                         first (a request a server has not seen, within its window)
+ *   --time-offset S       with --fresh: messageTime S seconds from now
  * Exits 0 on success, 1 on failure (with the error on stderr).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 #include "crypto/crypto.h"
@@ -69,7 +74,7 @@ usage(void)
 {
     fprintf(stderr, "usage: reprotect IN OUT (--pbm SECRET [--owf N] [--mac N] [--iter N] | "
                     "--pbmac1 SECRET [--prf N] [--mac N] [--iter N] | --key FILE [--digest N] "
-                    "[--pss]) [--cert FILE] [--corrupt]\n");
+                    "[--pss]) [--cert FILE] [--corrupt] [--fresh [--time-offset S]]\n");
     return 2;
 }
 
@@ -78,8 +83,9 @@ main(int argc, char **argv)
 {
     const char *pbm = NULL, *pbmac1 = NULL, *key_file = NULL, *cert_file = NULL;
     const char *owf = NULL, *mac = NULL, *prf = NULL, *digest = NULL;
-    long long iter = 0;
-    int pss = 0, corrupt = 0, i, rc = 1;
+    long long iter = 0, offset = 0;
+    int pss = 0, corrupt = 0, fresh = 0, i, rc = 1;
+    uint8_t tid[16], nonce[16];
     struct cmp_msg *m = NULL;
     struct cmp_err err;
     uint8_t *in = NULL, *out = NULL;
@@ -103,6 +109,10 @@ main(int argc, char **argv)
             corrupt = 1;
             continue;
         }
+        if (strcmp(a, "--fresh") == 0) {
+            fresh = 1;
+            continue;
+        }
         if (v == NULL) {
             return usage();
         }
@@ -123,13 +133,14 @@ main(int argc, char **argv)
             prf = v;
         } else if (strcmp(a, "--digest") == 0) {
             digest = v;
-        } else if (strcmp(a, "--iter") == 0) {
+        } else if (strcmp(a, "--iter") == 0 || strcmp(a, "--time-offset") == 0) {
             char *end;
+            long long n = strtoll(v, &end, 10);
 
-            iter = strtoll(v, &end, 10);
             if (*end != '\0') {
                 return usage();
             }
+            *(strcmp(a, "--iter") == 0 ? &iter : &offset) = n;
         } else {
             return usage();
         }
@@ -145,6 +156,19 @@ main(int argc, char **argv)
     if (!cmp_msg_decode(&m, in, in_len, &err)) {
         rc = fail(&err, argv[1]);
         goto done;
+    }
+    if (fresh) {
+        if (RAND_bytes(tid, sizeof(tid)) != 1 || RAND_bytes(nonce, sizeof(nonce)) != 1) {
+            fprintf(stderr, "reprotect: RAND_bytes failed\n");
+            goto done;
+        }
+        m->hdr.has_transaction_id = 1;
+        m->hdr.transaction_id = der_in_make(tid, sizeof(tid));
+        m->hdr.has_sender_nonce = 1;
+        m->hdr.sender_nonce = der_in_make(nonce, sizeof(nonce));
+        m->hdr.has_message_time = 1;
+        m->hdr.message_time = DER_IN_EMPTY; /* encoded from message_time_secs */
+        m->hdr.message_time_secs = (int64_t)time(NULL) + offset;
     }
     if (cert_file != NULL) {
         const ASN1_OCTET_STRING *skid;

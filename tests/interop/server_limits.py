@@ -28,11 +28,21 @@ The cmpkit server (-port) under the attacks of issue 11, one TEST per run:
   options     the limits' ranges, each refusal naming the option, and limits
               (the engine's iteration cap, a listener limit) from the config
               file.
+  throttle    50 wrong-MAC requests per second at iterationCount 100000 from
+              127.0.0.2 for 4 s (-srv_fail_cpu 20): most are answered 429 at
+              once, with Retry-After and an unprotected CMP error
+              (systemUnavail), the server spends a small share of a core on
+              them, valid transactions from 127.0.0.1 meanwhile all complete,
+              the refusal is logged once, and once the budget has refilled
+              the address is heard again.
 
+usage: server_limits.py CMPKIT VECTORS WORKDIR TEST [REPROTECT]
 The test PKI, secret and reference are those tests/vectors/gen_vectors.sh made
-in VECTORS. Exit status 0 when every check passed, 1 otherwise.
+in VECTORS; REPROTECT (tests/interop/reprotect.c) makes the throttle test's
+wrong-MAC request. Exit status 0 when every check passed, 1 otherwise.
 """
 import errno
+import http.client
 import os
 import resource
 import select
@@ -40,6 +50,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 CT = "application/pkixcmp"
@@ -91,6 +102,12 @@ class Server:
                     return int(line.split()[1])
         return -1
 
+    def cpu(self):
+        """Seconds of CPU (user + system, all threads) the server has used."""
+        with open("/proc/%d/stat" % self.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def alive(self):
         return self.proc.poll() is None
 
@@ -117,8 +134,8 @@ class Server:
 
 
 class Env:
-    def __init__(self, cmpkit, vec, work):
-        self.cmpkit, self.vec, self.work = cmpkit, vec, work
+    def __init__(self, cmpkit, vec, work, reprotect=None):
+        self.cmpkit, self.vec, self.work, self.reprotect = cmpkit, vec, work, reprotect
         self.servers = []
 
     def server(self, name, extra, port="127.0.0.1:0", config=""):
@@ -508,7 +525,14 @@ def test_options(env):
                         (["-srv_max_body", "2000", "-srv_body_budget", "1000"],
                          "less than -srv_max_body 2000"),
                         (["-srv_max_body", "100000", "-srv_body_budget", "120000"],
-                         "holds bodies of at most 90000 bytes")):
+                         "holds bodies of at most 90000 bytes"),
+                        (["-srv_fail_cpu", "1001"], "-srv_fail_cpu 1001 is out of range"),
+                        (["-srv_max_txns_per_sender", "0"],
+                         "-srv_max_txns_per_sender needs a positive number"),
+                        (["-srv_replay_cache", "16777217"],
+                         "-srv_replay_cache 16777217 is out of range"),
+                        (["-srv_msgtime_window", "-1"],
+                         "-srv_msgtime_window needs a positive number")):
         try:
             r = subprocess.run(base + extra, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                timeout=20)
@@ -529,6 +553,24 @@ def test_options(env):
     if "PBM iterationCount 500 exceeds the limit 100" not in srv.log():
         fail("srv_max_iterations = 100 from the config file did not apply:\n" + srv.log())
     ok("srv_max_iterations from the config file: a request of 500 iterations gets badAlg")
+    # The messageTime window from the config file: a request made an hour ago gets badTime.
+    old = os.path.join(env.work, "ir_an_hour_old.der")
+    with open(cnf, "w") as f:
+        f.write("[cmp]\nsrv_msgtime_window = 60\n")
+    if env.reprotect is not None:
+        r = subprocess.run([env.reprotect, os.path.join(env.vec, "ir_pbm_1_ir.der"), old, "--pbm",
+                            "file:" + os.path.join(env.vec, "secret.txt"), "--fresh",
+                            "--time-offset", "-3600"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            fail("reprotect: %s" % r.stdout.decode(errors="replace"))
+        win = env.server("window", ["-verbosity", "4"], config=cnf)
+        status, _, body = post_from("127.0.0.1", win.port, open(old, "rb").read())
+        if status != 200 or "messageTime is -36" not in win.log():
+            fail("srv_msgtime_window = 60 from the config file did not apply (%d):\n%s"
+                 % (status, win.log()))
+        ok("srv_msgtime_window from the config file: a request made an hour ago gets badTime")
+        win.stop()
     two = connect_from("127.0.0.5", srv.port, 3, block=True)
     two[2].settimeout(2)
     try:
@@ -542,21 +584,130 @@ def test_options(env):
     ok("SIGTERM stopped the server in %.3f s" % srv.stop())
 
 
+def post_from(src, port, body, timeout=30):
+    """POSTs |body| from address |src| on a new connection: (status, headers, response body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout, source_address=(src, 0))
+    try:
+        conn.request("POST", "/pkix/", body, {"Content-Type": CT})
+        r = conn.getresponse()
+        return r.status, dict(r.getheaders()), r.read()
+    finally:
+        conn.close()
+
+
+def test_throttle(env):
+    if env.reprotect is None or not os.access(env.reprotect, os.X_OK):
+        fail("the throttle test needs the reprotect program (5th argument)")
+    attack = os.path.join(env.work, "wrong_mac_100000.der")
+    r = subprocess.run([env.reprotect, os.path.join(env.vec, "ir_pbm_1_ir.der"), attack,
+                        "--pbm", "pass:not-the-secret", "--iter", "100000", "--fresh"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        fail("reprotect: %s" % r.stdout.decode(errors="replace"))
+    body = open(attack, "rb").read()
+    srv = env.server("throttle", ["-verbosity", "4", "-srv_fail_cpu", "20"])
+    env.transaction(srv, "warmup")
+
+    seconds, rate = 4.0, 50
+    counts = {"handled": 0, "429": 0, "other": 0}
+    sample = {}
+    errors = []
+
+    def attacker():
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30,
+                                          source_address=("127.0.0.2", 0))
+        t, end = time.monotonic(), time.monotonic() + seconds
+        try:
+            while t < end:
+                conn.request("POST", "/pkix/", body, {"Content-Type": CT})
+                resp = conn.getresponse()
+                data = resp.read()
+                if resp.status == 429:
+                    counts["429"] += 1
+                    sample.setdefault("429", (dict(resp.getheaders()), data))
+                elif resp.status == 200:
+                    counts["handled"] += 1
+                else:
+                    counts["other"] += 1
+                if resp.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30,
+                                                      source_address=("127.0.0.2", 0))
+                t += 1.0 / rate
+                time.sleep(max(0.0, t - time.monotonic()))
+        except Exception as e:  # reported by the main thread
+            errors.append(repr(e))
+        finally:
+            conn.close()
+
+    cpu0, t0 = srv.cpu(), time.monotonic()
+    th = threading.Thread(target=attacker)
+    th.start()
+    valid, worst = 0, 0.0
+    while time.monotonic() - t0 < seconds - 0.5:
+        worst = max(worst, env.transaction(srv, "valid_%d" % valid))
+        valid += 1
+    th.join()
+    cpu, wall = srv.cpu() - cpu0, time.monotonic() - t0
+    if errors:
+        fail("the attacker's connection failed: %s" % errors[0])
+    sent = counts["handled"] + counts["429"] + counts["other"]
+    if counts["other"] or counts["429"] < sent * 3 // 4 or counts["handled"] > sent // 8:
+        fail("of %d wrong-MAC requests %d were handled, %d got 429, %d something else: the "
+             "address was not throttled" % (sent, counts["handled"], counts["429"],
+                                            counts["other"]))
+    ok("%d wrong-MAC requests (iterationCount 100000) from 127.0.0.2 in %.1f s: %d handled, "
+       "%d answered 429 at once" % (sent, wall, counts["handled"], counts["429"]))
+    if cpu > 0.5 * wall:
+        fail("the server used %.2f s of CPU in %.1f s under the attack" % (cpu, wall))
+    ok("server CPU %.2f s in %.1f s (%.0f%% of a core), with %d valid transactions"
+       % (cpu, wall, 100 * cpu / wall, valid))
+    if valid < 2:
+        fail("only %d valid transactions completed during the attack" % valid)
+    ok("%d valid ir+certConf from 127.0.0.1 completed meanwhile, the slowest in %.2f s"
+       % (valid, worst))
+    headers, data = sample["429"]
+    retry = headers.get("Retry-After", "")
+    if not retry.isdigit() or int(retry) < 1 or headers.get("Content-Type") != CT:
+        fail("429 without Retry-After or CMP body: %r" % headers)
+    refusal = os.path.join(env.work, "refusal_429.der")
+    with open(refusal, "wb") as f:
+        f.write(data)
+    p = subprocess.run([env.cmpkit, "-print", refusal], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    printed = p.stdout.decode(errors="replace")
+    if p.returncode != 0 or "error" not in printed or "systemUnavail" not in printed:
+        fail("the 429 body is not a CMP error with systemUnavail:\n" + printed)
+    ok("429 with Retry-After %s and a CMP error message (systemUnavail)" % retry)
+    lines = [l for l in srv.log().splitlines() if "answering 429 at once to 127.0.0.2" in l]
+    if not 1 <= len(lines) <= 2:
+        fail("expected the throttling logged once (rate-limited), got %d lines" % len(lines))
+    ok("logged once: %s" % lines[0].strip())
+    # The debt is at most one bucket (2 s of budget): heard again after that.
+    time.sleep(2.5)
+    status, _, _ = post_from("127.0.0.2", srv.port, body)
+    if status != 200:
+        fail("127.0.0.2 still refused (%d) after its budget refilled" % status)
+    ok("after its budget refilled 127.0.0.2 is heard again (a CMP error for the wrong MAC)")
+    ok("SIGTERM stopped the server in %.3f s" % srv.stop())
+
+
 TESTS = {"options": test_options, "idle_flood": test_idle_flood, "full": test_full, "deadline": test_deadline,
-         "budget": test_budget, "per_addr": test_per_addr}
+         "budget": test_budget, "per_addr": test_per_addr, "throttle": test_throttle}
 
 
 def main():
-    if len(sys.argv) != 5 or sys.argv[4] not in TESTS:
+    if len(sys.argv) not in (5, 6) or sys.argv[4] not in TESTS:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
-    cmpkit, vec, work, name = sys.argv[1:]
+    cmpkit, vec, work, name = sys.argv[1:5]
+    reprotect = sys.argv[5] if len(sys.argv) == 6 else None
     for f in ("pki/server.crt", "pki/server.key", "pki/root.crt", "pki/ee.crt", "pki/ee.key",
               "secret.txt", "ref.txt"):
         if not os.path.exists(os.path.join(vec, f)):
             fail("missing %s/%s (run tests/vectors/gen_vectors.sh first)" % (vec, f))
     os.makedirs(work, exist_ok=True)
-    env = Env(cmpkit, vec, work)
+    env = Env(cmpkit, vec, work, reprotect)
     try:
         TESTS[name](env)
     finally:

@@ -1098,14 +1098,15 @@ static void
 test_reqin(void)
 {
     static const struct scenario s = {.name = "reqin", .cmd = C_IR, .auth = A_PBM};
-    struct cmp_srv *srv = make_server(&s);
+    struct cmp_srv *srv = make_server(&s), *other = make_server(&s);
     struct cmp_ctx *ctx = make_ctx(&s);
     struct counting *count = NULL;
     char path[1024];
 
-    if (!CHECK(srv != NULL && ctx != NULL)) {
+    if (!CHECK(srv != NULL && other != NULL && ctx != NULL)) {
         cmp_ctx_free(ctx);
         cmp_srv_free(srv);
+        cmp_srv_free(other);
         return;
     }
     cmp_ctx_set0_transfer(ctx, counting_transfer(srv, &count));
@@ -1113,11 +1114,28 @@ test_reqin(void)
     CHECK(cmp_ctx_set1_reqin(ctx, path));
     CHECK(cmp_exec_ir(ctx));
     CHECK(count->exchanges == 2 && count->last_req_type == CMP_BODY_CERTCONF);
-    /* sent again, the same transactionID is in use no more (the transaction ended)... */
-    CHECK(cmp_exec_ir(ctx));
-    /* ... and with -reqin_new_tid it is re-protected with a fresh one */
+    /*
+     * Sent again to the same server, the file's ir is a replay (senderNonce
+     * and transactionID seen before): refused (RFC 9810 5.1.1)...
+     */
+    CHECK(!cmp_exec_ir(ctx));
+    CHECK(count->exchanges == 3 && count->last_req_type == CMP_BODY_IR);
+    CHECK(cmp_ctx_get_failinfo(ctx) == 1u << CMP_FI_BAD_SENDER_NONCE);
+    /* ... but with -reqin_new_tid it is re-protected with a fresh transactionID ... */
     CHECK(cmp_ctx_set_option(ctx, CMP_OPT_REQIN_NEW_TID, 1));
     CHECK(cmp_exec_ir(ctx));
+    /* ... and a server that has not seen it takes it as it is */
+    CHECK(cmp_ctx_set_option(ctx, CMP_OPT_REQIN_NEW_TID, 0));
+    cmp_ctx_set0_transfer(ctx, counting_transfer(other, &count));
+    CHECK(cmp_exec_ir(ctx));
+    CHECK(count->exchanges == 2 && count->last_req_type == CMP_BODY_CERTCONF);
+    cmp_srv_free(srv);
+    srv = make_server(&s);
+    if (!CHECK(srv != NULL)) {
+        cmp_ctx_free(ctx);
+        cmp_srv_free(other);
+        return;
+    }
 
     /*
      * -reqout with -reqin saves the requests we created, not those of -reqin
@@ -1161,6 +1179,7 @@ test_reqin(void)
     CHECK(cmp_ctx_set1_reqin(ctx, NULL));
     cmp_ctx_free(ctx);
     cmp_srv_free(srv);
+    cmp_srv_free(other);
 }
 
 /* ---- names ---- */

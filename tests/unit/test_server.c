@@ -302,6 +302,15 @@ encode(const struct cmp_msg *m, uint8_t **out, size_t *out_len)
     return 1;
 }
 
+/* messageTime now, as a client sends it (the vectors' own may be older than the window). */
+static void
+set_fresh_time(struct cmp_msg *m)
+{
+    m->hdr.has_message_time = 1;
+    m->hdr.message_time = DER_IN_EMPTY;
+    m->hdr.message_time_secs = (int64_t)time(NULL);
+}
+
 /* A request made from a vector; the caller may change it before send(). */
 static struct cmp_msg *
 request(const char *file)
@@ -311,6 +320,7 @@ request(const char *file)
     if (m != NULL) {
         set_fresh_tid(m);
         set_fresh_nonce(m);
+        set_fresh_time(m);
     }
     return m;
 }
@@ -740,6 +750,8 @@ test_vectors_as_sent(void)
     size_t i;
 
     base_config(&c);
+    /* the vectors were made when the test run began; the window has its own test */
+    c.message_time_window_s = 30 * 86400;
     srv = new_engine(&c);
     if (!CHECK(srv != NULL)) {
         return;
@@ -1488,6 +1500,7 @@ test_sequence(struct cmp_srv *srv)
                 arena_bytes(m, x.req->hdr.transaction_id.p, x.req->hdr.transaction_id.len),
                 x.req->hdr.transaction_id.len);
             set_fresh_nonce(m);
+            set_fresh_time(m);
         }
         if (CHECK(send_msg(srv, m, P_PBM, &y))) {
             CHECK(error_bit(y.rsp) == CMP_FI_TRANSACTION_ID_IN_USE);
@@ -1555,6 +1568,7 @@ test_sequence(struct cmp_srv *srv)
                 arena_bytes(m, x.req->hdr.transaction_id.p, x.req->hdr.transaction_id.len),
                 x.req->hdr.transaction_id.len);
             set_fresh_nonce(m);
+            set_fresh_time(m);
             m->hdr.has_recip_nonce = 1;
             m->hdr.recip_nonce =
                 der_in_make(arena_bytes(m, x.rsp->hdr.sender_nonce.p, x.rsp->hdr.sender_nonce.len),
@@ -1721,6 +1735,490 @@ test_table(void)
     }
     exch_free(&x[0]);
     CHECK(cmp_srv_table_count(&srv->table) == 0);
+    cmp_srv_free(srv);
+}
+
+/* ---- 5b. per-sender shares of the table (-srv_max_txns_per_sender) ---- */
+
+/* The sender id of PBM requests with the vectors' reference (struct cmp_srv_sender_id). */
+static void
+pbm_sender(struct cmp_srv_sender_id *id)
+{
+    memset(id, 0, sizeof(*id));
+    id->kind = CMP_SRV_AUTH_MAC;
+    id->len = strlen(g_ref);
+    memcpy(id->id, g_ref, id->len);
+}
+
+/*
+ * A holder of the PBM secret opens transactions and never confirms them:
+ * with a share of 3 it loses its own oldest ones, and with the table full
+ * (a share as large as the table) the sender holding the most pays; the
+ * signature client's open transaction survives both and is confirmed.
+ */
+static void
+test_senders(void)
+{
+    static const struct {
+        const char *name;
+        size_t max, per_sender, kept;
+    } rows[] = {
+        {"share of 3 in 8", 8, 3, 3},
+        {"table of 4 full", 4, 4, 3},
+    };
+    struct cmp_srv_sender_id pbm;
+    struct cmp_srv_config c;
+    struct cmp_srv *srv;
+    struct exch sig, x[8], y;
+    size_t r, i;
+
+    pbm_sender(&pbm);
+    for (r = 0; r < NROWS(rows); r++) {
+        const char *name = rows[r].name;
+
+        base_config(&c);
+        c.max_transactions = rows[r].max;
+        c.max_transactions_per_sender = rows[r].per_sender;
+        srv = new_engine(&c);
+        if (!CHECK_CASE(name, srv != NULL)) {
+            return;
+        }
+        memset(x, 0, sizeof(x));
+        CHECK_CASE(name, send_msg(srv, request("cr_sig_1_cr.der"), P_SIG_CLIENT, &sig) &&
+                             sig.rsp->body.type == CMP_BODY_CP);
+        for (i = 0; i < NROWS(x); i++) {
+            CHECK_CASE(name, send_msg(srv, request("cr_pbm_1_cr.der"), P_PBM, &x[i]) &&
+                                 x[i].rsp->body.type == CMP_BODY_CP);
+            CHECK_CASE(name, cmp_srv_table_sender_count(&srv->table, &pbm) <= rows[r].kept);
+        }
+        CHECK_CASE(name, cmp_srv_table_sender_count(&srv->table, &pbm) == rows[r].kept);
+        CHECK_CASE(name, cmp_srv_table_count(&srv->table) == rows[r].kept + 1);
+        if (sig.rsp != NULL) {
+            confirm(srv, &sig, P_SIG_CLIENT, E_SIG, 0, name);
+        }
+        /* of the PBM holder's, only the newest are left */
+        for (i = 0; i < NROWS(x); i++) {
+            if (CHECK_CASE(name, x[i].rsp != NULL &&
+                                     send_msg(srv, followup(&x[i], F_CERTCONF, 0), P_PBM, &y))) {
+                CHECK_CASE(name, i < NROWS(x) - rows[r].kept
+                                     ? error_bit(y.rsp) == CMP_FI_BAD_REQUEST
+                                     : y.rsp->body.type == CMP_BODY_PKICONF);
+            }
+            exch_free(&y);
+            exch_free(&x[i]);
+        }
+        exch_free(&sig);
+        CHECK_CASE(name, cmp_srv_table_count(&srv->table) == 0);
+        cmp_srv_free(srv);
+    }
+}
+
+/* ---- 5c. nothing of an open transaction before authentication ---- */
+
+/* The statusString of an error message, or "" (a static buffer: one at a time). */
+static const char *
+error_text(const struct cmp_msg *rsp)
+{
+    static char buf[128];
+    const struct cmp_pkistatus *si;
+
+    buf[0] = '\0';
+    if (rsp == NULL || rsp->body.type != CMP_BODY_ERROR) {
+        return buf;
+    }
+    si = &rsp->body.u.error.status;
+    if (si->has_status_string && si->status_string.num > 0 &&
+        si->status_string.strs[0].len < sizeof(buf)) {
+        memcpy(buf, si->status_string.strs[0].p, si->status_string.strs[0].len);
+        buf[si->status_string.strs[0].len] = '\0';
+    }
+    return buf;
+}
+
+/* |m| with the transactionID of |x|'s request. */
+static struct cmp_msg *
+with_tid_of(struct cmp_msg *m, const struct exch *x)
+{
+    if (m != NULL) {
+        m->hdr.has_transaction_id = 1;
+        m->hdr.transaction_id = der_in_make(
+            arena_bytes(m, x->req->hdr.transaction_id.p, x->req->hdr.transaction_id.len),
+            x->req->hdr.transaction_id.len);
+    }
+    return m;
+}
+
+/* |m| with a recipNonce nobody sent. */
+static struct cmp_msg *
+with_stray_recip_nonce(struct cmp_msg *m)
+{
+    uint8_t b[16];
+
+    if (m != NULL) {
+        fresh(b, sizeof(b));
+        m->hdr.has_recip_nonce = 1;
+        m->hdr.recip_nonce = der_in_make(arena_bytes(m, b, sizeof(b)), sizeof(b));
+    }
+    return m;
+}
+
+/*
+ * Requests that fail authentication get the same answer (bit and
+ * statusString) whether their transactionID names an open transaction or
+ * not: an ir reusing it (not transactionIdInUse), certConfs with a wrong MAC
+ * or signature, one with a stray recipNonce too (not badRecipientNonce). The
+ * open transaction is not disturbed and is confirmed afterwards.
+ */
+static void
+test_in_use_after_auth(void)
+{
+    struct cmp_srv_config c;
+    struct cmp_srv *srv;
+    struct exch x, xs, known, unknown, *open;
+    struct {
+        const char *name;
+        int how;
+        int kind; /* 0: ir; 1: certConf; 2: certConf with a stray recipNonce */
+        int bit;
+    } rows[] = {
+        {"ir, wrong MAC", P_PBM_WRONG, 0, CMP_FI_BAD_MESSAGE_CHECK},
+        {"certConf, wrong MAC", P_PBM_WRONG, 1, CMP_FI_BAD_MESSAGE_CHECK},
+        {"certConf, wrong MAC and recipNonce", P_PBM_WRONG, 2, CMP_FI_BAD_MESSAGE_CHECK},
+        /* the transaction of a signature client: its signer is tried first, in vain */
+        {"certConf, wrong signer", P_SIG_WRONG, 1, CMP_FI_SIGNER_NOT_TRUSTED},
+    };
+    size_t i;
+    char text[128];
+
+    base_config(&c);
+    srv = new_engine(&c);
+    if (!CHECK(srv != NULL)) {
+        return;
+    }
+    if (!CHECK(send_msg(srv, request("cr_pbm_1_cr.der"), P_PBM, &x) &&
+               x.rsp->body.type == CMP_BODY_CP &&
+               send_msg(srv, request("cr_sig_1_cr.der"), P_SIG_CLIENT, &xs) &&
+               xs.rsp->body.type == CMP_BODY_CP)) {
+        exch_free(&x);
+        exch_free(&xs);
+        cmp_srv_free(srv);
+        return;
+    }
+    for (i = 0; i < NROWS(rows); i++) {
+        struct cmp_msg *m1, *m2;
+
+        open = rows[i].how == P_SIG_WRONG ? &xs : &x;
+        if (rows[i].kind == 0) {
+            m1 = with_tid_of(request("ir_pbm_1_ir.der"), open);
+            m2 = request("ir_pbm_1_ir.der");
+        } else {
+            m1 = followup(open, F_CERTCONF, 0);
+            m2 = followup(open, F_CERTCONF, 0);
+            if (m2 != NULL) {
+                set_fresh_tid(m2);
+            }
+            if (rows[i].kind == 2) {
+                with_stray_recip_nonce(m1);
+                with_stray_recip_nonce(m2);
+            }
+        }
+        if (CHECK_CASE(rows[i].name, send_msg(srv, m1, rows[i].how, &known) &&
+                                         send_msg(srv, m2, rows[i].how, &unknown))) {
+            snprintf(text, sizeof(text), "%s", error_text(unknown.rsp));
+            CHECK_CASE(rows[i].name, error_bit(known.rsp) == rows[i].bit &&
+                                         error_bit(unknown.rsp) == rows[i].bit);
+            CHECK_CASE(rows[i].name, strcmp(error_text(known.rsp), text) == 0 && text[0] != 0);
+        }
+        exch_free(&known);
+        exch_free(&unknown);
+        CHECK_CASE(rows[i].name, cmp_srv_table_count(&srv->table) == 2);
+    }
+    confirm(srv, &x, P_PBM, E_MAC, 0, "the open transaction after the probes");
+    confirm(srv, &xs, P_SIG_CLIENT, E_SIG, 0, "the signed transaction after the probes");
+    exch_free(&x);
+    exch_free(&xs);
+    cmp_srv_free(srv);
+}
+
+/* ---- 5d. replayed requests and the messageTime window ---- */
+
+/* |m| protected as |how| and encoded; NULL if that failed. */
+static uint8_t *
+sealed(struct cmp_msg *m, int how, size_t *len)
+{
+    uint8_t *der = NULL;
+
+    *len = 0;
+    if (m == NULL || !protect_as(m, how) || !encode(m, &der, len)) {
+        der = NULL;
+    }
+    cmp_msg_free(m);
+    return der;
+}
+
+/* An engine of the base configuration with |cache| nonces and a window of |window| s (0: default).
+ */
+static struct cmp_srv *
+replay_engine(size_t cache, int64_t window)
+{
+    struct cmp_srv_config c;
+
+    base_config(&c);
+    c.replay_cache_size = cache;
+    c.message_time_window_s = window;
+    return new_engine(&c);
+}
+
+/* What |srv| answers to |der|: the body type, ERROR_ANSWER + the failure bit, or -1. */
+#define ERROR_ANSWER 1000
+static int
+answer_of(struct cmp_srv *srv, const uint8_t *der, size_t len)
+{
+    struct exch x;
+    int a = -1;
+
+    memset(&x, 0, sizeof(x));
+    if (srv != NULL && der != NULL && send_bytes(srv, der, len, &x)) {
+        a = x.rsp->body.type == CMP_BODY_ERROR ? ERROR_ANSWER + error_bit(x.rsp) : x.rsp->body.type;
+    }
+    exch_free(&x);
+    return a;
+}
+
+/*
+ * A captured request sent again is refused with badSenderNonce (RFC 9810
+ * 5.1.1, 5.2.3), an ir as well as a certConf after its transaction ended;
+ * the cache is bounded (a nonce pushed out is forgotten); after the window
+ * a replay fails the messageTime check instead. The engine keeps serving.
+ */
+static void
+test_replay(void)
+{
+    struct cmp_srv_config c;
+    struct cmp_srv *srv;
+    struct exch x, y, z;
+    uint8_t *ir, *conf, *a, *b;
+    size_t ir_len, conf_len, a_len, b_len, i;
+
+    base_config(&c);
+    srv = new_engine(&c);
+    if (!CHECK(srv != NULL)) {
+        return;
+    }
+    memset(&x, 0, sizeof(x));
+    memset(&y, 0, sizeof(y));
+    memset(&z, 0, sizeof(z));
+    ir = sealed(request("ir_pbm_1_ir.der"), P_PBM, &ir_len);
+    if (CHECK(ir != NULL && send_bytes(srv, ir, ir_len, &x) && x.rsp->body.type == CMP_BODY_IP)) {
+        x.req = decode(ir, ir_len);
+        conf = x.req != NULL ? sealed(followup(&x, F_CERTCONF, 0), P_PBM, &conf_len) : NULL;
+        /* the ir again while its transaction is open, then the certConf, then both again */
+        CHECK(send_bytes(srv, ir, ir_len, &y) && error_bit(y.rsp) == CMP_FI_BAD_SENDER_NONCE);
+        exch_free(&y);
+        CHECK(conf != NULL && send_bytes(srv, conf, conf_len, &y) &&
+              y.rsp->body.type == CMP_BODY_PKICONF);
+        exch_free(&y);
+        CHECK(send_bytes(srv, ir, ir_len, &y) && error_bit(y.rsp) == CMP_FI_BAD_SENDER_NONCE);
+        CHECK(y.rsp != NULL &&
+              !strcmp(error_text(y.rsp), "senderNonce used before: replayed request"));
+        exch_free(&y);
+        CHECK(conf != NULL && send_bytes(srv, conf, conf_len, &y) &&
+              error_bit(y.rsp) == CMP_FI_BAD_SENDER_NONCE);
+        exch_free(&y);
+        CHECK(cmp_srv_table_count(&srv->table) == 0);
+        free(conf);
+    }
+    exch_free(&x);
+    free(ir);
+    still_serving(srv, "after replays");
+    cmp_srv_free(srv);
+
+    /* bounded: with room for 2 nonces, the first of 3 requests is forgotten */
+    srv = replay_engine(2, 0);
+    a = sealed(request("genm_pbm_1_genm.der"), P_PBM, &a_len);
+    CHECK(answer_of(srv, a, a_len) == CMP_BODY_GENP);
+    for (i = 0; i < 2; i++) {
+        b = sealed(request("genm_pbm_1_genm.der"), P_PBM, &b_len);
+        CHECK(answer_of(srv, b, b_len) == CMP_BODY_GENP);
+        free(b);
+    }
+    CHECK(answer_of(srv, a, a_len) == CMP_BODY_GENP);
+    free(a);
+    cmp_srv_free(srv);
+
+    /* past the window (2 s) a replay is too old: badTime */
+    srv = replay_engine(0, 2);
+    a = sealed(request("genm_pbm_1_genm.der"), P_PBM, &a_len);
+    CHECK(answer_of(srv, a, a_len) == CMP_BODY_GENP);
+    CHECK(answer_of(srv, a, a_len) == ERROR_ANSWER + CMP_FI_BAD_SENDER_NONCE);
+    sleep(4);
+    CHECK(answer_of(srv, a, a_len) == ERROR_ANSWER + CMP_FI_BAD_TIME);
+    free(a);
+    cmp_srv_free(srv);
+}
+
+/*
+ * RFC 9810 5.1.1, RFC 9483 3.5: messageTime, if present, within the window
+ * (-srv_msgtime_window) of our clock, else badTime; without messageTime a
+ * request passes.
+ */
+static void
+test_message_time(void)
+{
+    static const struct {
+        const char *name;
+        int64_t window, offset; /* offset of messageTime from now; INT64_MIN: none */
+        int ok;
+    } rows[] = {
+        {"an hour ago, default window", 0, -3600, 0},
+        {"an hour ahead, default window", 0, 3600, 0},
+        {"a minute ago, default window", 0, -60, 1},
+        {"an hour ago, window of 2 h", 7200, -3600, 1},
+        {"no messageTime", 0, INT64_MIN, 1},
+    };
+    struct cmp_srv_config c;
+    struct cmp_srv *srv;
+    struct exch x;
+    size_t i;
+
+    for (i = 0; i < NROWS(rows); i++) {
+        struct cmp_msg *m = request("genm_pbm_1_genm.der");
+
+        base_config(&c);
+        c.message_time_window_s = rows[i].window;
+        srv = new_engine(&c);
+        if (!CHECK_CASE(rows[i].name, srv != NULL)) {
+            cmp_msg_free(m);
+            return;
+        }
+        if (m != NULL) {
+            m->hdr.has_message_time = rows[i].offset != INT64_MIN;
+            m->hdr.message_time_secs += rows[i].offset != INT64_MIN ? rows[i].offset : 0;
+        }
+        if (CHECK_CASE(rows[i].name, send_msg(srv, m, P_PBM, &x))) {
+            CHECK_CASE(rows[i].name, rows[i].ok ? x.rsp->body.type == CMP_BODY_GENP
+                                                : error_bit(x.rsp) == CMP_FI_BAD_TIME);
+        }
+        exch_free(&x);
+        cmp_srv_free(srv);
+    }
+}
+
+/* ---- 5e. what the listener is told of a request, and the cheap refusal ---- */
+
+static int
+handle_ex(struct cmp_srv *srv, const uint8_t *p, size_t len, struct cmp_srv_outcome *out,
+          struct exch *x)
+{
+    uint8_t *rsp = NULL;
+    size_t rsp_len = 0;
+
+    memset(x, 0, sizeof(*x));
+    if (!cmp_srv_handle_ex(srv, p, len, &rsp, &rsp_len, out)) {
+        return 0;
+    }
+    x->rsp = decode(rsp, rsp_len);
+    free(rsp);
+    return x->rsp != NULL;
+}
+
+/*
+ * cmp_srv_handle_ex(): a request that fails authentication (wrong MAC,
+ * garbage, a senderKID that names no secret of ours, a replay) is reported
+ * as such with the CPU it cost; one refused after authentication is not.
+ * cmp_srv_refuse(): an unprotected error echoing transactionID and
+ * senderNonce, the table untouched.
+ */
+static void
+test_outcome(void)
+{
+    static const uint8_t garbage[] = {0x30, 0x03, 0x02, 0x01, 0x05};
+    static const uint8_t other_kid[] = "not-our-reference";
+    struct cmp_srv_config c;
+    struct cmp_srv *srv;
+    struct cmp_srv_outcome out;
+    struct exch x, first;
+    struct cmp_msg *m;
+    struct cmp_err err;
+    uint8_t *ir, *der;
+    size_t ir_len, len;
+
+    base_config(&c);
+    srv = new_engine(&c);
+    if (!CHECK(srv != NULL)) {
+        return;
+    }
+    ir = sealed(request("ir_pbm_1_ir.der"), P_PBM, &ir_len);
+    CHECK(ir != NULL && handle_ex(srv, ir, ir_len, &out, &first) &&
+          first.rsp->body.type == CMP_BODY_IP && out.authenticated &&
+          !out.unauthenticated_failure && out.failure_bit == -1);
+    first.req = ir != NULL ? decode(ir, ir_len) : NULL;
+    CHECK(ir != NULL && handle_ex(srv, ir, ir_len, &out, &x) && out.authenticated &&
+          out.unauthenticated_failure && out.failure_bit == CMP_FI_BAD_SENDER_NONCE);
+    exch_free(&x);
+    der = sealed(request("ir_pbm_1_ir.der"), P_PBM_WRONG, &len);
+    CHECK(der != NULL && handle_ex(srv, der, len, &out, &x) && !out.authenticated &&
+          out.unauthenticated_failure && out.failure_bit == CMP_FI_BAD_MESSAGE_CHECK &&
+          out.cpu_us > 0);
+    exch_free(&x);
+    free(der);
+    CHECK(handle_ex(srv, garbage, sizeof(garbage), &out, &x) && out.unauthenticated_failure &&
+          out.failure_bit == CMP_FI_BAD_DATA_FORMAT);
+    exch_free(&x);
+    /* another senderKID: refused before a key is derived */
+    m = request("ir_pbm_1_ir.der");
+    cmp_err_init(&err);
+    der = NULL;
+    if (CHECK(m != NULL)) {
+        m->hdr.has_sender_kid = 1;
+        m->hdr.sender_kid = der_in_make(other_kid, sizeof(other_kid) - 1);
+        CHECK(cmp_protect_pbm(m, NULL, g_secret, g_secret_len, &err) && encode(m, &der, &len));
+    }
+    cmp_msg_free(m);
+    CHECK(der != NULL && handle_ex(srv, der, len, &out, &x) && out.unauthenticated_failure &&
+          out.failure_bit == CMP_FI_BAD_MESSAGE_CHECK);
+    exch_free(&x);
+    free(der);
+    /* refused after authentication: a pollReq for no open transaction */
+    m = first.req != NULL && first.rsp != NULL ? followup(&first, F_POLLREQ, 0) : NULL;
+    if (m != NULL) {
+        set_fresh_tid(m);
+    }
+    der = sealed(m, P_PBM, &len);
+    CHECK(der != NULL && handle_ex(srv, der, len, &out, &x) && out.authenticated &&
+          !out.unauthenticated_failure && out.failure_bit == CMP_FI_BAD_REQUEST);
+    exch_free(&x);
+    free(der);
+    exch_free(&first);
+    CHECK(cmp_srv_table_count(&srv->table) == 1);
+
+    /* the cheap refusal */
+    der = NULL;
+    len = 0;
+    if (CHECK(ir != NULL &&
+              cmp_srv_refuse(srv, ir, ir_len, CMP_FI_SYSTEM_UNAVAIL, "try later", &der, &len))) {
+        struct cmp_msg *req = decode(ir, ir_len), *rsp = decode(der, len);
+
+        CHECK(req != NULL && rsp != NULL && error_bit(rsp) == CMP_FI_SYSTEM_UNAVAIL &&
+              !strcmp(error_text(rsp), "try later") && !rsp->hdr.has_protection_alg &&
+              !rsp->has_protection &&
+              der_in_eq(&rsp->hdr.transaction_id, &req->hdr.transaction_id) &&
+              rsp->hdr.has_recip_nonce && der_in_eq(&rsp->hdr.recip_nonce, &req->hdr.sender_nonce));
+        cmp_msg_free(req);
+        cmp_msg_free(rsp);
+    }
+    free(der);
+    der = NULL;
+    if (CHECK(cmp_srv_refuse(srv, garbage, sizeof(garbage), CMP_FI_SYSTEM_UNAVAIL, NULL, &der,
+                             &len))) {
+        struct cmp_msg *rsp = decode(der, len);
+
+        CHECK(rsp != NULL && error_bit(rsp) == CMP_FI_SYSTEM_UNAVAIL && !rsp->hdr.has_recip_nonce);
+        cmp_msg_free(rsp);
+    }
+    free(der);
+    CHECK(cmp_srv_table_count(&srv->table) == 1);
+    free(ir);
     cmp_srv_free(srv);
 }
 
@@ -2028,6 +2526,11 @@ main(int argc, char **argv)
     test_bad_requests();
     test_cert_cache();
     test_table();
+    test_senders();
+    test_in_use_after_auth();
+    test_replay();
+    test_message_time();
+    test_outcome();
     test_config();
     test_threads();
     CHECK(g_log_lines > 0 && !g_log_secret_seen);
