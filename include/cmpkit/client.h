@@ -38,8 +38,11 @@ enum cmp_log_level {
     CMP_LOG_ERR = 3,
     CMP_LOG_WARN = 4,
     CMP_LOG_NOTE = 5,
-    CMP_LOG_INFO = 6, /* one line per message sent and received, polling waits */
-    CMP_LOG_DEBUG = 7
+    CMP_LOG_INFO = 6,  /* one line per message sent and received, polling progress */
+    CMP_LOG_DEBUG = 7, /* the transactionID, the header of each message, the exchanges'
+                        * sizes and times, how each response's protection was checked
+                        * (every signer certificate tried, and why it failed) */
+    CMP_LOG_TRACE = 8  /* each message in full, as cmp_msg_print() prints it */
 };
 
 /* A log line without trailing newline; peer text in it is already sanitized. */

@@ -117,6 +117,33 @@ cmp_err_format(const struct cmp_err *err, char *buf, size_t buf_len)
     return buf;
 }
 
+const char *
+cmp_err_format_line(const struct cmp_err *err, char *buf, size_t buf_len)
+{
+    size_t pos = 0;
+    int i;
+
+    if (buf_len == 0) {
+        return buf;
+    }
+    buf[0] = '\0';
+    if (err == NULL || err->code == CMP_E_NONE) {
+        append(buf, buf_len, &pos, "no error recorded");
+        return buf;
+    }
+    for (i = err->num_frames - 1; i >= 0; i--) {
+        append(buf, buf_len, &pos, "%s: ", err->frames[i]);
+    }
+    append(buf, buf_len, &pos, "%s", err->msg);
+    if (err->has_offset) {
+        append(buf, buf_len, &pos, " (at byte offset %zu)", err->offset);
+    }
+    if (err->failure_bit != CMP_FI_NONE && cmp_failure_bit_name(err->failure_bit) != NULL) {
+        append(buf, buf_len, &pos, " [%s]", cmp_failure_bit_name(err->failure_bit));
+    }
+    return buf;
+}
+
 static const char *const failure_names[CMP_FI_MAX + 1] = {
     "badAlg",           "badMessageCheck",    "badRequest",
     "badTime",          "badCertId",          "badDataFormat",

@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "cmpkit/client.h"
+#include "der/fail.h" /* CMP_FAIL, for a transfer of its own */
 #include "cmpkit/server.h"
 #include "cmpkit/transfer.h"
 #include "cmpkit/version.h"
