@@ -852,7 +852,7 @@ cmp_opts_split(int argc, char **argv, int *i, const struct opt_def **opt, const 
     *value = NULL;
     if (arg[0] != '-' || arg[1] == '\0') {
         fprintf(stderr, "%s: extra argument: \"%s\"\n", PROG, arg);
-        fprintf(stderr, "%s: use -help for summary\n", PROG);
+        fprintf(stderr, "%s: Use -help for summary.\n", PROG);
         return 0;
     }
     name = arg + 1;
@@ -863,8 +863,8 @@ cmp_opts_split(int argc, char **argv, int *i, const struct opt_def **opt, const 
     name_len = eq != NULL ? (size_t)(eq - name) : strlen(name);
     d = cmp_opts_find(name, name_len);
     if (d == NULL) {
-        fprintf(stderr, "%s: unknown option: %s\n", PROG, arg);
-        fprintf(stderr, "%s: use -help for summary\n", PROG);
+        fprintf(stderr, "%s: Unknown option: %s\n", PROG, arg);
+        fprintf(stderr, "%s: Use -help for summary.\n", PROG);
         return 0;
     }
     if (d->kind == OPTK_FLAG) {

@@ -396,6 +396,6 @@ expect_error missing_cert "-srv_cert $work/nonexistent.crt" -config "" -port 0 \
 expect_error bad_port "-port" -config "" -port 70000 -srv_secret pass:x -srv_ref x
 expect_error bad_number "max_msgs" -config "" -port 0 -srv_secret pass:x -srv_ref x -max_msgs x
 expect_error no_section "no \[nosuch\] section" -config "$work/srv.cnf" -section nosuch
-expect_error unknown_option "unknown option" -config "" -nosuchoption
+expect_error unknown_option "Unknown option" -config "" -nosuchoption
 
 echo "== server_interop: $passed checks passed"
