@@ -712,16 +712,8 @@ setup_protection(struct cli *c)
         return 0;
     }
     if (o->secret != NULL) {
-        char *secret = NULL;
-        int ok;
-
-        if (!get_pass(c, &secret, o->secret, "secret")) {
-            return 0;
-        }
-        ok = cmp_ctx_set1_secret(c->ctx, (const uint8_t *)secret, strlen(secret));
-        cmp_load_pass_free(secret);
-        if (!ok) {
-            return ctx_fail(c, "cannot set -secret");
+        if (!cmp_ctx_set1_secret_source(c->ctx, o->secret)) {
+            return ctx_fail(c, "cannot get the secret (-secret)");
         }
         if (o->cert != NULL || o->key != NULL) {
             cli_print(c, LOG_LVL_WARN, "warning",

@@ -119,6 +119,17 @@ CMP_API int cmp_ctx_set1_secret(struct cmp_ctx *ctx, const uint8_t *secret,
                                 size_t len) CMP_MUST_CHECK;
 CMP_API int cmp_ctx_set1_ref(struct cmp_ctx *ctx, const uint8_t *ref, size_t len) CMP_MUST_CHECK;
 
+/*
+ * cmp_ctx_set1_secret_source() sets the secret from a source as openssl
+ * cmp's -secret takes it: "pass:TEXT", "env:VAR", "file:PATH" (its first
+ * line), "fd:N" or "stdin" (see cmp_load_pass() of cmpkit/load.h). The
+ * secret is copied into |ctx|; the temporary copy is wiped. On failure
+ * (NULL |source|, unknown kind, unset variable, unreadable file, no memory)
+ * it returns 0, the secret set before stays, and cmp_ctx_error() names the
+ * source kind and the variable or file, never the secret.
+ */
+CMP_API int cmp_ctx_set1_secret_source(struct cmp_ctx *ctx, const char *source) CMP_MUST_CHECK;
+
 /* -cert and -key: signer certificate and key for signature-based protection. */
 CMP_API int cmp_ctx_set1_cert(struct cmp_ctx *ctx, X509 *cert) CMP_MUST_CHECK;
 CMP_API int cmp_ctx_set1_key(struct cmp_ctx *ctx, EVP_PKEY *key) CMP_MUST_CHECK;

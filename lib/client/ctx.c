@@ -12,6 +12,7 @@
 #include <openssl/objects.h>
 
 #include "client/internal.h"
+#include "cmpkit/load.h"
 
 /* ---- life cycle ---- */
 
@@ -346,6 +347,23 @@ int
 cmp_ctx_set1_secret(struct cmp_ctx *ctx, const uint8_t *secret, size_t len)
 {
     return set_bytes(ctx, &ctx->secret, &ctx->secret_len, secret, len, 1, "-secret");
+}
+
+int
+cmp_ctx_set1_secret_source(struct cmp_ctx *ctx, const char *source)
+{
+    char *pass = NULL;
+    int ok;
+
+    if (source == NULL) {
+        return CMP_FAIL(&ctx->err, CMP_E_ARG, "-secret: no source given");
+    }
+    if (!cmp_load_pass(&pass, source, "secret", &ctx->err)) {
+        return CMP_CONTEXT(&ctx->err, "-secret");
+    }
+    ok = cmp_ctx_set1_secret(ctx, (const uint8_t *)pass, strlen(pass));
+    cmp_load_pass_free(pass);
+    return ok;
 }
 
 int

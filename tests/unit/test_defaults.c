@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "cmpkit/client.h"
@@ -136,11 +137,50 @@ test_msg_timeout(void)
     CHECK(timeout_given(-2, 0) == 0);
 }
 
+/* cmp_ctx_set1_secret_source(): -secret's sources through the client header. */
+static void
+test_secret_source(void)
+{
+    struct cmp_ctx *ctx = cmp_ctx_new();
+    char buf[1024], path[64];
+    FILE *fp;
+
+    CHECK(ctx != NULL);
+    if (ctx == NULL) {
+        return;
+    }
+    CHECK(cmp_ctx_set1_secret_source(ctx, "pass:1234"));
+    setenv("CMPKIT_TEST_SECRET", "from the environment", 1);
+    CHECK(cmp_ctx_set1_secret_source(ctx, "env:CMPKIT_TEST_SECRET"));
+    snprintf(path, sizeof(path), "test_defaults_secret.%ld.txt", (long)getpid());
+    fp = fopen(path, "w");
+    CHECK(fp != NULL);
+    if (fp != NULL) {
+        fputs("file secret\nsecond line\n", fp);
+        fclose(fp);
+        snprintf(buf, sizeof(buf), "file:%s", path);
+        CHECK(cmp_ctx_set1_secret_source(ctx, buf));
+        remove(path);
+    }
+    /* failures name the source, never a secret */
+    unsetenv("CMPKIT_TEST_UNSET");
+    CHECK(!cmp_ctx_set1_secret_source(ctx, "env:CMPKIT_TEST_UNSET"));
+    cmp_err_format(cmp_ctx_error(ctx), buf, sizeof(buf));
+    CHECK(strstr(buf, "CMPKIT_TEST_UNSET") != NULL && strstr(buf, "-secret") != NULL);
+    CHECK(strstr(buf, "from the environment") == NULL && strstr(buf, "1234") == NULL);
+    CHECK(!cmp_ctx_set1_secret_source(ctx, "file:/nonexistent/cmpkit-secret"));
+    cmp_err_format(cmp_ctx_error(ctx), buf, sizeof(buf));
+    CHECK(strstr(buf, "/nonexistent/cmpkit-secret") != NULL);
+    CHECK(!cmp_ctx_set1_secret_source(ctx, NULL));
+    cmp_ctx_free(ctx);
+}
+
 int
 main(void)
 {
     test_version();
     test_initialisers();
     test_msg_timeout();
+    test_secret_source();
     return check_finish();
 }
