@@ -455,6 +455,8 @@ const struct opt_def cmp_opt_table[] = {
           "Server: open transactions kept. Default 1024"),
     OPT_I("srv_txn_timeout", OPTK_POSINT, srv_txn_timeout, OPTG_CMPKIT,
           "Server: seconds an idle transaction is kept. Default 600"),
+    OPT_I("srv_log_time", OPTK_FLAG, srv_log_time, OPTG_CMPKIT,
+          "Server: start each log line with the UTC time and the client's address"),
 };
 
 const size_t cmp_opt_count = sizeof(cmp_opt_table) / sizeof(cmp_opt_table[0]);

@@ -219,6 +219,7 @@ struct cmp_opts {
     const char *print;
     /* server limits (-srv_max_conns ...): 0 is "not given", the default applies */
     int srv_max_conns, srv_max_conns_per_addr, srv_req_timeout, srv_idle_timeout;
+    int srv_log_time; /* -srv_log_time: log lines start with the UTC time and the client */
     int srv_max_body, srv_body_budget, srv_threads;
     int srv_max_iterations, srv_max_txns, srv_txn_timeout;
 

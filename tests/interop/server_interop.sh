@@ -335,6 +335,20 @@ client maxmsgs ok "$port" "${pbm[@]}" -cmd ir "${enroll[@]}"
 wait_exit "$mpid" "$mtpid" 10
 ok "-max_msgs 2 stops the server after ir and certConf (exit status 0)"
 
+# 5b. -srv_log_time: each log line starts with the UTC time and the client's address.
+start_server logtime -srv_log_time -max_msgs 2
+mpid=$spid
+mtpid=$tpid
+client logtime ok "$port" "${pbm[@]}" -cmd ir "${enroll[@]}"
+wait_exit "$mpid" "$mtpid" 10
+stamp='^20[0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\.[0-9]{3}Z'
+grep -Eq "$stamp 127\.0\.0\.1 CMP info: \[tid=[0-9A-F]+\] received ir$" "$work/server_logtime.err" ||
+    { cat "$work/server_logtime.err" >&2; die "-srv_log_time: no time and client address on 'received ir'"; }
+grep -Eq "$stamp 127\.0\.0\.1 cmpkit: Received request" "$work/server_logtime.err" ||
+    die "-srv_log_time: no time and client address on the listener's lines"
+grep -q "^CMP info: .*received ir" "$work/server_main.err" || die "without -srv_log_time the lines changed"
+ok "-srv_log_time: '<UTC time> <client> CMP info: ...'; openssl's format without it"
+
 # 6. -port host:port binds that address.
 start_server bound -port 127.0.0.1:0
 grep -q '^ACCEPT 127\.0\.0\.1:' "$work/server_bound.out" || die "-port 127.0.0.1:0: wrong ACCEPT line"
