@@ -27,6 +27,7 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -438,6 +439,53 @@ setup_newer_opts(struct cli *c)
     return 1;
 }
 
+/* ---- -verbosity 8: the TLS handshake ---- */
+
+/* The client whose -verbosity 8 wants the handshake traced (one per process). */
+static const struct cli *g_tls_trace;
+
+/* tls_trace() prints the handshake's states, alerts and outcome as TRACE lines. */
+static void
+tls_trace(const SSL *ssl, int where, int ret)
+{
+    char line[700], subj[256] = "none";
+    X509 *peer;
+
+    if (g_tls_trace == NULL) {
+        return;
+    }
+    if (where & SSL_CB_ALERT) {
+        snprintf(line, sizeof(line), "TLS alert %s: %s: %s", (where & SSL_CB_READ) ? "received" : "sent",
+                 SSL_alert_type_string_long(ret), SSL_alert_desc_string_long(ret));
+    } else if (where & SSL_CB_HANDSHAKE_DONE) {
+        peer = SSL_get1_peer_certificate(ssl);
+        if (peer != NULL) {
+            X509_NAME_oneline(X509_get_subject_name(peer), subj, sizeof(subj));
+            X509_free(peer);
+        }
+        snprintf(line, sizeof(line),
+                 "TLS handshake done: %s, cipher %s, server certificate %s, verification: %s",
+                 SSL_get_version(ssl), SSL_get_cipher_name(ssl), subj,
+                 X509_verify_cert_error_string(SSL_get_verify_result(ssl)));
+    } else if (where & SSL_CB_EXIT && ret <= 0 && ret != -1) {
+        snprintf(line, sizeof(line), "TLS handshake failed in state %s", SSL_state_string_long(ssl));
+    } else if (where & SSL_CB_LOOP) {
+        snprintf(line, sizeof(line), "TLS %s", SSL_state_string_long(ssl));
+    } else {
+        return;
+    }
+    cli_print(g_tls_trace, LOG_LVL_TRACE, app_level_name(LOG_LVL_TRACE), line);
+}
+
+/* tls_trace_setup() is the HTTP transfer's TLS hook at -verbosity 8. */
+static int
+tls_trace_setup(void *arg, void *ssl_ctx)
+{
+    (void)arg;
+    SSL_CTX_set_info_callback(ssl_ctx, tls_trace);
+    return 1;
+}
+
 /* ---- setup, in the order of openssl cmp's setup_client_ctx() ---- */
 
 static int
@@ -558,6 +606,10 @@ setup_transfer(struct cli *c)
             h.tls_extra = c->tls_extra;
             h.tls_trusted = c->tls_trusted;
             h.tls_host = o->tls_host;
+            if (o->verbosity >= LOG_LVL_TRACE) {
+                g_tls_trace = c;
+                h.tls_cb = tls_trace_setup;
+            }
         }
         t = cmp_transfer_http_new(&h, &err);
         if (t == NULL) {

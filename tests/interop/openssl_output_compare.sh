@@ -10,7 +10,11 @@
 #     stream (stdout or stderr: openssl 3.0 prints setup errors on stderr,
 #     everything of a transaction, its errors included, on stdout),
 #   - and no "CMP error:" line on the other stream.
-# The table of cases is at the end. Then cmpkit -print on the PKI files made
+# The table of cases is at the end. Then what cmpkit says more or
+# differently (cmpkit(1), OUTPUT): -tls_used against plain HTTP in one line,
+# -verbosity 7 naming the trust anchors and the signer candidates with their
+# fault, the client's own rejection as the last line, polling progress and a
+# total timeout while polling. Then cmpkit -print on the PKI files made
 # here (certificate, CSR, CRL, PKCS#7, CMS, key, PEM and DER): each is named
 # and summarised. Needs the openssl CLI (3.x); no ../shared.
 set -euo pipefail
@@ -175,6 +179,57 @@ done
 cmp -s ir_sig.openssl.flow ir_sig.cmpkit.flow ||
     { diff ir_sig.openssl.flow ir_sig.cmpkit.flow >&2; die "ir_sig: the message flow lines differ"; }
 echo "   ir_sig: the same 'sending/received' lines: $(tr '\n' ' ' <ir_sig.cmpkit.flow)"
+
+echo "== where cmpkit says more or differently (cmpkit(1), OUTPUT)"
+# -tls_used against a plain HTTP server: one line that says so, no SSL codes
+rc=0
+"$cmpkit" -config "" -server "$pbm_url" -tls_used "${pbm[@]}" -cmd ir "${enroll[@]}" \
+    -certout x.crt >tls_plain.out 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || { cat tls_plain.out >&2; die "tls_plain: exit $rc"; }
+grep -q "^CMP error: sending the IR: https://$pbm_url/: the server did not speak TLS" tls_plain.out ||
+    { cat tls_plain.out >&2; die "tls_plain: no 'did not speak TLS' line"; }
+! grep -Eq "SSL routines|shutdown while in init|error:[0-9A-F]{8}" tls_plain.out ||
+    { cat tls_plain.out >&2; die "tls_plain: raw SSL error codes"; }
+[ "$(grep -c "CMP error" tls_plain.out)" -eq 1 ] || { cat tls_plain.out >&2; die "tls_plain: more than one error line"; }
+echo "   tls_plain: $(grep "CMP error" tls_plain.out)"
+# -verbosity 7 makes a wrong -trusted diagnosable: the anchors and each candidate with its fault
+rc=0
+"$cmpkit" -config "" -server "$sig_url" -cert cl.crt -key cl.key -trusted other.crt -cmd ir \
+    "${enroll[@]}" -certout x.crt -verbosity 7 >trust7.out 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || { cat trust7.out >&2; die "trust7: exit $rc"; }
+for re in "^CMP DEBUG: starting new ir transaction with ID=" "^CMP DEBUG: sending IR \([0-9]+ bytes\), header:" \
+    "^CMP DEBUG: +sender: directoryName /CN=Compare-cl" "^CMP DEBUG: +recipNonce: " \
+    "^CMP DEBUG: +protectionAlg: ecdsa-with-SHA256" \
+    "^CMP DEBUG: trust anchor \(-trusted\) #0: /CN=Other-CA" \
+    "^CMP DEBUG: considering signer candidate from extraCerts #0: /CN=Compare-srv \(issuer /CN=Compare-CA\)" \
+    "^CMP DEBUG: +the signature verifies, but the signer certificate does not validate: unable to get local issuer certificate"; do
+    grep -Eq -- "$re" trust7.out || { cat trust7.out >&2; die "trust7: no /$re/"; }
+done
+n6=$(wc -l <wrong_trust.cmpkit.stdout)
+n7=$(wc -l <trust7.out)
+[ "$n7" -gt $((n6 + 10)) ] || die "trust7: -verbosity 7 adds too little ($n7 lines, $n6 at 6)"
+echo "   trust7: -verbosity 7 prints $n7 lines where 6 prints $n6, naming the anchor and the candidate"
+# the client rejects the certificate: the last line is its reason, not the server's "accepted"
+rc=0
+"$cmpkit" -config "" -server "$pbm_url" "${pbm[@]}" -cmd ir -newkey cl.key -subject /CN=x \
+    -certout x.crt >reject.out 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || { cat reject.out >&2; die "reject: exit $rc"; }
+tail -n 1 reject.out | grep -q "^CMP error: certificate not accepted: public key in new certificate does not match" ||
+    { cat reject.out >&2; die "reject: the last line is not the client's reason"; }
+! grep -q "server error" reject.out || { cat reject.out >&2; die "reject: a 'server error' line"; }
+echo "   reject: $(tail -n 1 reject.out)"
+# polling: a progress line per poll, and the total timeout said as such
+start_mock poll -srv_ref Compare-ref -srv_secret file:secret.txt -rsp_cert ee.crt -poll_count 3 -check_after 1
+rc=0
+"$cmpkit" -config "" -server "127.0.0.1:$port" "${pbm[@]}" -cmd ir "${enroll[@]}" -certout x.crt \
+    -total_timeout 2 >poll.out 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || { cat poll.out >&2; die "poll: exit $rc"; }
+grep -Eq "^CMP info: received polling response; checkAfter = 1 seconds \(poll 1 for the IP, [0-9.]+ s since 'waiting'\)" poll.out ||
+    { cat poll.out >&2; die "poll: no progress line"; }
+tail -n 1 poll.out | grep -q "^CMP error: .*total timeout of 2 s exceeded while polling for the IP: [0-9]* pollReq sent" ||
+    { cat poll.out >&2; die "poll: the last line is not the total timeout"; }
+! grep -q "PKIStatus: waiting" poll.out || { cat poll.out >&2; die "poll: 'PKIStatus: waiting' reported"; }
+echo "   poll: $(tail -n 1 poll.out)"
 
 echo "== cmpkit -print of the PKI files around CMP (not PKIMessages)"
 mkdir -p crl && : >crl/index.txt && echo 01 >crl/crlnumber
