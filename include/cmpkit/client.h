@@ -12,6 +12,12 @@
  * (on success only), get0 borrows until the next transaction or
  * cmp_ctx_free().
  *
+ * Errors: a setter or exec that fails returns 0 (a getter NULL) and leaves
+ * the reason in cmp_ctx_error(ctx) (cmpkit/err.h; CMP_E_ARG for a value out
+ * of range, CMP_E_MEMORY, CMP_E_IO, CMP_E_PEER ... and the PKIFailureInfo
+ * bit when there is one); a failed setter leaves the earlier setting in
+ * place. A |ctx| of NULL is not allowed except in cmp_ctx_free().
+ *
  * A context is used by one thread at a time.
  */
 #ifndef CMPKIT_PUBLIC_CLIENT_H
