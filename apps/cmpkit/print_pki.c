@@ -29,19 +29,20 @@
 #define PRINT_MAX_CERTS 100    /* certificates listed per container */
 
 /* A distinguished name as "/CN=a/O=b" (cmpkit's form in every message). */
+/* Each field is a line "<indent>  <label><value>". */
 static void
-print_name(BIO *out, const char *label, const X509_NAME *name)
+print_name(BIO *out, const char *indent, const char *label, const X509_NAME *name)
 {
     char buf[512];
 
     X509_NAME_oneline(name, buf, sizeof(buf));
-    BIO_printf(out, "%s%s\n", label, buf);
+    BIO_printf(out, "%s  %s%s\n", indent, label, buf);
 }
 
 static void
-print_time(BIO *out, const char *label, const ASN1_TIME *t)
+print_time(BIO *out, const char *indent, const char *label, const ASN1_TIME *t)
 {
-    BIO_printf(out, "%s", label);
+    BIO_printf(out, "%s  %s", indent, label);
     if (t == NULL || !ASN1_TIME_print(out, t)) {
         BIO_printf(out, "(none)");
     }
@@ -49,9 +50,9 @@ print_time(BIO *out, const char *label, const ASN1_TIME *t)
 }
 
 static void
-print_serial(BIO *out, const char *label, const ASN1_INTEGER *serial)
+print_serial(BIO *out, const char *indent, const char *label, const ASN1_INTEGER *serial)
 {
-    BIO_printf(out, "%s", label);
+    BIO_printf(out, "%s  %s", indent, label);
     if (serial == NULL || i2a_ASN1_INTEGER(out, serial) <= 0) {
         BIO_printf(out, "(none)");
     }
@@ -60,16 +61,16 @@ print_serial(BIO *out, const char *label, const ASN1_INTEGER *serial)
 
 /* "EC (256 bits, prime256v1)", "RSA (2048 bits)", "ML-DSA-65 (...)". */
 static void
-print_key(BIO *out, const char *label, EVP_PKEY *key)
+print_key(BIO *out, const char *indent, const char *label, EVP_PKEY *key)
 {
     char group[80];
     size_t glen = 0;
 
     if (key == NULL) {
-        BIO_printf(out, "%s(cannot decode the public key)\n", label);
+        BIO_printf(out, "%s  %s(cannot decode the public key)\n", indent, label);
         return;
     }
-    BIO_printf(out, "%s%s (%d bits", label, EVP_PKEY_get0_type_name(key) != NULL
+    BIO_printf(out, "%s  %s%s (%d bits", indent, label, EVP_PKEY_get0_type_name(key) != NULL
                                                ? EVP_PKEY_get0_type_name(key)
                                                : "unknown algorithm",
                EVP_PKEY_get_bits(key));
@@ -93,22 +94,15 @@ print_sigalg(BIO *out, const X509_ALGOR *alg)
 static void
 print_cert(BIO *out, X509 *cert, const char *indent)
 {
-    char label[64];
     const X509_ALGOR *alg = NULL;
 
     BIO_printf(out, "%scertificate (X.509 v%ld)\n", indent, X509_get_version(cert) + 1);
-    snprintf(label, sizeof(label), "%s  subject:   ", indent);
-    print_name(out, label, X509_get_subject_name(cert));
-    snprintf(label, sizeof(label), "%s  issuer:    ", indent);
-    print_name(out, label, X509_get_issuer_name(cert));
-    snprintf(label, sizeof(label), "%s  serial:    ", indent);
-    print_serial(out, label, X509_get0_serialNumber(cert));
-    snprintf(label, sizeof(label), "%s  notBefore: ", indent);
-    print_time(out, label, X509_get0_notBefore(cert));
-    snprintf(label, sizeof(label), "%s  notAfter:  ", indent);
-    print_time(out, label, X509_get0_notAfter(cert));
-    snprintf(label, sizeof(label), "%s  key:       ", indent);
-    print_key(out, label, X509_get0_pubkey(cert));
+    print_name(out, indent, "subject:   ", X509_get_subject_name(cert));
+    print_name(out, indent, "issuer:    ", X509_get_issuer_name(cert));
+    print_serial(out, indent, "serial:    ", X509_get0_serialNumber(cert));
+    print_time(out, indent, "notBefore: ", X509_get0_notBefore(cert));
+    print_time(out, indent, "notAfter:  ", X509_get0_notAfter(cert));
+    print_key(out, indent, "key:       ", X509_get0_pubkey(cert));
     if (indent[0] == '\0') {
         X509_get0_signature(NULL, &alg, cert);
         print_sigalg(out, alg);
@@ -122,8 +116,8 @@ print_csr(BIO *out, X509_REQ *req)
     const X509_ALGOR *alg = NULL;
 
     BIO_printf(out, "certificate request (PKCS#10)\n");
-    print_name(out, "  subject:   ", X509_REQ_get_subject_name(req));
-    print_key(out, "  key:       ", key);
+    print_name(out, "", "subject:   ", X509_REQ_get_subject_name(req));
+    print_key(out, "", "key:       ", key);
     X509_REQ_get0_signature(req, NULL, &alg);
     print_sigalg(out, alg);
     BIO_printf(out, "  self-signature: %s\n",
@@ -134,16 +128,12 @@ static void
 print_crl(BIO *out, X509_CRL *crl, const char *indent)
 {
     STACK_OF(X509_REVOKED) *rev = X509_CRL_get_REVOKED(crl);
-    char label[64];
     int i, n = sk_X509_REVOKED_num(rev);
 
     BIO_printf(out, "%sCRL (X.509 v%ld)\n", indent, X509_CRL_get_version(crl) + 1);
-    snprintf(label, sizeof(label), "%s  issuer:     ", indent);
-    print_name(out, label, X509_CRL_get_issuer(crl));
-    snprintf(label, sizeof(label), "%s  thisUpdate: ", indent);
-    print_time(out, label, X509_CRL_get0_lastUpdate(crl));
-    snprintf(label, sizeof(label), "%s  nextUpdate: ", indent);
-    print_time(out, label, X509_CRL_get0_nextUpdate(crl));
+    print_name(out, indent, "issuer:     ", X509_CRL_get_issuer(crl));
+    print_time(out, indent, "thisUpdate: ", X509_CRL_get0_lastUpdate(crl));
+    print_time(out, indent, "nextUpdate: ", X509_CRL_get0_nextUpdate(crl));
     BIO_printf(out, "%s  revoked:    %d certificate(s)\n", indent, n < 0 ? 0 : n);
     for (i = 0; i < n && i < PRINT_MAX_REVOKED; i++) {
         const X509_REVOKED *r = sk_X509_REVOKED_value(rev, i);
@@ -261,7 +251,8 @@ print_der(BIO *out, const char *label, const unsigned char *der, long len)
         p = der;
         key = d2i_PUBKEY(NULL, &p, len);
         if (key != NULL) {
-            print_key(out, "public key: ", key);
+            BIO_printf(out, "public key\n");
+            print_key(out, "", "key: ", key);
             EVP_PKEY_free(key);
             return 1;
         }
