@@ -3,7 +3,9 @@
  * initialisers (lib/transfer/transfer.c, lib/server/engine.c) and the
  * message timeout a client context applies when none is set
  * (lib/client/client.c), seen through a transfer that records what it is
- * asked to do.
+ * asked to do; and the public helpers around them: -secret's sources
+ * (cmp_ctx_set1_secret_source()) and the two error formats
+ * (cmp_err_format(), cmp_err_format_line()).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,6 +177,33 @@ test_secret_source(void)
     cmp_ctx_free(ctx);
 }
 
+/* cmp_err_format() and cmp_err_format_line(): the same record, on lines and on one line. */
+static void
+test_err_format(void)
+{
+    struct cmp_err err;
+    char buf[512], small[16];
+
+    cmp_err_init(&err);
+    CHECK(strcmp(cmp_err_format_line(&err, buf, sizeof(buf)), "no error recorded") == 0);
+    CHECK(cmp_err_set(&err, CMP_E_INVALID, CMP_FI_BAD_MESSAGE_CHECK, __FILE__, __LINE__,
+                      "PBM protection does not verify") == 0);
+    CHECK(cmp_err_context(&err, "MAC-based protection") == 0);
+    CHECK(cmp_err_context(&err, "checking the %s", "IP") == 0);
+    CHECK(strcmp(cmp_err_format(&err, buf, sizeof(buf)),
+                 "in checking the IP:\nin MAC-based protection:\n"
+                 "invalid value: PBM protection does not verify [badMessageCheck]") == 0);
+    CHECK(strcmp(cmp_err_format_line(&err, buf, sizeof(buf)),
+                 "checking the IP: MAC-based protection: PBM protection does not verify "
+                 "[badMessageCheck]") == 0);
+    cmp_err_set_offset(&err, 7);
+    CHECK(strstr(cmp_err_format_line(&err, buf, sizeof(buf)),
+                 "does not verify (at byte offset 7) [badMessageCheck]") != NULL);
+    /* cut to the buffer, always terminated */
+    CHECK(strlen(cmp_err_format_line(&err, small, sizeof(small))) == sizeof(small) - 1);
+    CHECK(cmp_err_format_line(&err, small, 0) == small);
+}
+
 int
 main(void)
 {
@@ -182,5 +211,6 @@ main(void)
     test_initialisers();
     test_msg_timeout();
     test_secret_source();
+    test_err_format();
     return check_finish();
 }
