@@ -77,15 +77,20 @@ cli_print(const struct cli *c, int level, const char *label, const char *text)
     funlockfile(fp);
 }
 
-/* cli_err() prints "CMP error: |what|" followed by the lines of |err|, if any. Returns 0. */
+/*
+ * cli_err() prints "CMP error: |what|: <the error on one line>" (just |what|
+ * without an error). Returns 0.
+ */
 static int
 cli_err(const struct cli *c, const char *what, const struct cmp_err *err)
 {
-    char buf[2048];
+    char buf[2048], line[2600];
 
-    cli_print(c, LOG_LVL_ERR, "error", what);
     if (err != NULL && err->code != CMP_E_NONE) {
-        cli_print(c, LOG_LVL_ERR, "error", cmp_err_format(err, buf, sizeof(buf)));
+        snprintf(line, sizeof(line), "%s: %s", what, cmp_err_format_line(err, buf, sizeof(buf)));
+        cli_print(c, LOG_LVL_ERR, "error", line);
+    } else {
+        cli_print(c, LOG_LVL_ERR, "error", what);
     }
     return 0;
 }
@@ -765,7 +770,7 @@ setup_protection(struct cli *c)
     }
     if (o->secret != NULL) {
         if (!cmp_ctx_set1_secret_source(c->ctx, o->secret)) {
-            return ctx_fail(c, "cannot get the secret (-secret)");
+            return ctx_fail(c, "cannot get the secret");
         }
         if (o->cert != NULL || o->key != NULL) {
             cli_print(c, LOG_LVL_WARN, "warning",

@@ -358,8 +358,8 @@ cmp_ctx_set1_secret_source(struct cmp_ctx *ctx, const char *source)
     if (source == NULL) {
         return CMP_FAIL(&ctx->err, CMP_E_ARG, "-secret: no source given");
     }
-    if (!cmp_load_pass(&pass, source, "secret", &ctx->err)) {
-        return CMP_CONTEXT(&ctx->err, "-secret");
+    if (!cmp_load_pass(&pass, source, "-secret", &ctx->err)) {
+        return 0; /* the message names "-secret" and the source */
     }
     ok = cmp_ctx_set1_secret(ctx, (const uint8_t *)pass, strlen(pass));
     cmp_load_pass_free(pass);
