@@ -460,8 +460,9 @@ tls_trace(const SSL *ssl, int where, int ret)
         return;
     }
     if (where & SSL_CB_ALERT) {
-        snprintf(line, sizeof(line), "TLS alert %s: %s: %s", (where & SSL_CB_READ) ? "received" : "sent",
-                 SSL_alert_type_string_long(ret), SSL_alert_desc_string_long(ret));
+        snprintf(line, sizeof(line), "TLS alert %s: %s: %s",
+                 (where & SSL_CB_READ) ? "received" : "sent", SSL_alert_type_string_long(ret),
+                 SSL_alert_desc_string_long(ret));
     } else if (where & SSL_CB_HANDSHAKE_DONE) {
         peer = SSL_get1_peer_certificate(ssl);
         if (peer != NULL) {
@@ -473,7 +474,8 @@ tls_trace(const SSL *ssl, int where, int ret)
                  SSL_get_version(ssl), SSL_get_cipher_name(ssl), subj,
                  X509_verify_cert_error_string(SSL_get_verify_result(ssl)));
     } else if (where & SSL_CB_EXIT && ret <= 0 && ret != -1) {
-        snprintf(line, sizeof(line), "TLS handshake failed in state %s", SSL_state_string_long(ssl));
+        snprintf(line, sizeof(line), "TLS handshake failed in state %s",
+                 SSL_state_string_long(ssl));
     } else if (where & SSL_CB_LOOP) {
         snprintf(line, sizeof(line), "TLS %s", SSL_state_string_long(ssl));
     } else {
@@ -565,7 +567,8 @@ setup_transfer(struct cli *c)
             if ((o->tls_cert != NULL || o->tls_key != NULL || o->tls_keypass != NULL) &&
                 (o->tls_key == NULL || o->tls_cert == NULL)) {
                 cli_print(c, LOG_LVL_ERR, "error",
-                          o->tls_key == NULL ? "missing -tls_key option" : "missing -tls_cert option");
+                          o->tls_key == NULL ? "missing -tls_key option"
+                                             : "missing -tls_cert option");
                 return 0;
             }
             if (!get_pass(c, &pass, o->tls_keypass, "tls_keypass")) {
@@ -1282,8 +1285,8 @@ contact_url(const struct cmp_opts *o, char *buf, size_t len)
     }
     n_host = (int)((colon != NULL ? colon : end) - s);
     snprintf(buf, len, "http%s://%.*s:%.*s/%.*s", tls ? "s" : "", n_host > 200 ? 200 : n_host, s,
-             colon != NULL ? (int)(end - colon - 1) : 3, colon != NULL ? colon + 1 : tls ? "443" : "80",
-             (int)strcspn(path, "#"), path);
+             colon != NULL ? (int)(end - colon - 1) : 3,
+             colon != NULL ? colon + 1 : tls ? "443" : "80", (int)strcspn(path, "#"), path);
 }
 
 /* say_contact() prints openssl cmp's last line of the setup: whom the client will contact. */
@@ -1951,7 +1954,8 @@ print_txn_error(const struct cli *c)
 {
     char buf[2048];
 
-    cli_print(c, LOG_LVL_ERR, "error", cmp_err_format_line(cmp_ctx_error(c->ctx), buf, sizeof(buf)));
+    cli_print(c, LOG_LVL_ERR, "error",
+              cmp_err_format_line(cmp_ctx_error(c->ctx), buf, sizeof(buf)));
 }
 
 /* run_once() runs one transaction and saves its results. Returns 1 on success. */

@@ -357,7 +357,7 @@ static void lst_vlog(const struct listener *l, int level, const char *suffix, co
 static void
 lst_vlog(const struct listener *l, int level, const char *suffix, const char *fmt, va_list ap)
 {
-    char line[LOG_LINE_MAX], stamp[96];
+    char line[LOG_LINE_MAX], stamp[CMP_LISTENER_LOG_PREFIX_MAX];
     size_t n;
 
     if (level > l->cfg->verbosity) {

@@ -95,5 +95,6 @@ int cmp_listener_run(const struct cmp_listener_config *cfg);
  * as -srv_max_conns_per_addr counts it. Returns |buf|.
  */
 const char *cmp_listener_log_prefix(char *buf, size_t len);
+#define CMP_LISTENER_LOG_PREFIX_MAX 160 /* bytes that always hold it */
 
 #endif

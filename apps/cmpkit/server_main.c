@@ -56,14 +56,15 @@ static void
 srv_log(void *arg, int level, const char *line)
 {
     const int *verbosity = arg;
-    char stamp[96];
+    char stamp[CMP_LISTENER_LOG_PREFIX_MAX];
 
     if (level > *verbosity) {
         return;
     }
     flockfile(stderr);
-    fprintf(stderr, "%sCMP %s: %s\n", g_log_time ? cmp_listener_log_prefix(stamp, sizeof(stamp)) : "",
-            app_level_name(level), line);
+    fprintf(stderr, "%sCMP %s: %s\n",
+            g_log_time ? cmp_listener_log_prefix(stamp, sizeof(stamp)) : "", app_level_name(level),
+            line);
     fflush(stderr);
     funlockfile(stderr);
 }

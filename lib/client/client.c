@@ -881,7 +881,8 @@ handle_poll(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct 
         if (wait_s * 1000 > left) {
             wait_s = (left + 999) / 1000;
             cmp_cli_log(ctx, CMP_LOG_INFO,
-                        "-total_timeout leaves %lld s: polling once more after that", (long long)wait_s);
+                        "-total_timeout leaves %lld s: polling once more after that",
+                        (long long)wait_s);
         }
     }
     sleep_ms(wait_s * 1000);

@@ -134,8 +134,9 @@ cmp_vfy_cert_path(X509_STORE *trusted, STACK_OF(X509) *untrusted, X509 *cert,
     X509_STORE_CTX_free(ctx);
     ERR_pop_to_mark(); /* the reason is the context's error, reported below */
     if (!ok) {
-        return CMP_FAIL_INFO(err, bit, "%s does not validate: %s (at depth %d: %.40s, issuer %.40s)",
-                             what, X509_verify_cert_error_string(e), depth, subj, iss);
+        return CMP_FAIL_INFO(err, bit,
+                             "%s does not validate: %s (at depth %d: %.40s, issuer %.40s)", what,
+                             X509_verify_cert_error_string(e), depth, subj, iss);
     }
     return 1;
 }

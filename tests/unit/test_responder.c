@@ -35,7 +35,8 @@
  * A responder written on the public API records its errors with
  * cmp_err_set() (cmpkit/err.h); the library's CMP_FAIL macros are internal.
  */
-#define FAIL(err, code, ...) cmp_err_set((err), (code), CMP_FI_NONE, __FILE__, __LINE__, __VA_ARGS__)
+#define FAIL(err, code, ...) \
+    cmp_err_set((err), (code), CMP_FI_NONE, __FILE__, __LINE__, __VA_ARGS__)
 #define FAIL_BIT(err, bit, ...) \
     cmp_err_set((err), CMP_E_INVALID, (bit), __FILE__, __LINE__, __VA_ARGS__)
 
