@@ -111,22 +111,6 @@ failed(const char *what, const struct cmp_err *err, const struct cmp_ctx *ctx)
     return 0;
 }
 
-/* Reads a pass phrase source (pass:, env:, file:) and hands it to |ctx| as -secret. */
-static int
-set_secret(struct cmp_ctx *ctx, const char *source, struct cmp_err *err)
-{
-    char *secret = NULL;
-    int ok;
-
-    if (!cmp_load_pass(&secret, source, "-secret", err)) {
-        return 0;
-    }
-    /* set1 copies: our copy is wiped and freed at once. */
-    ok = cmp_ctx_set1_secret(ctx, (const uint8_t *)secret, strlen(secret));
-    cmp_load_pass_free(secret);
-    return ok;
-}
-
 /* -cert and -key: the certificate and key that sign our requests. */
 static int
 set_signer(struct cmp_ctx *ctx, const char *cert_file, const char *key_file, struct cmp_err *err)
@@ -192,7 +176,8 @@ client_connect(struct cmp_ctx *ctx, const struct args *a)
     }
     cmp_ctx_set0_transfer(ctx, t); /* the context owns it now */
 
-    if (secret != NULL && !set_secret(ctx, secret, &err)) {
+    /* pass:, env:, file: as openssl cmp takes -secret; the context keeps a copy */
+    if (secret != NULL && !cmp_ctx_set1_secret_source(ctx, secret)) {
         return failed("cannot use -secret", &err, ctx);
     }
     if (ref != NULL && !cmp_ctx_set1_ref(ctx, (const uint8_t *)ref, strlen(ref))) {

@@ -7,8 +7,11 @@
  * printing the server's PKIStatus and saving -certout, -chainout,
  * -extracertsout and -cacertsout as openssl cmp does.
  *
- * Messages: "CMP <level>: <text>", info on stdout, warnings and errors on
- * stderr, up to -verbosity. Exit status 0 on success, 1 on any failure.
+ * Messages: "CMP <level>: <text>", up to -verbosity, on the streams of
+ * openssl cmp 3.0 (which scripts rely on): info, notes and warnings on
+ * stdout; errors of the setup on stderr, errors during a transaction (the
+ * library's log and the error that ended it) on stdout. Exit status 0 on
+ * success, 1 on any failure.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +27,7 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -48,6 +52,7 @@ struct cli {
     EVP_PKEY *tls_key;
     STACK_OF(X509) * tls_extra;
     X509_STORE *tls_trusted;
+    int in_txn; /* a transaction runs: its errors go to stdout, as openssl cmp 3.0's */
 };
 
 /* ---- messages ---- */
@@ -56,7 +61,7 @@ struct cli {
 static void
 cli_print(const struct cli *c, int level, const char *label, const char *text)
 {
-    FILE *fp = level >= LOG_LVL_NOTE ? stdout : stderr;
+    FILE *fp = level >= LOG_LVL_WARN || c->in_txn ? stdout : stderr;
     const char *p = text, *nl;
 
     if (level > c->o->verbosity) {
@@ -72,15 +77,20 @@ cli_print(const struct cli *c, int level, const char *label, const char *text)
     funlockfile(fp);
 }
 
-/* cli_err() prints "CMP error: |what|" followed by the lines of |err|, if any. Returns 0. */
+/*
+ * cli_err() prints "CMP error: |what|: <the error on one line>" (just |what|
+ * without an error). Returns 0.
+ */
 static int
 cli_err(const struct cli *c, const char *what, const struct cmp_err *err)
 {
-    char buf[2048];
+    char buf[2048], line[2600];
 
-    cli_print(c, LOG_LVL_ERR, "error", what);
     if (err != NULL && err->code != CMP_E_NONE) {
-        cli_print(c, LOG_LVL_ERR, "error", cmp_err_format(err, buf, sizeof(buf)));
+        snprintf(line, sizeof(line), "%s: %s", what, cmp_err_format_line(err, buf, sizeof(buf)));
+        cli_print(c, LOG_LVL_ERR, "error", line);
+    } else {
+        cli_print(c, LOG_LVL_ERR, "error", what);
     }
     return 0;
 }
@@ -434,13 +444,62 @@ setup_newer_opts(struct cli *c)
     return 1;
 }
 
+/* ---- -verbosity 8: the TLS handshake ---- */
+
+/* The client whose -verbosity 8 wants the handshake traced (one per process). */
+static const struct cli *g_tls_trace;
+
+/* tls_trace() prints the handshake's states, alerts and outcome as TRACE lines. */
+static void
+tls_trace(const SSL *ssl, int where, int ret)
+{
+    char line[700], subj[256] = "none";
+    X509 *peer;
+
+    if (g_tls_trace == NULL) {
+        return;
+    }
+    if (where & SSL_CB_ALERT) {
+        snprintf(line, sizeof(line), "TLS alert %s: %s: %s",
+                 (where & SSL_CB_READ) ? "received" : "sent", SSL_alert_type_string_long(ret),
+                 SSL_alert_desc_string_long(ret));
+    } else if (where & SSL_CB_HANDSHAKE_DONE) {
+        peer = SSL_get1_peer_certificate(ssl);
+        if (peer != NULL) {
+            X509_NAME_oneline(X509_get_subject_name(peer), subj, sizeof(subj));
+            X509_free(peer);
+        }
+        snprintf(line, sizeof(line),
+                 "TLS handshake done: %s, cipher %s, server certificate %s, verification: %s",
+                 SSL_get_version(ssl), SSL_get_cipher_name(ssl), subj,
+                 X509_verify_cert_error_string(SSL_get_verify_result(ssl)));
+    } else if (where & SSL_CB_EXIT && ret <= 0 && ret != -1) {
+        snprintf(line, sizeof(line), "TLS handshake failed in state %s",
+                 SSL_state_string_long(ssl));
+    } else if (where & SSL_CB_LOOP) {
+        snprintf(line, sizeof(line), "TLS %s", SSL_state_string_long(ssl));
+    } else {
+        return;
+    }
+    cli_print(g_tls_trace, LOG_LVL_TRACE, app_level_name(LOG_LVL_TRACE), line);
+}
+
+/* tls_trace_setup() is the HTTP transfer's TLS hook at -verbosity 8. */
+static int
+tls_trace_setup(void *arg, void *ssl_ctx)
+{
+    (void)arg;
+    SSL_CTX_set_info_callback(ssl_ctx, tls_trace);
+    return 1;
+}
+
 /* ---- setup, in the order of openssl cmp's setup_client_ctx() ---- */
 
 static int
 parse_cmd(struct cli *c)
 {
     if (c->o->cmd == NULL) {
-        cli_print(c, LOG_LVL_ERR, "error", "no -cmd given");
+        cli_print(c, LOG_LVL_ERR, "error", "no cmp command to execute");
         return 0;
     }
     c->cmd = cmp_cmd_by_name(c->o->cmd);
@@ -504,8 +563,13 @@ setup_transfer(struct cli *c)
         if (o->tls_used) {
             char *pass = NULL;
 
-            if (o->tls_key != NULL && o->tls_cert == NULL) {
-                cli_print(c, LOG_LVL_WARN, "warning", "-tls_key is ignored without -tls_cert");
+            /* openssl cmp refuses a TLS key without certificate and vice versa */
+            if ((o->tls_cert != NULL || o->tls_key != NULL || o->tls_keypass != NULL) &&
+                (o->tls_key == NULL || o->tls_cert == NULL)) {
+                cli_print(c, LOG_LVL_ERR, "error",
+                          o->tls_key == NULL ? "missing -tls_key option"
+                                             : "missing -tls_cert option");
+                return 0;
             }
             if (!get_pass(c, &pass, o->tls_keypass, "tls_keypass")) {
                 return 0;
@@ -550,6 +614,10 @@ setup_transfer(struct cli *c)
             h.tls_extra = c->tls_extra;
             h.tls_trusted = c->tls_trusted;
             h.tls_host = o->tls_host;
+            if (o->verbosity >= LOG_LVL_TRACE) {
+                g_tls_trace = c;
+                h.tls_cb = tls_trace_setup;
+            }
         }
         t = cmp_transfer_http_new(&h, &err);
         if (t == NULL) {
@@ -668,10 +736,11 @@ setup_verification(struct cli *c)
     if (o->total_timeout > 0 && o->msg_timeout > 0 && o->total_timeout < o->msg_timeout) {
         char what[120];
 
-        snprintf(what, sizeof(what), "-msg_timeout %d is greater than -total_timeout %d",
-                 o->msg_timeout, o->total_timeout);
-        cli_print(c, LOG_LVL_WARN, "warning", what);
-        o->msg_timeout = o->total_timeout;
+        /* refused, in openssl cmp's words */
+        snprintf(what, sizeof(what), "-total_timeout argument = %d must not be < %d (-msg_timeout)",
+                 o->total_timeout, o->msg_timeout);
+        cli_print(c, LOG_LVL_ERR, "error", what);
+        return 0;
     }
     if ((o->msg_timeout >= 0 && !cmp_ctx_set_option(c->ctx, CMP_OPT_MSG_TIMEOUT, o->msg_timeout)) ||
         (o->total_timeout >= 0 &&
@@ -703,16 +772,8 @@ setup_protection(struct cli *c)
         return 0;
     }
     if (o->secret != NULL) {
-        char *secret = NULL;
-        int ok;
-
-        if (!get_pass(c, &secret, o->secret, "secret")) {
-            return 0;
-        }
-        ok = cmp_ctx_set1_secret(c->ctx, (const uint8_t *)secret, strlen(secret));
-        cmp_load_pass_free(secret);
-        if (!ok) {
-            return ctx_fail(c, "cannot set -secret");
+        if (!cmp_ctx_set1_secret_source(c->ctx, o->secret)) {
+            return ctx_fail(c, "cannot get the secret");
         }
         if (o->cert != NULL || o->key != NULL) {
             cli_print(c, LOG_LVL_WARN, "warning",
@@ -1186,6 +1247,73 @@ setup_geninfo(struct cli *c)
     return 1;
 }
 
+/*
+ * contact_url() writes the server's URL as openssl cmp prints it:
+ * "http[s]://host:port/path", the port made explicit (80, 443), -path
+ * replacing the URL's path, userinfo and fragment dropped.
+ */
+static void
+contact_url(const struct cmp_opts *o, char *buf, size_t len)
+{
+    const char *s = o->server, *end, *at, *colon, *path;
+    int tls = o->tls_used, n_host;
+
+    if (strncasecmp(s, "https://", 8) == 0) {
+        s += 8;
+        tls = 1;
+    } else if (strncasecmp(s, "http://", 7) == 0) {
+        s += 7;
+    }
+    end = s + strcspn(s, "/?#");
+    for (at = s; at < end; at++) {
+        if (*at == '@') {
+            s = at + 1; /* userinfo@ */
+        }
+    }
+    path = *end == '/' ? end + 1 : "";
+    if (o->path != NULL) {
+        path = o->path[0] == '/' ? o->path + 1 : o->path;
+    }
+    /* the port: after the last ':' that follows any IPv6 "[...]" */
+    colon = NULL;
+    for (at = s; at < end; at++) {
+        if (*at == ']') {
+            colon = NULL;
+        } else if (*at == ':') {
+            colon = at;
+        }
+    }
+    n_host = (int)((colon != NULL ? colon : end) - s);
+    snprintf(buf, len, "http%s://%.*s:%.*s/%.*s", tls ? "s" : "", n_host > 200 ? 200 : n_host, s,
+             colon != NULL ? (int)(end - colon - 1) : 3,
+             colon != NULL ? colon + 1 : tls ? "443" : "80", (int)strcspn(path, "#"), path);
+}
+
+/* say_contact() prints openssl cmp's last line of the setup: whom the client will contact. */
+static void
+say_contact(struct cli *c)
+{
+    const struct cmp_opts *o = c->o;
+    char url[700], line[900];
+
+    if (o->reqout_only != NULL) {
+        return; /* setup_reqout_only() said so */
+    }
+    if (o->rspin != NULL) {
+        cli_print(c, LOG_LVL_INFO, "info", "will not contact any server since -rspin is given");
+        return;
+    }
+    if (o->server == NULL) {
+        cli_print(c, LOG_LVL_INFO, "info", "will contact mock server");
+        return;
+    }
+    contact_url(o, url, sizeof(url));
+    snprintf(line, sizeof(line), "will contact %s%s%.200s", url,
+             o->proxy != NULL && o->proxy[0] != '\0' ? " via " : "",
+             o->proxy != NULL ? o->proxy : "");
+    cli_print(c, LOG_LVL_INFO, "info", line);
+}
+
 static int setup_support(struct cli *c); /* the support messages' options, below */
 
 static int
@@ -1219,10 +1347,20 @@ setup_client(struct cli *c)
     if (!setup_support(c)) {
         return 0;
     }
-    return setup_transfer(c) && setup_verification(c) && setup_protection(c) &&
-           setup_request(c) && set_name(c, o->recipient, "recipient", cmp_ctx_set1_recipient) &&
-           set_name(c, o->expect_sender, "expect_sender", cmp_ctx_set1_expect_sender) &&
-           setup_geninfo(c);
+    if (!setup_transfer(c) || !setup_verification(c) || !setup_protection(c) ||
+        !setup_request(c) || !set_name(c, o->recipient, "recipient", cmp_ctx_set1_recipient) ||
+        !set_name(c, o->expect_sender, "expect_sender", cmp_ctx_set1_expect_sender) ||
+        !setup_geninfo(c)) {
+        return 0;
+    }
+    if (o->recipient == NULL && o->srvcert == NULL && o->issuer == NULL && o->oldcert == NULL &&
+        o->cert == NULL) {
+        cli_print(c, LOG_LVL_WARN, "warning",
+                  "missing -recipient, -srvcert, -issuer, -oldcert or -cert; recipient will be "
+                  "set to \"NULL-DN\"");
+    }
+    say_contact(c);
+    return 1;
 }
 
 /* ---- results ---- */
@@ -1807,29 +1945,53 @@ done:
     return ok;
 }
 
+/*
+ * print_txn_error() prints why the transaction failed, on one line: where
+ * (the frames, outermost first) and the cause, as cmp_err_format_line().
+ */
+static void
+print_txn_error(const struct cli *c)
+{
+    char buf[2048];
+
+    cli_print(c, LOG_LVL_ERR, "error",
+              cmp_err_format_line(cmp_ctx_error(c->ctx), buf, sizeof(buf)));
+}
+
 /* run_once() runs one transaction and saves its results. Returns 1 on success. */
 static int
 run_once(struct cli *c)
 {
     const struct cmp_opts *o = c->o;
     int support = support_type(c);
-    int ok = support != SUP_NONE ? run_support(c, support) : cmp_exec(c->ctx, c->cmd);
-    int status = cmp_ctx_get_status(c->ctx);
+    int ok, status;
 
-    if (!ok && support == SUP_NONE) { /* run_support() says what failed */
-        char what[64];
-
-        snprintf(what, sizeof(what), "%s transaction failed", cmp_cmd_name(c->cmd));
-        cli_err(c, what, cmp_ctx_error(c->ctx));
+    c->in_txn = 1;
+    ok = support != SUP_NONE ? run_support(c, support) : cmp_exec(c->ctx, c->cmd);
+    status = cmp_ctx_get_status(c->ctx);
+    /*
+     * As openssl cmp: the PKIStatus received first, then what failed, so
+     * that the last line is the reason. A 'waiting' left over from polling
+     * that ran out of time is no status to report: the error says it.
+     */
+    if (status >= 0 && !(status == 3 /* waiting */ && !ok)) {
+        print_status(c, status);
     }
+    if (!ok && support == SUP_NONE) { /* run_support() says what failed */
+        print_txn_error(c);
+    }
+    c->in_txn = 0;
+    /*
+     * The library's error record said what failed; what libssl and libcrypto
+     * left on their queue on the way (a TLS alert, "shutdown while in init")
+     * would only repeat it in raw codes at exit.
+     */
+    ERR_clear_error();
     if (ok && cmp_ctx_reqout_only_done(c->ctx)) {
         return 1; /* -reqout_only: the request is saved, nothing was received */
     }
     if (status < 0 && c->cmd != CMP_CMD_GENM) {
         return 0; /* we got no response, maybe did not even send a request */
-    }
-    if (status >= 0) {
-        print_status(c, status);
     }
     if (ok && c->cmd == CMP_CMD_GENM && support == SUP_NONE) {
         print_itavs(c);

@@ -189,7 +189,7 @@ cmp_config_apply(struct cmp_opts *o)
         ok = 0;
     }
     if (!ok) {
-        fprintf(stderr, "%s: use -help for summary\n", PROG);
+        fprintf(stderr, "%s: Use -help for summary.\n", PROG);
     }
     OPENSSL_free(default_file);
     return ok;

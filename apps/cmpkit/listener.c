@@ -348,6 +348,23 @@ write_line(const char *p, size_t len)
     }
 }
 
+/* The client whose request this thread answers (answer()), for the log lines' prefix. */
+static _Thread_local char tl_peer[INET6_ADDRSTRLEN + 4];
+
+const char *
+cmp_listener_log_prefix(char *buf, size_t len)
+{
+    struct timespec ts;
+    struct tm tm;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+             tl_peer[0] != '\0' ? tl_peer : "-");
+    return buf;
+}
+
 /* grown() is a log line's length after a snprintf() that returned |k| at |n| (cut if need be). */
 static size_t
 grown(size_t n, int k)
@@ -365,14 +382,16 @@ static void lst_vlog(const struct listener *l, int level, const char *suffix, co
 static void
 lst_vlog(const struct listener *l, int level, const char *suffix, const char *fmt, va_list ap)
 {
-    char line[LOG_LINE_MAX];
+    char line[LOG_LINE_MAX], stamp[CMP_LISTENER_LOG_PREFIX_MAX];
     size_t n;
 
     if (level > l->cfg->verbosity) {
         return;
     }
     /* each piece may fill the line up to LOG_LINE_MAX - 2, leaving room for '\n' */
-    n = grown(0, snprintf(line, LOG_LINE_MAX - 1, "%s: ", PROG));
+    n = grown(0, snprintf(line, LOG_LINE_MAX - 1, "%s%s: ",
+                          l->cfg->log_time ? cmp_listener_log_prefix(stamp, sizeof(stamp)) : "",
+                          PROG));
     n = grown(n, vsnprintf(line + n, LOG_LINE_MAX - 1 - n, fmt, ap));
     if (suffix != NULL) {
         n = grown(n, snprintf(line + n, LOG_LINE_MAX - 1 - n, "%s", suffix));
@@ -1302,8 +1321,9 @@ answer(struct listener *l, struct MHD_Connection *conn, struct conn *c)
 }
 
 static enum MHD_Result
-on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-           const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+serve_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+              const char *version, const char *upload_data, size_t *upload_data_size,
+              void **con_cls)
 {
     struct listener *l = cls;
     struct conn *c = *con_cls; /* set by on_uri() */
@@ -1344,6 +1364,22 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         return send_status(conn, c->req.status);
     }
     return answer(l, conn, c);
+}
+
+/* on_request() serves with the client's address at hand for the log lines (-srv_log_time). */
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    const struct conn *c = *con_cls;
+    enum MHD_Result ret;
+
+    if (c != NULL) {
+        addr_text(c->key, tl_peer, sizeof(tl_peer));
+    }
+    ret = serve_request(cls, conn, url, method, version, upload_data, upload_data_size, con_cls);
+    tl_peer[0] = '\0';
+    return ret;
 }
 
 /*

@@ -86,6 +86,7 @@ struct cmp_listener_config {
     unsigned fail_cpu_ms;
     int max_msgs;       /* stop after answering this many CMP requests; 0: no limit */
     int verbosity;      /* log level (stderr) */
+    int log_time;       /* -srv_log_time: lines start as cmp_listener_log_prefix() writes */
     cmp_listener_handle_fn *handle;
     cmp_listener_refuse_fn *refuse; /* may be NULL */
     void *handle_arg;               /* of both */
@@ -104,5 +105,15 @@ struct cmp_listener_config {
  * cut its stop short.
  */
 int cmp_listener_run(const struct cmp_listener_config *cfg);
+
+/*
+ * cmp_listener_log_prefix() writes the start of a log line for -srv_log_time:
+ * the UTC time with milliseconds and the address of the client whose request
+ * the calling thread is answering ("-" outside a request), then a blank:
+ * "2026-12-03T12:49:33.120Z 192.0.2.1 ". An IPv6 client is shown by its /64,
+ * as -srv_max_conns_per_addr counts it. Returns |buf|.
+ */
+const char *cmp_listener_log_prefix(char *buf, size_t len);
+#define CMP_LISTENER_LOG_PREFIX_MAX 160 /* bytes that always hold it */
 
 #endif

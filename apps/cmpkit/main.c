@@ -85,7 +85,12 @@ print_error(const char *what, const char *path, const struct cmp_err *err)
     fprintf(stderr, "%s: %s %s: %s\n", PROG, what, path, cmp_err_format(err, buf, sizeof(buf)));
 }
 
-/* -print FILE: returns the exit status. */
+/*
+ * -print FILE: returns the exit status. A PKIMessage (PEM or DER) is printed
+ * in full; any other file is given to app_print_pki_file(), which names
+ * certificates, CSRs, CRLs and containers; only if it is none of these does
+ * the PKIMessage decoding error stand.
+ */
 static int
 do_print(const char *path)
 {
@@ -93,7 +98,7 @@ do_print(const char *path)
     struct cmp_msg *msg = NULL;
     uint8_t *data = NULL, *der = NULL;
     size_t data_len = 0, der_len = 0;
-    int ok;
+    int ok, other;
 
     cmp_err_init(&err);
     if (!read_file(path, MAX_INPUT_FILE, &data, &data_len)) {
@@ -101,21 +106,30 @@ do_print(const char *path)
     }
     if (looks_like_pem(data, data_len)) {
         ok = cmp_pem_to_der((const char *)data, data_len, &der, &der_len, &err);
-        free(data);
-        if (!ok) {
-            print_error("cannot decode", path, &err);
-            return 1;
-        }
     } else {
+        ok = 1;
         der = data;
         der_len = data_len;
     }
-    ok = cmp_msg_decode(&msg, der, der_len, &err);
-    free(der);
-    if (!ok) {
-        print_error("cannot decode", path, &err);
-        return 1;
+    ok = ok && cmp_msg_decode(&msg, der, der_len, &err);
+    if (der != data) {
+        free(der);
     }
+    if (!ok) {
+        other = app_print_pki_file(data, data_len);
+        free(data);
+        if (other < 0) {
+            print_error("cannot decode", path, &err);
+            fprintf(stderr, "%s: %s is no PKIMessage, certificate, CSR, CRL, PKCS#7 or CMS "
+                            "structure\n", PROG, path);
+        }
+        if (fflush(stdout) != 0) {
+            fprintf(stderr, "%s: cannot write the output: %s\n", PROG, strerror(errno));
+            return 1;
+        }
+        return other == 1 ? 0 : 1;
+    }
+    free(data);
     ok = cmp_msg_print(stdout, msg);
     cmp_msg_free(msg);
     if (!ok || fflush(stdout) != 0) {
@@ -223,7 +237,7 @@ run(struct cmp_opts *o, int argc, char **argv)
         return 0;
     }
     if (!cmp_opts_check(o)) {
-        fprintf(stderr, "%s: use -help for summary\n", PROG);
+        fprintf(stderr, "%s: Use -help for summary.\n", PROG);
         return 1;
     }
     if (o->print != NULL) {

@@ -464,6 +464,8 @@ const struct opt_def cmp_opt_table[] = {
     OPT_I("srv_fail_cpu", OPTK_POSINT, srv_fail_cpu, OPTG_CMPKIT,
           "Server: ms of CPU per second that failed authentications of one address may cost "
           "(then 429). Default 50"),
+    OPT_I("srv_log_time", OPTK_FLAG, srv_log_time, OPTG_CMPKIT,
+          "Server: start each log line with the UTC time and the client's address"),
 };
 
 const size_t cmp_opt_count = sizeof(cmp_opt_table) / sizeof(cmp_opt_table[0]);
@@ -861,7 +863,7 @@ cmp_opts_split(int argc, char **argv, int *i, const struct opt_def **opt, const 
     *value = NULL;
     if (arg[0] != '-' || arg[1] == '\0') {
         fprintf(stderr, "%s: extra argument: \"%s\"\n", PROG, arg);
-        fprintf(stderr, "%s: use -help for summary\n", PROG);
+        fprintf(stderr, "%s: Use -help for summary.\n", PROG);
         return 0;
     }
     name = arg + 1;
@@ -872,8 +874,8 @@ cmp_opts_split(int argc, char **argv, int *i, const struct opt_def **opt, const 
     name_len = eq != NULL ? (size_t)(eq - name) : strlen(name);
     d = cmp_opts_find(name, name_len);
     if (d == NULL) {
-        fprintf(stderr, "%s: unknown option: %s\n", PROG, arg);
-        fprintf(stderr, "%s: use -help for summary\n", PROG);
+        fprintf(stderr, "%s: Unknown option: %s\n", PROG, arg);
+        fprintf(stderr, "%s: Use -help for summary.\n", PROG);
         return 0;
     }
     if (d->kind == OPTK_FLAG) {

@@ -219,6 +219,7 @@ struct cmp_opts {
     const char *print;
     /* server limits (-srv_max_conns ...): 0 is "not given", the default applies */
     int srv_max_conns, srv_max_conns_per_addr, srv_req_timeout, srv_idle_timeout;
+    int srv_log_time; /* -srv_log_time: log lines start with the UTC time and the client */
     int srv_max_body, srv_body_budget, srv_threads;
     int srv_max_iterations, srv_max_txns, srv_txn_timeout;
     int srv_max_txns_per_sender, srv_msgtime_window, srv_replay_cache, srv_fail_cpu;
@@ -273,6 +274,15 @@ void app_log(int verbosity, int level, const char *fmt, ...) CMP_PRINTF(3, 4);
 
 /* app_level_name() is openssl's name for a log level ("error", "warning", "info", ...). */
 const char *app_level_name(int level);
+
+/*
+ * app_print_pki_file() prints what |data| (a file's contents) holds if it is
+ * no PKIMessage: certificates, CSRs, CRLs, PKCS#7 or CMS containers, keys
+ * (PEM blocks, or one DER object). 1: all printed; 0: some PEM blocks are of
+ * none of these types (said on stdout); -1: none of these at all (nothing
+ * printed).
+ */
+int app_print_pki_file(const uint8_t *data, size_t len);
 
 /* app_print_ssl_errors() prints and clears OpenSSL's error queue on stderr. */
 void app_print_ssl_errors(void);

@@ -48,17 +48,23 @@ struct srv_app {
     int stop;
 };
 
+/* -srv_log_time: engine lines start with the time and the client (cmp_listener_log_prefix()) */
+static int g_log_time;
+
 /* srv_log() prints an engine log line; |arg| points to the -verbosity. */
 static void
 srv_log(void *arg, int level, const char *line)
 {
     const int *verbosity = arg;
+    char stamp[CMP_LISTENER_LOG_PREFIX_MAX];
 
     if (level > *verbosity) {
         return;
     }
     flockfile(stderr);
-    fprintf(stderr, "CMP %s: %s\n", app_level_name(level), line);
+    fprintf(stderr, "%sCMP %s: %s\n",
+            g_log_time ? cmp_listener_log_prefix(stamp, sizeof(stamp)) : "", app_level_name(level),
+            line);
     fflush(stderr);
     funlockfile(stderr);
 }
@@ -514,6 +520,7 @@ app_mock_srv_new(const struct cmp_opts *o)
     /* The engine's verbosity 0 means its default; levels 0..2 log nothing of it anyway. */
     cfg.log = srv_log;
     cfg.log_arg = (void *)&o->verbosity;
+    g_log_time = o->srv_log_time;
     cfg.verbosity = o->verbosity > 0 ? o->verbosity : 1;
 
     cmp_err_init(&err);
@@ -588,6 +595,7 @@ ca_srv_new(const struct cmp_opts *o, struct srv_app *app)
     cfg.responder = &rs;
     cfg.log = srv_log;
     cfg.log_arg = (void *)&o->verbosity;
+    g_log_time = o->srv_log_time;
     cfg.verbosity = o->verbosity > 0 ? o->verbosity : 1;
     srv = cmp_srv_new(&cfg, &err);
     material_cleanup(&m);
@@ -710,6 +718,7 @@ cmp_server_main(struct cmp_opts *o)
     lc.fail_cpu_ms = (unsigned)o->srv_fail_cpu;
     lc.max_msgs = o->max_msgs;
     lc.verbosity = o->verbosity;
+    lc.log_time = o->srv_log_time;
     lc.handle = srv_handle;
     lc.refuse = srv_refuse;
     lc.handle_arg = &app;

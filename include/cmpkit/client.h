@@ -12,6 +12,12 @@
  * (on success only), get0 borrows until the next transaction or
  * cmp_ctx_free().
  *
+ * Errors: a setter or exec that fails returns 0 (a getter NULL) and leaves
+ * the reason in cmp_ctx_error(ctx) (cmpkit/err.h; CMP_E_ARG for a value out
+ * of range, CMP_E_MEMORY, CMP_E_IO, CMP_E_PEER ... and the PKIFailureInfo
+ * bit when there is one); a failed setter leaves the earlier setting in
+ * place. A |ctx| of NULL is not allowed except in cmp_ctx_free().
+ *
  * A context is used by one thread at a time.
  */
 #ifndef CMPKIT_PUBLIC_CLIENT_H
@@ -38,8 +44,11 @@ enum cmp_log_level {
     CMP_LOG_ERR = 3,
     CMP_LOG_WARN = 4,
     CMP_LOG_NOTE = 5,
-    CMP_LOG_INFO = 6, /* one line per message sent and received, polling waits */
-    CMP_LOG_DEBUG = 7
+    CMP_LOG_INFO = 6,  /* one line per message sent and received, polling progress */
+    CMP_LOG_DEBUG = 7, /* the transactionID, the header of each message, the exchanges'
+                        * sizes and times, how each response's protection was checked
+                        * (every signer certificate tried, and why it failed) */
+    CMP_LOG_TRACE = 8  /* each message in full, as cmp_msg_print() prints it */
 };
 
 /* A log line without trailing newline; peer text in it is already sanitized. */
@@ -115,6 +124,17 @@ CMP_API int cmp_ctx_set1_reqin(struct cmp_ctx *ctx, const char *files) CMP_MUST_
 CMP_API int cmp_ctx_set1_secret(struct cmp_ctx *ctx, const uint8_t *secret,
                                 size_t len) CMP_MUST_CHECK;
 CMP_API int cmp_ctx_set1_ref(struct cmp_ctx *ctx, const uint8_t *ref, size_t len) CMP_MUST_CHECK;
+
+/*
+ * cmp_ctx_set1_secret_source() sets the secret from a source as openssl
+ * cmp's -secret takes it: "pass:TEXT", "env:VAR", "file:PATH" (its first
+ * line), "fd:N" or "stdin" (see cmp_load_pass() of cmpkit/load.h). The
+ * secret is copied into |ctx|; the temporary copy is wiped. On failure
+ * (NULL |source|, unknown kind, unset variable, unreadable file, no memory)
+ * it returns 0, the secret set before stays, and cmp_ctx_error() names the
+ * source kind and the variable or file, never the secret.
+ */
+CMP_API int cmp_ctx_set1_secret_source(struct cmp_ctx *ctx, const char *source) CMP_MUST_CHECK;
 
 /* -cert and -key: signer certificate and key for signature-based protection. */
 CMP_API int cmp_ctx_set1_cert(struct cmp_ctx *ctx, X509 *cert) CMP_MUST_CHECK;

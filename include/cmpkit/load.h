@@ -7,6 +7,13 @@
  * string. Keys and certificates come from files (PEM, DER, PKCS#12) or
  * OSSL_STORE URIs. Lists of sources are separated by commas and/or
  * whitespace. Nothing here ever prompts.
+ *
+ * Ownership and errors: what a loader returns is new and the caller's
+ * (X509_free(), EVP_PKEY_free(), X509_STORE_free(), X509_CRL_free(),
+ * sk_X509_pop_free(..., X509_free), cmp_load_pass_free()). On failure it
+ * returns NULL (or 0) and |err| (may be NULL) names |desc| and the source
+ * (the file, URI or variable, never a pass phrase); CMP_E_IO when it cannot
+ * be read, CMP_E_DECODE when it holds nothing of the kind asked for.
  */
 #ifndef CMPKIT_PUBLIC_LOAD_H
 #define CMPKIT_PUBLIC_LOAD_H
@@ -48,7 +55,11 @@ CMP_API void cmp_load_pass_free(char *pass);
 CMP_API EVP_PKEY *cmp_load_private_key(const char *uri, int format, const char *pass,
                                        const char *desc, struct cmp_err *err);
 
-/* cmp_load_one_cert() loads the first certificate in |uri|: a new X509, or NULL. */
+/*
+ * cmp_load_one_cert() loads the first certificate in |uri| (with |pass| for
+ * a PKCS#12 file, may be NULL): a new X509, or NULL with |err| naming |desc|
+ * and |uri|.
+ */
 CMP_API X509 *cmp_load_one_cert(const char *uri, const char *pass, const char *desc,
                                 struct cmp_err *err);
 

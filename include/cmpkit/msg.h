@@ -1,5 +1,12 @@
 /*
  * cmpkit public API: PKIMessage decoding, encoding and printing.
+ *
+ * A struct cmp_msg is opaque and owns all its memory (cmp_msg_free()).
+ * Functions that can fail return 1 or 0 and fill |err| (may be NULL):
+ * CMP_E_DECODE (or CMP_E_INVALID for a value that breaks an RFC rule) with
+ * the byte offset and the field for malformed input, CMP_E_LIMIT above a
+ * limit (4 MiB, nesting depth, counts), CMP_E_MEMORY.
+ * Output buffers are new and the caller's: free() them.
  */
 #ifndef CMPKIT_PUBLIC_MSG_H
 #define CMPKIT_PUBLIC_MSG_H
@@ -59,7 +66,8 @@ CMP_API int cmp_msg_decode(struct cmp_msg **out, const uint8_t *der, size_t len,
 
 /*
  * cmp_msg_encode() encodes |msg| as DER into a new buffer (free() it). A
- * decoded message encodes to the bytes it was decoded from.
+ * decoded message encodes to the bytes it was decoded from. Fails only
+ * without memory (CMP_E_MEMORY); |*out| is then NULL.
  */
 CMP_API int cmp_msg_encode(const struct cmp_msg *msg, uint8_t **out, size_t *out_len,
                            struct cmp_err *err) CMP_MUST_CHECK;
@@ -67,7 +75,7 @@ CMP_API int cmp_msg_encode(const struct cmp_msg *msg, uint8_t **out, size_t *out
 /* cmp_msg_free() frees |msg|; NULL does nothing. */
 CMP_API void cmp_msg_free(struct cmp_msg *msg);
 
-/* cmp_msg_body_type() returns the enum cmp_body_type of |msg|. */
+/* cmp_msg_body_type() returns the enum cmp_body_type of |msg| (not NULL). */
 CMP_API int cmp_msg_body_type(const struct cmp_msg *msg);
 
 /* cmp_body_type_name() returns "ir", "ip", ... or NULL for an unknown type. */
@@ -82,7 +90,9 @@ CMP_API int cmp_msg_print(FILE *fp, const struct cmp_msg *msg);
 
 /*
  * cmp_pem_to_der() turns the first PEM block in |text| into DER (any label).
- * If |text| holds no "-----BEGIN" line it fails. |*out| is a new buffer.
+ * |*out| is a new buffer (free() it). It fails with CMP_E_DECODE if |text|
+ * holds no "-----BEGIN" line, no matching END line or bad base64,
+ * CMP_E_LIMIT above 4 MiB, and leaves |*out| NULL.
  */
 CMP_API int cmp_pem_to_der(const char *text, size_t text_len, uint8_t **out, size_t *out_len,
                            struct cmp_err *err) CMP_MUST_CHECK;

@@ -154,6 +154,27 @@ sleep_ms(int64_t ms)
  * CMP_DEFAULT_MSG_TIMEOUT seconds when neither is set: a library (or a cron
  * job) must not hang by default. An explicit 0 still means no limit.
  */
+/*
+ * -total_timeout is over. While polling the error says for what, how many
+ * pollReqs went out and how long the server has kept us waiting.
+ */
+static int
+total_timeout_fail(const struct cmp_cli_txn *t, struct cmp_err *err)
+{
+    int64_t waited;
+
+    if (!t->polling) {
+        return CMP_FAIL(err, CMP_E_IO, "total timeout of %d s exceeded (-total_timeout)",
+                        t->ctx->total_timeout);
+    }
+    waited = now_ms() - t->poll_start_ms;
+    return CMP_FAIL(err, CMP_E_IO,
+                    "total timeout of %d s exceeded while polling for the %s: %u pollReq sent, "
+                    "%lld.%lld s since 'waiting' (-total_timeout)",
+                    t->ctx->total_timeout, cmp_cli_body_label(t->poll_for), t->num_polls,
+                    (long long)(waited / 1000), (long long)(waited % 1000 / 100));
+}
+
 static int
 exchange_timeout(const struct cmp_cli_txn *t, int64_t *out_ms, struct cmp_err *err)
 {
@@ -169,8 +190,7 @@ exchange_timeout(const struct cmp_cli_txn *t, int64_t *out_ms, struct cmp_err *e
         int64_t left = t->end_ms - now_ms();
 
         if (left <= 0) {
-            return CMP_FAIL(err, CMP_E_IO, "total timeout of %d s exceeded (-total_timeout)",
-                            ctx->total_timeout);
+            return total_timeout_fail(t, err);
         }
         if (ms == 0 || left < ms) {
             ms = left;
@@ -397,6 +417,34 @@ adopt_header(struct cmp_cli_txn *t, const struct cmp_msg *rsp, struct cmp_err *e
     return 1;
 }
 
+/* The lines of lib/verify about the signer certificates it tries go to the debug log. */
+static void
+vfy_log(void *arg, const char *line)
+{
+    cmp_cli_log(arg, CMP_LOG_DEBUG, "%s", line);
+}
+
+/* How the protection of a response was checked, for the debug log (openssl: "validated"). */
+static void
+log_protection(const struct cmp_ctx *ctx, const struct cmp_vfy_result *res)
+{
+    char subj[256];
+
+    if (ctx->verbosity < CMP_LOG_DEBUG) {
+        return;
+    }
+    if (res->protection == CMP_VFY_PROT_MAC) {
+        cmp_cli_log(ctx, CMP_LOG_DEBUG, "successfully validated MAC-based (PBM) protection");
+    } else if (res->protection == CMP_VFY_PROT_SIG && res->signer != NULL) {
+        X509_NAME_oneline(X509_get_subject_name(res->signer), subj, sizeof(subj));
+        cmp_cli_log(ctx, CMP_LOG_DEBUG,
+                    "successfully validated signature-based protection, signer %s (%s)", subj,
+                    ctx->srvcert != NULL ? "-srvcert" : "chain to -trusted");
+    } else if (res->unprotected_accepted) {
+        cmp_cli_log(ctx, CMP_LOG_DEBUG, "protection not validated, accepted without");
+    }
+}
+
 static int
 check_response(struct cmp_cli_txn *t, const uint8_t *der, size_t len, struct cmp_msg **out,
                struct cmp_err *err)
@@ -406,12 +454,17 @@ check_response(struct cmp_cli_txn *t, const uint8_t *der, size_t len, struct cmp
     struct cmp_vfy_result res;
     struct cmp_msg *rsp = NULL;
     unsigned char *sender_der = NULL;
+    char what[64];
     int sender_len = 0, ok;
 
     *out = NULL;
     if (!cmp_msg_decode(&rsp, der, len, err)) {
-        return CMP_CONTEXT(err, "response");
+        return CMP_CONTEXT(err, "the response (%zu bytes)", len);
     }
+    /* openssl says what came before checking it: "received ERROR" explains a failed check */
+    cmp_cli_log(ctx, CMP_LOG_INFO, "received %s", cmp_cli_body_label(rsp->body.type));
+    snprintf(what, sizeof(what), "received %s", cmp_cli_body_label(rsp->body.type));
+    cmp_cli_log_msg(ctx, what, der, len);
     if ((cmp_transfer_caps(ctx->transfer) & CMP_TRANSFER_RSP_FROM_FILE) &&
         !adopt_header(t, rsp, err)) {
         cmp_msg_free(rsp);
@@ -444,12 +497,20 @@ check_response(struct cmp_cli_txn *t, const uint8_t *der, size_t len, struct cmp
     if (t->polling) {
         o.first_sender_nonce = der_in_make(t->first_nonce, t->first_nonce_len);
     }
+    if (ctx->log != NULL && ctx->verbosity >= CMP_LOG_DEBUG) {
+        o.log = vfy_log;
+        o.log_arg = ctx;
+        cmp_cli_log(ctx, CMP_LOG_DEBUG, "validating the %s", cmp_cli_body_label(rsp->body.type));
+    }
     ok = cmp_vfy_msg(&o, rsp, &res, err);
     OPENSSL_free(sender_der);
     if (!ok) {
+        int type = rsp->body.type;
+
         cmp_msg_free(rsp);
-        return CMP_CONTEXT(err, "checking the response");
+        return CMP_CONTEXT(err, "checking the %s", cmp_cli_body_label(type));
     }
+    log_protection(ctx, &res);
     if (res.unprotected_accepted) {
         cmp_cli_log(ctx, CMP_LOG_WARN, "%s", res.warning);
     }
@@ -537,8 +598,11 @@ start_polling(struct cmp_cli_txn *t, int64_t id, int awaited, struct cmp_err *er
     t->poll_for = awaited;
     memcpy(t->first_nonce, t->nonce, t->nonce_len);
     t->first_nonce_len = t->nonce_len;
-    cmp_cli_log(t->ctx, CMP_LOG_INFO, "received 'waiting' status; polling for the %s",
-                cmp_body_type_name(awaited));
+    t->poll_start_ms = now_ms();
+    t->num_polls = 0;
+    cmp_cli_log(t->ctx, CMP_LOG_INFO,
+                "received 'waiting' PKIStatus, starting to poll for response (%s)",
+                cmp_cli_body_label(awaited));
     return 1;
 }
 
@@ -577,11 +641,12 @@ run(struct cmp_cli_txn *t, struct cmp_err *err)
         uint8_t *req = NULL, *rsp_der = NULL;
         size_t req_len = 0, rsp_len = 0;
         struct cmp_msg *rsp = NULL;
-        int64_t timeout = 0;
+        int64_t timeout = 0, started;
         int i, type, expected = 0, next = ST_DONE, ok;
+        char what[64];
 
         if (!make_request(t, s, body_type, &req, &req_len, err)) {
-            return CMP_CONTEXT(err, "building %s", cmp_body_type_name(body_type));
+            return CMP_CONTEXT(err, "building the %s", cmp_cli_body_label(body_type));
         }
         if (ctx->reqout_only != NULL) {
             /* -reqout_only: the first request is saved, and nothing is sent */
@@ -591,7 +656,7 @@ run(struct cmp_cli_txn *t, struct cmp_err *err)
                 return CMP_CONTEXT(err, "-reqout_only");
             }
             cmp_cli_log(ctx, CMP_LOG_INFO, "saved %s to %.200s, not sending it",
-                        cmp_body_type_name(body_type), ctx->reqout_only);
+                        cmp_cli_body_label(body_type), ctx->reqout_only);
             ctx->reqout_only_done = 1;
             return 1;
         }
@@ -599,21 +664,33 @@ run(struct cmp_cli_txn *t, struct cmp_err *err)
             free(req);
             return 0;
         }
-        cmp_cli_log(ctx, CMP_LOG_INFO, "sending %s", cmp_body_type_name(body_type));
+        cmp_cli_log(ctx, CMP_LOG_INFO, "sending %s", cmp_cli_body_label(body_type));
+        snprintf(what, sizeof(what), "sending %s", cmp_cli_body_label(body_type));
+        cmp_cli_log_msg(ctx, what, req, req_len);
+        if (timeout > 0) {
+            cmp_cli_log(ctx, CMP_LOG_DEBUG, "exchanging %zu bytes, timeout %lld.%03lld s", req_len,
+                        (long long)(timeout / 1000), (long long)(timeout % 1000));
+        } else {
+            cmp_cli_log(ctx, CMP_LOG_DEBUG, "exchanging %zu bytes, no timeout", req_len);
+        }
+        started = now_ms();
         ok = cmp_transfer_exchange(ctx->transfer, req, req_len, timeout, &rsp_der, &rsp_len, err);
         free(req);
         t->num_sent++;
-        if (!ok) {
-            return CMP_CONTEXT(err, "sending %s", cmp_body_type_name(body_type));
+        if (state == ST_POLL) {
+            t->num_polls++;
         }
+        if (!ok) {
+            return CMP_CONTEXT(err, "sending the %s", cmp_cli_body_label(body_type));
+        }
+        cmp_cli_log(ctx, CMP_LOG_DEBUG, "finished reading the response: %zu bytes after %lld ms",
+                    rsp_len, (long long)(now_ms() - started));
         ok = check_response(t, rsp_der, rsp_len, &rsp, err);
         free(rsp_der);
         if (!ok) {
             return 0;
         }
         type = rsp->body.type;
-        cmp_cli_log(ctx, CMP_LOG_INFO, "received %s%s", cmp_body_type_name(type),
-                    is_error_waiting(rsp) ? " (waiting)" : "");
         if (is_error_waiting(rsp)) {
             ok = waiting_error(t, state, rsp, &next, err);
             cmp_msg_free(rsp);
@@ -636,11 +713,9 @@ run(struct cmp_cli_txn *t, struct cmp_err *err)
             expected |= want == type;
         }
         if (!expected) {
-            const char *got = cmp_body_type_name(type);
-
             cmp_msg_free(rsp);
             return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "unexpected %s in answer to %s",
-                                 got != NULL ? got : "body", cmp_body_type_name(body_type));
+                                 cmp_cli_body_label(type), cmp_cli_body_label(body_type));
         }
         ok = s->handle(t, rsp, &next, err);
         cmp_msg_free(rsp);
@@ -716,7 +791,9 @@ handle_rp(struct cmp_cli_txn *t, const struct cmp_msg *rsp, struct cmp_err *err)
             return 0;
         }
     }
-    cmp_cli_log(ctx, CMP_LOG_INFO, "revocation accepted: %s", ctx->status_text);
+    /* openssl's words: "revocation accepted (PKIStatus=accepted)" */
+    cmp_cli_log(ctx, CMP_LOG_INFO, "revocation accepted (PKIStatus=%s)",
+                cmp_pkistatus_name(rp->status[0].status));
     return 1;
 }
 
@@ -761,12 +838,15 @@ handle_poll(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct 
 {
     struct cmp_ctx *ctx = t->ctx;
     const struct cmp_poll_rep *pr = &rsp->body.u.poll_rep;
-    int64_t wait_s, left;
+    int64_t wait_s, left, waited;
     int ok;
 
     if (rsp->body.type != CMP_BODY_POLLREP) {
         /* the response awaited; 'waiting' in it fails (t->polling is still set) */
-        cmp_cli_log(ctx, CMP_LOG_INFO, "received final response after polling");
+        waited = now_ms() - t->poll_start_ms;
+        cmp_cli_log(ctx, CMP_LOG_INFO, "received %s after polling (%u pollReq, %lld.%lld s)",
+                    cmp_cli_body_label(rsp->body.type), t->num_polls, (long long)(waited / 1000),
+                    (long long)(waited % 1000 / 100));
         ok = handle_final(t, rsp, next, err);
         t->polling = 0;
         t->first_nonce_len = 0;
@@ -781,19 +861,30 @@ handle_poll(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct 
     if (wait_s > CMP_CLI_MAX_CHECK_AFTER) {
         wait_s = CMP_CLI_MAX_CHECK_AFTER;
     }
+    waited = now_ms() - t->poll_start_ms;
+    /* openssl's line, then the progress: which poll, how long since 'waiting' */
+    cmp_cli_log(ctx, CMP_LOG_INFO,
+                "received polling response; checkAfter = %lld seconds (poll %u for the %s, "
+                "%lld.%lld s since 'waiting')",
+                (long long)pr->items[0].check_after, t->num_polls, cmp_cli_body_label(t->poll_for),
+                (long long)(waited / 1000), (long long)(waited % 1000 / 100));
+    if (wait_s < pr->items[0].check_after) {
+        cmp_cli_log(ctx, CMP_LOG_WARN, "checkAfter of %lld s cut to %d s",
+                    (long long)pr->items[0].check_after, CMP_CLI_MAX_CHECK_AFTER);
+    }
     if (t->end_ms != 0) {
         left = t->end_ms - now_ms();
         if (left <= 0) {
-            return CMP_FAIL(err, CMP_E_IO, "total timeout of %d s exceeded while polling",
-                            ctx->total_timeout);
+            return total_timeout_fail(t, err);
         }
         /* openssl: wait what is left, then poll once more */
         if (wait_s * 1000 > left) {
             wait_s = (left + 999) / 1000;
+            cmp_cli_log(ctx, CMP_LOG_INFO,
+                        "-total_timeout leaves %lld s: polling once more after that",
+                        (long long)wait_s);
         }
     }
-    cmp_cli_log(ctx, CMP_LOG_INFO, "waiting for the server, next poll in %lld s",
-                (long long)wait_s);
     sleep_ms(wait_s * 1000);
     *next = ST_POLL;
     return 1;
@@ -933,6 +1024,11 @@ handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, stru
     if (!cmp_vfy_status_grants(cr->status.status)) {
         return peer_failed(t, "unknown status in certificate response", err);
     }
+    if (cr->status.status != CMP_STATUS_ACCEPTED) {
+        /* openssl: received "grantedWithMods" for certificate */
+        cmp_cli_log(ctx, CMP_LOG_WARN, "received \"%s\" for certificate",
+                    cmp_pkistatus_name(cr->status.status));
+    }
     if (!take_cert(t, &cr->ckp, &cert, err)) {
         return 0;
     }
@@ -1036,8 +1132,12 @@ handle_pkiconf(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, stru
         while (bit < CMP_FI_MAX && ((t->reject_bits >> bit) & 1) == 0) {
             bit++;
         }
-        ctx->status = CMP_STATUS_REJECTION;
-        return CMP_FAIL_INFO(err, bit, "certificate not accepted: %s", t->reject_text);
+        /*
+         * The server granted it, we did not accept it: ctx->status stays the
+         * server's (the client's own refusal is this error, not a PKIStatus).
+         */
+        return CMP_FAIL_INFO(err, bit, "certificate not accepted: %s; rejected in certConf",
+                             t->reject_text);
     }
     X509_free(ctx->newcert);
     ctx->newcert = t->newcert;
@@ -1072,6 +1172,12 @@ exec_cmd(struct cmp_ctx *ctx, int cmd)
     }
 #endif
     t.tid_in = der_in_make(t.tid, sizeof(t.tid));
+    if (ctx->verbosity >= CMP_LOG_DEBUG) {
+        char hex[3 * CMP_CLI_NONCE_LEN + 8];
+
+        cmp_cli_log(ctx, CMP_LOG_DEBUG, "starting new %s transaction with ID=%s",
+                    commands[cmd].name, cmp_cli_hex(t.tid, sizeof(t.tid), hex, sizeof(hex)));
+    }
     enckey_txn_init(&t);
     if (ctx->total_timeout > 0) {
         t.end_ms = now_ms() + (int64_t)ctx->total_timeout * 1000;
@@ -1088,11 +1194,13 @@ exec_cmd(struct cmp_ctx *ctx, int cmd)
         CMP_CONTEXT(err, "-own_trusted");
         goto done;
     }
+    /*
+     * A failure's frames say where it happened ("sending the IR"), which
+     * names the transaction; no frame of its own for it.
+     */
     ok = run(&t, err);
     if (ok) {
         cmp_err_init(err);
-    } else {
-        CMP_CONTEXT(err, "%s transaction", commands[cmd].name);
     }
 done:
     /* -keep_alive: connections last one transaction. */

@@ -12,6 +12,7 @@
 #include <openssl/objects.h>
 
 #include "client/internal.h"
+#include "cmpkit/load.h"
 
 /* ---- life cycle ---- */
 
@@ -146,6 +147,75 @@ cmp_cli_log(const struct cmp_ctx *ctx, int level, const char *fmt, ...)
     ctx->log(ctx->log_arg, level, line);
 }
 
+/* One printed line of a message, logged with the prefix of struct msg_log. */
+struct msg_log {
+    const struct cmp_ctx *ctx;
+    int level;
+};
+
+static void
+msg_log_line(void *arg, const char *line)
+{
+    const struct msg_log *ml = arg;
+
+    cmp_cli_log(ml->ctx, ml->level, "  %s", line);
+}
+
+void
+cmp_cli_log_msg(const struct cmp_ctx *ctx, const char *what, const uint8_t *der, size_t len)
+{
+    struct msg_log ml;
+    struct cmp_msg *m = NULL;
+    struct cmp_err e;
+
+    if (ctx->log == NULL || ctx->verbosity < CMP_LOG_DEBUG) {
+        return;
+    }
+    cmp_err_init(&e);
+    if (!cmp_msg_decode(&m, der, len, &e)) {
+        return; /* the caller reports what does not decode */
+    }
+    ml.ctx = ctx;
+    ml.level = ctx->verbosity >= CMP_LOG_TRACE ? CMP_LOG_TRACE : CMP_LOG_DEBUG;
+    cmp_cli_log(ctx, ml.level, "%s (%zu bytes)%s", what, len,
+                ml.level == CMP_LOG_TRACE ? ":" : ", header:");
+    cmp_msg_print_lines(m, ml.level == CMP_LOG_DEBUG, msg_log_line, &ml);
+    cmp_msg_free(m);
+}
+
+const char *
+cmp_cli_body_label(int type)
+{
+    /* openssl's ossl_cmp_bodytype_to_string(): the RFC names in upper case */
+    static const char *const labels[CMP_BODY_MAX + 1] = {
+        "IR",     "IP",     "CR",     "CP",       "P10CR",  "POPDECC", "POPDECR",
+        "KUR",    "KUP",    "KRR",    "KRP",      "RR",     "RP",      "CCR",
+        "CCP",    "CKUANN", "CANN",   "RANN",     "CRLANN", "PKICONF", "NESTED",
+        "GENM",   "GENP",   "ERROR",  "CERTCONF", "POLLREQ", "POLLREP",
+    };
+
+    return type >= 0 && type <= CMP_BODY_MAX ? labels[type] : "?";
+}
+
+const char *
+cmp_cli_hex(const uint8_t *p, size_t len, char *buf, size_t buf_len)
+{
+    size_t i, pos = 0;
+
+    if (buf_len == 0) {
+        return buf;
+    }
+    buf[0] = '\0';
+    for (i = 0; i < len; i++) {
+        if (pos + 3 + 4 >= buf_len) {
+            snprintf(buf + pos, buf_len - pos, "...");
+            break;
+        }
+        pos += (size_t)snprintf(buf + pos, buf_len - pos, "%s%02X", i > 0 ? ":" : "", p[i]);
+    }
+    return buf;
+}
+
 /* ---- options ---- */
 
 int
@@ -277,6 +347,23 @@ int
 cmp_ctx_set1_secret(struct cmp_ctx *ctx, const uint8_t *secret, size_t len)
 {
     return set_bytes(ctx, &ctx->secret, &ctx->secret_len, secret, len, 1, "-secret");
+}
+
+int
+cmp_ctx_set1_secret_source(struct cmp_ctx *ctx, const char *source)
+{
+    char *pass = NULL;
+    int ok;
+
+    if (source == NULL) {
+        return CMP_FAIL(&ctx->err, CMP_E_ARG, "-secret: no source given");
+    }
+    if (!cmp_load_pass(&pass, source, "-secret", &ctx->err)) {
+        return 0; /* the message names "-secret" and the source */
+    }
+    ok = cmp_ctx_set1_secret(ctx, (const uint8_t *)pass, strlen(pass));
+    cmp_load_pass_free(pass);
+    return ok;
 }
 
 int

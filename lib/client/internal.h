@@ -147,12 +147,28 @@ struct cmp_cli_txn {
                             * asked for is cmp2021 syntax (RFC 9480 2.20) */
     int cert_encrypted;    /* the certificate came encrypted: certConf proves POP */
     EVP_PKEY *central_key; /* the key received with it (owned) */
+    /* progress of polling, for the log and the timeout's message */
+    int64_t poll_start_ms; /* when 'waiting' came; 0 before */
+    unsigned num_polls;    /* pollReqs sent since */
 };
 
 /* ---- ctx.c ---- */
 
 /* cmp_cli_log() formats a log line, if |level| is within the verbosity. */
 void cmp_cli_log(const struct cmp_ctx *ctx, int level, const char *fmt, ...) CMP_PRINTF(3, 4);
+
+/*
+ * cmp_cli_log_msg() logs |what| ("sent IR") and the header of |der| (at
+ * CMP_LOG_DEBUG) or the whole message (CMP_LOG_TRACE), one log line per
+ * printed line, if the verbosity asks for it. Nothing if it does not decode.
+ */
+void cmp_cli_log_msg(const struct cmp_ctx *ctx, const char *what, const uint8_t *der, size_t len);
+
+/* cmp_cli_body_label() is openssl's name of a body type: "IR", "CERTCONF" ("?" if unknown). */
+const char *cmp_cli_body_label(int type);
+
+/* cmp_cli_hex() writes |len| bytes as "93:EB:A2" (cut with "..." to fit |buf|); returns |buf|. */
+const char *cmp_cli_hex(const uint8_t *p, size_t len, char *buf, size_t buf_len);
 
 /* cmp_cli_clear_results() frees the results of the last transaction and clears the error. */
 void cmp_cli_clear_results(struct cmp_ctx *ctx);

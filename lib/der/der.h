@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cmpkit/err.h"
+#include "der/fail.h"
 
 /*
  * Tags are uint32_t: the identifier octet's class and constructed bits in

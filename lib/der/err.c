@@ -90,8 +90,13 @@ append(char *buf, size_t buf_len, size_t *pos, const char *fmt, ...)
     }
 }
 
-const char *
-cmp_err_format(const struct cmp_err *err, char *buf, size_t buf_len)
+/*
+ * format() writes |err| for cmp_err_format() (|one_line| 0: an "in <frame>:"
+ * line per frame, then "<kind>: <message>") and cmp_err_format_line() (the
+ * frames and the message joined by ": ", without the kind).
+ */
+static const char *
+format(const struct cmp_err *err, int one_line, char *buf, size_t buf_len)
 {
     size_t pos = 0;
     int i;
@@ -105,9 +110,13 @@ cmp_err_format(const struct cmp_err *err, char *buf, size_t buf_len)
         return buf;
     }
     for (i = err->num_frames - 1; i >= 0; i--) {
-        append(buf, buf_len, &pos, "in %s:\n", err->frames[i]);
+        append(buf, buf_len, &pos, one_line ? "%s: " : "in %s:\n", err->frames[i]);
     }
-    append(buf, buf_len, &pos, "%s: %s", cmp_errcode_name(err->code), err->msg);
+    if (one_line) {
+        append(buf, buf_len, &pos, "%s", err->msg);
+    } else {
+        append(buf, buf_len, &pos, "%s: %s", cmp_errcode_name(err->code), err->msg);
+    }
     if (err->has_offset) {
         append(buf, buf_len, &pos, " (at byte offset %zu)", err->offset);
     }
@@ -115,6 +124,18 @@ cmp_err_format(const struct cmp_err *err, char *buf, size_t buf_len)
         append(buf, buf_len, &pos, " [%s]", cmp_failure_bit_name(err->failure_bit));
     }
     return buf;
+}
+
+const char *
+cmp_err_format(const struct cmp_err *err, char *buf, size_t buf_len)
+{
+    return format(err, 0, buf, buf_len);
+}
+
+const char *
+cmp_err_format_line(const struct cmp_err *err, char *buf, size_t buf_len)
+{
+    return format(err, 1, buf, buf_len);
 }
 
 static const char *const failure_names[CMP_FI_MAX + 1] = {

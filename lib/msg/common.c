@@ -554,8 +554,8 @@ cmp_sb_freetext(struct cmp_sbuf *sb, const struct cmp_freetext *ft)
     }
 }
 
-static const char *
-status_name(int64_t status)
+const char *
+cmp_pkistatus_name(int64_t status)
 {
     switch (status) {
     case CMP_STATUS_ACCEPTED:
@@ -583,7 +583,7 @@ cmp_print_status(struct cmp_printer *pr, int level, const char *label,
                  const struct cmp_pkistatus *si)
 {
     struct cmp_sbuf sb;
-    const char *name = status_name(si->status);
+    const char *name = cmp_pkistatus_name(si->status);
     int bit, first = 1;
 
     if (name != NULL) {

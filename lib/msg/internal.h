@@ -66,9 +66,11 @@ void cmp_sb_quoted(struct cmp_sbuf *sb, int enc, const struct der_in *s);
 /* The OID's name, or its dotted form; with |full| "name (1.2.3)". */
 void cmp_sb_oid(struct cmp_sbuf *sb, const struct der_in *oid, int full);
 
-/* Where the lines go; a failed write is remembered. */
+/* Where the lines go: a file, or (fp NULL) a callback per line; a failed write is remembered. */
 struct cmp_printer {
     FILE *fp;
+    cmp_msg_line_fn *line; /* with fp NULL: gets each line, indentation included */
+    void *line_arg;
     int failed; /* a write failed */
 };
 

@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cmpkit/err.h"
+#include "der/fail.h"
 #include "cmpkit/msg.h"
 #include "der/der.h"
 #include "msg/oids.h"
@@ -926,5 +926,22 @@ uint8_t *cmp_msg_dup(struct cmp_msg *msg, const void *p, size_t len);
 
 /* cmp_msg_new() returns an empty message to build, or NULL. */
 struct cmp_msg *cmp_msg_new(void);
+
+/* cmp_pkistatus_name() is the ASN.1 name of a PKIStatus ("grantedWithMods"), or NULL. */
+const char *cmp_pkistatus_name(int64_t status);
+
+/* ================= printing into log lines (print.c) ================= */
+
+/* Gets one printed line (indentation included, no newline, no control characters). */
+typedef void cmp_msg_line_fn(void *arg, const char *line);
+
+/*
+ * cmp_msg_print_lines() prints |msg| as cmp_msg_print() does, each line to
+ * |fn|: with |header_only| the PKIHeader's fields only (sender, recipient,
+ * transactionID, nonces, protectionAlg, senderKID, generalInfo...), else the
+ * whole message. For the client's debug output.
+ */
+void cmp_msg_print_lines(const struct cmp_msg *msg, int header_only, cmp_msg_line_fn *fn,
+                         void *arg);
 
 #endif

@@ -5,6 +5,7 @@
  * libc only.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "cmpkit/msg.h"
 #include "msg/internal.h"
@@ -57,8 +58,26 @@ cmp_msg_print(FILE *fp, const struct cmp_msg *msg)
     if (fp == NULL || msg == NULL) {
         return 0;
     }
+    memset(&pr, 0, sizeof(pr));
     pr.fp = fp;
-    pr.failed = 0;
     cmp_print_msg(&pr, 0, "PKIMessage", msg, 0);
     return !pr.failed;
+}
+
+void
+cmp_msg_print_lines(const struct cmp_msg *msg, int header_only, cmp_msg_line_fn *fn, void *arg)
+{
+    struct cmp_printer pr;
+
+    if (msg == NULL || fn == NULL) {
+        return;
+    }
+    memset(&pr, 0, sizeof(pr));
+    pr.line = fn;
+    pr.line_arg = arg;
+    if (header_only) {
+        cmp_print_header(&pr, 0, &msg->hdr);
+    } else {
+        cmp_print_msg(&pr, 0, "PKIMessage", msg, 0);
+    }
 }

@@ -346,6 +346,21 @@ cmp_pline(struct cmp_printer *pr, int level, const char *fmt, ...)
     if (pr->failed) {
         return;
     }
+    if (pr->fp == NULL) {
+        char line[CMP_SB_CAP + 128];
+        int n = snprintf(line, sizeof(line), "%*s", level * 2, "");
+
+        if (n < 0 || (size_t)n >= sizeof(line)) {
+            n = 0;
+        }
+        va_start(ap, fmt);
+        vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+        va_end(ap);
+        if (pr->line != NULL) {
+            pr->line(pr->line_arg, line);
+        }
+        return;
+    }
     if (fprintf(pr->fp, "%*s", level * 2, "") < 0) {
         pr->failed = 1;
         return;

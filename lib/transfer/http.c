@@ -303,6 +303,20 @@ http_exchange(void *ctx, const uint8_t *req, size_t req_len, int64_t timeout_ms,
             return CMP_FAIL(err, CMP_E_IO, "timeout after %lld ms waiting for %s",
                             (long long)timeout_ms, h->url);
         }
+        if (rc == CURLE_SSL_CONNECT_ERROR && h->proxy[0] == '\0' &&
+            (strstr(h->curl_msg, "wrong version number") != NULL ||
+             strstr(h->curl_msg, "packet length too long") != NULL ||
+             strstr(h->curl_msg, "record layer failure") != NULL)) {
+            /*
+             * What OpenSSL reports when the first bytes of the answer are no
+             * TLS record: a plain HTTP server (-tls_used against http). One
+             * line that says so instead of the SSL library's codes.
+             */
+            return CMP_FAIL(err, CMP_E_IO,
+                            "%s: the server did not speak TLS (a plain HTTP server? -tls_used "
+                            "needs an HTTPS server)",
+                            h->url);
+        }
         return CMP_FAIL(err, CMP_E_IO, "%s%s%s: %s", h->url,
                         h->proxy[0] != '\0' ? " via proxy " : "", h->proxy,
                         h->curl_msg[0] != '\0' ? h->curl_msg : cu.easy_strerror(rc));

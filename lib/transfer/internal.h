@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "cmpkit/transfer.h"
+#include "der/fail.h"
 
 #define CMP_URL_MAX_HOST 256
 #define CMP_URL_MAX_PATH 2048

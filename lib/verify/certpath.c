@@ -83,6 +83,8 @@ cmp_vfy_cert_path(X509_STORE *trusted, STACK_OF(X509) *untrusted, X509 *cert,
 {
     X509_STORE_CTX *ctx;
     X509_VERIFY_PARAM *param;
+    X509 *at;
+    char subj[128], iss[128];
     int ok, e, depth;
 
     if (trusted == NULL) {
@@ -119,11 +121,22 @@ cmp_vfy_cert_path(X509_STORE *trusted, STACK_OF(X509) *untrusted, X509 *cert,
     ok = X509_verify_cert(ctx) > 0;
     e = X509_STORE_CTX_get_error(ctx);
     depth = X509_STORE_CTX_get_error_depth(ctx);
+    at = X509_STORE_CTX_get_current_cert(ctx);
+    if (!ok) {
+        /*
+         * Name the certificate at fault, so that a wrong trust store can be
+         * told from a wrong certificate: "(at depth 0: /CN=server, issuer
+         * /CN=root)".
+         */
+        X509_NAME_oneline(X509_get_subject_name(at != NULL ? at : cert), subj, sizeof(subj));
+        X509_NAME_oneline(X509_get_issuer_name(at != NULL ? at : cert), iss, sizeof(iss));
+    }
     X509_STORE_CTX_free(ctx);
     ERR_pop_to_mark(); /* the reason is the context's error, reported below */
     if (!ok) {
-        return CMP_FAIL_INFO(err, bit, "%s does not validate: %s (at depth %d)", what,
-                             X509_verify_cert_error_string(e), depth);
+        return CMP_FAIL_INFO(err, bit,
+                             "%s does not validate: %s (at depth %d: %.40s, issuer %.40s)", what,
+                             X509_verify_cert_error_string(e), depth, subj, iss);
     }
     return 1;
 }

@@ -4,6 +4,8 @@
  * its key usage and its path to a trust anchor, as openssl cmp's -srvcert,
  * -trusted, -untrusted and -ignore_keyusage describe.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/x509v3.h>
@@ -121,12 +123,66 @@ try_validated(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg, X509 *
     return verify_with(msg, cert, err);
 }
 
+/* A debug line through opts->log, if set. */
+static void CMP_PRINTF(2, 3) vlog(const struct cmp_vfy_opts *opts, const char *fmt, ...)
+{
+    char line[600];
+    va_list ap;
+
+    if (opts->log == NULL) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    opts->log(opts->log_arg, line);
+}
+
+/* "/CN=server (issuer /CN=root)" for the debug lines. */
+static const char *
+cert_names(X509 *cert, char *buf, size_t len)
+{
+    char subj[256], iss[256];
+
+    X509_NAME_oneline(X509_get_subject_name(cert), subj, sizeof(subj));
+    X509_NAME_oneline(X509_get_issuer_name(cert), iss, sizeof(iss));
+    snprintf(buf, len, "%.200s (issuer %.200s)", subj, iss);
+    return buf;
+}
+
+/* The trust anchors searched, for the debug log: who a signer must chain to. */
+static void
+log_anchors(const struct cmp_vfy_opts *opts)
+{
+    STACK_OF(X509_OBJECT) *objs;
+    char name[256];
+    int i, n = 0;
+
+    if (opts->log == NULL || opts->trusted == NULL) {
+        return;
+    }
+    objs = X509_STORE_get0_objects(opts->trusted);
+    for (i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+
+        if (x != NULL) {
+            X509_NAME_oneline(X509_get_subject_name(x), name, sizeof(name));
+            vlog(opts, "trust anchor (-trusted) #%d: %s", n++, name);
+        }
+    }
+    if (n == 0) {
+        vlog(opts, "no certificates in the trust store (-trusted)");
+    }
+}
+
 /* How far a candidate got; the furthest one's error is the one reported. */
 enum stage { ST_NONE = 0, ST_NO_NAME, ST_NO_KID, ST_UNACCEPTABLE, ST_BAD_SIG, ST_NO_PATH };
 
 struct search {
     const struct cmp_vfy_opts *opts;
     const struct cmp_msg *msg;
+    const char *from;      /* where the candidates come from, for the log */
+    int index;             /* the candidate's position there */
     STACK_OF(X509) *chain; /* extraCerts and -untrusted: intermediates */
     int tried;             /* signatures tried */
     int stage;             /* furthest stage reached by a failing candidate */
@@ -147,47 +203,62 @@ search_note(struct search *s, int stage, const struct cmp_err *e)
 static int
 search_try(struct search *s, X509 *cert)
 {
+    const struct cmp_vfy_opts *o = s->opts;
     struct cmp_err e;
+    char names[600];
 
     cmp_err_init(&e);
+    if (o->log != NULL) {
+        vlog(o, "considering signer candidate %s #%d: %s", s->from, s->index,
+             cert_names(cert, names, sizeof(names)));
+    }
     if (subject_is_sender(s->msg, cert) != 1) {
+        vlog(o, "  its subject is not the sender");
         search_note(s, ST_NO_NAME, &e);
         return 0;
     }
     if (!kid_matches(s->msg, cert)) {
+        vlog(o, "  senderKID is not its subjectKeyIdentifier");
         CMP_FAIL_INFO(&e, CMP_FI_SIGNER_NOT_TRUSTED,
                       "senderKID matches the subjectKeyIdentifier of no certificate in "
                       "extraCerts or -untrusted whose subject is the sender");
         search_note(s, ST_NO_KID, &e);
         return 0;
     }
-    if (!s->opts->ignore_keyusage && !cmp_vfy_key_usage(cert, &e)) {
+    if (!o->ignore_keyusage && !cmp_vfy_key_usage(cert, &e)) {
+        vlog(o, "  not acceptable: %s", e.msg);
         search_note(s, ST_UNACCEPTABLE, &e);
         return 0;
     }
     if (s->tried >= CMP_VFY_MAX_CANDIDATES) {
+        vlog(o, "  not tried: %d signatures tried already", CMP_VFY_MAX_CANDIDATES);
         return 0;
     }
     s->tried++;
     if (!verify_with(s->msg, cert, &e)) {
+        vlog(o, "  the signature does not verify with its key: %s", e.msg);
         search_note(s, ST_BAD_SIG, &e);
         return 0;
     }
-    if (!cmp_vfy_cert_path(s->opts->trusted, s->chain, cert, s->opts->vpm, 0, 0,
-                           CMP_FI_SIGNER_NOT_TRUSTED, "signer certificate", &e)) {
+    if (!cmp_vfy_cert_path(o->trusted, s->chain, cert, o->vpm, 0, 0, CMP_FI_SIGNER_NOT_TRUSTED,
+                           "signer certificate", &e)) {
+        vlog(o, "  the signature verifies, but the %s", e.msg);
         search_note(s, ST_NO_PATH, &e);
         return 0;
     }
+    vlog(o, "  the signature verifies and the certificate chains to a trust anchor");
     s->found = cert;
     return 1;
 }
 
 static int
-search_stack(struct search *s, STACK_OF(X509) *certs)
+search_stack(struct search *s, STACK_OF(X509) *certs, const char *from)
 {
     int i;
 
+    s->from = from;
     for (i = 0; i < sk_X509_num(certs); i++) {
+        s->index = i;
         if (search_try(s, sk_X509_value(certs, i))) {
             return 1;
         }
@@ -209,6 +280,12 @@ cmp_vfy_signature(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg, X5
     }
     if (opts->srvcert != NULL) {
         /* -srvcert: "expect and directly trust (even if it is expired)". */
+        if (opts->log != NULL) {
+            char names[600];
+
+            vlog(opts, "checking the signature with the pinned server certificate (-srvcert) %s",
+                 cert_names(opts->srvcert, names, sizeof(names)));
+        }
         if (!cmp_vfy_signer_matches(msg, opts->srvcert, CMP_FI_BAD_MESSAGE_CHECK, err)) {
             return CMP_CONTEXT(err, "pinned server certificate (-srvcert)");
         }
@@ -234,14 +311,22 @@ cmp_vfy_signature(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg, X5
         return 1;
     }
     if (opts->validated_signer != NULL) {
+        char names[600];
+
         cmp_err_init(&e);
+        if (opts->log != NULL) {
+            vlog(opts, "trying the signer of the earlier response, %s",
+                 cert_names(opts->validated_signer, names, sizeof(names)));
+        }
         if (try_validated(opts, msg, opts->validated_signer, &e)) {
+            vlog(opts, "  the signature verifies");
             if (out_signer != NULL && X509_up_ref(opts->validated_signer)) {
                 *out_signer = opts->validated_signer;
             }
             return 1;
         }
         /* As openssl: fall back to a full search (the server may have a new key). */
+        vlog(opts, "  no: %s; searching again", e.msg);
     }
     if (opts->trusted == NULL) {
         /* wrongIntegrity: "password based instead of signature or vice versa" */
@@ -273,7 +358,9 @@ cmp_vfy_signature(const struct cmp_vfy_opts *opts, const struct cmp_msg *msg, X5
         goto done;
     }
     /* RFC 9483 3.3: the protection certificate comes first in extraCerts. */
-    if (search_stack(&s, extra) || search_stack(&s, opts->untrusted)) {
+    log_anchors(opts);
+    if (search_stack(&s, extra, "from extraCerts") ||
+        search_stack(&s, opts->untrusted, "from -untrusted")) {
         if (out_signer != NULL && X509_up_ref(s.found)) {
             *out_signer = s.found;
         }

@@ -113,6 +113,14 @@ struct cmp_vfy_opts {
                                        * answer the request that got 'waiting' instead,
                                        * RFC 9483 4.4; len 0: none */
 
+    /*
+     * Debug lines (may be NULL): each signer certificate tried, with the
+     * outcome (not the sender, wrong senderKID, key usage, signature, path),
+     * and the trust anchors searched.
+     */
+    void (*log)(void *arg, const char *line);
+    void *log_arg;
+
     /* time */
     int check_time;         /* check messageTime when present */
     int64_t now;            /* seconds since the epoch; 0: time(NULL) */

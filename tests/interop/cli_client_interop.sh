@@ -108,21 +108,21 @@ grep -q "saving to file '$work/ir.crt'" "$work/ir_pbm.out" || die "no 'saving to
 run ir_sig_der ok "enrolled certificate" -- -server "$url" "${sig[@]}" -cmd ir "${enroll[@]}" \
     -certout "$work/ir.der" -certform DER
 same_cert "$work/ir.der" "$pki/ee.crt" DER
-run cr_pbm ok "sending cr" -- -server "$url" "${pbm[@]}" -cmd cr "${enroll[@]}" -days 30 \
+run cr_pbm ok "sending CR" -- -server "$url" "${pbm[@]}" -cmd cr "${enroll[@]}" -days 30 \
     -certout "$work/cr.crt"
-run cr_sig ok "received cp" -- -server "$url" "${sig[@]}" -cmd cr "${enroll[@]}" \
+run cr_sig ok "received CP" -- -server "$url" "${sig[@]}" -cmd cr "${enroll[@]}" \
     -sans "localhost, 127.0.0.1" -policy_oids 1.2.3.4 -certout "$work/cr.crt"
-run kur_sig ok "received kup" -- -server "$url" "${sig_ee[@]}" -cmd kur \
+run kur_sig ok "received KUP" -- -server "$url" "${sig_ee[@]}" -cmd kur \
     -out_trusted "$pki/root.crt" -certout "$work/kur.crt"
-run kur_pbm ok "received kup" -- -server "$url" "${pbm[@]}" -cmd kur -oldcert "$pki/ee.crt" \
+run kur_pbm ok "received KUP" -- -server "$url" "${pbm[@]}" -cmd kur -oldcert "$pki/ee.crt" \
     -newkey "$pki/ee.key" -certout "$work/kur.crt"
-run p10cr_pbm ok "received cp" -- -server "$url" "${pbm[@]}" -cmd p10cr -csr "$pki/ee.csr" \
+run p10cr_pbm ok "received CP" -- -server "$url" "${pbm[@]}" -cmd p10cr -csr "$pki/ee.csr" \
     -certout "$work/p10cr.crt"
-run p10cr_sig ok "received cp" -- -server "$url" "${sig[@]}" -cmd p10cr -csr "$pki/ee.csr" \
+run p10cr_sig ok "received CP" -- -server "$url" "${sig[@]}" -cmd p10cr -csr "$pki/ee.csr" \
     -certout "$work/p10cr.crt"
-run rr_pbm ok "received rp" -- -server "$url" "${pbm[@]}" -cmd rr -oldcert "$pki/ee.crt" \
+run rr_pbm ok "received RP" -- -server "$url" "${pbm[@]}" -cmd rr -oldcert "$pki/ee.crt" \
     -revreason 1
-run rr_sig ok "received rp" -- -server "$url" "${sig[@]}" -cmd rr -oldcert "$pki/ee.crt"
+run rr_sig ok "received RP" -- -server "$url" "${sig[@]}" -cmd rr -oldcert "$pki/ee.crt"
 run genm_pbm ok "genp contains ITAV of type: id-it-signKeyPairTypes" -- -server "$url" "${pbm[@]}" \
     -cmd genm -infotype signKeyPairTypes
 echo stale >"$work/genm_capubs.crt"
@@ -130,12 +130,12 @@ run genm_sig ok "genp contains no ITAV" -- -server "$url" "${sig[@]}" -cmd genm 
     -geninfo 1.2.3.4:int:56789 -cacertsout "$work/genm_capubs.crt"
 [ ! -s "$work/genm_capubs.crt" ] || die "-cacertsout not emptied when there is nothing to save"
 run repeat ok "" -- -server "$url" "${pbm[@]}" -cmd genm -repeat 2
-[ "$(grep -c "received genp" "$work/repeat.out")" -eq 2 ] || die "-repeat 2"
+[ "$(grep -c "received GENP" "$work/repeat.out")" -eq 2 ] || die "-repeat 2"
 run files ok "" -- -server "$url" "${pbm[@]}" -cmd ir "${enroll[@]}" -certout "$work/f.crt" \
     -reqout "$work/ir.req,$work/certConf.req" -rspout "$work/ip.rsp $work/pkiConf.rsp"
 [ -s "$work/ir.req" ] && [ -s "$work/pkiConf.rsp" ] || die "-reqout/-rspout"
 "$cmpkit" -print "$work/ip.rsp" | grep -q "ip" || die "-print of the saved ip"
-run rspin_offline ok "received pkiconf" -- -rspin "$work/ip.rsp,$work/pkiConf.rsp" \
+run rspin_offline ok "received PKICONF" -- -rspin "$work/ip.rsp,$work/pkiConf.rsp" \
     "${pbm[@]}" -cmd ir "${enroll[@]}" -certout "$work/rspin.crt"
 same_cert "$work/rspin.crt" "$pki/ee.crt"
 run no_certout fail "certout not given" -- -server "$url" "${pbm[@]}" -cmd ir "${enroll[@]}"
@@ -145,12 +145,12 @@ run no_server fail "missing -server" -- "${pbm[@]}" -cmd genm
 
 echo "== polling and implicit confirmation"
 start_mock poll -poll_count 2 -check_after 1 -grant_implicitconf
-run poll_pbm ok "received pollRep|polling" -- -server "127.0.0.1:$port" "${pbm[@]}" -cmd ir \
+run poll_pbm ok "received POLLREP|polling" -- -server "127.0.0.1:$port" "${pbm[@]}" -cmd ir \
     "${enroll[@]}" -certout "$work/poll.crt"
 same_cert "$work/poll.crt" "$pki/ee.crt"
-run implicit_confirm ok "received cp" -- -server "127.0.0.1:$port" "${pbm[@]}" -cmd cr \
+run implicit_confirm ok "received CP" -- -server "127.0.0.1:$port" "${pbm[@]}" -cmd cr \
     "${enroll[@]}" -implicit_confirm -certout "$work/implicit.crt"
-if grep -q "sending certConf" "$work/implicit_confirm.out"; then
+if grep -q "sending CERTCONF" "$work/implicit_confirm.out"; then
     die "implicit confirmation granted, but certConf sent"
 fi
 
@@ -177,15 +177,15 @@ reqexts = exts
 [exts]
 subjectAltName = DNS:ee.example
 EOF
-run config_section ok "received ip" -- -config "$work/client.cnf" -section enroll
+run config_section ok "received IP" -- -config "$work/client.cnf" -section enroll
 same_cert "$work/cnf.crt" "$pki/ee.crt"
 
 echo "== -use_mock_srv"
-run mock_ir ok "received ip" -- -use_mock_srv "${mock_args[@]}" "${pbm[@]}" -cmd ir \
+run mock_ir ok "received IP" -- -use_mock_srv "${mock_args[@]}" "${pbm[@]}" -cmd ir \
     "${enroll[@]}" -certout "$work/mock.crt" -cacertsout "$work/mock_capubs.crt"
 same_cert "$work/mock.crt" "$pki/ee.crt"
 same_cert "$work/mock_capubs.crt" "$pki/root.crt"
-run mock_rr ok "received rp" -- -use_mock_srv "${mock_args[@]}" "${sig[@]}" -cmd rr \
+run mock_rr ok "received RP" -- -use_mock_srv "${mock_args[@]}" "${sig[@]}" -cmd rr \
     -oldcert "$pki/ee.crt"
 run mock_error fail "CMP error" -- -use_mock_srv "${mock_args[@]}" -send_error "${pbm[@]}" \
     -cmd genm

@@ -148,7 +148,7 @@ run reject_wrong_key fail "does not match our enrollment key" -- --server "$url"
     --cmd ir --newkey "$pki/client.key" --subject "$ee_dn"
 run reject_out_trusted fail "out_trusted" -- --server "$url" "${pbm[@]}" --cmd cr \
     --newkey "$pki/ee.key" --subject "$ee_dn" --out_trusted "$pki/client.crt"
-run wrong_secret fail "checking the response" -- --server "$url" --ref "$ref" \
+run wrong_secret fail "checking the ERROR" -- --server "$url" --ref "$ref" \
     --secret pass:wrong --recipient "$server_dn" --cmd ir "${enroll[@]}"
 run wrong_secret_unprot fail "STATUS: PKIStatus: rejection" -- --server "$url" --ref "$ref" \
     --secret pass:wrong --recipient "$server_dn" --unprotected_errors --cmd ir "${enroll[@]}"
@@ -170,7 +170,7 @@ run bad_port fail "port" -- --server "127.0.0.1:99999" "${pbm[@]}" --cmd genm
 
 echo "== polling, rejections, error messages"
 start_mock poll -poll_count 2 -check_after 1
-run poll_pbm ok "waiting for the server, next poll in 1 s" -- --server "127.0.0.1:$port" \
+run poll_pbm ok "received polling response; checkAfter = 1 seconds" -- --server "127.0.0.1:$port" \
     "${pbm[@]}" --cmd ir "${enroll[@]}"
 run poll_total_timeout fail "total timeout" -- --server "127.0.0.1:$port" "${pbm[@]}" \
     --cmd ir "${enroll[@]}" --total_timeout 1

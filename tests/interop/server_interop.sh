@@ -316,6 +316,20 @@ client maxmsgs ok "$port" "${pbm[@]}" -cmd ir "${enroll[@]}"
 wait_exit "$mpid" "$mtpid" 10
 ok "-max_msgs 2 stops the server after ir and certConf (exit status 0)"
 
+# 5b. -srv_log_time: each log line starts with the UTC time and the client's address.
+start_server logtime -srv_log_time -max_msgs 2
+mpid=$spid
+mtpid=$tpid
+client logtime ok "$port" "${pbm[@]}" -cmd ir "${enroll[@]}"
+wait_exit "$mpid" "$mtpid" 10
+stamp='^20[0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\.[0-9]{3}Z'
+grep -Eq "$stamp 127\.0\.0\.1 CMP info: \[tid=[0-9A-F]+\] received ir$" "$work/server_logtime.err" ||
+    { cat "$work/server_logtime.err" >&2; die "-srv_log_time: no time and client address on 'received ir'"; }
+grep -Eq "$stamp 127\.0\.0\.1 cmpkit: Received request" "$work/server_logtime.err" ||
+    die "-srv_log_time: no time and client address on the listener's lines"
+grep -q "^CMP info: .*received ir" "$work/server_main.err" || die "without -srv_log_time the lines changed"
+ok "-srv_log_time: '<UTC time> <client> CMP info: ...'; openssl's format without it"
+
 # 6. -port host:port binds that address.
 start_server bound -port 127.0.0.1:0
 grep -q '^ACCEPT 127\.0\.0\.1:' "$work/server_bound.out" || die "-port 127.0.0.1:0: wrong ACCEPT line"
@@ -377,6 +391,6 @@ expect_error missing_cert "-srv_cert $work/nonexistent.crt" -config "" -port 0 \
 expect_error bad_port "-port" -config "" -port 70000 -srv_secret pass:x -srv_ref x
 expect_error bad_number "max_msgs" -config "" -port 0 -srv_secret pass:x -srv_ref x -max_msgs x
 expect_error no_section "no \[nosuch\] section" -config "$work/srv.cnf" -section nosuch
-expect_error unknown_option "unknown option" -config "" -nosuchoption
+expect_error unknown_option "Unknown option" -config "" -nosuchoption
 
 echo "== server_interop: $passed checks passed"

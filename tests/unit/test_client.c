@@ -159,14 +159,14 @@ load_all(void)
 
 /* ---- logs ---- */
 
-static int g_waits; /* "waiting for the server" lines */
+static int g_waits; /* polling progress lines */
 static char g_last_err[1024];
 
 static void
 client_log(void *arg, int level, const char *line)
 {
     (void)arg;
-    if (strstr(line, "waiting for the server, next poll in") != NULL) {
+    if (strstr(line, "received polling response; checkAfter") != NULL) {
         g_waits++;
     }
     if (level <= CMP_LOG_ERR) {
@@ -469,7 +469,7 @@ static const struct scenario scenarios[] = {
      .wrong_newkey = 1,
      .ok = 0,
      .exchanges = 2,
-     .status = 2,
+     .status = 0, /* the server's: the client's refusal is the error */
      .fail_bit = 7,
      .text = "does not match our enrollment key"},
     {.name = "reject out_trusted",
@@ -478,7 +478,7 @@ static const struct scenario scenarios[] = {
      .bad_out_trusted = 1,
      .ok = 0,
      .exchanges = 2,
-     .status = 2,
+     .status = 0, /* the server's: the client's refusal is the error */
      .fail_bit = 7,
      .text = "-out_trusted"},
     {.name = "reject, implicit granted",
@@ -489,7 +489,7 @@ static const struct scenario scenarios[] = {
      .implicit = 1,
      .ok = 0,
      .exchanges = 1,
-     .status = 2,
+     .status = 0, /* the server's: the client's refusal is the error */
      .fail_bit = 7,
      .text = "not accepted"},
 
@@ -569,7 +569,7 @@ static const struct scenario scenarios[] = {
      .exchanges = 1,
      .status = -1,
      .fail_bit = 1,
-     .text = "checking the response"},
+     .text = "checking the ERROR"},
     /* ... unless -unprotected_errors lets it through */
     {.name = "wrong secret, unprotected_errors",
      .cmd = C_IR,
@@ -606,7 +606,7 @@ static const struct scenario scenarios[] = {
      .exchanges = 1,
      .status = -1,
      .fail_bit = 1,
-     .text = "checking the response"},
+     .text = "checking the IP"},
 };
 
 static struct cmp_srv *
@@ -1079,7 +1079,7 @@ test_files(void)
         char buf[1024];
 
         cmp_err_format(cmp_ctx_error(ctx), buf, sizeof(buf));
-        CHECK(strstr(buf, "unexpected genp") != NULL);
+        CHECK(strstr(buf, "unexpected GENP") != NULL);
     }
     for (i = 1; i <= 5; i++) {
         char path[600];

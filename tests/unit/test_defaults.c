@@ -3,14 +3,18 @@
  * initialisers (lib/transfer/transfer.c, lib/server/engine.c) and the
  * message timeout a client context applies when none is set
  * (lib/client/client.c), seen through a transfer that records what it is
- * asked to do.
+ * asked to do; and the public helpers around them: -secret's sources
+ * (cmp_ctx_set1_secret_source()) and the two error formats
+ * (cmp_err_format(), cmp_err_format_line()).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "cmpkit/client.h"
+#include "der/fail.h" /* CMP_FAIL, for a transfer of its own */
 #include "cmpkit/server.h"
 #include "cmpkit/transfer.h"
 #include "cmpkit/version.h"
@@ -135,11 +139,78 @@ test_msg_timeout(void)
     CHECK(timeout_given(-2, 0) == 0);
 }
 
+/* cmp_ctx_set1_secret_source(): -secret's sources through the client header. */
+static void
+test_secret_source(void)
+{
+    struct cmp_ctx *ctx = cmp_ctx_new();
+    char buf[1024], path[64];
+    FILE *fp;
+
+    CHECK(ctx != NULL);
+    if (ctx == NULL) {
+        return;
+    }
+    CHECK(cmp_ctx_set1_secret_source(ctx, "pass:1234"));
+    setenv("CMPKIT_TEST_SECRET", "from the environment", 1);
+    CHECK(cmp_ctx_set1_secret_source(ctx, "env:CMPKIT_TEST_SECRET"));
+    snprintf(path, sizeof(path), "test_defaults_secret.%ld.txt", (long)getpid());
+    fp = fopen(path, "w");
+    CHECK(fp != NULL);
+    if (fp != NULL) {
+        fputs("file secret\nsecond line\n", fp);
+        fclose(fp);
+        snprintf(buf, sizeof(buf), "file:%s", path);
+        CHECK(cmp_ctx_set1_secret_source(ctx, buf));
+        remove(path);
+    }
+    /* failures name the source, never a secret */
+    unsetenv("CMPKIT_TEST_UNSET");
+    CHECK(!cmp_ctx_set1_secret_source(ctx, "env:CMPKIT_TEST_UNSET"));
+    cmp_err_format(cmp_ctx_error(ctx), buf, sizeof(buf));
+    CHECK(strstr(buf, "CMPKIT_TEST_UNSET") != NULL && strstr(buf, "-secret") != NULL);
+    CHECK(strstr(buf, "from the environment") == NULL && strstr(buf, "1234") == NULL);
+    CHECK(!cmp_ctx_set1_secret_source(ctx, "file:/nonexistent/cmpkit-secret"));
+    cmp_err_format(cmp_ctx_error(ctx), buf, sizeof(buf));
+    CHECK(strstr(buf, "/nonexistent/cmpkit-secret") != NULL);
+    CHECK(!cmp_ctx_set1_secret_source(ctx, NULL));
+    cmp_ctx_free(ctx);
+}
+
+/* cmp_err_format() and cmp_err_format_line(): the same record, on lines and on one line. */
+static void
+test_err_format(void)
+{
+    struct cmp_err err;
+    char buf[512], small[16];
+
+    cmp_err_init(&err);
+    CHECK(strcmp(cmp_err_format_line(&err, buf, sizeof(buf)), "no error recorded") == 0);
+    CHECK(cmp_err_set(&err, CMP_E_INVALID, CMP_FI_BAD_MESSAGE_CHECK, __FILE__, __LINE__,
+                      "PBM protection does not verify") == 0);
+    CHECK(cmp_err_context(&err, "MAC-based protection") == 0);
+    CHECK(cmp_err_context(&err, "checking the %s", "IP") == 0);
+    CHECK(strcmp(cmp_err_format(&err, buf, sizeof(buf)),
+                 "in checking the IP:\nin MAC-based protection:\n"
+                 "invalid value: PBM protection does not verify [badMessageCheck]") == 0);
+    CHECK(strcmp(cmp_err_format_line(&err, buf, sizeof(buf)),
+                 "checking the IP: MAC-based protection: PBM protection does not verify "
+                 "[badMessageCheck]") == 0);
+    cmp_err_set_offset(&err, 7);
+    CHECK(strstr(cmp_err_format_line(&err, buf, sizeof(buf)),
+                 "does not verify (at byte offset 7) [badMessageCheck]") != NULL);
+    /* cut to the buffer, always terminated */
+    CHECK(strlen(cmp_err_format_line(&err, small, sizeof(small))) == sizeof(small) - 1);
+    CHECK(cmp_err_format_line(&err, small, 0) == small);
+}
+
 int
 main(void)
 {
     test_version();
     test_initialisers();
     test_msg_timeout();
+    test_secret_source();
+    test_err_format();
     return check_finish();
 }

@@ -31,6 +31,15 @@
 #include "cmpkit/server.h"
 #include "cmpkit/transfer.h"
 
+/*
+ * A responder written on the public API records its errors with
+ * cmp_err_set() (cmpkit/err.h); the library's CMP_FAIL macros are internal.
+ */
+#define FAIL(err, code, ...) \
+    cmp_err_set((err), (code), CMP_FI_NONE, __FILE__, __LINE__, __VA_ARGS__)
+#define FAIL_BIT(err, bit, ...) \
+    cmp_err_set((err), CMP_E_INVALID, (bit), __FILE__, __LINE__, __VA_ARGS__)
+
 static const uint8_t g_secret[] = "responder test secret";
 static const char g_ref[] = "responder-test";
 
@@ -89,7 +98,7 @@ seen(struct ca *ca, const struct cmp_srv_call *call, int *count, struct cmp_err 
 {
     (*count)++;
     if (txn_of(ca, call) == NULL) {
-        return CMP_FAIL(err, CMP_E_MEMORY, "test CA");
+        return FAIL(err, CMP_E_MEMORY, "test CA");
     }
     return 1;
 }
@@ -180,7 +189,7 @@ ca_cert_request(void *arg, const struct cmp_srv_call *call, const struct cmp_srv
     ca->last_body_type = call->body_type;
     ca->last_auth = call->auth;
     if (t == NULL) {
-        return CMP_FAIL(err, CMP_E_MEMORY, "test CA");
+        return FAIL(err, CMP_E_MEMORY, "test CA");
     }
     for (i = 0; i < num; i++) {
         if (reqs[i].popo != CMP_SRV_POPO_OK) {
@@ -189,7 +198,7 @@ ca_cert_request(void *arg, const struct cmp_srv_call *call, const struct cmp_srv
             continue;
         }
         if (!request_parts(call, &reqs[i], &subject, &pub)) {
-            return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_TEMPLATE, "no subject or key");
+            return FAIL_BIT(err, CMP_FI_BAD_CERT_TEMPLATE, "no subject or key");
         }
         cn_of(subject, cn, sizeof(cn));
         if (call->body_type == CMP_BODY_KUR) {
@@ -216,7 +225,7 @@ ca_cert_request(void *arg, const struct cmp_srv_call *call, const struct cmp_srv
             X509_NAME_free(subject);
             EVP_PKEY_free(pub);
             a->error_text = "not allowed here";
-            return CMP_FAIL_INFO(err, CMP_FI_NOT_AUTHORIZED, "the test CA refuses %s", cn);
+            return FAIL_BIT(err, CMP_FI_NOT_AUTHORIZED, "the test CA refuses %s", cn);
         } else if (strcmp(cn, "wait") == 0) {
             t->wait = 1;
             t->subject = subject;
@@ -263,7 +272,7 @@ ca_poll(void *arg, const struct cmp_srv_call *call, const int64_t *ids, size_t n
         return 1;
     }
     if (t == NULL || !t->wait || num != 1 || a->num_certs != 1) {
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "nothing to poll for");
+        return FAIL_BIT(err, CMP_FI_BAD_REQUEST, "nothing to poll for");
     }
     if (++t->polls < 2) {
         a->waiting = 1;
@@ -274,7 +283,7 @@ ca_poll(void *arg, const struct cmp_srv_call *call, const int64_t *ids, size_t n
     p = t->public_key_der.p;
     pub = d2i_PUBKEY(NULL, &p, (long)t->public_key_der.len);
     if (pub == NULL) {
-        return CMP_FAIL(err, CMP_E_CRYPTO, "test CA: the kept key");
+        return FAIL(err, CMP_E_CRYPTO, "test CA: the kept key");
     }
     a->certs[0].cert = issue(ca, t->subject, pub);
     a->certs[0].status.status = CMP_SRV_ACCEPTED;
@@ -296,7 +305,7 @@ ca_cert_conf(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_ce
     }
     for (i = 0; i < num; i++) {
         if (confs[i].cert == NULL) {
-            return CMP_FAIL(err, CMP_E_ARG, "certConf without its certificate");
+            return FAIL(err, CMP_E_ARG, "certConf without its certificate");
         }
         if (confs[i].accepted) {
             ca->confs_accepted++;
@@ -355,7 +364,7 @@ ca_general(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_itav
         return 0;
     }
     if (num != 1) {
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "one InfoType, please");
+        return FAIL_BIT(err, CMP_FI_BAD_REQUEST, "one InfoType, please");
     }
     ca->genp[0].type = itavs[0].type; /* lives until the response is made */
     ca->genp[0].value.p = value;
@@ -377,7 +386,7 @@ ca_commit(void *arg, const struct cmp_srv_call *call, int ok, struct cmp_err *er
         return 1;
     }
     if (t != NULL && t->fail_commit) {
-        return CMP_FAIL(err, CMP_E_IO, "the test CA's store said no");
+        return FAIL(err, CMP_E_IO, "the test CA's store said no");
     }
     ca->commits_ok++;
     return 1;
