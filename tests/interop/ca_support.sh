@@ -20,6 +20,7 @@
 #                        encrypted (EnvelopedData for an EC key with pvno 3,
 #                        EncryptedValue for RSA with openssl's pvno 2), the
 #                        certConf confirms it; an EC key with pvno 2 gets badPOP
+#   contrib/cmpkit-ca.cnf the example configuration starts a CA that issues
 #   -centralkeygen       the CA generates the key its profile names
 #                        (central_keygen) and sends it encrypted, signed by
 #                        the key generation authority -srv_cert (id-kp-cmKGA)
@@ -42,6 +43,7 @@ die() {
 }
 
 [ -x "$cmpkit" ] || die "$cmpkit is not executable"
+here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=ca_lib.sh
 . "$(dirname "$0")/ca_lib.sh"
 command -v openssl >/dev/null || die "the openssl CLI is not installed"
@@ -287,5 +289,28 @@ if [ -n "$openssl36" ] && [ -x "$openssl36" ]; then
 else
     echo "   --  OpenSSL 3.6 not available: skipped"
 fi
+
+# ---- contrib/cmpkit-ca.cnf: the example configuration serves as given -----------------
+kill "$tpid" 2>/dev/null || true
+wait "$tpid" 2>/dev/null || true
+tpid=
+mkdir -p contrib/creds contrib/state
+cp ca.crt ca.key contrib/creds/
+(
+    cd contrib/state
+    CREDENTIALS_DIRECTORY=$work/contrib/creds exec timeout 300 "$cmpkit" \
+        -config "$here/../../contrib/cmpkit-ca.cnf" -section ca -port 127.0.0.1:0
+) >contrib/server.out 2>contrib/server.err &
+tpid=$!
+ca_wait_accept contrib/server.out "$tpid" || { cat contrib/server.err >&2; die "contrib/cmpkit-ca.cnf: the CA did not start"; }
+timeout 30 "$cmpkit" -config "" -ca_db contrib/state/ca.db -ca_admin secret-add -ref c1 \
+    -secret pass:contrib >/dev/null || die "contrib: secret-add"
+client contrib-ir 0 "$cmpkit" -config "" -server "127.0.0.1:$port" -cmd ir -ref c1 \
+    -secret pass:contrib -recipient "$ca_dn" -newkey ee.key -subject "/CN=contrib device" \
+    -certout contrib/ee.crt
+openssl x509 -in contrib/ee.crt -noout -ext crlDistributionPoints,extendedKeyUsage |
+    grep -q "ca.example.net:8080/crl" || die "contrib: no cRLDistributionPoints"
+[ -s contrib/state/audit.log ] || die "contrib: no audit log in the working folder"
+ok "contrib/cmpkit-ca.cnf: the CA starts from it and issues with its device profile"
 
 echo "ca_support: $passed passed"
