@@ -255,6 +255,21 @@ parse_attrs(const struct pctx *c, const char *v, int *nids, size_t *num, int *an
     return r == 0 ? 1 : too_long(c);
 }
 
+/* A NIST curve by its NIST or OpenSSL name ("P-256", "prime256v1") into |*nid|. */
+static int
+parse_curve(const struct pctx *c, const char *name, int *nid)
+{
+    *nid = EC_curve_nist2nid(name);
+    if (*nid == NID_undef) {
+        *nid = OBJ_sn2nid(name);
+    }
+    if (*nid == NID_undef || EC_curve_nid2nist(*nid) == NULL) {
+        /* Only the NIST curves: what RFC 9481 and TLS peers expect of a device key. */
+        return bad_item(c, "unsupported EC curve", name, "P-256, P-384, P-521");
+    }
+    return 1;
+}
+
 /* "RSA", "RSA:2048", "RSA:2048-4096", "EC:P-256", "EC:prime256v1", "Ed25519", "Ed448" */
 static int
 parse_key_types(const struct pctx *c, const char *v, struct cmp_ca_profile *p)
@@ -287,14 +302,10 @@ parse_key_types(const struct pctx *c, const char *v, struct cmp_ca_profile *p)
                 p->rsa_max_bits = (int)hi;
             }
         } else if (strncasecmp(item, "EC:", 3) == 0) {
-            int nid = EC_curve_nist2nid(item + 3);
+            int nid;
 
-            if (nid == NID_undef) {
-                nid = OBJ_sn2nid(item + 3);
-            }
-            if (nid == NID_undef || EC_curve_nid2nist(nid) == NULL) {
-                /* Only the NIST curves: what RFC 9481 and TLS peers expect of a device key. */
-                return bad_item(c, "unsupported EC curve", item + 3, "P-256, P-384, P-521");
+            if (!parse_curve(c, item + 3, &nid)) {
+                return 0;
             }
             if (p->num_curves == CMP_CA_MAX_CURVES) {
                 return PFAIL(c, "profile section [%s], key %s: too many curves", c->section,
@@ -335,13 +346,10 @@ k_central_keygen(const struct pctx *c, const char *v, struct cmp_ca_profile *p)
         p->keygen = CMP_CA_KEYGEN_RSA;
         p->keygen_bits = (int)bits;
     } else if (strncasecmp(v, "EC:", 3) == 0) {
-        int nid = EC_curve_nist2nid(v + 3);
+        int nid;
 
-        if (nid == NID_undef) {
-            nid = OBJ_sn2nid(v + 3);
-        }
-        if (nid == NID_undef || EC_curve_nid2nist(nid) == NULL) {
-            return bad_item(c, "unsupported EC curve", v + 3, "P-256, P-384, P-521");
+        if (!parse_curve(c, v + 3, &nid)) {
+            return 0;
         }
         p->keygen = CMP_CA_KEYGEN_EC;
         p->keygen_curve = nid;
