@@ -1,5 +1,6 @@
 # cmpkit: convenience targets around CMake. See README.md.
-#   make demo    install missing packages, release build, run scripts/demo.sh
+#   make demo    install missing packages, build, run scripts/demo.sh: a CA and
+#                its client (KEEP=1 or DEMO_DIR=FOLDER keeps the files)
 #   make test    install missing packages, ASan+UBSan build with clang
 #                (unit tests, fuzz targets, benchmarks), a gcc -Werror build,
 #                run ctest
@@ -57,8 +58,12 @@ uninstall:
 	sed 's|^|$(DESTDIR)|' $(BUILD_DIR)/install_manifest.txt | xargs -d '\n' rm -f --
 	rm -f $(BUILD_DIR)/install_manifest.txt
 
-demo: build
-	bash scripts/demo.sh $(BUILD_DIR)
+# The build's output only if it fails; KEEP=1 or DEMO_DIR=FOLDER keeps the demo's files.
+demo:
+	@echo "building cmpkit in $(BUILD_DIR) (output only on failure)"
+	@log=$$(mktemp) && if $(MAKE) --no-print-directory build >"$$log" 2>&1; then rm -f "$$log"; \
+	    else cat "$$log"; rm -f "$$log"; exit 1; fi
+	@KEEP="$(KEEP)" DEMO_DIR="$(DEMO_DIR)" bash scripts/demo.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) $(TEST_DIR) $(GCC_DIR)

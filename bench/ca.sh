@@ -13,9 +13,12 @@
 #   - 1, 16 and 64 concurrent clients (one HTTP connection each),
 #
 # driven by the load generator of bench/server.sh (build/bench/server,
-# libcurl multi, one thread) on the same machine, which derives its own PBM
-# key once (--reuse-salt: the CA still derives one from each request's salt,
-# as for any client) so that less of the 2 cores goes to generating load.
+# libcurl multi, one thread) on the same machine. With "pbm" it derives its
+# PBM key once and keeps its salt (--reuse-salt), as a device that keeps its
+# PBMParameter does: the CA then derives the key once too (it keeps derived
+# keys per secret, salt and iteration count); "pbmfresh" sends a new salt in
+# every message (as openssl cmp does), so that the CA derives a key from
+# each request (500 iterations).
 # The CA key is P-256. The
 # database lives under the build directory, so the disk measured is a real
 # one (not tmpfs).
@@ -34,7 +37,7 @@
 # Environment (defaults in brackets):
 #   COUNT [3000]     certificates per measured phase
 #   WARMUP [300]     transactions before each phase, not measured
-#   CLIENTS ["1 16 64"], KEYS ["p256 rsa2048"], PROTS ["pbm sig"]
+#   CLIENTS ["1 16 64"], KEYS ["p256 rsa2048"], PROTS ["pbm pbmfresh sig"]
 #   PHASE_SECONDS [60], FLOOR_SECONDS [2]
 #   THREADS [16]     the listener's threads (-srv_threads)
 #   KEEP [unset]     keep the work directory
@@ -65,7 +68,7 @@ COUNT=${COUNT:-3000}
 WARMUP=${WARMUP:-300}
 CLIENTS=${CLIENTS:-"1 16 64"}
 KEYS=${KEYS:-"p256 rsa2048"}
-PROTS=${PROTS:-"pbm sig"}
+PROTS=${PROTS:-"pbm pbmfresh sig"}
 PHASE_SECONDS=${PHASE_SECONDS:-60}
 FLOOR_SECONDS=${FLOOR_SECONDS:-2}
 THREADS=${THREADS:-16}
@@ -130,15 +133,21 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out pki/client.k
     -recipient "/CN=cmpkit Bench CA" -newkey pki/client.key -subject "/CN=cmpkit bench client" \
     -certout pki/client.crt -verbosity 3 || die "cannot enroll the client certificate"
 
-printf '\n%-8s %-4s %7s %10s %14s %14s %8s %8s %s\n' key prot clients "certs/s" \
+printf '\n%-8s %-8s %7s %10s %14s %14s %8s %8s %s\n' key prot clients "certs/s" \
     "server CPU/cert" "client CPU/cert" floor "of floor" failures
 results=()
 for key in $KEYS; do
     for prot in $PROTS; do
         read -r fl fl_crypto fl_commits <<<"$(floor_of "$key" "$prot")"
+        salt=(--reuse-salt)
+        gprot=$prot
+        if [ "$prot" = pbmfresh ]; then
+            salt=()
+            gprot=pbm
+        fi
         for c in $CLIENTS; do
-            out=$("$gen" --url "$url" --pki pki --secret secret.txt --ref bench --prot "$prot" \
-                --key "$key" --clients "$c" --count "$COUNT" --warmup "$WARMUP" --reuse-salt \
+            out=$("$gen" --url "$url" --pki pki --secret secret.txt --ref bench --prot "$gprot" \
+                --key "$key" --clients "$c" --count "$COUNT" --warmup "$WARMUP" "${salt[@]}" \
                 --seconds "$PHASE_SECONDS" --pid "$spid" --label "$key-$prot-$c" 2>&1) ||
                 die "the generator failed: $out"
             r=$(echo "$out" | grep '^RESULT ')
@@ -147,7 +156,7 @@ for key in $KEYS; do
             gcpu=$(echo "$r" | sed -n 's/.* gen_ms_per_txn=\([0-9.]*\).*/\1/p')
             bad=$(echo "$r" | sed -n 's/.* ok=[0-9]* \(http=.*\) unfinished=.*/\1/p')
             share=$(python3 -c "print('%.0f%%' % (100 * float('$tps') / $fl))")
-            printf '%-8s %-4s %7s %10s %11s ms %11s ms %8s %8s %s\n' "$key" "$prot" "$c" "$tps" \
+            printf '%-8s %-8s %7s %10s %11s ms %11s ms %8s %8s %s\n' "$key" "$prot" "$c" "$tps" \
                 "${cpu:--}" "${gcpu:--}" "$fl" "$share" "$bad"
             echo "$out" | grep '^ERR ' | head -3 || true
             results+=("$key $prot $c $tps")

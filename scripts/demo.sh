@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# demo.sh [BUILD_DIR]: a short tour of what cmpkit can do so far.
-# Makes a throwaway PKI (and a set of CMP messages) with the openssl CLI
-# (tests/vectors/gen_vectors.sh), starts the bundled mock server
-# (`cmpkit -port 0`), then enrolls (ir), updates (kur) and revokes (rr) a
-# certificate with the cmpkit client, and prints the ir request and its ip
-# response with `cmpkit -print`.
+# demo.sh [BUILD_DIR]: cmpkit as a CA and as its client, in ten steps.
+#
+# Makes a throwaway CA with the openssl CLI, runs `cmpkit` as a CMP server
+# that issues certificates (-ca_cert, -ca_key, -ca_db), enrolls a new key
+# with the cmpkit client, checks the certificate with `openssl verify`,
+# updates the key, revokes the certificate and fetches the CRL that lists
+# it. Each command is printed in full before it runs, from the demo's
+# folder, so that it can be copied.
+#
+# The files are deleted at the end unless KEEP=1 or DEMO_DIR=FOLDER is
+# given (DEMO_DIR: use that folder, which must be empty or absent, and keep
+# it): `KEEP=1 make demo`, `make demo DEMO_DIR=/tmp/cmpkit-demo`.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,101 +19,159 @@ case "$build" in
     /*) ;;
     *) build=$root/$build ;;
 esac
-cmpkit=$build/cmpkit
-
-heading() {
-    printf '\n==== %s\n\n' "$*"
-}
-
-if [ ! -x "$cmpkit" ]; then
-    echo "demo: $cmpkit not found; run 'make build' first" >&2
+if [ ! -x "$build/cmpkit" ]; then
+    echo "demo: $build/cmpkit not found; run 'make build' first" >&2
     exit 1
 fi
+for tool in openssl curl; do
+    command -v "$tool" >/dev/null || { echo "demo: $tool is not installed" >&2; exit 1; }
+done
 
-vec=$(mktemp -d "${TMPDIR:-/tmp}/cmpkit-demo.XXXXXX")
+keep=${KEEP:-}
+if [ -n "${DEMO_DIR:-}" ]; then
+    dir=$DEMO_DIR
+    if [ -e "$dir" ] && [ -n "$(ls -A "$dir" 2>/dev/null)" ]; then
+        echo "demo: DEMO_DIR $dir is not empty" >&2
+        exit 1
+    fi
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    keep=1
+else
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/cmpkit-demo.XXXXXX")
+fi
+cd "$dir"
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY OPENSSL_CONF
+export PATH="$build:$PATH"
+
 srv_pid=
+step=0
 cleanup() {
+    local rc=$?
     if [ -n "$srv_pid" ]; then
         kill "$srv_pid" 2>/dev/null || true
         wait "$srv_pid" 2>/dev/null || true
     fi
-    rm -rf "$vec"
+    if [ -n "$keep" ]; then
+        echo
+        echo "The files are kept in $dir"
+    else
+        cd /
+        rm -rf "$dir"
+    fi
+    exit "$rc"
 }
 trap cleanup EXIT
 
-heading "1. A throwaway PKI and CMP messages made with openssl into $vec"
-bash "$root/tests/vectors/gen_vectors.sh" "$vec"
+# step TEXT: a numbered heading with what the step does
+step() {
+    step=$((step + 1))
+    printf '\n%d. %s\n' "$step" "$*"
+}
+# cmdline ARGS...: the command as it can be typed (shell-quoted where needed)
+cmdline() {
+    local out="" a sep=""
+    for a in "$@"; do
+        if [[ "$a" =~ ^[A-Za-z0-9_./:=,+@%-]+$ ]]; then
+            out+="$sep$a"
+        else
+            out+="$sep'${a//\'/\'\\\'\'}'"
+        fi
+        sep=" "
+    done
+    printf '%s' "$out"
+}
+# show ARGS...: prints the command
+show() {
+    printf '$ %s\n' "$(cmdline "$@")"
+}
+# pipeline TEXT: prints a shell pipeline and runs it
+pipeline() {
+    printf '$ %s\n' "$1"
+    bash -c "set -o pipefail; $1" || { echo "demo: the command above failed" >&2; exit 1; }
+}
+# run ARGS...: prints the command, runs it, stops the demo if it fails
+run() {
+    show "$@"
+    "$@" || { echo "demo: the command above failed (exit status $?)" >&2; exit 1; }
+}
+# quiet ARGS...: as run, its output only if it fails
+quiet() {
+    local out
+    show "$@"
+    out=$("$@" 2>&1) || { printf '%s\n' "$out" >&2; echo "demo: the command above failed" >&2; exit 1; }
+}
 
-pki=$vec/pki
-work=$vec/demo
-mkdir -p "$work"
-ref=$(cat "$vec/ref.txt")
-secret="file:$vec/secret.txt"
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY
+echo "cmpkit demo: a CA and its client on this machine, in $dir"
+echo "Every command runs in that folder, with $build first in PATH."
 
-heading "2. Starting the bundled mock server: cmpkit -port 0"
-"$cmpkit" -config "" -port 0 -verbosity 4 \
-    -srv_cert "$pki/server.crt" -srv_key "$pki/server.key" \
-    -srv_secret "$secret" -srv_ref "$ref" -srv_trusted "$pki/root.crt" \
-    -rsp_cert "$pki/ee.crt" -rsp_extracerts "$pki/server.crt" \
-    -rsp_capubs "$pki/root.crt" >"$work/server.log" 2>&1 &
+step "Make a throwaway CA: an EC P-256 key and a self-signed certificate (openssl)."
+quiet openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout ca.key -out ca.crt -subj "/CN=Demo CA/O=cmpkit demo" -days 30 \
+    -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"
+
+step "Start cmpkit as a CA on a free port; its state goes to ca.db, its audit lines to audit.log."
+printf '$ %s >server.log 2>&1 &\n' "$(cmdline cmpkit -config "" -port 127.0.0.1:0 -ca_cert ca.crt \
+    -ca_key ca.key -ca_db ca.db -ca_audit audit.log)"
+cmpkit -config "" -port 127.0.0.1:0 -ca_cert ca.crt -ca_key ca.key -ca_db ca.db \
+    -ca_audit audit.log >server.log 2>&1 &
 srv_pid=$!
 port=
-for _ in $(seq 1 100); do
-    port=$(sed -n 's/^ACCEPT .*:\([0-9][0-9]*\) PID=.*$/\1/p' "$work/server.log" | head -n 1)
+for _ in $(seq 1 200); do
+    port=$(sed -n 's/^ACCEPT .*:\([0-9][0-9]*\) PID=.*$/\1/p' server.log | head -n 1)
     [ -n "$port" ] && break
+    kill -0 "$srv_pid" 2>/dev/null || break
     sleep 0.05
 done
 if [ -z "$port" ]; then
-    cat "$work/server.log" >&2
-    echo "demo: the mock server did not start" >&2
+    cat server.log >&2
+    echo "demo: the CA server did not start" >&2
     exit 1
 fi
-echo "listening on 127.0.0.1:$port"
+echo "The CA listens on 127.0.0.1:$port (its log: server.log)."
+server=127.0.0.1:$port
 
-status=0
-# client NAME ARGS...: the cmpkit client against the mock server
-client() {
-    local name=$1
-    shift
-    echo "\$ cmpkit -cmd $name ..."
-    if ! "$cmpkit" -config "" -server "127.0.0.1:$port" -trusted "$pki/root.crt" \
-        -untrusted "$pki/server.crt" "$@"; then
-        echo "demo: 'cmpkit -cmd $name' failed" >&2
-        status=1
-    fi
-}
+step "Give device1 a one-time enrollment secret (the CA's database, while the server runs)."
+run cmpkit -config "" -ca_db ca.db -ca_admin secret-add -ref device1 -secret pass:demo-secret \
+    -ca_one_time
 
-heading "3. Enrolling a certificate (ir, MAC-protected with a shared secret)"
-client ir -cmd ir -ref "$ref" -secret "$secret" -newkey "$pki/ee.key" \
-    -subject "/CN=cmpkit Test EE" -out_trusted "$pki/root.crt" \
-    -certout "$work/ee.crt" -cacertsout "$work/capubs.crt" -reqout "$work/ir.der" \
-    -rspout "$work/ip.der"
-if [ -s "$work/ee.crt" ]; then
-    openssl x509 -in "$work/ee.crt" -noout -subject -issuer -serial
-fi
+step "Make the device's new key pair (openssl)."
+quiet openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out device.key
 
-heading "4. Updating it (kur, signed with the certificate just enrolled)"
-client kur -cmd kur -cert "$work/ee.crt" -key "$pki/ee.key" -newkey "$pki/ee.key" \
-    -out_trusted "$pki/root.crt" -certout "$work/ee-updated.crt"
+step "Enroll it: an ir protected with the secret; the CA issues device.crt."
+run cmpkit -config "" -server "$server" -cmd ir -ref device1 -secret pass:demo-secret \
+    -recipient "/CN=Demo CA/O=cmpkit demo" -newkey device.key -subject "/CN=device1" \
+    -certout device.crt
 
-heading "5. Revoking it (rr, reason keyCompromise)"
-client rr -cmd rr -cert "$work/ee.crt" -key "$pki/ee.key" -oldcert "$work/ee-updated.crt" \
-    -revreason 1
+step "Check the certificate against the CA certificate (openssl)."
+run openssl verify -CAfile ca.crt device.crt
+run openssl x509 -in device.crt -noout -subject -serial -enddate
 
-for f in "$work/ir.der" "$work/ip.der"; do
-    heading "6. cmpkit -print $(basename "$f")"
-    if [ ! -s "$f" ] || ! "$cmpkit" -print "$f"; then
-        echo "demo: 'cmpkit -print $f' failed" >&2
-        status=1
-    fi
-done
+step "Update the key: a kur signed with device.crt; the CA supersedes the old certificate."
+quiet openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out device2.key
+run cmpkit -config "" -server "$server" -cmd kur -cert device.crt -key device.key \
+    -trusted ca.crt -newkey device2.key -certout device2.crt
+run openssl x509 -in device2.crt -noout -subject -serial
 
-heading "Done"
-if [ "$status" -eq 0 ]; then
-    echo "cmpkit's client enrolled, updated and revoked a certificate at cmpkit's mock"
-    echo "server, and cmpkit printed the ir request and its ip response."
-else
-    echo "something failed (see above)."
-fi
-exit "$status"
+step "Revoke the new certificate (rr, reason keyCompromise), signed with it."
+run cmpkit -config "" -server "$server" -cmd rr -cert device2.crt -key device2.key \
+    -oldcert device2.crt -trusted ca.crt -revreason 1
+
+step "Fetch the CRL (GET /crl) and check its signature: it lists both serials above."
+run curl -s -o ca.crl "http://$server/crl"
+run openssl crl -inform DER -in ca.crl -CAfile ca.crt -noout -crlnumber
+pipeline "openssl crl -inform DER -in ca.crl -noout -text | grep -A2 'Serial Number'"
+serials=$(openssl crl -inform DER -in ca.crl -noout -text | sed -n 's/^ *Serial Number: //p')
+revoked=$(openssl x509 -in device2.crt -noout -serial | cut -d= -f2)
+superseded=$(openssl x509 -in device.crt -noout -serial | cut -d= -f2)
+grep -qx "$revoked" <<<"$serials" || { echo "demo: $revoked is not on the CRL" >&2; exit 1; }
+grep -qx "$superseded" <<<"$serials" || { echo "demo: $superseded is not on the CRL" >&2; exit 1; }
+echo "device2.crt ($revoked) is revoked; device.crt ($superseded) was superseded by the update."
+
+step "What the CA's database and audit log say."
+run cmpkit -config "" -ca_db ca.db -ca_admin list
+run cat audit.log
+
+echo
+echo "Done: cmpkit issued, updated and revoked a certificate and published the CRL."

@@ -18,15 +18,21 @@ struct app_ca {
     const char *audit_path;
 };
 
+/* The root CA key update a CA answers rootCaCert with (-rsp_newwithnew ...). */
+struct app_ca_rollover {
+    X509 *new_with_new, *new_with_old, *old_with_new;
+};
+
 /*
  * app_ca_open() loads -ca_cert and -ca_key (required with |need_key|) and
- * opens -ca_db with -ca_profiles, -days, -ca_crl_interval, -ca_audit and
- * the mock options that keep a meaning for a CA: |extra| (-rsp_extracerts)
- * and |capubs| (-rsp_capubs), both may be NULL, and -accept_raverified.
- * Prints its error; returns 1 or 0. |o| must outlive the CA.
+ * opens -ca_db with -ca_profiles, -days, -ca_crl_interval, -ca_crl_url,
+ * -ca_audit and the mock options that keep a meaning for a CA: |extra|
+ * (-rsp_extracerts) and |capubs| (-rsp_capubs), both may be NULL, |roll|
+ * (may be NULL) and -accept_raverified. Prints its error; returns 1 or 0.
+ * |o| must outlive the CA.
  */
 int app_ca_open(const struct cmp_opts *o, struct app_ca *ca, int need_key, STACK_OF(X509) * extra,
-                STACK_OF(X509) * capubs);
+                STACK_OF(X509) * capubs, const struct app_ca_rollover *roll);
 
 /* app_ca_cleanup() frees what app_ca_open() made. */
 void app_ca_cleanup(struct app_ca *ca);

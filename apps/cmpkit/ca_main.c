@@ -107,7 +107,7 @@ app_ca_cleanup(struct app_ca *ca)
  */
 int
 app_ca_open(const struct cmp_opts *o, struct app_ca *ca, int need_key, STACK_OF(X509) * extra,
-            STACK_OF(X509) * capubs)
+            STACK_OF(X509) * capubs, const struct app_ca_rollover *roll)
 {
     struct cmp_ca_service_config cfg;
     struct cmp_err err;
@@ -169,6 +169,12 @@ app_ca_open(const struct cmp_opts *o, struct app_ca *ca, int need_key, STACK_OF(
     cfg.crl_interval = o->ca_crl_interval;
     cfg.extra_certs = extra;
     cfg.ca_pubs = capubs;
+    cfg.crl_url = o->ca_crl_url;
+    if (roll != NULL) {
+        cfg.new_with_new = roll->new_with_new;
+        cfg.new_with_old = roll->new_with_old;
+        cfg.old_with_new = roll->old_with_new;
+    }
     cfg.accept_raverified = o->accept_raverified;
     cfg.audit = audit_line;
     cfg.audit_arg = ca;
@@ -216,7 +222,7 @@ cmp_ca_admin_main(struct cmp_opts *o)
         }
         a.secret = secret;
     }
-    if (!app_ca_open(o, &ca, 0, NULL, NULL)) {
+    if (!app_ca_open(o, &ca, 0, NULL, NULL, NULL)) {
         cmp_load_pass_free(secret);
         return 1;
     }

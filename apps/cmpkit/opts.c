@@ -367,6 +367,9 @@ const struct opt_def cmp_opt_table[] = {
           "the first is the default. Default: the built-in end-entity profile"),
     OPT_I("ca_crl_interval", OPTK_NONNEG, ca_crl_interval, OPTG_CA,
           "Seconds between scheduled CRLs (and to their nextUpdate). Default 86400"),
+    OPT_S("ca_crl_url", OPTK_STR, ca_crl_url, OPTG_CA,
+          "http(s) URL of the CA's CRL: a cRLDistributionPoints extension in every\n"
+          "certificate, and a distribution point crlStatusList (genm) may name"),
     OPT_S("ca_audit", OPTK_OUTFILE, ca_audit, OPTG_CA,
           "Append the audit lines (issued, confirmed, revoked...) to this file.\n"
           "Default: stderr"),

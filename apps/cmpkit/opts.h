@@ -201,7 +201,7 @@ struct cmp_opts {
     const char *crlcert, *oldcrl, *crlout, *crlform; /* crlform NULL: DER */
     const char *rsp_newwithnew, *rsp_newwithold, *rsp_oldwithnew, *rsp_crl;
     /* the CA (server_main.c, ca_main.c; docs/CA.md) */
-    const char *ca_cert, *ca_key, *ca_keypass, *ca_db, *ca_profiles, *ca_audit;
+    const char *ca_cert, *ca_key, *ca_keypass, *ca_db, *ca_profiles, *ca_audit, *ca_crl_url;
     int ca_crl_interval;
     /* its administration */
     const char *ca_admin, *ca_status, *ca_subject, *ca_serial, *ca_crlout;

@@ -552,6 +552,11 @@ check_ca_mode(const struct cmp_opts *o)
                 "-statusstring or -send_error");
         return 0;
     }
+    if (o->rsp_crl != NULL) {
+        /* crlStatusList gets the CA's own CRL */
+        fprintf(stderr, cannot, PROG, "rsp_crl");
+        return 0;
+    }
     if (o->accept_unprotected) {
         /* anyone could have certificates issued */
         fprintf(stderr, cannot, PROG, "accept_unprotected");
@@ -566,6 +571,7 @@ ca_srv_new(const struct cmp_opts *o, struct srv_app *app)
 {
     struct cmp_srv_config cfg;
     struct cmp_srv_responder rs;
+    struct app_ca_rollover roll;
     struct srv_material m;
     struct cmp_err err;
     struct cmp_srv *srv = NULL;
@@ -574,8 +580,15 @@ ca_srv_new(const struct cmp_opts *o, struct srv_app *app)
     memset(&m, 0, sizeof(m));
     cmp_srv_config_init(&cfg);
     cmp_err_init(&err);
-    if (!check_ca_mode(o) || !load_material(o, 1, &m, &cfg) ||
-        !app_ca_open(o, &app->ca, 1, m.rsp_extracerts, m.rsp_capubs)) {
+    if (!check_ca_mode(o) || !load_material(o, 1, &m, &cfg)) {
+        material_cleanup(&m);
+        return NULL;
+    }
+    /* rootCaCert: the CA answers the rollover of its root (genm, RFC 9483 4.3.2) */
+    roll.new_with_new = m.rsp_newwithnew;
+    roll.new_with_old = m.rsp_newwithold;
+    roll.old_with_new = m.rsp_oldwithnew;
+    if (!app_ca_open(o, &app->ca, 1, m.rsp_extracerts, m.rsp_capubs, &roll)) {
         material_cleanup(&m);
         return NULL;
     }

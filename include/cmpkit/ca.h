@@ -67,6 +67,24 @@ struct cmp_ca_service_config {
     STACK_OF(X509) * extra_certs;
     /* caPubs of ip (-rsp_capubs); may be NULL */
     STACK_OF(X509) * ca_pubs;
+    /*
+     * Support messages (genm, RFC 9483 4.3). rootCaCert: a root CA key
+     * update (-rsp_newwithnew, with -rsp_newwithold and -rsp_oldwithnew,
+     * checked against the CA's current root: -ca_cert if self-signed, else
+     * the self-signed end of -rsp_extracerts/-rsp_capubs), answered to a
+     * genm that names the current root or none; NULL: no update. caCerts
+     * are the CA certificate and extra_certs; certReqTemplate comes from
+     * the profile the genm's certProfile names; crlStatusList from the
+     * CA's current CRL.
+     */
+    X509 *new_with_new, *new_with_old, *old_with_new;
+    /*
+     * -ca_crl_url: the http(s) URL where the CRL is published (GET /crl of
+     * this server, or a copy elsewhere): a cRLDistributionPoints extension
+     * of every certificate, and the distribution point a crlStatusList may
+     * name. NULL: none.
+     */
+    const char *crl_url;
     /* -accept_raverified: POPO raVerified from any authenticated requester, not only
      * from an RA (a signer certificate with id-kp-cmcRA) */
     int accept_raverified;

@@ -78,7 +78,29 @@ struct cmp_ca_profile {
     int kur_old;             /* enum cmp_ca_kur_old */
     int unknown_ext;         /* enum cmp_ca_ext_policy */
     char digest[32];         /* the CA's signing digest; "" for the key's default */
+    /*
+     * central_keygen: the key the CA generates for a request without a
+     * public key (RFC 9483 4.1.6); NONE: such requests are refused.
+     */
+    int keygen;       /* enum cmp_ca_keygen */
+    int keygen_bits;  /* RSA */
+    int keygen_curve; /* EC: the curve's NID */
 };
+
+enum cmp_ca_keygen {
+    CMP_CA_KEYGEN_NONE = 0,
+    CMP_CA_KEYGEN_RSA,
+    CMP_CA_KEYGEN_EC,
+    CMP_CA_KEYGEN_ED25519,
+    CMP_CA_KEYGEN_ED448
+};
+
+/*
+ * cmp_ca_profile_keygen() generates a key of the profile's central_keygen
+ * type; NULL with |err| when the profile has none (badCertTemplate) or
+ * libcrypto fails.
+ */
+EVP_PKEY *cmp_ca_profile_keygen(const struct cmp_ca_profile *p, struct cmp_err *err);
 
 /*
  * cmp_ca_profile_default() is the built-in profile (named "default"):
@@ -143,6 +165,12 @@ const struct cmp_ca_profile *cmp_ca_get0_profile(const struct cmp_ca *ca, const 
 /* Seconds from a CRL's thisUpdate to its nextUpdate (default one day). */
 void cmp_ca_set_crl_period(struct cmp_ca *ca, int64_t seconds);
 void cmp_ca_set_serial_fn(struct cmp_ca *ca, cmp_ca_serial_fn *fn, void *arg);
+/*
+ * cmp_ca_set_crl_url() puts a cRLDistributionPoints extension with |url|
+ * (http:// or https://, no blanks or commas, at most 1024 bytes) into every
+ * certificate issued from now on.
+ */
+int cmp_ca_set_crl_url(struct cmp_ca *ca, const char *url, struct cmp_err *err) CMP_MUST_CHECK;
 X509 *cmp_ca_get0_cert(const struct cmp_ca *ca);
 struct cmp_ca_store *cmp_ca_get0_store(const struct cmp_ca *ca);
 
@@ -281,6 +309,27 @@ int cmp_ca_reason_parse(const char *text);
  */
 int cmp_ca_crl_issue(struct cmp_ca *ca, int64_t now, uint8_t **out_der, size_t *out_len,
                      int64_t *out_number, struct cmp_err *err) CMP_MUST_CHECK;
+
+/* ================= support messages (support.c) ================= */
+
+/*
+ * cmp_ca_support_template() encodes the CertReqTemplateContent (RFC 9483
+ * 4.3.3) of profile |p| into |*out| (free()): a CertTemplate with the
+ * subject attributes the profile requires (empty values for the EE to fill
+ * in), the extensions it forces (basicConstraints, keyUsage,
+ * extendedKeyUsage; an empty subjectAltName when one is required), and a
+ * keySpec naming each key type it takes.
+ */
+int cmp_ca_support_template(const struct cmp_ca_profile *p, uint8_t **out, size_t *out_len,
+                            struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_ca_support_root_update() encodes a RootCaKeyUpdateContent (RFC 9810
+ * 5.3.19.15) of the new root |new_with_new| and the optional cross
+ * certificates into |*out| (free()).
+ */
+int cmp_ca_support_root_update(X509 *new_with_new, X509 *new_with_old, X509 *old_with_new,
+                               uint8_t **out, size_t *out_len, struct cmp_err *err) CMP_MUST_CHECK;
 
 /* ================= administration (admin.c) ================= */
 

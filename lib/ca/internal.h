@@ -20,6 +20,7 @@ struct cmp_ca {
     int64_t crl_period;
     cmp_ca_serial_fn *serial_fn;
     void *serial_arg;
+    char *crl_dp; /* "URI:<crl url>" for cRLDistributionPoints, or NULL */
 };
 
 /*
@@ -34,6 +35,9 @@ int cmp_ca_list_next(const char **list, char *item, size_t item_max);
  * order (UTF-8 kept; as listed and searched) into |buf|; "" on failure. Returns |buf|.
  */
 const char *cmp_ca_name_text(char *buf, size_t len, const X509_NAME *name);
+
+/* KU_* bits as a keyUsage BIT STRING (issue.c); NULL when out of memory. */
+ASN1_BIT_STRING *cmp_ca_ku_bits(unsigned ku);
 
 /* The digest the CA signs with for |prof| (NULL for EdDSA keys). */
 const EVP_MD *cmp_ca_sign_md(const struct cmp_ca *ca, const struct cmp_ca_profile *prof);

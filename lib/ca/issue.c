@@ -95,6 +95,7 @@ cmp_ca_free(struct cmp_ca *ca)
     }
     X509_free(ca->cert);
     EVP_PKEY_free(ca->key);
+    free(ca->crl_dp);
     free(ca);
 }
 
@@ -161,6 +162,33 @@ cmp_ca_set_serial_fn(struct cmp_ca *ca, cmp_ca_serial_fn *fn, void *arg)
 {
     ca->serial_fn = fn;
     ca->serial_arg = arg;
+}
+
+int
+cmp_ca_set_crl_url(struct cmp_ca *ca, const char *url, struct cmp_err *err)
+{
+    size_t len = strlen(url), i;
+
+    if (len > 1024 || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
+        return CMP_FAIL(err, CMP_E_ARG,
+                        "'%.100s' is not an http:// or https:// URL of at most "
+                        "1024 bytes",
+                        url);
+    }
+    for (i = 0; i < len; i++) {
+        /* the extension is made from "URI:<url>", a list where ',' separates */
+        if ((unsigned char)url[i] <= ' ' || url[i] == ',' || (unsigned char)url[i] >= 0x7F) {
+            return CMP_FAIL(err, CMP_E_ARG, "'%.100s': a blank, comma or non-ASCII character", url);
+        }
+    }
+    free(ca->crl_dp);
+    ca->crl_dp = malloc(len + 5);
+    if (ca->crl_dp == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "CRL URL");
+    }
+    memcpy(ca->crl_dp, "URI:", 4);
+    memcpy(ca->crl_dp + 4, url, len + 1);
+    return 1;
 }
 
 X509 *
@@ -1189,8 +1217,8 @@ new_serial(struct cmp_ca *ca, uint8_t *out, struct cmp_err *err)
 }
 
 /* KU_* bits as a keyUsage BIT STRING (bit n of the ASN.1 is 0x80 >> n, bit 8 is 0x8000). */
-static ASN1_BIT_STRING *
-ku_bits(unsigned ku)
+ASN1_BIT_STRING *
+cmp_ca_ku_bits(unsigned ku)
 {
     ASN1_BIT_STRING *bs = ASN1_BIT_STRING_new();
     int n;
@@ -1229,7 +1257,7 @@ add_extensions(X509 *x, const struct cmp_ca *ca, const struct checked *c)
     }
     BASIC_CONSTRAINTS_free(bc);
     if (ok && c->ku != 0) {
-        ku = ku_bits(c->ku);
+        ku = cmp_ca_ku_bits(c->ku);
         ok = ku != NULL && X509_add1_ext_i2d(x, NID_key_usage, ku, 1, X509V3_ADD_DEFAULT) == 1;
         ASN1_BIT_STRING_free(ku);
     }
@@ -1251,6 +1279,12 @@ add_extensions(X509 *x, const struct cmp_ca *ca, const struct checked *c)
     X509_EXTENSION_free(ext);
     if (ok) {
         ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_authority_key_identifier, "keyid:always");
+        ok = ext != NULL && X509_add_ext(x, ext, -1) == 1;
+        X509_EXTENSION_free(ext);
+    }
+    if (ok && ca->crl_dp != NULL) {
+        /* RFC 5280 4.2.1.13: where this CA's CRL is (-ca_crl_url) */
+        ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_crl_distribution_points, ca->crl_dp);
         ok = ext != NULL && X509_add_ext(x, ext, -1) == 1;
         X509_EXTENSION_free(ext);
     }

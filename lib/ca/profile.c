@@ -14,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca/internal.h"
+#include "crypto/crypto.h"
 
 #define ITEM_MAX 128 /* one list item */
 
@@ -254,6 +255,21 @@ parse_attrs(const struct pctx *c, const char *v, int *nids, size_t *num, int *an
     return r == 0 ? 1 : too_long(c);
 }
 
+/* A NIST curve by its NIST or OpenSSL name ("P-256", "prime256v1") into |*nid|. */
+static int
+parse_curve(const struct pctx *c, const char *name, int *nid)
+{
+    *nid = EC_curve_nist2nid(name);
+    if (*nid == NID_undef) {
+        *nid = OBJ_sn2nid(name);
+    }
+    if (*nid == NID_undef || EC_curve_nid2nist(*nid) == NULL) {
+        /* Only the NIST curves: what RFC 9481 and TLS peers expect of a device key. */
+        return bad_item(c, "unsupported EC curve", name, "P-256, P-384, P-521");
+    }
+    return 1;
+}
+
 /* "RSA", "RSA:2048", "RSA:2048-4096", "EC:P-256", "EC:prime256v1", "Ed25519", "Ed448" */
 static int
 parse_key_types(const struct pctx *c, const char *v, struct cmp_ca_profile *p)
@@ -286,14 +302,10 @@ parse_key_types(const struct pctx *c, const char *v, struct cmp_ca_profile *p)
                 p->rsa_max_bits = (int)hi;
             }
         } else if (strncasecmp(item, "EC:", 3) == 0) {
-            int nid = EC_curve_nist2nid(item + 3);
+            int nid;
 
-            if (nid == NID_undef) {
-                nid = OBJ_sn2nid(item + 3);
-            }
-            if (nid == NID_undef || EC_curve_nid2nist(nid) == NULL) {
-                /* Only the NIST curves: what RFC 9481 and TLS peers expect of a device key. */
-                return bad_item(c, "unsupported EC curve", item + 3, "P-256, P-384, P-521");
+            if (!parse_curve(c, item + 3, &nid)) {
+                return 0;
             }
             if (p->num_curves == CMP_CA_MAX_CURVES) {
                 return PFAIL(c, "profile section [%s], key %s: too many curves", c->section,
@@ -315,6 +327,99 @@ parse_key_types(const struct pctx *c, const char *v, struct cmp_ca_profile *p)
         return PFAIL(c, "profile section [%s], key %s: no key type allowed", c->section, c->key);
     }
     return 1;
+}
+
+/* central_keygen: "none", "RSA:BITS", "EC:CURVE", "Ed25519", "Ed448" (one key type) */
+static int
+k_central_keygen(const struct pctx *c, const char *v, struct cmp_ca_profile *p)
+{
+    int64_t bits;
+
+    p->keygen = CMP_CA_KEYGEN_NONE;
+    if (strcasecmp(v, "none") == 0) {
+        return 1;
+    }
+    if (strncasecmp(v, "RSA:", 4) == 0) {
+        if (!parse_num(c, v + 4, 2048, 8192, &bits)) {
+            return CMP_CONTEXT(c->err, "RSA key size to generate");
+        }
+        p->keygen = CMP_CA_KEYGEN_RSA;
+        p->keygen_bits = (int)bits;
+    } else if (strncasecmp(v, "EC:", 3) == 0) {
+        int nid;
+
+        if (!parse_curve(c, v + 3, &nid)) {
+            return 0;
+        }
+        p->keygen = CMP_CA_KEYGEN_EC;
+        p->keygen_curve = nid;
+    } else if (strcasecmp(v, "Ed25519") == 0) {
+        p->keygen = CMP_CA_KEYGEN_ED25519;
+    } else if (strcasecmp(v, "Ed448") == 0) {
+        p->keygen = CMP_CA_KEYGEN_ED448;
+    } else {
+        return bad_item(c, "unknown key type to generate", v,
+                        "none, RSA:BITS (2048..8192), EC:CURVE (P-256, P-384, P-521), Ed25519, "
+                        "Ed448");
+    }
+    return 1;
+}
+
+/* Whether |p| allows the key type it generates (its key_types). */
+static int
+keygen_allowed(const struct cmp_ca_profile *p)
+{
+    size_t i;
+
+    switch (p->keygen) {
+    case CMP_CA_KEYGEN_NONE:
+        return 1;
+    case CMP_CA_KEYGEN_RSA:
+        return p->rsa && p->keygen_bits >= p->rsa_min_bits && p->keygen_bits <= p->rsa_max_bits;
+    case CMP_CA_KEYGEN_EC:
+        for (i = 0; i < p->num_curves; i++) {
+            if (p->curves[i] == p->keygen_curve) {
+                return 1;
+            }
+        }
+        return 0;
+    case CMP_CA_KEYGEN_ED25519:
+        return p->ed25519;
+    case CMP_CA_KEYGEN_ED448:
+    default:
+        return p->ed448;
+    }
+}
+
+EVP_PKEY *
+cmp_ca_profile_keygen(const struct cmp_ca_profile *p, struct cmp_err *err)
+{
+    EVP_PKEY *k = NULL;
+
+    switch (p->keygen) {
+    case CMP_CA_KEYGEN_RSA:
+        k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)p->keygen_bits);
+        break;
+    case CMP_CA_KEYGEN_EC:
+        k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", EC_curve_nid2nist(p->keygen_curve));
+        break;
+    case CMP_CA_KEYGEN_ED25519:
+        k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+        break;
+    case CMP_CA_KEYGEN_ED448:
+        k = EVP_PKEY_Q_keygen(NULL, NULL, "ED448");
+        break;
+    case CMP_CA_KEYGEN_NONE:
+    default:
+        /* RFC 9483 4.1.6: central key generation is the server's option */
+        CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_TEMPLATE,
+                      "profile %s does not generate keys (central_keygen)", p->name);
+        return NULL;
+    }
+    if (k == NULL) {
+        CMP_FAIL_SSL(err, CMP_FI_SYSTEM_FAILURE, "generating the key of profile %s", p->name);
+    }
+    return k;
 }
 
 static int
@@ -521,6 +626,7 @@ static const struct {
     {"kur_old", k_kur_old},
     {"unknown_extensions", k_unknown_ext},
     {"digest", k_digest},
+    {"central_keygen", k_central_keygen},
 };
 
 /* ---- the built-in default and whole profiles ---- */
@@ -600,6 +706,12 @@ check_consistent(const struct cmp_ca_profile *p, const char *section, struct cmp
     if ((p->san_required & ~p->san_allowed) != 0) {
         return CMP_FAIL(err, CMP_E_INVALID,
                         "profile section [%s]: san_required names a form that san_allowed lacks",
+                        section);
+    }
+    if (!keygen_allowed(p)) {
+        return CMP_FAIL(err, CMP_E_INVALID,
+                        "profile section [%s]: central_keygen names a key type that key_types "
+                        "does not allow",
                         section);
     }
     if (p->subject_empty && p->san_allowed == 0) {

@@ -75,6 +75,14 @@ struct cmp_ca_service {
     } extra, capubs; /* DER as the answers take them */
     int accept_raverified;
     int64_t crl_interval;
+    /* support messages (genm): the caCerts value; the root CA key update and the root
+     * it updates (NULL: no update, or no self-signed root in the chain) */
+    uint8_t *ca_certs;
+    size_t ca_certs_len;
+    uint8_t *root_update;
+    size_t root_update_len;
+    X509 *root;
+    char *crl_url; /* -ca_crl_url, or NULL */
     cmp_ca_audit_fn *audit;
     void *audit_arg;
 
@@ -101,6 +109,8 @@ struct ca_prep {
     struct cmp_err why;
     struct cmp_ca_request req;
     char profile[CMP_CA_PROFILE_NAME_MAX + 1];
+    EVP_PKEY *key; /* central key generation: the key made for it, until answered */
+    uint8_t *spki; /* ... and its SubjectPublicKeyInfo (req.spki) */
 };
 
 /* The responder's data of one transaction (call->txn_data). */
@@ -122,6 +132,11 @@ struct ca_txn {
     struct ca_cert *certs;
     size_t num_certs;
     int crl_due;
+
+    /* genm: the genp's ITAVs and the buffers their values point into */
+    struct cmp_srv_itav *genp;
+    uint8_t **genp_bufs;
+    size_t num_genp;
 };
 
 /* ---- small helpers ---- */
@@ -522,12 +537,19 @@ txn_free(void *arg, void *data)
     }
     for (i = 0; i < t->num_preps; i++) {
         cmp_ca_request_cleanup(&t->preps[i].req);
+        EVP_PKEY_free(t->preps[i].key);
+        OPENSSL_free(t->preps[i].spki);
     }
     free(t->preps);
     for (i = 0; i < t->num_certs; i++) {
         free(t->certs[i].der);
     }
     free(t->certs);
+    for (i = 0; i < t->num_genp; i++) {
+        free(t->genp_bufs[i]);
+    }
+    free(t->genp_bufs);
+    free(t->genp);
     free(t->profiles);
     cmp_ca_cert_rec_free(t->old);
     OPENSSL_cleanse(t->secret_ref, sizeof(t->secret_ref));
@@ -840,6 +862,38 @@ crm_of(const struct cmp_srv_call *call, const struct cmp_srv_cert_req *req, size
     return NULL;
 }
 
+/*
+ * Central key generation (RFC 9483 4.1.6): a key of the type the request's
+ * profile names (central_keygen) becomes the request's public key. The
+ * template's publicKey algorithm, if any, is not looked at: the profile
+ * decides. 0 with p->refused when the profile generates none.
+ */
+static int
+central_key(struct cmp_ca_service *svc, struct ca_prep *p)
+{
+    const struct cmp_ca_profile *prof = cmp_ca_get0_profile(svc->ca, p->req.profile);
+    unsigned char *der = NULL;
+    int len;
+
+    if (prof == NULL) {
+        p->refused = 1;
+        return CMP_FAIL_INFO(&p->why, CMP_FI_BAD_CERT_TEMPLATE, "unknown certificate profile %s",
+                             p->req.profile);
+    }
+    p->key = cmp_ca_profile_keygen(prof, &p->why);
+    len = p->key != NULL ? i2d_PUBKEY(p->key, &der) : 0;
+    if (len <= 0) {
+        if (p->key != NULL) {
+            CMP_FAIL_SSL(&p->why, CMP_FI_SYSTEM_FAILURE, "encoding the generated key");
+        }
+        p->refused = 1;
+        return 0;
+    }
+    p->spki = der;
+    p->req.spki = der_in_make(der, (size_t)len);
+    return 1;
+}
+
 /* Makes the CA request of |req| (the index-th of the message) and checks it. */
 static int
 prepare(struct cmp_ca_service *svc, const struct cmp_srv_call *call, struct ca_txn *t,
@@ -897,6 +951,9 @@ prepare(struct cmp_ca_service *svc, const struct cmp_srv_call *call, struct ca_t
         }
         r->old_serial = der_in_make(t->old->serial, t->old->serial_len);
     }
+    if (req->central_keygen && !central_key(svc, p)) {
+        return 1;
+    }
     r->requester = t->requester;
     r->tid = der_in_make(call->transaction_id.p, call->transaction_id.len);
     r->implicit_confirm = call->implicit_confirm;
@@ -908,8 +965,9 @@ prepare(struct cmp_ca_service *svc, const struct cmp_srv_call *call, struct ca_t
     if (!cmp_ca_check_request(svc->ca, r, now_secs(), &p->why)) {
         p->refused = 1;
     }
-    /* at issuance, only a signature that verified with it has proven the key */
-    r->key_proven = call->body_type == CMP_BODY_P10CR ||
+    /* at issuance, only a signature that verified with it has proven the key, or its
+     * generation here */
+    r->key_proven = call->body_type == CMP_BODY_P10CR || p->key != NULL ||
                     (crm != NULL && crm->has_popo && crm->popo.type == CMP_POPO_SIGNATURE);
     return 1;
 }
@@ -929,12 +987,6 @@ ca_check_cert_request(void *arg, const struct cmp_srv_call *call,
     if (t->refused) {
         *err = t->refusal;
         return 0; /* the message fails as a whole in cert_request */
-    }
-    /* RFC 9483 4.1.6: central key generation is a server's option; this CA issues for the
-     * key of the template only */
-    if (req->central_keygen) {
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_TEMPLATE,
-                             "central key generation is not offered by this CA");
     }
     if (!prepare(svc, call, t, req, &p, err)) {
         return 0;
@@ -987,12 +1039,39 @@ popo_text(int popo)
     case CMP_SRV_POPO_MISSING:
         return "proof of possession missing";
     case CMP_SRV_POPO_INDIRECT:
-        /* RFC 4211 4.2: an encrypted certificate; see docs/CA.md (later) */
-        return "keyEncipherment and keyAgreement POPO are not supported yet";
+        /* RFC 4211 4.2: only encrCert (the certificate encrypted) is offered */
+        return "indirect POPO is accepted only as subsequentMessage encrCert";
     case CMP_SRV_POPO_BAD:
     default:
         return "proof of possession failed";
     }
+}
+
+/*
+ * Why the certificate of |req| cannot go out encrypted for its key (RFC
+ * 9810 5.2.8.3.2), or NULL: an RSA key takes either form; an EC key only
+ * EnvelopedData (ECDH, KeyAgreeRecipientInfo), which cmp2021 (pvno 3)
+ * brings; EdDSA keys cannot decrypt.
+ */
+static const char *
+encr_cert_refusal(const struct cmp_srv_call *call, const struct cmp_srv_cert_req *req)
+{
+    const unsigned char *q = req->public_key.p;
+    EVP_PKEY *k = req->public_key.len > 0 ? d2i_PUBKEY(NULL, &q, (long)req->public_key.len) : NULL;
+    const char *why = NULL;
+
+    if (k == NULL) {
+        ERR_clear_error();
+        why = "encrCert POPO without a public key that parses";
+    } else if (EVP_PKEY_is_a(k, "EC")) {
+        if (call->pvno < 3) {
+            why = "an encrypted certificate for an EC key needs EnvelopedData: send pvno 3";
+        }
+    } else if (!EVP_PKEY_is_a(k, "RSA")) {
+        why = "encrCert POPO needs a key that can decrypt (RSA or EC)";
+    }
+    EVP_PKEY_free(k);
+    return why;
 }
 
 static int
@@ -1020,9 +1099,23 @@ ca_cert_request(void *arg, const struct cmp_srv_call *call, const struct cmp_srv
         struct ca_prep *p;
         struct cmp_err e;
 
+        const char *no_encr = NULL;
+
         switch (req->popo) {
         case CMP_SRV_POPO_OK:
             break;
+        case CMP_SRV_POPO_MISSING:
+            if (!req->central_keygen) {
+                reject(res, NULL, CMP_FI_BAD_POP, popo_text(req->popo));
+                continue;
+            }
+            break; /* the key is generated here (prepare) */
+        case CMP_SRV_POPO_INDIRECT:
+            if (req->encr_cert && (no_encr = encr_cert_refusal(call, req)) == NULL) {
+                break; /* the certificate goes out encrypted; certConf completes the POP */
+            }
+            reject(res, NULL, CMP_FI_BAD_POP, no_encr != NULL ? no_encr : popo_text(req->popo));
+            continue;
         case CMP_SRV_POPO_UNCHECKED:
             /* the check before POPO refused it: its bit and text */
             reject(res, req->popo_error,
@@ -1051,7 +1144,11 @@ ca_cert_request(void *arg, const struct cmp_srv_call *call, const struct cmp_srv
             continue;
         }
         cmp_err_init(&e);
-        p->req.key_proven = p->req.key_proven && req->popo == CMP_SRV_POPO_OK;
+        p->req.key_proven = p->req.key_proven && (req->popo == CMP_SRV_POPO_OK || p->key != NULL);
+        if (req->popo == CMP_SRV_POPO_INDIRECT) {
+            /* RFC 9810 5.2.8.3.2: the certConf proves possession; never implicit */
+            p->req.implicit_confirm = 0;
+        }
         if (!cmp_ca_issue(svc->ca, &p->req, now, &iss, &e)) {
             if (e.failure_bit == CMP_FI_SYSTEM_FAILURE || e.failure_bit < 0) {
                 /* the store or libcrypto failed: the whole message fails */
@@ -1070,6 +1167,22 @@ ca_cert_request(void *arg, const struct cmp_srv_call *call, const struct cmp_srv
         res->status.status = CMP_SRV_ACCEPTED;
         res->cert_der.p = t->certs[t->num_certs - 1].der;
         res->cert_der.len = t->certs[t->num_certs - 1].der_len;
+        res->encrypt_cert = req->popo == CMP_SRV_POPO_INDIRECT;
+        if (p->key != NULL) {
+            /* the engine sends a generated key only with the certificate as an X509 */
+            const unsigned char *q = res->cert_der.p;
+            X509 *x = d2i_X509(NULL, &q, (long)res->cert_der.len);
+
+            if (x == NULL) {
+                cmp_ca_issued_cleanup(&iss);
+                a->error_text = "the CA could not answer with the generated key";
+                return CMP_FAIL_SSL(err, CMP_FI_SYSTEM_FAILURE, "issued certificate");
+            }
+            res->cert = x;
+            memset(&res->cert_der, 0, sizeof(res->cert_der));
+            res->key = p->key; /* the engine's now: it wraps it for the requester */
+            p->key = NULL;
+        }
         num_issued++;
         num_implicit += iss.implicit_confirm;
         audit(svc, "issued serial=%s subject=\"%s\" requester=%s tid=%s profile=%s%s",
@@ -1514,6 +1627,236 @@ ca_find_signer(void *arg, const struct cmp_srv_cred_query *q, uint8_t **out, siz
     return 1;
 }
 
+/* ---- support messages (genm, RFC 9483 4.3) ---- */
+
+/* The name of an infoType, for the log. */
+static const char *
+itav_name(const struct der_in *oid)
+{
+    const char *name = cmp_oid_name(oid);
+
+    return name != NULL ? name : "an unknown infoType";
+}
+
+/* ITAVs one genm may ask about. */
+#define GENM_MAX_ITAVS 8
+
+/*
+ * rootCaCert (RFC 9483 4.3.2): the update when one is configured and the
+ * genm names the CA's current root (or no root: the CA has one); else no
+ * value, as RFC 9483 asks when there is no update for that root.
+ */
+static int
+answer_root(const struct cmp_ca_service *svc, const struct cmp_itav *req, struct cmp_srv_itav *ans,
+            struct cmp_err *err)
+{
+    X509 *old;
+    int same;
+
+    ans->type = (struct cmp_srv_der){cmp_oid(CMP_NID_IT_ROOT_CA_KEY_UPDATE).p,
+                                     cmp_oid(CMP_NID_IT_ROOT_CA_KEY_UPDATE).len};
+    if (svc->root_update == NULL) {
+        return 1;
+    }
+    if (req->has_value) {
+        old = cmp_vfy_cert_parse(&req->value);
+        if (old == NULL) {
+            return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "rootCaCert is not a certificate");
+        }
+        same = svc->root != NULL && X509_cmp(old, svc->root) == 0;
+        X509_free(old);
+        if (!same) {
+            return 1;
+        }
+    }
+    ans->value = (struct cmp_srv_der){svc->root_update, svc->root_update_len};
+    return 1;
+}
+
+/* Whether the CRLSource of |st| names this CA's CRL: its issuer, or a distribution point
+ * whose fullName holds the CA's name or -ca_crl_url. */
+static int
+crl_source_is_ours(const struct cmp_ca_service *svc, const struct cmp_crl_status *st)
+{
+    struct der_in ca_name = der_in_make(svc->ca_name, svc->ca_name_len);
+    size_t i;
+
+    if (st->source_type == CMP_CRL_SOURCE_DPN && st->dpn_type != CMP_DPN_FULL_NAME) {
+        return 0; /* nameRelativeToCRLIssuer: this CA has one CRL, named by fullName */
+    }
+    for (i = 0; i < st->num_names; i++) {
+        const struct cmp_gname *g = &st->names[i];
+
+        if (g->type == CMP_GN_DIRNAME && cmp_vfy_name_eq(&g->value, &ca_name)) {
+            return 1;
+        }
+        if (g->type == CMP_GN_URI && st->source_type == CMP_CRL_SOURCE_DPN &&
+            svc->crl_url != NULL && g->value.len == strlen(svc->crl_url) &&
+            memcmp(g->value.p, svc->crl_url, g->value.len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * crlStatusList (RFC 9483 4.3.4): the CA's current CRL in a crls answer if
+ * a CRLStatus names it and the client's (thisUpdate) is older or absent;
+ * crls without a value if the client has the current one. A source naming
+ * no CRL of this CA is refused (badRequest), as openssl's mock does.
+ */
+static int
+answer_crls(struct cmp_ca_service *svc, const struct cmp_itav *req, struct cmp_srv_itav *ans,
+            uint8_t **buf, struct cmp_srv_answer *a, struct cmp_err *err)
+{
+    struct cmp_crl_status_list l;
+    struct der_in v = req->value;
+    uint8_t *crl = NULL;
+    size_t crl_len = 0, i, len = 0, mark;
+    struct der_out w;
+    int64_t ours;
+    int newer = 0, ok;
+
+    ans->type = (struct cmp_srv_der){cmp_oid(CMP_NID_IT_CRLS).p, cmp_oid(CMP_NID_IT_CRLS).len};
+    memset(&l, 0, sizeof(l));
+    if (!req->has_value || !cmp_crl_status_list_decode(&v, &l, NULL)) {
+        cmp_crl_status_list_cleanup(&l);
+        a->error_text = "crlStatusList without a CRLStatus";
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "crlStatusList without a CRLStatus");
+    }
+    if (!cmp_ca_service_crl(svc, now_secs(), &crl, &crl_len, err)) {
+        cmp_crl_status_list_cleanup(&l);
+        a->error_text = "the CA has no CRL";
+        return CMP_CONTEXT(err, "crlStatusList");
+    }
+    ours = crl_this_update(crl, crl_len);
+    for (i = 0; i < l.num; i++) {
+        const struct cmp_crl_status *st = &l.items[i];
+
+        if (!crl_source_is_ours(svc, st)) {
+            cmp_crl_status_list_cleanup(&l);
+            free(crl);
+            a->error_text = "unknown CRL issuer or distribution point";
+            return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
+                                 "crlStatusList #%zu names no CRL of this CA", i);
+        }
+        newer |= !st->has_this_update || st->this_update_secs < ours;
+    }
+    cmp_crl_status_list_cleanup(&l);
+    ok = 1;
+    if (newer) {
+        /* CRLsValue ::= SEQUENCE SIZE (1..MAX) OF CertificateList */
+        der_out_init(&w, CMP_MAX_MSG_LEN);
+        ok = der_open(&w, DER_SEQUENCE, &mark) && der_put_raw(&w, crl, crl_len) &&
+             der_close(&w, mark) && der_out_finish(&w, buf, &len);
+        der_out_cleanup(&w);
+        ans->value = (struct cmp_srv_der){*buf, len};
+    }
+    free(crl);
+    return ok ? 1 : CMP_FAIL(err, CMP_E_ENCODE, "crls");
+}
+
+/* certReqTemplate (RFC 9483 4.3.3) of the profile the genm's certProfile names. */
+static int
+answer_template(struct cmp_ca_service *svc, const struct cmp_srv_call *call, struct ca_txn *t,
+                struct cmp_srv_itav *ans, uint8_t **buf, struct cmp_srv_answer *a,
+                struct cmp_err *err)
+{
+    const struct cmp_ca_profile *prof;
+    size_t len = 0;
+
+    ans->type = (struct cmp_srv_der){cmp_oid(CMP_NID_IT_CERT_REQ_TEMPLATE).p,
+                                     cmp_oid(CMP_NID_IT_CERT_REQ_TEMPLATE).len};
+    if (t->profiles == NULL && !t->refused && !read_profiles(call, t, 1)) {
+        return 0;
+    }
+    if (t->refused) {
+        *err = t->refusal;
+        a->error_text = t->refusal.msg;
+        return 0;
+    }
+    prof = cmp_ca_get0_profile(svc->ca, t->num_profiles > 0 ? t->profiles[0] : NULL);
+    if (prof == NULL) {
+        a->error_text = "unknown certificate profile";
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_TEMPLATE, "certProfile %s is not a profile",
+                             t->profiles[0]);
+    }
+    if (!cmp_ca_support_template(prof, buf, &len, err)) {
+        return 0;
+    }
+    ans->value = (struct cmp_srv_der){*buf, len};
+    return 1;
+}
+
+static int
+ca_general(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_itav *itavs, size_t num,
+           struct cmp_srv_answer *a, struct cmp_err *err)
+{
+    struct cmp_ca_service *svc = arg;
+    struct ca_txn *t = txn_of(call, err);
+    size_t i;
+
+    if (t == NULL) {
+        return 0;
+    }
+    if (num > GENM_MAX_ITAVS) {
+        a->error_text = "too many InfoTypeAndValues";
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
+                             "genm with %zu InfoTypeAndValues (at most %d)", num, GENM_MAX_ITAVS);
+    }
+    if (num > 0) {
+        t->genp = calloc(num, sizeof(*t->genp));
+        t->genp_bufs = calloc(num, sizeof(*t->genp_bufs));
+        if (t->genp == NULL || t->genp_bufs == NULL) {
+            return CMP_FAIL(err, CMP_E_MEMORY, "genp");
+        }
+        t->num_genp = num;
+    }
+    for (i = 0; i < num; i++) {
+        struct cmp_srv_itav *ans = &t->genp[i];
+        struct cmp_itav req;
+        int ok = 1;
+
+        memset(&req, 0, sizeof(req));
+        req.type = der_in_make(itavs[i].type.p, itavs[i].type.len);
+        req.has_value = itavs[i].value.len > 0;
+        req.value = der_in_make(itavs[i].value.p, itavs[i].value.len);
+        if (!cmp_itav_value_check(&req, err)) {
+            a->error_text = "malformed InfoTypeAndValue";
+            return CMP_CONTEXT(err, "genm #%zu", i);
+        }
+        switch (cmp_oid_nid(&req.type)) {
+        case CMP_NID_IT_CA_CERTS:
+            /* RFC 9483 4.3.1: the CA certificate and its chain (-rsp_extracerts) */
+            ans->type = itavs[i].type;
+            ans->value = (struct cmp_srv_der){svc->ca_certs, svc->ca_certs_len};
+            break;
+        case CMP_NID_IT_ROOT_CA_CERT:
+            ok = answer_root(svc, &req, ans, err);
+            break;
+        case CMP_NID_IT_CERT_REQ_TEMPLATE:
+            ok = answer_template(svc, call, t, ans, &t->genp_bufs[i], a, err);
+            break;
+        case CMP_NID_IT_CRL_STATUS_LIST:
+            ok = answer_crls(svc, &req, ans, &t->genp_bufs[i], a, err);
+            break;
+        default:
+            /* RFC 9810 5.3.19: an infoType this CA has nothing on comes back without a value */
+            ans->type = itavs[i].type;
+            break;
+        }
+        if (!ok) {
+            return CMP_CONTEXT(err, "genm %s", itav_name(&req.type));
+        }
+        cmp_srv_call_log(call, CMP_SRV_LOG_INFO, "answering %s with %s %s", itav_name(&req.type),
+                         itav_name(&(struct der_in){ans->type.p, ans->type.len}),
+                         ans->value.len > 0 ? "and a value" : "without a value");
+    }
+    a->itavs = t->genp;
+    a->num_itavs = t->num_genp;
+    return 1;
+}
+
 static int
 ca_tick(void *arg, int64_t now, struct cmp_err *err)
 {
@@ -1539,7 +1882,7 @@ cmp_ca_service_responder(struct cmp_ca_service *svc, struct cmp_srv_responder *o
     out->find_signer = ca_find_signer;
     out->check_cert_request = ca_check_cert_request;
     out->tick = ca_tick;
-    /* genm (caCerts, rootCaCert, certReqTemplate, crlStatusList) and polling: later */
+    out->general = ca_general;
     return 1;
 }
 
@@ -1549,6 +1892,105 @@ void
 cmp_ca_service_config_init(struct cmp_ca_service_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
+}
+
+/*
+ * The CA's root: -ca_cert if self-signed, else the certificate that the
+ * chain (-rsp_extracerts, then -rsp_capubs) leads to; NULL if it ends
+ * before a self-signed one. Borrowed.
+ */
+static X509 *
+find_root(X509 *cert, STACK_OF(X509) * chain, STACK_OF(X509) * more)
+{
+    X509 *x = cert;
+    int depth, i;
+
+    for (depth = 0; x != NULL && depth < 8; depth++) {
+        X509 *up = NULL;
+
+        if (X509_check_issued(x, x) == X509_V_OK) {
+            return x;
+        }
+        for (i = 0; up == NULL && i < sk_X509_num(chain) + sk_X509_num(more); i++) {
+            X509 *c = i < sk_X509_num(chain) ? sk_X509_value(chain, i)
+                                             : sk_X509_value(more, i - sk_X509_num(chain));
+
+            if (c != x && X509_check_issued(c, x) == X509_V_OK) {
+                up = c;
+            }
+        }
+        x = up;
+    }
+    return NULL;
+}
+
+/* The answers to support messages that come from the configuration (genm). */
+static int
+support_init(struct cmp_ca_service *svc, const struct cmp_ca_service_config *cfg,
+             struct cmp_err *err)
+{
+    struct cmp_certs certs;
+    struct der_in items[16];
+    struct der_out w;
+    size_t i;
+
+    /* caCerts: the CA certificate and its chain, as the extraCerts of its answers */
+    if (svc->extra.num > sizeof(items) / sizeof(items[0])) {
+        return CMP_FAIL(err, CMP_E_ARG, "-rsp_extracerts: more than %zu certificates",
+                        sizeof(items) / sizeof(items[0]) - 1);
+    }
+    for (i = 0; i < svc->extra.num; i++) {
+        items[i] = der_in_make(svc->extra.items[i].p, svc->extra.items[i].len);
+    }
+    certs.num = svc->extra.num;
+    certs.items = items;
+    der_out_init(&w, CMP_MAX_MSG_LEN);
+    if (!cmp_certs_encode(&w, DER_SEQUENCE, &certs) ||
+        !der_out_finish(&w, &svc->ca_certs, &svc->ca_certs_len)) {
+        der_out_cleanup(&w);
+        return CMP_FAIL(err, CMP_E_ENCODE, "caCerts");
+    }
+    der_out_cleanup(&w);
+    if (cfg->crl_url != NULL && (svc->crl_url = strdup(cfg->crl_url)) == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "-ca_crl_url");
+    }
+    if (cfg->new_with_new == NULL) {
+        if (cfg->new_with_old != NULL || cfg->old_with_new != NULL) {
+            return CMP_FAIL(err, CMP_E_ARG,
+                            "-rsp_newwithold and -rsp_oldwithnew need -rsp_newwithnew");
+        }
+        return 1;
+    }
+    /* rootCaCert: the rollover of the CA's current root */
+    svc->root = find_root(cfg->cert, cfg->extra_certs, cfg->ca_pubs);
+    if (svc->root == NULL) {
+        return CMP_FAIL(err, CMP_E_ARG,
+                        "-rsp_newwithnew: the CA's root is not known (-ca_cert is not self-signed "
+                        "and -rsp_extracerts/-rsp_capubs lead to no self-signed certificate)");
+    }
+    if (X509_check_issued(cfg->new_with_new, cfg->new_with_new) != X509_V_OK) {
+        return CMP_FAIL(err, CMP_E_ARG, "-rsp_newwithnew is not a self-signed root");
+    }
+    if (cfg->old_with_new != NULL &&
+        (X509_NAME_cmp(X509_get_subject_name(cfg->old_with_new),
+                       X509_get_subject_name(svc->root)) != 0 ||
+         X509_check_issued(cfg->new_with_new, cfg->old_with_new) != X509_V_OK)) {
+        return CMP_FAIL(err, CMP_E_ARG,
+                        "-rsp_oldwithnew is not the current root certified by the new one");
+    }
+    if (cfg->new_with_old != NULL &&
+        (X509_NAME_cmp(X509_get_subject_name(cfg->new_with_old),
+                       X509_get_subject_name(cfg->new_with_new)) != 0 ||
+         X509_check_issued(svc->root, cfg->new_with_old) != X509_V_OK)) {
+        return CMP_FAIL(err, CMP_E_ARG,
+                        "-rsp_newwithold is not the new root certified by the current one");
+    }
+    if (!X509_up_ref(svc->root)) {
+        svc->root = NULL;
+        return CMP_FAIL(err, CMP_E_MEMORY, "root");
+    }
+    return cmp_ca_support_root_update(cfg->new_with_new, cfg->new_with_old, cfg->old_with_new,
+                                      &svc->root_update, &svc->root_update_len, err);
 }
 
 /* Reads the profiles named in cfg->profiles; the first becomes the default. */
@@ -1656,9 +2098,16 @@ cmp_ca_service_new(const struct cmp_ca_service_config *cfg, struct cmp_err *err)
             goto fail;
         }
         cmp_ca_set_crl_period(svc->ca, svc->crl_interval);
+        if (cfg->crl_url != NULL && !cmp_ca_set_crl_url(svc->ca, cfg->crl_url, err)) {
+            CMP_CONTEXT(err, "-ca_crl_url");
+            goto fail;
+        }
         if (!certs_set(&svc->extra, cfg->cert, cfg->extra_certs) ||
             !certs_set(&svc->capubs, NULL, cfg->ca_pubs)) {
             CMP_FAIL_SSL(err, CMP_FI_NONE, "extraCerts and caPubs of the CA's answers");
+            goto fail;
+        }
+        if (!support_init(svc, cfg, err)) {
             goto fail;
         }
         /* the last CRL's time: the schedule goes on from there after a restart */
@@ -1689,6 +2138,10 @@ cmp_ca_service_free(struct cmp_ca_service *svc)
     free(svc->ca_name);
     certs_cleanup(&svc->extra);
     certs_cleanup(&svc->capubs);
+    free(svc->ca_certs);
+    free(svc->root_update);
+    X509_free(svc->root);
+    free(svc->crl_url);
     pthread_mutex_destroy(&svc->lock);
     free(svc);
 }

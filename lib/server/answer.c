@@ -328,8 +328,9 @@ central_key(struct cmp_srv_req *r, EVP_PKEY *key, struct cmp_enckey *out, struct
         rcpt.cert = r->signer;
         break;
     case CMP_SRV_AUTH_MAC:
-        rcpt.secret = srv->secret;
-        rcpt.secret_len = srv->secret_len;
+        /* the secret the request was checked with: the responder's (find_secret) or ours */
+        rcpt.secret = r->secret != NULL ? r->secret : srv->secret;
+        rcpt.secret_len = r->secret != NULL ? r->secret_len : srv->secret_len;
         break;
     default:
         rcpt.cert = NULL;

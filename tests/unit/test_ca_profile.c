@@ -1,12 +1,29 @@
 /*
  * lib/ca/profile.c: profiles read from config sections. Good sections
  * with the values they give, bad ones with the key each error must name,
- * and the built-in default.
+ * and the built-in default; a profile's generated keys (central_keygen)
+ * and its certReqTemplate (support.c).
  */
 #include <openssl/conf.h>
 #include <openssl/objects.h>
 
 #include "ca_test_util.h"
+#include "msg/msg.h"
+#include "verify/verify.h"
+
+/* Whether |needle| occurs in |p|. */
+static int
+has_bytes(const uint8_t *p, size_t len, const uint8_t *needle, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i + n <= len; i++) {
+        if (memcmp(p + i, needle, n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
 
 static CONF *
 load_conf(const char *text)
@@ -43,6 +60,7 @@ static const char good_conf[] =
     "kur_old = keep\n"
     "unknown_extensions = drop\n"
     "digest = SHA384\n"
+    "central_keygen = EC:P-384\n"
     "[subca]\n"
     "name = sub-ca\n"
     "basic_constraints = CA:TRUE, pathlen:0\n"
@@ -73,8 +91,75 @@ static const char good_conf[] =
     "[s21]\nbasic_constraints = pathlen:1\n"
     "[s22]\nkey_types = \n"
     "[s23]\nsubject_empty = yes\nsan_allowed = none\n"
-    "[s24]\nconfirm_timeout = -5\n";
+    "[s24]\nconfirm_timeout = -5\n"
+    "[s25]\ncentral_keygen = DSA:2048\n"
+    "[s26]\ncentral_keygen = RSA:1024\n"
+    "[s27]\nkey_types = EC:P-256\ncentral_keygen = RSA:2048\n"
+    "[s28]\ncentral_keygen = EC:brainpoolP256r1\n"
+    "[rsagen]\ncentral_keygen = RSA:2048\n";
 /* clang-format on */
+
+/* cmp_ca_profile_keygen() makes a key of the profile's type and size. */
+static void
+test_keygen(const struct cmp_ca_profile *p, const char *type, int bits)
+{
+    struct cmp_err err;
+    EVP_PKEY *k;
+
+    cmp_err_init(&err);
+    k = cmp_ca_profile_keygen(p, &err);
+    CHECK(k != NULL && EVP_PKEY_is_a(k, type) && EVP_PKEY_get_bits(k) == bits);
+    EVP_PKEY_free(k);
+}
+
+/*
+ * cmp_ca_support_template(): a CertReqTemplateContent that decodes and
+ * passes the client's checks, with the required CN (empty), the forced
+ * keyUsage and extendedKeyUsage, an empty subjectAltName, and a keySpec of
+ * each allowed key type (2 curves, Ed25519 by algId; RSA by rsaKeyLen 2048).
+ */
+static void
+test_template(const struct cmp_ca_profile *p)
+{
+    static const uint8_t cn_empty[] = {0x06, 0x03, 0x55, 0x04, 0x03, 0x0C, 0x00};
+    static const uint8_t client_auth[] = {0x06, 0x08, 0x2B, 0x06, 0x01,
+                                          0x05, 0x05, 0x07, 0x03, 0x02};
+    static const uint8_t san_empty[] = {0x06, 0x03, 0x55, 0x1D, 0x11, 0x04, 0x02, 0x30, 0x00};
+    struct cmp_cert_req_template t;
+    struct cmp_err err;
+    uint8_t *der = NULL;
+    size_t len = 0, i, algids = 0, rsa = 0;
+    struct der_in in;
+    int64_t bits = 0;
+
+    cmp_err_init(&err);
+    memset(&t, 0, sizeof(t));
+    if (!CHECK(cmp_ca_support_template(p, &der, &len, &err))) {
+        fprintf(stderr, "  template: %s\n", err.msg);
+        return;
+    }
+    in = der_in_make(der, len);
+    CHECK(cmp_cert_req_template_decode(&in, &t, &err) && in.len == 0);
+    CHECK(cmp_vfy_cert_req_template(&t, &err));
+    CHECK(t.tmpl.has_subject &&
+          has_bytes(t.tmpl.subject.p, t.tmpl.subject.len, cn_empty, sizeof(cn_empty)));
+    CHECK(!t.tmpl.has_public_key && t.tmpl.has_extensions);
+    CHECK(has_bytes(t.tmpl.extensions.p, t.tmpl.extensions.len, client_auth, sizeof(client_auth)));
+    CHECK(has_bytes(t.tmpl.extensions.p, t.tmpl.extensions.len, san_empty, sizeof(san_empty)));
+    for (i = 0; t.has_key_spec && i < t.key_spec.num; i++) {
+        struct der_in v = t.key_spec.items[i].value;
+
+        if (cmp_oid_is(&t.key_spec.items[i].type, CMP_NID_REG_CTRL_ALG_ID)) {
+            algids++;
+        } else if (cmp_oid_is(&t.key_spec.items[i].type, CMP_NID_REG_CTRL_RSA_KEY_LEN) &&
+                   der_get_int64(&v, &bits)) {
+            rsa++;
+        }
+    }
+    CHECK(algids == 3 && rsa == 1 && bits == 2048);
+    cmp_cert_req_template_cleanup(&t);
+    free(der);
+}
 
 static void
 test_good(CONF *conf)
@@ -108,6 +193,9 @@ test_good(CONF *conf)
     CHECK(p->kur_old == CMP_CA_KUR_KEEP && p->unknown_ext == CMP_CA_EXT_DROP);
     CHECK(strcmp(p->digest, "SHA384") == 0);
     CHECK(!p->ca && p->path_len == -1);
+    CHECK(p->keygen == CMP_CA_KEYGEN_EC && p->keygen_curve == NID_secp384r1);
+    test_keygen(p, "EC", 384);
+    test_template(p);
     cmp_ca_profile_free(p);
 
     p = cmp_ca_profile_from_conf(conf, "subca", 30, &err);
@@ -127,6 +215,17 @@ test_good(CONF *conf)
     if (p != NULL) {
         CHECK(strcmp(p->name, "empty") == 0 && p->days == 365 && !p->implicit_confirm);
         CHECK(p->ku_forced == KU_DIGITAL_SIGNATURE && !p->ca);
+        /* no central key generation unless configured */
+        CHECK(p->keygen == CMP_CA_KEYGEN_NONE);
+        CHECK(cmp_ca_profile_keygen(p, &err) == NULL &&
+              err.failure_bit == CMP_FI_BAD_CERT_TEMPLATE);
+    }
+    cmp_ca_profile_free(p);
+
+    p = cmp_ca_profile_from_conf(conf, "rsagen", 0, &err);
+    CHECK(p != NULL && p->keygen == CMP_CA_KEYGEN_RSA && p->keygen_bits == 2048);
+    if (p != NULL) {
+        test_keygen(p, "RSA", 2048);
     }
     cmp_ca_profile_free(p);
 }
@@ -164,6 +263,10 @@ test_bad(CONF *conf)
         {"s22", "key_types", "no key type"},
         {"s23", "subject_empty", "san_allowed"},
         {"s24", "confirm_timeout", "'-5'"},
+        {"s25", "central_keygen", "DSA:2048"},
+        {"s26", "central_keygen", "'1024'"},
+        {"s27", "central_keygen", "key_types"},
+        {"s28", "central_keygen", "brainpoolP256r1"},
         {"missing", "[missing]", "not in the configuration"},
     };
     size_t i;

@@ -232,9 +232,9 @@ add_profile(struct cmp_ctx *c, const char *name)
     return cmp_ctx_add1_geninfo(c, "1.3.6.1.5.5.7.4.21", der, n + 4);
 }
 
-/* Runs one transaction; |*out| (may be NULL) gets the new certificate. Records the outcome. */
-static int
-run(struct fx *f, int cmd, const struct ro *o, X509 **out)
+/* A client context for |o| that talks to the CA in process; NULL on failure. */
+static struct cmp_ctx *
+new_ctx(struct fx *f, const struct ro *o)
 {
     struct cmp_ctx *c = cmp_ctx_new();
     struct tp *t = calloc(1, sizeof(*t));
@@ -242,14 +242,11 @@ run(struct fx *f, int cmd, const struct ro *o, X509 **out)
     X509_NAME *subject = NULL;
     int ok;
 
-    if (out != NULL) {
-        *out = NULL;
-    }
     if (c == NULL || t == NULL || tr == NULL) {
         cmp_ctx_free(c);
         free(t);
         free(tr);
-        return 0;
+        return NULL;
     }
     t->srv = f->srv;
     t->strip_extra_certs = o->strip_extra_certs;
@@ -302,12 +299,35 @@ run(struct fx *f, int cmd, const struct ro *o, X509 **out)
     if (!ok) {
         fprintf(stderr, "client set-up failed\n");
         cmp_ctx_free(c);
-        return 0;
+        return NULL;
     }
-    ok = cmp_exec(c, cmd);
+    return c;
+}
+
+/* Records the outcome of the last transaction of |c|. */
+static void
+record_outcome(struct fx *f, const struct cmp_ctx *c)
+{
     f->status = cmp_ctx_get_status(c);
     f->failinfo = cmp_ctx_get_failinfo(c);
     cmp_ctx_status_text(c, f->text, sizeof(f->text));
+}
+
+/* Runs one transaction; |*out| (may be NULL) gets the new certificate. Records the outcome. */
+static int
+run(struct fx *f, int cmd, const struct ro *o, X509 **out)
+{
+    struct cmp_ctx *c = new_ctx(f, o);
+    int ok;
+
+    if (out != NULL) {
+        *out = NULL;
+    }
+    if (c == NULL) {
+        return 0;
+    }
+    ok = cmp_exec(c, cmd);
+    record_outcome(f, c);
     if (ok && out != NULL && cmp_ctx_get0_newcert(c) != NULL) {
         *out = cmp_ctx_get0_newcert(c);
         X509_up_ref(*out);
@@ -957,6 +977,82 @@ test_admin(struct fx *f)
     CHECK(!cmp_ca_service_admin(f->svc, "frobnicate", &a, 0, stdout, &err));
 }
 
+/*
+ * genm from the CA's state (RFC 9483 4.3): caCerts is the CA certificate,
+ * crlStatusList by issuer gets its CRL, certReqTemplate follows the profile certProfile names (an
+ * unknown one is refused), rootCaCert has no update (none configured), crlStatusList without a
+ * CRLStatus is refused, an infoType the CA has nothing on comes back without a value.
+ */
+static void
+test_support(struct fx *f)
+{
+    static const uint8_t server_auth[] = {0x06, 0x08, 0x2B, 0x06, 0x01,
+                                          0x05, 0x05, 0x07, 0x03, 0x01};
+    struct ro o = {.ref = "dev-ref", .secret = "dev-secret"};
+    X509_CRL *crl = NULL;
+    struct cmp_ctx *c = new_ctx(f, &o);
+    STACK_OF(X509) *cas = NULL;
+    X509 *nwn = NULL, *nwo = NULL, *own = NULL;
+    uint8_t *tmpl = NULL, *spec = NULL;
+    size_t tmpl_len = 0, spec_len = 0, i;
+    const uint8_t *oid = NULL, *val = NULL;
+    size_t oid_len = 0, val_len = 0;
+    int found = 0;
+
+    if (!CHECK(c != NULL)) {
+        return;
+    }
+    CHECK(cmp_get1_ca_certs(c, &cas) && sk_X509_num(cas) == 1 &&
+          X509_cmp(sk_X509_value(cas, 0), f->ca_cert) == 0);
+    sk_X509_pop_free(cas, X509_free);
+    CHECK(cmp_get1_root_ca_update(c, f->ca_cert, &nwn, &nwo, &own) && nwn == NULL);
+    X509_free(nwn);
+    X509_free(nwo);
+    X509_free(own);
+    /* the CA's certificate names the CA as its issuer: the CA's current CRL */
+    CHECK(cmp_get1_crl_update(c, f->ca_cert, NULL, &crl) && crl != NULL &&
+          X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(f->ca_cert)) == 0);
+    X509_CRL_free(crl);
+    cmp_ctx_free(c);
+
+    /* the template of profile "server": serverAuth forced */
+    o.profile = "server";
+    c = new_ctx(f, &o);
+    CHECK(c != NULL && cmp_get1_cert_req_template(c, &tmpl, &tmpl_len, &spec, &spec_len) &&
+          tmpl != NULL && spec != NULL);
+    for (i = 0; tmpl != NULL && i + sizeof(server_auth) <= tmpl_len; i++) {
+        found |= memcmp(tmpl + i, server_auth, sizeof(server_auth)) == 0;
+    }
+    CHECK(found);
+    free(tmpl);
+    free(spec);
+    cmp_ctx_free(c);
+
+    o.profile = "no-such-profile";
+    c = new_ctx(f, &o);
+    CHECK(c != NULL && !cmp_get1_cert_req_template(c, &tmpl, &tmpl_len, NULL, NULL));
+    if (c != NULL) {
+        record_outcome(f, c);
+        CHECK(f->failinfo == BIT(CMP_FI_BAD_CERT_TEMPLATE));
+    }
+    cmp_ctx_free(c);
+
+    /* crlStatusList without a value, and signKeyPairTypes, which the CA has nothing on */
+    o.profile = NULL;
+    c = new_ctx(f, &o);
+    CHECK(c != NULL && cmp_ctx_set1_infotype(c, "crlStatusList") && !cmp_exec_genm(c));
+    if (c != NULL) {
+        record_outcome(f, c);
+        CHECK(f->failinfo == BIT(CMP_FI_BAD_REQUEST));
+    }
+    cmp_ctx_free(c);
+    c = new_ctx(f, &o);
+    CHECK(c != NULL && cmp_ctx_set1_infotype(c, "signKeyPairTypes") && cmp_exec_genm(c) &&
+          cmp_ctx_num_genp_itavs(c) == 1 &&
+          cmp_ctx_get0_genp_itav(c, 0, &oid, &oid_len, &val, &val_len) && val_len == 0);
+    cmp_ctx_free(c);
+}
+
 int
 main(void)
 {
@@ -975,6 +1071,7 @@ main(void)
         test_hostile(&f, &s);
         test_kur_rr(&f, &s);
         test_admin(&f);
+        test_support(&f);
     }
     X509_free(s.dev);
     X509_free(s.ra);

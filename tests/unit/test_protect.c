@@ -1120,6 +1120,15 @@ test_pbm_derived_key(void)
         CHECK(der != NULL && cmp_msg_decode(&r, der, der_len, &err));
         CHECK(r != NULL && cmp_verify_mac(r, secret, sizeof(secret) - 1, NULL, &err));
         CHECK(r != NULL && !cmp_verify_mac(r, (const uint8_t *)"other", 5, NULL, &err));
+        cmp_msg_free(r);
+        r = NULL;
+        /* the second time the verifier's key comes from its cache (same salt and secret): an
+         * altered MAC still fails, and the cache keeps the key for the right secret only */
+        der[der_len - 1] ^= 1;
+        CHECK(cmp_msg_decode(&r, der, der_len, &err));
+        CHECK(r != NULL && !cmp_verify_mac(r, secret, sizeof(secret) - 1, NULL, &err) &&
+              err.failure_bit == CMP_FI_BAD_MESSAGE_CHECK);
+        CHECK(r != NULL && !cmp_verify_mac(r, (const uint8_t *)"other", 5, NULL, &err));
         free(der);
         cmp_msg_free(r);
         cmp_msg_free(m);
