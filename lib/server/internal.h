@@ -404,6 +404,7 @@ struct cmp_srv_req {
     int authenticated;       /* the request passed cmp_vfy_msg() */
     int auth;                /* enum cmp_srv_auth: how */
     X509 *signer;            /* verified signer of this request, owned; or NULL */
+    X509 *tls_client_cert;   /* the TLS client's verified certificate, borrowed; or NULL */
     struct cmp_srv_sender_id sender; /* who sent it, once authenticated */
     int txn_checked;                 /* it passed the checks of its open transaction (recipNonce) */
     int replayed;                    /* its senderNonce was seen before (a replay) */
