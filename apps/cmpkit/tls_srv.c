@@ -198,6 +198,8 @@ app_tls_srv_ctx(const struct cmp_opts *o, int keyform, SSL_CTX **out)
         return ssl_fail("cannot set the TLS versions");
     }
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* the chain sent is -srv_tls_cert and -srv_tls_extra: not completed from -srv_tls_trusted */
+    SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
     if (!tls_credentials(o, keyform, ctx)) {
         SSL_CTX_free(ctx);
         return 0;
