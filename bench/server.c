@@ -62,6 +62,8 @@
  *               [--warmup W] [--seconds S] [--timeout S] [--close]
  *               [--conn-per-txn] [--procs P] [--pid PID] [--rss-every K]
  *               [--attack RATE [--attack-iter N] [--attack-src IP]] [--label TEXT]
+ *               [--cacert FILE]
+ * --cacert: the URL is https://, the server's certificate verified against FILE.
  * Output: "RSS ..." lines while running, "WARMUP ...", "ERR ..." samples and
  * "THREADS ..." lines, then one "RESULT key=value ..." line that
  * bench/server.sh turns into its table. Exit status 0 if any transaction
@@ -122,6 +124,7 @@ struct opts {
     long attack_rate;       /* wrong-MAC requests a second from another address; 0: none */
     long attack_iter;       /* their PBM iteration count */
     const char *attack_src; /* the address they come from */
+    const char *cacert;     /* --cacert: HTTPS, the server's trust anchor; NULL: plain HTTP */
 };
 
 static void
@@ -131,7 +134,8 @@ usage(void)
             "usage: server --url URL --pki DIR --secret FILE --ref REF --prot pbm|sig\n"
             "              [--clients N] [--count T] [--warmup W] [--seconds S] [--timeout S]\n"
             "              [--close] [--conn-per-txn] [--procs P] [--pid PID] [--rss-every K]\n"
-            "              [--attack RATE [--attack-iter N] [--attack-src IP]] [--label TEXT]\n");
+            "              [--attack RATE [--attack-iter N] [--attack-src IP]] [--label TEXT]\n"
+            "              [--cacert FILE]\n");
     exit(2);
 }
 
@@ -231,6 +235,8 @@ parse_opts(struct opts *o, int argc, char **argv)
             o->attack_iter = num_arg(argv[++i], 100, 10000000);
         } else if (strcmp(a, "--attack-src") == 0) {
             o->attack_src = argv[++i];
+        } else if (strcmp(a, "--cacert") == 0) {
+            o->cacert = argv[++i];
         } else {
             usage();
         }
@@ -1085,7 +1091,7 @@ on_done(struct client *c, CURLcode rc)
 }
 
 /*
- * parse_target() accepts only http:// to an IPv4 address in 127.0.0.0/8 (or
+ * parse_target() accepts only http:// or https:// to an IPv4 address in 127.0.0.0/8 (or
  * localhost, taken as 127.0.0.1) and returns the address and port.
  */
 static void
@@ -1099,7 +1105,7 @@ parse_target(const char *url, char *ip, size_t ip_len, long *port)
          curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
          curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
          curl_url_get(u, CURLUPART_PORT, &port_s, CURLU_DEFAULT_PORT) == CURLUE_OK &&
-         strcmp(scheme, "http") == 0;
+         (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0);
     if (ok && strcmp(host, "localhost") == 0) {
         snprintf(ip, ip_len, "127.0.0.1");
     } else if (ok) {
@@ -1174,7 +1180,16 @@ setup_clients(struct gen *g, struct client *cl, long n)
         }
         curl_easy_setopt(c->h, CURLOPT_URL, c->url);
         curl_easy_setopt(c->h, CURLOPT_RESOLVE, c->resolve);
-        curl_easy_setopt(c->h, CURLOPT_PROTOCOLS_STR, "http");
+        curl_easy_setopt(c->h, CURLOPT_PROTOCOLS_STR, g->o.cacert != NULL ? "https" : "http");
+        if (g->o.cacert != NULL) {
+            /*
+             * The server's certificate names *.cmpkit-bench.invalid (each
+             * client's host name): verified in full. No session resumption:
+             * a full handshake per connection, as a new `openssl cmp` run does.
+             */
+            curl_easy_setopt(c->h, CURLOPT_CAINFO, g->o.cacert);
+            curl_easy_setopt(c->h, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+        }
         curl_easy_setopt(c->h, CURLOPT_NOPROXY, "*");
         curl_easy_setopt(c->h, CURLOPT_POST, 1L);
         curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, g->headers);
