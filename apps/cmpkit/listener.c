@@ -1821,7 +1821,9 @@ static int
 fd_limit(const struct listener *l, unsigned *max_conns)
 {
     struct rlimit rl;
-    rlim_t need = (rlim_t)*max_conns + FD_RESERVE;
+    /* HTTPS: the client's socket and both ends of the socketpair (tls_srv.h) */
+    rlim_t per_conn = l->cfg->tls != NULL ? 3 : 1;
+    rlim_t need = (rlim_t)*max_conns * per_conn + FD_RESERVE;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
         fprintf(stderr, "%s: cannot read RLIMIT_NOFILE: %s\n", PROG, strerror(errno));
@@ -1833,12 +1835,12 @@ fd_limit(const struct listener *l, unsigned *max_conns)
         (void)getrlimit(RLIMIT_NOFILE, &rl);
     }
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
-        if (rl.rlim_cur <= FD_RESERVE) {
+        if (rl.rlim_cur < FD_RESERVE + per_conn) {
             fprintf(stderr, "%s: only %llu file descriptors allowed (RLIMIT_NOFILE)\n", PROG,
                     (unsigned long long)rl.rlim_cur);
             return 0;
         }
-        *max_conns = (unsigned)(rl.rlim_cur - FD_RESERVE);
+        *max_conns = (unsigned)((rl.rlim_cur - FD_RESERVE) / per_conn);
         lst_log(l, LOG_LVL_WARN,
                 "RLIMIT_NOFILE allows %llu file descriptors: serving at most %u connections",
                 (unsigned long long)rl.rlim_cur, *max_conns);
@@ -1949,6 +1951,12 @@ make_tables(struct listener *l)
 static void
 free_tables(struct listener *l)
 {
+    unsigned i;
+
+    /* slots libmicrohttpd never closed (handed over, not yet started, at the stop) */
+    for (i = 0; l->conns != NULL && i < l->max_conns; i++) {
+        X509_free(l->conns[i].tls_peer);
+    }
     free(l->conns);
     free(l->free_slots);
     free(l->fd_conn);
