@@ -317,6 +317,26 @@ first_byte(const struct tls_pump *p, unsigned char *b)
     }
 }
 
+/*
+ * ssl_wants() reads what an SSL_read() or SSL_write() that returned |ret|
+ * waits for: 1 with POLLIN or POLLOUT added to |*events|, or 0 if the
+ * connection is over.
+ */
+static int
+ssl_wants(SSL *ssl, int ret, short *events)
+{
+    switch (SSL_get_error(ssl, ret)) {
+    case SSL_ERROR_WANT_READ:
+        *events |= POLLIN;
+        return 1;
+    case SSL_ERROR_WANT_WRITE:
+        *events |= POLLOUT;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* handshake_why() records why the handshake failed: the certificate check or libssl's reason. */
 static void
 handshake_why(struct tls_pump *p, SSL *ssl, int ssl_err)
@@ -343,7 +363,7 @@ static int
 handshake(struct tls_pump *p, SSL *ssl)
 {
     short nrev, arev, ev;
-    int r, e;
+    int r;
 
     for (;;) {
         ERR_clear_error();
@@ -351,13 +371,9 @@ handshake(struct tls_pump *p, SSL *ssl)
         if (r == 1) {
             return 1;
         }
-        e = SSL_get_error(ssl, r);
-        if (e == SSL_ERROR_WANT_READ) {
-            ev = POLLIN;
-        } else if (e == SSL_ERROR_WANT_WRITE) {
-            ev = POLLOUT;
-        } else {
-            handshake_why(p, ssl, e);
+        ev = 0;
+        if (!ssl_wants(ssl, r, &ev)) {
+            handshake_why(p, ssl, SSL_get_error(ssl, r));
             return 0;
         }
         pump_wait(p, ev, 0, -1, &nrev, &arev);
@@ -381,7 +397,7 @@ struct flow {
 static void
 relay(struct tls_pump *p, SSL *ssl, struct flow *in, struct flow *out)
 {
-    int app_eof = 0, progress, n, e;
+    int app_eof = 0, progress, n;
     int64_t flush_until = 0;
     short nev, aev, nrev, arev;
     ssize_t k;
@@ -398,15 +414,8 @@ relay(struct tls_pump *p, SSL *ssl, struct flow *in, struct flow *out)
                 in->off = 0;
                 in->len = (size_t)n;
                 progress = 1;
-            } else {
-                e = SSL_get_error(ssl, n);
-                if (e == SSL_ERROR_WANT_READ) {
-                    nev |= POLLIN;
-                } else if (e == SSL_ERROR_WANT_WRITE) {
-                    nev |= POLLOUT;
-                } else {
-                    return; /* closed (close_notify or not) or broken */
-                }
+            } else if (!ssl_wants(ssl, n, &nev)) {
+                return; /* closed (close_notify or not) or broken */
             }
         }
         if (in->len > 0) {
@@ -441,15 +450,8 @@ relay(struct tls_pump *p, SSL *ssl, struct flow *in, struct flow *out)
                 out->off += (size_t)n;
                 out->len -= (size_t)n;
                 progress = 1;
-            } else {
-                e = SSL_get_error(ssl, n);
-                if (e == SSL_ERROR_WANT_READ) {
-                    nev |= POLLIN;
-                } else if (e == SSL_ERROR_WANT_WRITE) {
-                    nev |= POLLOUT;
-                } else {
-                    return;
-                }
+            } else if (!ssl_wants(ssl, n, &nev)) {
+                return;
             }
         }
         if (app_eof && out->len == 0) {

@@ -284,7 +284,8 @@ on_ssl_ctx(CURL *curl, void *ssl_ctx, void *arg)
 /*
  * tls_hint() explains the usual TLS failure whose libssl text names only
  * the symptom: a TLS client on a plain-HTTP port reads an HTTP answer as a
- * TLS record ("wrong version number", "packet length too long").
+ * TLS record ("wrong version number", "packet length too long"), or sees
+ * the connection closed (SSL_ERROR_SYSCALL).
  */
 static const char *
 tls_hint(CURLcode rc, const char *msg)
@@ -297,6 +298,11 @@ tls_hint(CURLcode rc, const char *msg)
     if (rc == CURLE_SSL_CONNECT_ERROR && (strstr(msg, "wrong version number") != NULL ||
                                           strstr(msg, "packet length too long") != NULL)) {
         return " (the server does not speak TLS on this port: plain HTTP? then drop -tls_used)";
+    }
+    /* a plain-HTTP server may also answer the ClientHello by closing (or resetting) at once */
+    if (rc == CURLE_SSL_CONNECT_ERROR && strstr(msg, "SSL_ERROR_SYSCALL") != NULL) {
+        return " (the server closed the connection in the TLS handshake: it may not speak TLS "
+               "on this port)";
     }
     return "";
 }
