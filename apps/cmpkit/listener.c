@@ -33,6 +33,12 @@
  * again with every byte, so a peer trickling one byte a second would hold
  * its connection for ever.
  *
+ * HTTPS (cfg->tls): the acceptor counts the connection in a slot as above,
+ * but hands libmicrohttpd one end of a socketpair and starts a pump thread
+ * (tls_srv.h) that terminates TLS between the client and the other end. The
+ * slot's descriptor is libmicrohttpd's end, so the watchdog's deadlines and
+ * evictions end the pump too: the handshake counts as waiting for a request.
+ *
  * Nothing is written to stdout after the ACCEPT line (a harness may have
  * stopped reading it): log lines go to stderr, one write() each. Refusals
  * are logged once per cause per LOG_EVERY_MS, with the count of the others.
