@@ -191,7 +191,7 @@ app_tls_srv_ctx(const struct cmp_opts *o, int keyform, SSL_CTX **out)
     if (ctx == NULL) {
         return ssl_fail("cannot make the TLS context");
     }
-    /* TLS 1.2 and 1.3 (RFC 9811 3.5 via RFC 9325: nothing older); no renegotiation. */
+    /* TLS 1.2 and 1.3: nothing older (RFC 8996 deprecated TLS 1.0 and 1.1); no renegotiation. */
     if (SSL_CTX_set_min_proto_version(ctx, min_version) != 1 ||
         SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1) {
         SSL_CTX_free(ctx);
