@@ -89,9 +89,8 @@ tls_settings(const struct cmp_opts *o, int *mode, int *min_version)
         }
         *mode = verify_modes[i].mode;
         if (*mode != SSL_VERIFY_NONE && o->srv_tls_trusted == NULL) {
-            fprintf(stderr,
-                    "%s: -srv_tls_verify %s: client certificates need -srv_tls_trusted\n", PROG,
-                    o->srv_tls_verify);
+            fprintf(stderr, "%s: -srv_tls_verify %s: client certificates need -srv_tls_trusted\n",
+                    PROG, o->srv_tls_verify);
             return 0;
         }
     }
@@ -100,8 +99,8 @@ tls_settings(const struct cmp_opts *o, int *mode, int *min_version)
     } else if (strcmp(o->srv_tls_min_version, "1.3") == 0) {
         *min_version = TLS1_3_VERSION;
     } else {
-        fprintf(stderr, "%s: -srv_tls_min_version %s: expected 1.2 or 1.3 (nothing older)\n",
-                PROG, o->srv_tls_min_version);
+        fprintf(stderr, "%s: -srv_tls_min_version %s: expected 1.2 or 1.3 (nothing older)\n", PROG,
+                o->srv_tls_min_version);
         return 0;
     }
     return 1;
@@ -514,8 +513,8 @@ tls_pump_run(struct tls_pump *p)
         end = r == 0 ? TLS_PUMP_HANDSHAKE : TLS_PUMP_CUT;
         goto done;
     }
-    p->on_peer(p->arg, SSL_get_verify_result(ssl) == X509_V_OK ? SSL_get1_peer_certificate(ssl)
-                                                               : NULL);
+    p->on_peer(p->arg,
+               SSL_get_verify_result(ssl) == X509_V_OK ? SSL_get1_peer_certificate(ssl) : NULL);
     flows->in.len = 0;
     flows->out.len = 0;
     relay(p, ssl, &flows->in, &flows->out);

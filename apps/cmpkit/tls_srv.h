@@ -31,10 +31,10 @@ int app_tls_srv_ctx(const struct cmp_opts *o, int keyform, SSL_CTX **out);
 
 /* How a pump ended. */
 enum tls_pump_end {
-    TLS_PUMP_DONE = 0,   /* the connection was served and closed by either side */
-    TLS_PUMP_PLAIN,      /* not TLS: answered 400 "this port speaks HTTPS" */
-    TLS_PUMP_HANDSHAKE,  /* the handshake failed (|why|) */
-    TLS_PUMP_CUT         /* closed before or during the handshake (deadline, peer, stop) */
+    TLS_PUMP_DONE = 0,  /* the connection was served and closed by either side */
+    TLS_PUMP_PLAIN,     /* not TLS: answered 400 "this port speaks HTTPS" */
+    TLS_PUMP_HANDSHAKE, /* the handshake failed (|why|) */
+    TLS_PUMP_CUT        /* closed before or during the handshake (deadline, peer, stop) */
 };
 
 struct tls_pump {

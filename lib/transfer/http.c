@@ -293,7 +293,8 @@ tls_hint(CURLcode rc, const char *msg)
     if (rc != CURLE_SSL_CONNECT_ERROR && rc != CURLE_PEER_FAILED_VERIFICATION) {
         return "";
     }
-    /* libcurl's text has libssl's reason; the rest of its queue ("shutdown while in init") is noise */
+    /* libcurl's text has libssl's reason; the rest of its queue ("shutdown while in init") is noise
+     */
     ERR_clear_error();
     if (rc == CURLE_SSL_CONNECT_ERROR && (strstr(msg, "wrong version number") != NULL ||
                                           strstr(msg, "packet length too long") != NULL)) {
