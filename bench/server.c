@@ -66,6 +66,8 @@
  *               [--warmup W] [--seconds S] [--timeout S] [--close]
  *               [--conn-per-txn] [--procs P] [--pid PID] [--rss-every K]
  *               [--attack RATE [--attack-iter N] [--attack-src IP]] [--label TEXT]
+ *               [--cacert FILE]
+ * --cacert: the URL is https://, the server's certificate verified against FILE.
  * Output: "RSS ..." lines while running, "WARMUP ...", "ERR ..." samples and
  * "THREADS ..." lines, then one "RESULT key=value ..." line that
  * bench/server.sh turns into its table. Exit status 0 if any transaction
@@ -128,6 +130,7 @@ struct opts {
     long attack_rate;       /* wrong-MAC requests a second from another address; 0: none */
     long attack_iter;       /* their PBM iteration count */
     const char *attack_src; /* the address they come from */
+    const char *cacert;     /* --cacert: HTTPS, the server's trust anchor; NULL: plain HTTP */
 };
 
 static void
@@ -138,7 +141,7 @@ usage(void)
             "              [--clients N] [--count T] [--warmup W] [--seconds S] [--timeout S]\n"
             "              [--close] [--conn-per-txn] [--procs P] [--pid PID] [--rss-every K]\n"
             "              [--attack RATE [--attack-iter N] [--attack-src IP]] [--label TEXT]\n"
-            "              [--key p256|rsa2048] [--reuse-salt]\n");
+            "              [--key p256|rsa2048] [--reuse-salt] [--cacert FILE]\n");
     exit(2);
 }
 
@@ -249,6 +252,8 @@ parse_opts(struct opts *o, int argc, char **argv)
             o->attack_iter = num_arg(argv[++i], 100, 10000000);
         } else if (strcmp(a, "--attack-src") == 0) {
             o->attack_src = argv[++i];
+        } else if (strcmp(a, "--cacert") == 0) {
+            o->cacert = argv[++i];
         } else {
             usage();
         }
@@ -1117,7 +1122,7 @@ on_done(struct client *c, CURLcode rc)
 }
 
 /*
- * parse_target() accepts only http:// to an IPv4 address in 127.0.0.0/8 (or
+ * parse_target() accepts only http:// or https:// to an IPv4 address in 127.0.0.0/8 (or
  * localhost, taken as 127.0.0.1) and returns the address and port.
  */
 static void
@@ -1131,7 +1136,7 @@ parse_target(const char *url, char *ip, size_t ip_len, long *port)
          curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
          curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
          curl_url_get(u, CURLUPART_PORT, &port_s, CURLU_DEFAULT_PORT) == CURLUE_OK &&
-         strcmp(scheme, "http") == 0;
+         (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0);
     if (ok && strcmp(host, "localhost") == 0) {
         snprintf(ip, ip_len, "127.0.0.1");
     } else if (ok) {
@@ -1206,7 +1211,16 @@ setup_clients(struct gen *g, struct client *cl, long n)
         }
         curl_easy_setopt(c->h, CURLOPT_URL, c->url);
         curl_easy_setopt(c->h, CURLOPT_RESOLVE, c->resolve);
-        curl_easy_setopt(c->h, CURLOPT_PROTOCOLS_STR, "http");
+        curl_easy_setopt(c->h, CURLOPT_PROTOCOLS_STR, g->o.cacert != NULL ? "https" : "http");
+        if (g->o.cacert != NULL) {
+            /*
+             * The server's certificate names *.cmpkit-bench.invalid (each
+             * client's host name): verified in full. No session resumption:
+             * a full handshake per connection, as a new `openssl cmp` run does.
+             */
+            curl_easy_setopt(c->h, CURLOPT_CAINFO, g->o.cacert);
+            curl_easy_setopt(c->h, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+        }
         curl_easy_setopt(c->h, CURLOPT_NOPROXY, "*");
         curl_easy_setopt(c->h, CURLOPT_POST, 1L);
         curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, g->headers);

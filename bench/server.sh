@@ -30,6 +30,16 @@
 # ATTACK_ITER iterations (the servers' cap): the throughput of valid clients
 # under attack as a share of the undisturbed one, in the same run.
 #
+# HTTPS (TLS_PROCS > 0): a third server, cmpkit -port with -srv_tls_cert (an
+# EC P-256 TLS certificate for *.cmpkit-bench.invalid and 127.0.0.1, from the
+# bench root), and the process-per-client phase (TLS_PROCS client processes,
+# a new connection per ir+certConf, no TLS session resumption: a full
+# handshake each, as a new `openssl cmp` run) against it and, in turn, the
+# same phase against the plain-HTTP cmpkit server, beside it; then
+# TLS_OSSL_TXNS ir+certConf by `openssl cmp -tls_used` runs against the TLS
+# server and by plain `openssl cmp` runs against the plain one. Connections
+# per second = transactions per second there (one connection each).
+#
 # Only successful transactions (a good pkiConf) count; every failure is
 # counted and its kind printed. Server CPU is utime + stime of
 # /proc/PID/stat over the measured phase (all threads), peak RSS is VmHWM
@@ -45,6 +55,8 @@
 #   RSS_TXNS [10000], RSS_EVERY [1000], RSS_CLIENTS [16] (RSS_TXNS=0: skip)
 #   ATTACK_CLIENTS [16], ATTACK_COUNT [20000], ATTACK_RATE [50], ATTACK_ITER [100000]
 #                       (ATTACK_RATE=0: skip)
+#   TLS_PROCS [16]      client processes of the HTTPS phases (0: skip)
+#   TLS_OSSL_TXNS [160] ir+certConf by openssl cmp -tls_used runs in 16 loops (0: skip)
 #   PHASE_SECONDS [60]  wall-time limit of each phase
 #   REQ_TIMEOUT [10]    seconds per request
 #   VERBOSITY [3]       -verbosity of both servers (their logs go to files)
@@ -88,6 +100,8 @@ ATTACK_CLIENTS=${ATTACK_CLIENTS:-16}
 ATTACK_COUNT=${ATTACK_COUNT:-20000}
 ATTACK_RATE=${ATTACK_RATE:-50}
 ATTACK_ITER=${ATTACK_ITER:-100000}
+TLS_PROCS=${TLS_PROCS:-16}
+TLS_OSSL_TXNS=${TLS_OSSL_TXNS:-160}
 PHASE_SECONDS=${PHASE_SECONDS:-60}
 REQ_TIMEOUT=${REQ_TIMEOUT:-10}
 VERBOSITY=${VERBOSITY:-3}
@@ -161,6 +175,16 @@ issue client "/CN=cmpkit Bench Client" root ee_ext 0x2003
 issue ee "/CN=cmpkit Bench EE" server ee_ext 0x2004
 ossl verify -CAfile "$pki/root.crt" "$pki/server.crt" "$pki/client.crt" >/dev/null ||
     die "test PKI does not verify"
+# tls.crt: the HTTPS server's, for each generator client's host name and for 127.0.0.1
+cat >>"$pki/ext.cnf" <<'EOF'
+[tls_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:*.cmpkit-bench.invalid, IP:127.0.0.1
+EOF
+ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$pki/tls.key" 2>/dev/null
+issue tls "/CN=cmpkit Bench TLS" root tls_ext 0x2005
 
 # ---- servers -------------------------------------------------------------------
 mock_opts=(-srv_cert "$pki/server.crt" -srv_key "$pki/server.key"
@@ -195,6 +219,14 @@ start_server() {
 start_server cmpkit "$cmpkit" -config "" -port 127.0.0.1:0 "${mock_opts[@]}"
 start_server openssl openssl cmp -config "" -port 0 "${mock_opts[@]}"
 servers=(cmpkit openssl)
+# the HTTPS server: its phases get https:// and the generator's --cacert, openssl cmp -tls_used
+declare -A tls_gen=() tls_ossl=()
+if [ "$TLS_PROCS" -gt 0 ] || [ "$TLS_OSSL_TXNS" -gt 0 ]; then
+    start_server cmpkit-tls "$cmpkit" -config "" -port 127.0.0.1:0 "${mock_opts[@]}" \
+        -srv_tls_cert "$pki/tls.crt" -srv_tls_key "$pki/tls.key"
+    tls_gen[cmpkit-tls]="--cacert $pki/root.crt"
+    tls_ossl[cmpkit-tls]="-tls_used -tls_trusted $pki/root.crt"
+fi
 
 echo "== $(openssl version); $(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1))"
 echo "== COUNT=$COUNT WARMUP=$WARMUP CLIENTS='$CLIENTS' PROTS='$PROTS' VERBOSITY=$VERBOSITY"
@@ -209,11 +241,13 @@ declare -A R=()
 # phase SERVER PROT CLIENTS KEY GENERATOR-ARGS...: runs the generator, keeps its
 # RESULT fields as R[KEY,field] and prints its error samples.
 phase() {
-    local srv=$1 prot=$2 n=$3 key=$4 log kv line
+    local srv=$1 prot=$2 n=$3 key=$4 log kv line scheme=http
     shift 4
     log=$logs/gen_${key//,/_}.log
-    timeout $((${PHASE_SECONDS%.*} * 2 + 60)) "$gen" \
-        --url "http://127.0.0.1:${port[$srv]}/pkix/" --pki "$pki" --secret "$work/secret.txt" \
+    [ -z "${tls_gen[$srv]:-}" ] || scheme=https
+    # shellcheck disable=SC2086 # tls_gen holds options (paths without blanks: mktemp's)
+    timeout $((${PHASE_SECONDS%.*} * 2 + 60)) "$gen" ${tls_gen[$srv]:-} \
+        --url "$scheme://127.0.0.1:${port[$srv]}/pkix/" --pki "$pki" --secret "$work/secret.txt" \
         --ref "$ref" --prot "$prot" --clients "$n" --seconds "$PHASE_SECONDS" \
         --timeout "$REQ_TIMEOUT" --pid "${pid[$srv]}" --label "$srv/$prot/$n" "$@" \
         >"$log" 2>&1 || true
@@ -288,7 +322,9 @@ ossl_ppc() {
     for ((f = 0; f < loops; f++)); do
         (
             for ((k = 0; k < per; k++)); do
+                # shellcheck disable=SC2086 # tls_ossl holds options (paths without blanks)
                 timeout "$REQ_TIMEOUT" openssl cmp -config "" -server "127.0.0.1:${port[$srv]}" \
+                    ${tls_ossl[$srv]:-} \
                     -path pkix/ -ref "$ref" -secret "file:$work/secret.txt" -cmd ir \
                     -newkey "$pki/ee.key" -subject "/CN=cmpkit Bench EE" -srvcert "$pki/server.crt" \
                     -certout "$work/ppc_$f.crt" -msg_timeout "$REQ_TIMEOUT" >/dev/null 2>&1 ||
@@ -314,6 +350,30 @@ if [ "$PPC_OSSL_TXNS" -gt 0 ]; then
     for srv in "${servers[@]}"; do
         ossl_ppc "$srv"
     done
+fi
+
+if [ "$TLS_PROCS" -gt 0 ]; then
+    echo "== HTTPS, process per client: pbm, $TLS_PROCS client processes, a connection (and a" \
+        "full TLS handshake) per transaction; plain HTTP in turn"
+    for srv in cmpkit-tls cmpkit; do
+        phase "$srv" pbm "$TLS_PROCS" "$srv,tlsppc" --count "$COUNT" --warmup "$WARMUP" \
+            --procs "$TLS_PROCS" --conn-per-txn
+    done
+fi
+if [ "$TLS_OSSL_TXNS" -gt 0 ]; then
+    echo "== HTTPS, process per client: pbm, $TLS_OSSL_TXNS runs of openssl cmp -tls_used in 16" \
+        "loops; plain HTTP in turn"
+    saved_ossl=$PPC_OSSL_TXNS
+    PPC_OSSL_TXNS=$TLS_OSSL_TXNS
+    declare -A plain_ossl=()
+    for k in n fail ms secs; do plain_ossl[$k]=${R[cmpkit,ossl,$k]:-}; done
+    ossl_ppc cmpkit-tls
+    ossl_ppc cmpkit
+    for k in n fail ms secs; do
+        R[cmpkit,tlsossl,$k]=${R[cmpkit,ossl,$k]}
+        R[cmpkit,ossl,$k]=${plain_ossl[$k]}
+    done
+    PPC_OSSL_TXNS=$saved_ossl
 fi
 
 rss_prots=""
@@ -458,3 +518,25 @@ for prot in $PROTS; do
             "${R[cmpkit,rssgrow,$prot]} kB"
     fi
 done
+if [ "$TLS_PROCS" -gt 0 ]; then
+    echo
+    echo "HTTPS (EC P-256 TLS key, a full handshake per connection) and plain HTTP, cmpkit -port,"
+    echo "process per client ($TLS_PROCS processes), ir+certConf on one new connection each (pbm)"
+    printf '%-6s | %8s %7s %6s %13s %6s %6s | %s\n' "" conn/s CPU failed p50/p99 peak RSS \
+        "threads busy (top %)"
+    for k in cmpkit-tls,tlsppc cmpkit,tlsppc; do
+        printf '%-6s | %s | %s (%s%%)\n' "$([ "${k%%,*}" = cmpkit-tls ] && echo HTTPS || echo HTTP)" \
+            "$(cell "$k")" "${R[$k,srv_threads_busy]}" "${R[$k,srv_top_thread_pct]}"
+    done
+    echo "HTTPS/HTTP: server CPU per transaction $(ratio "${R[cmpkit-tls,tlsppc,srv_ms_per_txn]}" \
+        "${R[cmpkit,tlsppc,srv_ms_per_txn]}"), connections per second $(ratio \
+        "${R[cmpkit-tls,tlsppc,tps]}" "${R[cmpkit,tlsppc,tps]}")"
+fi
+if [ "$TLS_OSSL_TXNS" -gt 0 ]; then
+    echo
+    echo "openssl cmp runs against cmpkit -port: server CPU per ir+certConf (ms), failed runs, wall time"
+    printf '%-18s | %8s %3s %6s s\n' "HTTPS (-tls_used)" "${R[cmpkit-tls,ossl,ms]}" \
+        "${R[cmpkit-tls,ossl,fail]}" "${R[cmpkit-tls,ossl,secs]}"
+    printf '%-18s | %8s %3s %6s s\n' "HTTP" "${R[cmpkit,tlsossl,ms]}" "${R[cmpkit,tlsossl,fail]}" \
+        "${R[cmpkit,tlsossl,secs]}"
+fi

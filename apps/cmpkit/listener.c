@@ -33,6 +33,12 @@
  * again with every byte, so a peer trickling one byte a second would hold
  * its connection for ever.
  *
+ * HTTPS (cfg->tls): the acceptor counts the connection in a slot as above,
+ * but hands libmicrohttpd one end of a socketpair and starts a pump thread
+ * (tls_srv.h) that terminates TLS between the client and the other end. The
+ * slot's descriptor is libmicrohttpd's end, so the watchdog's deadlines and
+ * evictions end the pump too: the handshake counts as waiting for a request.
+ *
  * Nothing is written to stdout after the ACCEPT line (a harness may have
  * stopped reading it): log lines go to stderr, one write() each. Refusals
  * are logged once per cause per LOG_EVERY_MS, with the count of the others.
@@ -71,6 +77,7 @@
 #include "http_req.h"
 #include "listener.h"
 #include "opts.h"
+#include "tls_srv.h"
 
 /*
  * libmicrohttpd's connection limit: never reached, as each connection it
@@ -86,6 +93,7 @@
 #define FD_RESERVE 64         /* descriptors besides connections (listening, MHD's, files) */
 #define FD_TABLE_MAX (1 << 22)
 #define LOG_LINE_MAX 1024
+#define PUMP_STACK ((size_t)256 << 10) /* a TLS pump thread's stack: libssl needs little */
 #define THROTTLE_MAX 4096u     /* addresses whose failed authentications are tracked at once */
 #define THROTTLE_BUCKETS 8192u /* a power of 2 */
 #define THROTTLE_BURST_S 2     /* an address may spend this many seconds of its budget at once */
@@ -206,6 +214,8 @@ struct conn {
     unsigned char admitted; /* the current request counts against -max_msgs */
     unsigned char get_crl;  /* the current request is GET /crl (answer_crl()) */
     uint8_t key[16];        /* the client's address (addr_key()) */
+    uint32_t gen;           /* counts the slot's connections (a TLS pump's check); under the mutex */
+    X509 *tls_peer;         /* HTTPS: the client's verified certificate, or NULL; under the mutex */
     struct http_req req;    /* the current request: only the thread serving it touches it */
 };
 
@@ -228,6 +238,8 @@ enum lst_cause {
     LC_HANDOVER,
     LC_HANDLER,
     LC_THROTTLE,
+    LC_TLS_PLAIN,
+    LC_TLS_HANDSHAKE,
     LC_NUM
 };
 
@@ -260,6 +272,7 @@ struct listener {
     atomic_int answered; /* of those, fully answered */
     atomic_int done;     /* -max_msgs reached */
     atomic_int stopping; /* the acceptor must end */
+    atomic_int pumps;    /* TLS pump threads running (tls_srv.h) */
     struct ratelimit rl[LC_NUM];
 
     int lfd; /* listening */
@@ -816,6 +829,8 @@ slot_release(struct listener *l, struct conn *c)
     c->fd = -1;
     set_phase(c, CS_FREE);
     c->killed = 0;
+    X509_free(c->tls_peer);
+    c->tls_peer = NULL;
     l->free_slots[l->num_free++] = idx;
     l->in_use--;
     if (l->acceptor_waiting) {
@@ -876,6 +891,7 @@ admit(struct listener *l, int fd, const struct sockaddr *sa, int *why, uint8_t k
     c->fd = fd;
     set_phase(c, CS_HANDED);
     c->killed = 0;
+    c->gen++;
     memcpy(c->key, key, 16);
     l->fd_conn[fd] = (uint32_t)(c - l->conns) + 1;
     l->in_use++;
@@ -1281,6 +1297,7 @@ answer(struct listener *l, struct MHD_Connection *conn, struct conn *c)
     size_t out_len = 0;
     uint64_t charge = 0;
     int64_t wait_ms;
+    X509 *peer;
     int n;
 
     /* An address whose failed authentications spent its budget is not heard (and costs little). */
@@ -1294,7 +1311,11 @@ answer(struct listener *l, struct MHD_Connection *conn, struct conn *c)
         }
         c->admitted = 1;
     }
-    n = l->cfg->handle(l->cfg->handle_arg, c->req.buf, c->req.len, &out, &out_len, &charge);
+    /* set by the pump before the request's first byte came; stays while the connection does */
+    pthread_mutex_lock(&l->mu);
+    peer = c->tls_peer;
+    pthread_mutex_unlock(&l->mu);
+    n = l->cfg->handle(l->cfg->handle_arg, c->req.buf, c->req.len, &out, &out_len, &charge, peer);
     if (charge > 0) {
         throttle_charge(l, c->key, charge, now_ms());
     }
@@ -1542,6 +1563,133 @@ wait_for_slot(struct listener *l)
     }
 }
 
+/* ---- HTTPS: the pumps (tls_srv.h) ---- */
+
+/* A pump's connection: its slot, which it may touch only while the slot is still its own. */
+struct pump_job {
+    struct listener *l;
+    uint32_t slot, gen;
+    uint8_t key[16];
+    struct tls_pump p;
+};
+
+/* pump_on_peer() keeps the client's certificate in the slot, for answer(). */
+static void
+pump_on_peer(void *arg, X509 *cert)
+{
+    struct pump_job *j = arg;
+    struct conn *c = &j->l->conns[j->slot];
+
+    pthread_mutex_lock(&j->l->mu);
+    if (c->gen == j->gen && phase_state(get_phase(c)) != CS_FREE && c->tls_peer == NULL) {
+        c->tls_peer = cert;
+        cert = NULL;
+    }
+    pthread_mutex_unlock(&j->l->mu);
+    X509_free(cert);
+}
+
+static void *
+pump_thread(void *arg)
+{
+    struct pump_job *j = arg;
+    struct listener *l = j->l;
+    char at[64];
+
+    switch (tls_pump_run(&j->p)) {
+    case TLS_PUMP_PLAIN:
+        note(l, LC_TLS_PLAIN, LOG_LVL_WARN,
+             "answered 400 to plain HTTP from %s: this port speaks HTTPS",
+             addr_text(j->key, at, sizeof(at)));
+        break;
+    case TLS_PUMP_HANDSHAKE:
+        note(l, LC_TLS_HANDSHAKE, LOG_LVL_WARN, "TLS handshake with %s failed: %s",
+             addr_text(j->key, at, sizeof(at)), j->p.why);
+        break;
+    default:
+        break;
+    }
+    free(j);
+    /* the last touch of |l|: serve() waits for this count to reach 0 before freeing it */
+    atomic_fetch_sub(&l->pumps, 1);
+    return NULL;
+}
+
+/*
+ * tls_split() makes the socketpair of an accepted TLS connection:
+ * |*fd| (the client's socket) moves to |*net_fd|, and |*fd| becomes
+ * libmicrohttpd's end, |*pump_fd| the pump's. 0 (all closed) on failure.
+ */
+static int
+tls_split(struct listener *l, int *fd, int *net_fd, int *pump_fd)
+{
+    int pair[2], one = 1;
+
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0) {
+        note(l, LC_ACCEPT, LOG_LVL_ERR, "cannot make a socketpair for a TLS connection: %s",
+             strerror(errno));
+        close(*fd);
+        pause_briefly(); /* out of descriptors, most likely */
+        return 0;
+    }
+    /* libmicrohttpd sets TCP_NODELAY on the socket it has, which is no TCP socket here */
+    (void)setsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    *net_fd = *fd;
+    *fd = pair[0];
+    *pump_fd = pair[1];
+    return 1;
+}
+
+/*
+ * tls_start_pump() runs the pump of |c|'s connection on a thread of its
+ * own (detached, a small stack); 0 (the pump's descriptors closed) if it
+ * cannot.
+ */
+static int
+tls_start_pump(struct listener *l, struct conn *c, int net_fd, int pump_fd, const uint8_t key[16])
+{
+    struct pump_job *j = calloc(1, sizeof(*j));
+    pthread_attr_t attr;
+    pthread_t t;
+    int ok = 0;
+
+    if (j != NULL && pthread_attr_init(&attr) == 0) {
+        j->l = l;
+        j->slot = (uint32_t)(c - l->conns);
+        j->gen = c->gen; /* stable: the slot is CS_HANDED until libmicrohttpd starts it */
+        memcpy(j->key, key, 16);
+        j->p.ctx = l->cfg->tls;
+        j->p.net_fd = net_fd;
+        j->p.app_fd = pump_fd;
+        j->p.on_peer = pump_on_peer;
+        j->p.arg = j;
+        atomic_fetch_add(&l->pumps, 1);
+        ok = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+             pthread_attr_setstacksize(&attr, PUMP_STACK) == 0 &&
+             pthread_create(&t, &attr, pump_thread, j) == 0;
+        pthread_attr_destroy(&attr);
+        if (!ok) {
+            atomic_fetch_sub(&l->pumps, 1);
+        }
+    }
+    if (!ok) {
+        free(j);
+        close(net_fd);
+        close(pump_fd);
+        note(l, LC_HANDOVER, LOG_LVL_ERR, "cannot start the TLS thread of a connection");
+    }
+    return ok;
+}
+
+/* wait_for_pumps() waits for the pumps to end (libmicrohttpd closed their ends). */
+static void
+wait_for_pumps(struct listener *l)
+{
+    while (atomic_load(&l->pumps) > 0) {
+        pause_briefly(); /* the watchdog ends the process if this takes over STOP_GRACE_MS */
+    }
+}
+
 static void *
 accept_loop(void *arg)
 {
@@ -1554,7 +1702,7 @@ accept_loop(void *arg)
         uint8_t key[16];
         char at[64];
         struct conn *c;
-        int fd, why;
+        int fd, why, net_fd, pump_fd = -1;
 
         wait_for_slot(l);
         if (atomic_load(&l->stopping)) {
@@ -1574,9 +1722,17 @@ accept_loop(void *arg)
             }
             continue; /* EAGAIN, ECONNABORTED, EINTR, ... */
         }
+        net_fd = -1;
+        if (l->cfg->tls != NULL && !tls_split(l, &fd, &net_fd, &pump_fd)) {
+            continue;
+        }
         c = admit(l, fd, (struct sockaddr *)&ss, &why, key);
         if (c == NULL) {
             refuse_conn(fd);
+            if (net_fd >= 0) {
+                close(net_fd);
+                close(pump_fd);
+            }
             if (why == ADMIT_PER_ADDR) {
                 note(l, LC_PER_ADDR, LOG_LVL_WARN,
                      "refusing connections from %s: it has %u open (-srv_max_conns_per_addr)",
@@ -1594,6 +1750,13 @@ accept_loop(void *arg)
          * it is given and sets TCP_NODELAY itself with the first response
          * (openssl cmp 3.0 lost ~40 ms a message to Nagle and delayed ACKs).
          */
+        if (net_fd >= 0 && !tls_start_pump(l, c, net_fd, pump_fd, key)) {
+            pthread_mutex_lock(&l->mu);
+            slot_release(l, c);
+            pthread_mutex_unlock(&l->mu);
+            close(fd);
+            continue;
+        }
         if (mhd.add_connection(l->d[next], fd, (struct sockaddr *)&ss, len) != MHD_YES) {
             /* Closed by libmicrohttpd and never queued: no callback will come. */
             int saved = errno;
@@ -1752,7 +1915,9 @@ static int
 fd_limit(const struct listener *l, unsigned *max_conns)
 {
     struct rlimit rl;
-    rlim_t need = (rlim_t)*max_conns + FD_RESERVE;
+    /* HTTPS: the client's socket and both ends of the socketpair (tls_srv.h) */
+    rlim_t per_conn = l->cfg->tls != NULL ? 3 : 1;
+    rlim_t need = (rlim_t)*max_conns * per_conn + FD_RESERVE;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
         fprintf(stderr, "%s: cannot read RLIMIT_NOFILE: %s\n", PROG, strerror(errno));
@@ -1764,12 +1929,12 @@ fd_limit(const struct listener *l, unsigned *max_conns)
         (void)getrlimit(RLIMIT_NOFILE, &rl);
     }
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
-        if (rl.rlim_cur <= FD_RESERVE) {
+        if (rl.rlim_cur < FD_RESERVE + per_conn) {
             fprintf(stderr, "%s: only %llu file descriptors allowed (RLIMIT_NOFILE)\n", PROG,
                     (unsigned long long)rl.rlim_cur);
             return 0;
         }
-        *max_conns = (unsigned)(rl.rlim_cur - FD_RESERVE);
+        *max_conns = (unsigned)((rl.rlim_cur - FD_RESERVE) / per_conn);
         lst_log(l, LOG_LVL_WARN,
                 "RLIMIT_NOFILE allows %llu file descriptors: serving at most %u connections",
                 (unsigned long long)rl.rlim_cur, *max_conns);
@@ -1880,6 +2045,12 @@ make_tables(struct listener *l)
 static void
 free_tables(struct listener *l)
 {
+    unsigned i;
+
+    /* slots libmicrohttpd never closed (handed over, not yet started, at the stop) */
+    for (i = 0; l->conns != NULL && i < l->max_conns; i++) {
+        X509_free(l->conns[i].tls_peer);
+    }
     free(l->conns);
     free(l->free_slots);
     free(l->fd_conn);
@@ -2031,6 +2202,7 @@ serve(struct listener *l, const sigset_t *set)
         (void)pthread_join(acceptor, NULL);
     }
     stop_daemons(l, l->num_daemons);
+    wait_for_pumps(l);
     pthread_mutex_lock(&l->mu);
     l->watchdog_exit = 1;
     pthread_cond_signal(&l->tick);
@@ -2061,6 +2233,7 @@ cmp_listener_run(const struct cmp_listener_config *cfg)
     atomic_init(&l->answered, 0);
     atomic_init(&l->done, 0);
     atomic_init(&l->stopping, 0);
+    atomic_init(&l->pumps, 0);
     for (i = 0; i < LC_NUM; i++) {
         atomic_init(&l->rl[i].next, 0);
         atomic_init(&l->rl[i].skipped, 0);

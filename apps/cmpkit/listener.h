@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/ssl.h>
+
 #define CMP_LISTENER_DEFAULT_MAX_CONNS 512u
 /* 1/8 of the total; room for a NAT gateway's clients, whose closed connections still count
  * until the server has read their end */
@@ -39,9 +41,11 @@
  * from the listener's threads, possibly from several at once. |*charge_us|
  * (0 before the call) gets the CPU time to charge to the client's address:
  * that of a request that failed authentication, which anyone can send.
+ * |tls_client_cert| is the verified certificate of the TLS client (HTTPS
+ * with a client certificate; borrowed, valid during the call), else NULL.
  */
 typedef int cmp_listener_handle_fn(void *arg, const uint8_t *req, size_t req_len, uint8_t **rsp,
-                                   size_t *rsp_len, uint64_t *charge_us);
+                                   size_t *rsp_len, uint64_t *charge_us, X509 *tls_client_cert);
 
 /*
  * The refusal of a request from an address over its budget: a DER error
@@ -84,6 +88,8 @@ struct cmp_listener_config {
      * address which fail authentication may cost (the handler's charge);
      * beyond, its requests get 429 at once, unhandled */
     unsigned fail_cpu_ms;
+    /* -srv_tls_cert ...: serve HTTPS with this context (tls_srv.h), or NULL: plain HTTP */
+    SSL_CTX *tls;
     int max_msgs;       /* stop after answering this many CMP requests; 0: no limit */
     int verbosity;      /* log level (stderr) */
     int log_time;       /* -srv_log_time: lines start as cmp_listener_log_prefix() writes */

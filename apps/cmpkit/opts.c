@@ -469,6 +469,23 @@ const struct opt_def cmp_opt_table[] = {
           "(then 429). Default 50"),
     OPT_I("srv_log_time", OPTK_FLAG, srv_log_time, OPTG_CMPKIT,
           "Server: start each log line with the UTC time and the client's address"),
+
+    /* cmpkit's own: HTTPS serving (-port with TLS; tls_srv.c) */
+    OPT_S("srv_tls_cert", OPTK_STR, srv_tls_cert, OPTG_CMPKIT,
+          "Server: serve HTTPS with this TLS certificate (PEM, DER or PKCS#12 with its key)"),
+    OPT_S("srv_tls_key", OPTK_STR, srv_tls_key, OPTG_CMPKIT,
+          "Server: private key of -srv_tls_cert. Default: from -srv_tls_cert"),
+    OPT_S("srv_tls_keypass", OPTK_STR, srv_tls_keypass, OPTG_CMPKIT,
+          "Server: pass phrase source of -srv_tls_key (and -srv_tls_cert)"),
+    OPT_S("srv_tls_extra", OPTK_STR, srv_tls_extra, OPTG_CMPKIT,
+          "Server: certificates sent with -srv_tls_cert (its chain)"),
+    OPT_S("srv_tls_trusted", OPTK_STR, srv_tls_trusted, OPTG_CMPKIT,
+          "Server: trust anchors of TLS client certificates (asks clients for one)"),
+    OPT_S("srv_tls_verify", OPTK_STR, srv_tls_verify, OPTG_CMPKIT,
+          "Server: TLS client certificate none, optional or require. Default optional "
+          "with -srv_tls_trusted"),
+    OPT_S("srv_tls_min_version", OPTK_STR, srv_tls_min_version, OPTG_CMPKIT,
+          "Server: lowest TLS version, 1.2 or 1.3. Default 1.2"),
 };
 
 const size_t cmp_opt_count = sizeof(cmp_opt_table) / sizeof(cmp_opt_table[0]);

@@ -35,6 +35,7 @@
 #include "cmpkit/server.h"
 #include "listener.h"
 #include "opts.h"
+#include "tls_srv.h"
 
 struct srv_app {
     struct cmp_srv *srv;
@@ -72,13 +73,14 @@ srv_log(void *arg, int level, const char *line)
 /* srv_handle() answers one request; a failed authentication is charged to the client's address. */
 static int
 srv_handle(void *arg, const uint8_t *req, size_t req_len, uint8_t **rsp, size_t *rsp_len,
-           uint64_t *charge_us)
+           uint64_t *charge_us, X509 *tls_client_cert)
 {
     struct srv_app *app = arg;
     struct cmp_srv_outcome out;
+    struct cmp_srv_peer peer = {tls_client_cert};
     int ok;
 
-    ok = cmp_srv_handle_ex(app->srv, req, req_len, rsp, rsp_len, &out);
+    ok = cmp_srv_handle_peer(app->srv, &peer, req, req_len, rsp, rsp_len, &out);
     if (out.unauthenticated_failure) {
         *charge_us = out.cpu_us > 0 ? out.cpu_us : 1;
     }
@@ -476,7 +478,10 @@ check_mode(const struct cmp_opts *o)
         app_log(o->verbosity, LOG_LVL_WARN, "ignoring TLS options(s) since -tls_used is not given");
     }
     if (o->tls_used) {
-        fprintf(stderr, "%s: -tls_used option not supported with -port option\n", PROG);
+        fprintf(stderr,
+                "%s: -tls_used option not supported with -port option (the server's HTTPS "
+                "options are -srv_tls_cert ...)\n",
+                PROG);
         return 0;
     }
     if (o->reqout_only != NULL) {
@@ -704,9 +709,11 @@ cmp_server_main(struct cmp_opts *o)
 {
     struct cmp_listener_config lc;
     struct srv_app app;
-    int ret;
+    SSL_CTX *tls = NULL;
+    int ret, keyform;
 
-    if (!check_mode(o) || !check_limits(o, 1)) {
+    if (!check_mode(o) || !check_limits(o, 1) || !key_format(o->keyform, &keyform) ||
+        !app_tls_srv_ctx(o, keyform, &tls)) {
         return 1;
     }
     memset(&app, 0, sizeof(app));
@@ -715,6 +722,7 @@ cmp_server_main(struct cmp_opts *o)
     app.srv = app_ca_mode(o) ? ca_srv_new(o, &app) : app_mock_srv_new(o);
     if (app.srv == NULL) {
         app_ca_cleanup(&app.ca);
+        SSL_CTX_free(tls);
         return 1;
     }
 
@@ -729,6 +737,7 @@ cmp_server_main(struct cmp_opts *o)
     lc.body_budget = (size_t)o->srv_body_budget;
     lc.threads = (unsigned)o->srv_threads;
     lc.fail_cpu_ms = (unsigned)o->srv_fail_cpu;
+    lc.tls = tls;
     lc.max_msgs = o->max_msgs;
     lc.verbosity = o->verbosity;
     lc.log_time = o->srv_log_time;
@@ -747,12 +756,20 @@ cmp_server_main(struct cmp_opts *o)
             fprintf(stderr, "%s: cannot start the CA's timer thread\n", PROG);
             cmp_srv_free(app.srv);
             app_ca_cleanup(&app.ca);
+            SSL_CTX_free(tls);
             return 1;
         }
+    }
+    if (tls != NULL) {
+        /* stderr, as the engine's lines: stdout is for the ACCEPT line alone */
+        srv_log((void *)&o->verbosity, LOG_LVL_INFO,
+                o->srv_tls_trusted != NULL ? "serving HTTPS, checking TLS client certificates"
+                                           : "serving HTTPS");
     }
     ret = cmp_listener_run(&lc);
     timer_stop(&app);
     cmp_srv_free(app.srv);
     app_ca_cleanup(&app.ca);
+    SSL_CTX_free(tls);
     return ret;
 }

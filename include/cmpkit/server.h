@@ -142,6 +142,13 @@ struct cmp_srv_call {
      * a delayed certConf. 0 for other requests.
      */
     int polled_type;
+    /*
+     * The certificate the client authenticated the TLS connection with, as
+     * verified by the listener against its trust store (RFC 9811 3.5: a
+     * CA's authorisation may rest on it); NULL over plain HTTP, without a
+     * client certificate, or in-process (cmp_srv_handle_peer()).
+     */
+    X509 *tls_client_cert;
 };
 
 /*
@@ -654,6 +661,21 @@ struct cmp_srv_outcome {
 CMP_API int cmp_srv_handle_ex(struct cmp_srv *srv, const uint8_t *req, size_t req_len,
                               uint8_t **rsp, size_t *rsp_len,
                               struct cmp_srv_outcome *out) CMP_MUST_CHECK;
+
+/* What the transport knows of a request's sender (cmp_srv_handle_peer()). */
+struct cmp_srv_peer {
+    X509 *tls_client_cert; /* the verified TLS client certificate, or NULL (borrowed) */
+};
+
+/*
+ * cmp_srv_handle_peer() is cmp_srv_handle_ex() for a request that came
+ * from |peer| (may be NULL: nothing known): the responder sees
+ * peer->tls_client_cert as call->tls_client_cert, and the engine logs its
+ * subject at info level.
+ */
+CMP_API int cmp_srv_handle_peer(struct cmp_srv *srv, const struct cmp_srv_peer *peer,
+                                const uint8_t *req, size_t req_len, uint8_t **rsp,
+                                size_t *rsp_len, struct cmp_srv_outcome *out) CMP_MUST_CHECK;
 
 /*
  * cmp_srv_refuse() answers a request without handling it, for a caller

@@ -94,6 +94,7 @@ cmp_srv_call_init(struct cmp_srv_req *r)
     c->implicit_confirm = r->txn != NULL && r->txn->implicit_confirm;
     c->txn_data = r->txn != NULL ? &r->txn->data : NULL;
     c->req = r;
+    c->tls_client_cert = r->tls_client_cert;
 }
 
 /* A callback that failed: its text for the peer, and a bit if it named none. */

@@ -1874,12 +1874,41 @@ int
 cmp_srv_handle_ex(struct cmp_srv *srv, const uint8_t *req, size_t req_len, uint8_t **rsp,
                   size_t *rsp_len, struct cmp_srv_outcome *out)
 {
+    return cmp_srv_handle_peer(srv, NULL, req, req_len, rsp, rsp_len, out);
+}
+
+/* log_peer() notes who the transport says sent the request (before its transactionID is known). */
+static void
+log_peer(const struct cmp_srv *srv, const struct cmp_srv_peer *peer)
+{
+    char subject[256];
+
+    if (peer == NULL || peer->tls_client_cert == NULL || srv->cfg.log == NULL ||
+        srv->cfg.verbosity < CMP_SRV_LOG_INFO) {
+        return;
+    }
+    if (X509_NAME_oneline(X509_get_subject_name(peer->tls_client_cert), subject,
+                          (int)sizeof(subject)) == NULL) {
+        snprintf(subject, sizeof(subject), "?");
+    }
+    cmp_srv_log(srv, NULL, CMP_SRV_LOG_INFO, "request over TLS from client certificate %s",
+                subject);
+}
+
+int
+cmp_srv_handle_peer(struct cmp_srv *srv, const struct cmp_srv_peer *peer, const uint8_t *req,
+                    size_t req_len, uint8_t **rsp, size_t *rsp_len, struct cmp_srv_outcome *out)
+{
     uint64_t t0 = out != NULL ? thread_cpu_us() : 0, t1;
     int ok;
-    struct cmp_srv_req r; /* only what handle() reports of it */
+    struct cmp_srv_req r; /* in: the peer; out: what handle() reports of it */
 
     memset(&r, 0, sizeof(r));
     r.fail_bit = -1;
+    if (peer != NULL && srv != NULL) {
+        r.tls_client_cert = peer->tls_client_cert;
+        log_peer(srv, peer);
+    }
     ok = handle(srv, &r, req, req_len, rsp, rsp_len);
     if (out != NULL) {
         t1 = thread_cpu_us();
@@ -1915,6 +1944,7 @@ handle(struct cmp_srv *srv, struct cmp_srv_req *rp, const uint8_t *req, size_t r
     memset(&r, 0, sizeof(r));
     memset(&salvaged, 0, sizeof(salvaged));
     r.srv = srv;
+    r.tls_client_cert = rp->tls_client_cert;
     r.now = now_secs();
     r.fail_bit = -1;
     cmp_err_init(&err);

@@ -443,6 +443,7 @@ struct cmp_srv_req {
     int vouched;             /* its secret or signer came from the responder (find_*) */
     uint8_t *secret;         /* the responder's secret for its senderKID (owned, wiped), */
     size_t secret_len;       /* which also protects the response; NULL: -srv_secret */
+    X509 *tls_client_cert;   /* the TLS client's verified certificate, borrowed; or NULL */
     struct cmp_srv_sender_id sender; /* who sent it, once authenticated */
     int txn_checked;                 /* it passed the checks of its open transaction (recipNonce) */
     int replayed;                    /* its senderNonce was seen before (a replay) */

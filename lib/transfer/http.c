@@ -256,6 +256,33 @@ on_ssl_ctx(CURL *curl, void *ssl_ctx, void *arg)
     return CURLE_OK;
 }
 
+/*
+ * tls_hint() explains the usual TLS failure whose libssl text names only
+ * the symptom: a TLS client on a plain-HTTP port reads an HTTP answer as a
+ * TLS record ("wrong version number", "packet length too long"), or sees
+ * the connection closed (SSL_ERROR_SYSCALL).
+ */
+static const char *
+tls_hint(CURLcode rc, const char *msg)
+{
+    if (rc != CURLE_SSL_CONNECT_ERROR && rc != CURLE_PEER_FAILED_VERIFICATION) {
+        return "";
+    }
+    /* libcurl's text has libssl's reason; the rest of its queue ("shutdown while in init") is noise
+     */
+    ERR_clear_error();
+    if (rc == CURLE_SSL_CONNECT_ERROR && (strstr(msg, "wrong version number") != NULL ||
+                                          strstr(msg, "packet length too long") != NULL)) {
+        return " (the server does not speak TLS on this port: plain HTTP? then drop -tls_used)";
+    }
+    /* a plain-HTTP server may also answer the ClientHello by closing (or resetting) at once */
+    if (rc == CURLE_SSL_CONNECT_ERROR && strstr(msg, "SSL_ERROR_SYSCALL") != NULL) {
+        return " (the server closed the connection in the TLS handshake: it may not speak TLS "
+               "on this port)";
+    }
+    return "";
+}
+
 /* ---- one exchange ---- */
 
 static int
@@ -313,13 +340,14 @@ http_exchange(void *ctx, const uint8_t *req, size_t req_len, int64_t timeout_ms,
              * line that says so instead of the SSL library's codes.
              */
             return CMP_FAIL(err, CMP_E_IO,
-                            "%s: the server did not speak TLS (a plain HTTP server? -tls_used "
-                            "needs an HTTPS server)",
+                            "%s: the server does not speak TLS on this port (a plain HTTP server? "
+                            "-tls_used needs an HTTPS server)",
                             h->url);
         }
-        return CMP_FAIL(err, CMP_E_IO, "%s%s%s: %s", h->url,
+        return CMP_FAIL(err, CMP_E_IO, "%s%s%s: %s%s", h->url,
                         h->proxy[0] != '\0' ? " via proxy " : "", h->proxy,
-                        h->curl_msg[0] != '\0' ? h->curl_msg : cu.easy_strerror(rc));
+                        h->curl_msg[0] != '\0' ? h->curl_msg : cu.easy_strerror(rc),
+                        tls_hint(rc, h->curl_msg));
     }
     if (cu.easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
         cu.easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK) {

@@ -186,8 +186,8 @@ rc=0
 "$cmpkit" -config "" -server "$pbm_url" -tls_used "${pbm[@]}" -cmd ir "${enroll[@]}" \
     -certout x.crt >tls_plain.out 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || { cat tls_plain.out >&2; die "tls_plain: exit $rc"; }
-grep -q "^CMP error: sending the IR: https://$pbm_url/: the server did not speak TLS" tls_plain.out ||
-    { cat tls_plain.out >&2; die "tls_plain: no 'did not speak TLS' line"; }
+grep -q "^CMP error: sending the IR: https://$pbm_url/: the server does not speak TLS on this port" tls_plain.out ||
+    { cat tls_plain.out >&2; die "tls_plain: no 'does not speak TLS' line"; }
 ! grep -Eq "SSL routines|shutdown while in init|error:[0-9A-F]{8}" tls_plain.out ||
     { cat tls_plain.out >&2; die "tls_plain: raw SSL error codes"; }
 [ "$(grep -c "CMP error" tls_plain.out)" -eq 1 ] || { cat tls_plain.out >&2; die "tls_plain: more than one error line"; }

@@ -60,6 +60,7 @@ struct ca {
     int kur_old_cert_ok;
     size_t last_num_itavs;
     struct cmp_srv_itav genp[1]; /* the last genp's ITAV */
+    X509 *last_tls_cert;         /* call->tls_client_cert of the last genm (borrowed) */
 };
 
 /* What the CA keeps per transaction. */
@@ -360,6 +361,7 @@ ca_general(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_itav
     struct ca *ca = arg;
 
     ca->last_num_itavs = num;
+    ca->last_tls_cert = call->tls_client_cert;
     if (!seen(ca, call, &ca->generals, err)) {
         return 0;
     }
@@ -716,10 +718,96 @@ test_empty_responder(void)
     EVP_PKEY_free(key);
 }
 
+/* A transfer as an HTTPS listener with a client certificate: cmp_srv_handle_peer(). */
+struct peer_transfer {
+    struct cmp_srv *srv;
+    struct cmp_srv_peer peer;
+};
+
+static int
+peer_exchange(void *arg, const uint8_t *req, size_t req_len, int64_t timeout_ms, uint8_t **rsp,
+              size_t *rsp_len, struct cmp_err *err)
+{
+    struct peer_transfer *pt = arg;
+    struct cmp_srv_outcome out;
+
+    (void)timeout_ms;
+    if (!cmp_srv_handle_peer(pt->srv, &pt->peer, req, req_len, rsp, rsp_len, &out)) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "the engine could not answer");
+    }
+    return out.authenticated ? 1 : CMP_FAIL(err, CMP_E_INVALID, "not authenticated");
+}
+
+/* genm with |peer|: what the responder saw as call->tls_client_cert (1 if the genm passed). */
+static int
+genm_from(struct cmp_srv *srv, struct peer_transfer *pt, EVP_PKEY *key)
+{
+    struct cmp_ctx *ctx = new_client(srv, "tls-peer", key);
+    struct cmp_transfer *t = calloc(1, sizeof(*t));
+    int ok = 0;
+
+    if (ctx != NULL && t != NULL) {
+        t->exchange = peer_exchange;
+        t->ctx = pt;
+        cmp_ctx_set0_transfer(ctx, t); /* replaces (frees) the in-process one */
+        t = NULL;
+        ok = cmp_ctx_set1_infotype(ctx, "signKeyPairTypes") && cmp_exec(ctx, CMP_CMD_GENM);
+        if (!ok) {
+            print_error("genm with a TLS peer", ctx);
+        }
+    }
+    free(t);
+    cmp_ctx_free(ctx);
+    return ok;
+}
+
+/*
+ * The TLS client certificate a listener passes with cmp_srv_handle_peer()
+ * reaches the responder as call->tls_client_cert (RFC 9811 3.5); none
+ * without it, and none with cmp_srv_handle_ex() (the in-process transfer).
+ */
+static void
+test_tls_peer(void)
+{
+    struct ca ca;
+    struct peer_transfer pt;
+    EVP_PKEY *key = new_key();
+    X509 *cert = X509_new();
+    X509_NAME *n = name_cn("tls client");
+
+    memset(&ca, 0, sizeof(ca));
+    memset(&pt, 0, sizeof(pt));
+    pt.srv = new_engine(&ca);
+    if (!CHECK(pt.srv != NULL && key != NULL && cert != NULL && n != NULL &&
+               X509_set_subject_name(cert, n) && X509_set_pubkey(cert, key))) {
+        goto out;
+    }
+    pt.peer.tls_client_cert = cert;
+    ca.last_tls_cert = NULL;
+    CHECK(genm_from(pt.srv, &pt, key) && ca.generals == 1 && ca.last_tls_cert == cert);
+    pt.peer.tls_client_cert = NULL;
+    CHECK(genm_from(pt.srv, &pt, key) && ca.generals == 2 && ca.last_tls_cert == NULL);
+    /* cmp_srv_handle_peer() without a peer, as cmp_srv_handle_ex() */
+    {
+        struct cmp_ctx *ctx = new_client(pt.srv, "in-process", key);
+
+        ca.last_tls_cert = cert;
+        CHECK(ctx != NULL && cmp_ctx_set1_infotype(ctx, "signKeyPairTypes") &&
+              cmp_exec(ctx, CMP_CMD_GENM) && ca.generals == 3 && ca.last_tls_cert == NULL);
+        cmp_ctx_free(ctx);
+    }
+out:
+    cmp_srv_free(pt.srv);
+    X509_NAME_free(n);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+}
+
 int
 main(void)
 {
     test_transactions();
     test_empty_responder();
+    test_tls_peer();
     return check_finish();
 }
