@@ -26,18 +26,15 @@ fi
 cmpkit=$1
 work=$2
 
-die() {
-    echo "openssl_output_compare: FAIL: $*" >&2
-    exit 1
-}
+t_name=openssl_output_compare
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 command -v openssl >/dev/null || { echo "no openssl CLI: skipped"; exit 77; }
 openssl cmp -help >/dev/null 2>&1 || { echo "openssl has no cmp: skipped"; exit 77; }
 [ -x "$cmpkit" ] || die "$cmpkit is not executable"
 cmpkit=$(cd "$(dirname "$cmpkit")" && pwd)/$(basename "$cmpkit")
 
-rm -rf "$work"
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
+fresh_workdir "$work"
 cd "$work"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY no_proxy NO_PROXY OPENSSL_CONF
 
@@ -55,33 +52,14 @@ for n in srv cl ee; do
 done
 echo "compare secret" >secret.txt
 
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 # start_mock NAME ARGS...: `openssl cmp -port 0`; sets $port from its ACCEPT line.
 port=
 start_mock() {
     local name=$1 log=$work/mock_$1.log
     shift
-    port=
     timeout 300 openssl cmp -config "" -port 0 "$@" >"$log" 2>&1 &
     pids+=("$!")
-    for _ in $(seq 1 200); do
-        port=$(sed -n 's/^ACCEPT .*:\([0-9][0-9]*\) PID=[0-9]*.*$/\1/p' "$log" | head -n 1)
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ] || { cat "$log" >&2; die "mock server '$name' did not listen"; }
+    wait_accept "$name" "$!" "$log"
 }
 # The mocks enroll ee.crt (so -newkey ee.key is accepted) and revoke it.
 start_mock pbm -srv_ref Compare-ref -srv_secret file:secret.txt -rsp_cert ee.crt
@@ -96,7 +74,6 @@ sig=(-cert cl.crt -key cl.key -trusted ca.crt)
 enroll=(-newkey ee.key -subject /CN=Compare-ee)
 
 # check NAME STREAM EXIT KEY ARGS...: runs `openssl cmp` and cmpkit with ARGS.
-passed=0
 check() {
     local name=$1 stream=$2 rc_want=$3 key=$4 other tool rc
     shift 4
