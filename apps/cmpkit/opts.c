@@ -357,7 +357,7 @@ const struct opt_def cmp_opt_table[] = {
     OPT_I("srv_threads", OPTK_NONNEG, srv_threads, OPTG_CMPKIT,
           "Server: threads serving HTTP. Default 0 = one per core"),
     OPT_I("srv_max_iterations", OPTK_POSINT, srv_max_iterations, OPTG_CMPKIT,
-          "Server: PBM/PBMAC1 iteration count a request may ask for. Default 100000"),
+          "Server: PBM/PBMAC1 iteration count a request may ask for. Default 262144"),
     OPT_I("srv_max_txns", OPTK_POSINT, srv_max_txns, OPTG_CMPKIT,
           "Server: open transactions kept. Default 1024"),
     OPT_I("srv_txn_timeout", OPTK_POSINT, srv_txn_timeout, OPTG_CMPKIT,
@@ -371,6 +371,15 @@ const struct opt_def cmp_opt_table[] = {
     OPT_I("srv_fail_cpu", OPTK_POSINT, srv_fail_cpu, OPTG_CMPKIT,
           "Server: ms of CPU per second that failed authentications of one address may cost "
           "(then 429). Default 50"),
+
+    /* cmpkit's own: the rules of RFC 9483 that requests are checked against (docs/SERVER.md) */
+    OPT_S("srv_profile", OPTK_STR, srv_profile, OPTG_CMPKIT,
+          "Server: rfc9810 (default: also the RFC 9483 rules openssl keeps) or lightweight "
+          "(every RFC 9483 rule)"),
+    OPT_I("srv_require_msgtime", OPTK_FLAG, srv_require_msgtime, OPTG_CMPKIT,
+          "Server: refuse requests without messageTime (missingTimeStamp)"),
+    OPT_I("srv_max_rsa_bits", OPTK_POSINT, srv_max_rsa_bits, OPTG_CMPKIT,
+          "Server: largest RSA key of a certTemplate (badCertTemplate). Default 8192"),
 };
 
 const size_t cmp_opt_count = sizeof(cmp_opt_table) / sizeof(cmp_opt_table[0]);

@@ -200,6 +200,9 @@ struct cmp_opts {
     int srv_max_body, srv_body_budget, srv_threads;
     int srv_max_iterations, srv_max_txns, srv_txn_timeout;
     int srv_max_txns_per_sender, srv_msgtime_window, srv_replay_cache, srv_fail_cpu;
+    /* the rules of RFC 9483 a request is checked against (-srv_profile ...) */
+    const char *srv_profile;
+    int srv_require_msgtime, srv_max_rsa_bits;
 
     /* owned */
     CONF *conf; /* the config file the string values may point into */

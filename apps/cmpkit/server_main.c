@@ -130,6 +130,29 @@ key_format(const char *s, int *out)
     return 1;
 }
 
+/* -srv_profile, -srv_require_msgtime, -srv_max_rsa_bits: the rules of RFC 9483 (docs/SERVER.md). */
+static int
+set_rules(struct cmp_srv_config *cfg, const struct cmp_opts *o)
+{
+    if (o->srv_profile == NULL || strcmp(o->srv_profile, "rfc9810") == 0) {
+        cfg->profile = CMP_SRV_PROFILE_RFC9810;
+    } else if (strcmp(o->srv_profile, "lightweight") == 0) {
+        cfg->profile = CMP_SRV_PROFILE_LIGHTWEIGHT;
+    } else {
+        fprintf(stderr, "%s: -srv_profile '%s' is neither rfc9810 nor lightweight\n", PROG,
+                o->srv_profile);
+        return 0;
+    }
+    if (o->srv_max_rsa_bits != 0 && (o->srv_max_rsa_bits < 1024 || o->srv_max_rsa_bits > 16384)) {
+        fprintf(stderr, "%s: -srv_max_rsa_bits %d is out of range 1024..16384\n", PROG,
+                o->srv_max_rsa_bits);
+        return 0;
+    }
+    cfg->require_message_time = o->srv_require_msgtime;
+    cfg->max_rsa_bits = o->srv_max_rsa_bits;
+    return 1;
+}
+
 /* The checks and the loading of openssl cmp's setup_srv_ctx(), in its order. */
 static int
 load_material(const struct cmp_opts *o, struct srv_material *m, struct cmp_srv_config *cfg)
@@ -292,6 +315,9 @@ load_material(const struct cmp_opts *o, struct srv_material *m, struct cmp_srv_c
     cfg->max_transactions_per_sender = (size_t)o->srv_max_txns_per_sender;
     cfg->message_time_window_s = o->srv_msgtime_window;
     cfg->replay_cache_size = (size_t)o->srv_replay_cache;
+    if (!set_rules(cfg, o)) {
+        goto end;
+    }
     ok = 1;
 end:
     cmp_load_pass_free(keypass);

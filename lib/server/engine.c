@@ -390,6 +390,21 @@ dup_str(const char *s)
     return d;
 }
 
+/* The RFC 9483 options: a known profile, a sane RSA key limit. */
+static int
+check_rules_config(const struct cmp_srv_config *c, struct cmp_err *err)
+{
+    if (c->profile != CMP_SRV_PROFILE_RFC9810 && c->profile != CMP_SRV_PROFILE_LIGHTWEIGHT) {
+        return CMP_FAIL(err, CMP_E_ARG, "profile %d is neither rfc9810 (0) nor lightweight (1)",
+                        c->profile);
+    }
+    if (c->max_rsa_bits != 0 && (c->max_rsa_bits < 1024 || c->max_rsa_bits > 16384)) {
+        return CMP_FAIL(err, CMP_E_ARG, "-srv_max_rsa_bits %d is outside 1024..16384",
+                        c->max_rsa_bits);
+    }
+    return 1;
+}
+
 /* The configuration checks of `openssl cmp` for its mock server options. */
 static int
 check_config(const struct cmp_srv_config *c, struct cmp_err *err)
@@ -431,6 +446,9 @@ check_config(const struct cmp_srv_config *c, struct cmp_err *err)
     }
     if (c->max_iterations < 0 || c->transaction_timeout_s < 0 || c->message_time_window_s < 0) {
         return CMP_FAIL(err, CMP_E_ARG, "limits must not be negative");
+    }
+    if (!check_rules_config(c, err)) {
+        return 0;
     }
     return 1;
 }
@@ -534,6 +552,18 @@ free_txn_data(void *arg, void *data)
     if (srv->responder.txn_free != NULL) {
         srv->responder.txn_free(srv->responder.arg, data);
     }
+}
+
+/* The rules of RFC 9483 every request is checked against (docs/SERVER.md). */
+static void
+set_rules(struct cmp_srv *srv)
+{
+    const struct cmp_srv_config *o = &srv->cfg;
+
+    srv->rules.profile = o->profile == CMP_SRV_PROFILE_LIGHTWEIGHT ? CMP_VFY_PROFILE_LIGHTWEIGHT
+                                                                  : CMP_VFY_PROFILE_RFC9810;
+    srv->rules.require_message_time = o->require_message_time;
+    srv->rules.max_rsa_bits = o->max_rsa_bits > 0 ? o->max_rsa_bits : CMP_SRV_DEFAULT_MAX_RSA_BITS;
 }
 
 struct cmp_srv *
@@ -658,6 +688,7 @@ cmp_srv_new(const struct cmp_srv_config *cfg, struct cmp_err *err)
     /* RFC 9810 5.1.1, RFC 9483 3.5: messageTime close enough to our clock, if present. */
     srv->vfy.check_time = 1;
     srv->vfy.max_time_drift = o->message_time_window_s;
+    set_rules(srv);
     return srv;
 
 fail:
@@ -768,6 +799,20 @@ failure_bit_of(const struct cmp_err *err)
     }
 }
 
+/*
+ * RFC 9483 3.1 and 3.5: the signer certificate of an authenticated request
+ * is named by senderKID, and belongs to an end entity or an RA of ours.
+ */
+static int
+check_signer(struct cmp_srv_req *r, struct cmp_err *err)
+{
+    if (r->signer == NULL) {
+        return 1;
+    }
+    return cmp_vfy_signer_kid(r->req, r->signer, &r->fail_text, err) &&
+           cmp_vfy_signer_role(r->signer, r->srv->cfg.cert, &r->fail_text, err);
+}
+
 /* The header and protection checks of every request (lib/verify). */
 static int
 verify(struct cmp_srv_req *r, const struct cmp_vfy_opts *opts, struct cmp_err *err)
@@ -777,6 +822,11 @@ verify(struct cmp_srv_req *r, const struct cmp_vfy_opts *opts, struct cmp_err *e
     int ok;
 
     memset(&res, 0, sizeof(res));
+    /* RFC 9483 3.1, 3.2: the rules of a request's header that need no key, first. */
+    if (!cmp_vfy_pvno(r->req, err) ||
+        !cmp_vfy_req_header(&r->srv->rules, r->req, r->first, &r->fail_text, err)) {
+        return 0;
+    }
     o.now = r->now;
     o.untrusted = cmp_srv_cert_cache_untrusted(&r->srv->certs, r->srv->cfg.untrusted);
     /* Signed: the signer is looked for among them, so decode them now, once. */
@@ -810,7 +860,7 @@ verify(struct cmp_srv_req *r, const struct cmp_vfy_opts *opts, struct cmp_err *e
     res.signer = NULL;
     cmp_vfy_result_cleanup(&res);
     r->authenticated = 1;
-    return 1;
+    return check_signer(r, err);
 }
 
 /*
@@ -926,6 +976,7 @@ enter_new(struct cmp_srv_req *r, struct cmp_err *err)
     struct cmp_srv *srv = r->srv;
     int rc, evicted = CMP_SRV_EVICTED_NONE;
 
+    r->first = 1;
     if (!verify(r, &srv->vfy, err) || !check_replay(r, err) || !sender_of(r, err)) {
         return 0;
     }
@@ -1054,6 +1105,7 @@ check_crmf(struct cmp_srv_req *r, struct cmp_err *err)
 {
     const struct cmp_cert_req_msgs *reqs = &r->req->body.u.req;
     size_t i;
+    int accept_ra;
 
     if (!cmp_vfy_cert_req_ids(r->req, &r->fail_text, err)) {
         return 0;
@@ -1065,10 +1117,30 @@ check_crmf(struct cmp_srv_req *r, struct cmp_err *err)
         return CMP_FAIL(err, CMP_E_MEMORY, "certificate requests");
     }
     r->num_cert_reqs = reqs->num;
+    /* RFC 9483 4.1.1 / 4.1.3: each template, before any POPO is checked with its key. */
+    for (i = 0; i < reqs->num; i++) {
+        if (!cmp_vfy_cert_template(&r->srv->rules, &reqs->items[i], &r->fail_text, err)) {
+            return 0;
+        }
+    }
+    /* RFC 9483 4.1.1, 5.2.3.2: an RA (id-kp-cmcRA) may vouch for the POPO with raVerified. */
+    accept_ra = r->srv->cfg.accept_raverified || cmp_vfy_signer_is_ra(r->signer);
     for (i = 0; i < reqs->num; i++) {
         cmp_err_init(&r->popo_errs[i]);
-        r->cert_reqs[i].popo = srv_popo(
-            cmp_vfy_popo(&reqs->items[i], r->srv->cfg.accept_raverified, &r->popo_errs[i]));
+        r->cert_reqs[i].popo =
+            srv_popo(cmp_vfy_popo(&reqs->items[i], accept_ra, &r->popo_errs[i]));
+        /*
+         * RFC 9483 4.1.1: raVerified "MUST only be used by a PKI management
+         * entity"; from an end entity it is a request it is not authorized
+         * to make, notAuthorized (not badPOP: no proof was tried).
+         */
+        if (r->cert_reqs[i].popo == CMP_SRV_POPO_RAVERIFIED) {
+            r->fail_text = "raVerified POPO from an end entity";
+            return CMP_FAIL_INFO(err, CMP_FI_NOT_AUTHORIZED,
+                                 "CertReqMsg #%zu: POPO raVerified from a sender that is no RA "
+                                 "(-accept_raverified not given)",
+                                 i);
+        }
     }
     return 1;
 }
@@ -1097,6 +1169,9 @@ check_p10cr(struct cmp_srv_req *r, struct cmp_err *err)
 static int
 check_rr(struct cmp_srv_req *r, struct cmp_err *err)
 {
+    if (r->srv->rules.profile == CMP_VFY_PROFILE_LIGHTWEIGHT) {
+        return cmp_vfy_rr_lightweight(r->req, &r->fail_text, err);
+    }
     return cmp_vfy_rr(r->req, &r->fail_text, err);
 }
 
@@ -1395,6 +1470,35 @@ set_extra_certs(struct cmp_srv_req *r, int signed_rsp, struct cmp_err *err)
     return 1;
 }
 
+/*
+ * RFC 9483 3.2, RFC 9810 5.1.3.1: the answer to an authenticated
+ * MAC-protected request is protected with the algorithm and parameters of
+ * that request (a fresh salt), so that the client can check it under its
+ * own policy. Returns 1 if done, 0 to fall back on our own parameters: for
+ * a request that did not authenticate (it gets no key derivation of its
+ * choosing: issue 11's CPU budget), or one whose parameters we cannot
+ * take over (logged).
+ */
+static int
+mac_as_request(struct cmp_srv_req *r)
+{
+    struct cmp_srv *srv = r->srv;
+    struct cmp_err e;
+
+    if (!r->authenticated || r->auth != CMP_SRV_AUTH_MAC || r->hdr == NULL ||
+        !r->hdr->has_protection_alg) {
+        return 0;
+    }
+    cmp_err_init(&e);
+    if (cmp_protect_mac_as(r->rsp, &r->hdr->protection_alg, &srv->vfy.mac_limits, srv->secret,
+                           srv->secret_len, &e)) {
+        return 1;
+    }
+    cmp_srv_log_err(srv, r->tid_hex, CMP_SRV_LOG_WARN,
+                    "answering with our own MAC parameters, not the request's", &e);
+    return 0;
+}
+
 /* senderKID, protectionAlg, protection and extraCerts. */
 static int
 protect(struct cmp_srv_req *r, struct cmp_err *err)
@@ -1428,6 +1532,9 @@ protect(struct cmp_srv_req *r, struct cmp_err *err)
         return 1;
     }
     if (use_mac) {
+        if (mac_as_request(r)) {
+            return 1;
+        }
         /* RFC 9483 3.2: answer in kind; PBMAC1 for PBMAC1, else PBM. */
         if (r->mac == 2) {
             return cmp_protect_pbmac1(m, NULL, srv->secret, srv->secret_len, err);

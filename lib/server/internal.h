@@ -368,6 +368,7 @@ struct cmp_srv {
     uint8_t pbm_key[EVP_MAX_MD_SIZE];
     size_t pbm_key_len;
     struct cmp_vfy_opts vfy; /* what every request is checked against */
+    struct cmp_vfy_req_rules rules; /* and the rules of RFC 9483 for requests */
 
     /* the responder (the mock unless cfg.responder was given) */
     struct cmp_srv_responder responder;
@@ -401,6 +402,7 @@ struct cmp_srv_req {
     struct cmp_msg *rsp;
     struct cmp_srv_txn *txn; /* the transaction, held busy; NULL if none */
     int txn_open;            /* txn was open before this request (not begun by it) */
+    int first;               /* it is the first message of a transaction */
     int authenticated;       /* the request passed cmp_vfy_msg() */
     int auth;                /* enum cmp_srv_auth: how */
     X509 *signer;            /* verified signer of this request, owned; or NULL */

@@ -3,8 +3,19 @@
  * at the server (certReqIds, proof of possession), ip/cp/kup at the client
  * (the CertResponse for our request and its consistency).
  */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "verify/internal.h"
 #include "verify/verify.h"
+
+/* The largest SubjectPublicKeyInfo we hand to libcrypto (an RSA key of 32768 bits fits). */
+#define MAX_SPKI_LEN 8192
 
 static int
 is_crmf_request(int type)
@@ -51,6 +62,101 @@ cmp_vfy_cert_req_ids(const struct cmp_msg *msg, const char **peer_text, struct c
             }
         }
     }
+    return 1;
+}
+
+/*
+ * The public key of a template: [6] IMPLICIT SubjectPublicKeyInfo keeps
+ * only the contents, so the SEQUENCE header is put back for d2i_PUBKEY().
+ * NULL if it does not parse; OpenSSL's error queue is left as it was.
+ */
+static EVP_PKEY *
+template_key(const struct der_in *spki)
+{
+    uint8_t *buf;
+    const unsigned char *p;
+    size_t hdr = 0;
+    EVP_PKEY *pkey;
+
+    if (spki->len == 0 || spki->len > MAX_SPKI_LEN) {
+        return NULL;
+    }
+    buf = malloc(spki->len + 4);
+    if (buf == NULL) {
+        return NULL;
+    }
+    buf[hdr++] = 0x30;
+    if (spki->len < 0x80) {
+        buf[hdr++] = (uint8_t)spki->len;
+    } else if (spki->len <= 0xFF) {
+        buf[hdr++] = 0x81;
+        buf[hdr++] = (uint8_t)spki->len;
+    } else {
+        buf[hdr++] = 0x82;
+        buf[hdr++] = (uint8_t)(spki->len >> 8);
+        buf[hdr++] = (uint8_t)spki->len;
+    }
+    memcpy(buf + hdr, spki->p, spki->len);
+    p = buf;
+    ERR_set_mark();
+    pkey = d2i_PUBKEY(NULL, &p, (long)(hdr + spki->len));
+    ERR_pop_to_mark();
+    if (pkey != NULL && p != buf + hdr + spki->len) {
+        EVP_PKEY_free(pkey);
+        pkey = NULL;
+    }
+    free(buf);
+    return pkey;
+}
+
+int
+cmp_vfy_cert_template(const struct cmp_vfy_req_rules *rules, const struct cmp_cert_req_msg *crm,
+                      const char **peer_text, struct cmp_err *err)
+{
+    const struct cmp_cert_template *t = &crm->tmpl;
+    int max_bits = rules != NULL && rules->max_rsa_bits > 0 ? rules->max_rsa_bits
+                                                            : CMP_VFY_DEFAULT_MAX_RSA_BITS;
+    EVP_PKEY *pkey;
+    int bits;
+
+    /*
+     * RFC 9483 4.1.1 (ir, cr) and 4.1.3 (kur): the template's subject is
+     * REQUIRED (the NULL-DN is allowed with a subjectAltName, which the
+     * issuing side judges).
+     */
+    if (!t->has_subject) {
+        CMP_VFY_PEER(peer_text, "certTemplate without subject");
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_TEMPLATE,
+                             "CertReqMsg certReqId %lld: certTemplate has no subject",
+                             (long long)crm->cert_req_id);
+    }
+    /* RFC 9483 4.1.6: without a public key the key is to be generated centrally. */
+    if (!t->has_public_key) {
+        return 1;
+    }
+    pkey = template_key(&t->public_key);
+    if (pkey == NULL) {
+        CMP_VFY_PEER(peer_text, "certTemplate public key unreadable");
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_TEMPLATE,
+                             "CertReqMsg certReqId %lld: certTemplate publicKey does not parse "
+                             "or exceeds %d bytes",
+                             (long long)crm->cert_req_id, MAX_SPKI_LEN);
+    }
+    /*
+     * RFC 9483 4.1.1: a key the CA will not certify is a template it does
+     * not accept (badCertTemplate); checked before the POPO, whose
+     * verification with a huge RSA key would cost us seconds.
+     */
+    bits = EVP_PKEY_get_bits(pkey);
+    if ((EVP_PKEY_is_a(pkey, "RSA") || EVP_PKEY_is_a(pkey, "RSA-PSS")) && bits > max_bits) {
+        EVP_PKEY_free(pkey);
+        CMP_VFY_PEER(peer_text, "RSA key too large");
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_TEMPLATE,
+                             "CertReqMsg certReqId %lld: RSA key of %d bits, more than the %d "
+                             "allowed",
+                             (long long)crm->cert_req_id, bits, max_bits);
+    }
+    EVP_PKEY_free(pkey);
     return 1;
 }
 
