@@ -207,8 +207,8 @@ cmp_vfy_recipient(const struct cmp_msg *msg, const struct der_in *expected, stru
  * of a PKI management operation".
  */
 static int
-check_general_info_item(const struct cmp_itav *it, int first, const char **peer_text,
-                        struct cmp_err *err)
+check_general_info_item(const struct cmp_vfy_req_rules *rules, const struct cmp_itav *it, int first,
+                        const char **peer_text, struct cmp_err *err)
 {
     struct der_in v = it->value, seq, s;
     int64_t t;
@@ -226,7 +226,8 @@ check_general_info_item(const struct cmp_itav *it, int first, const char **peer_
                                  "generalInfo confirmWaitTime is not a GeneralizedTime");
         }
     } else if (cmp_oid_is(&it->type, CMP_NID_IT_CERT_PROFILE)) {
-        if (!first) {
+        /* `openssl cmp` 3.6 -profile repeats it in certConf: a lightweight-only rule. */
+        if (!first && rules != NULL && rules->profile == CMP_VFY_PROFILE_LIGHTWEIGHT) {
             CMP_VFY_PEER(peer_text, "certProfile only in the first message");
             return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
                                  "generalInfo certProfile outside the first message of a "
@@ -264,7 +265,10 @@ cmp_vfy_req_header(const struct cmp_vfy_req_rules *rules, const struct cmp_msg *
                              "sender is not a directoryName (GeneralName type %d)",
                              h->sender.type);
     }
-    /* RFC 9483 3.1: recipNonce "If this is the first message of a transaction: SHOULD be absent". */
+    /*
+     * RFC 9483 3.1: recipNonce "If this is the first message of a
+     * transaction: SHOULD be absent"; one there answers nothing of ours.
+     */
     if (first && h->has_recip_nonce) {
         CMP_VFY_PEER(peer_text, "recipNonce in the first message");
         return CMP_FAIL_INFO(err, CMP_FI_BAD_RECIPIENT_NONCE,
@@ -282,7 +286,7 @@ cmp_vfy_req_header(const struct cmp_vfy_req_rules *rules, const struct cmp_msg *
                              "messageTime is missing and this server requires it");
     }
     for (i = 0; h->has_general_info && i < h->general_info.num; i++) {
-        if (!check_general_info_item(&h->general_info.items[i], first, peer_text, err)) {
+        if (!check_general_info_item(rules, &h->general_info.items[i], first, peer_text, err)) {
             return 0;
         }
     }

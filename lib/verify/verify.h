@@ -223,9 +223,10 @@ struct cmp_vfy_req_rules {
  *     5.2.3): missingTimeStamp;
  *   generalInfo: implicitConfirm NULL, confirmWaitTime a GeneralizedTime,
  *     certProfile one UTF8String (RFC 9810 5.1.1.1-5.1.1.4, 3.1):
- *     badDataFormat; certProfile outside a first message: badRequest;
- *   lightweight: a MAC-protected request names its secret by senderKID
- *     (3.1, 3.2): badMessageCheck.
+ *     badDataFormat;
+ *   lightweight: certProfile only in a first message (3.1): badRequest; a
+ *     MAC-protected request names its secret by senderKID (3.1, 3.2):
+ *     badMessageCheck.
  */
 int cmp_vfy_req_header(const struct cmp_vfy_req_rules *rules, const struct cmp_msg *msg, int first,
                        const char **peer_text, struct cmp_err *err) CMP_MUST_CHECK;

@@ -2258,6 +2258,49 @@ test_mac_answer_params(void)
 }
 
 /*
+ * RFC 9483 3.1: certProfile "MUST be used only in the first message" of a
+ * transaction. `openssl cmp` 3.6 (-profile) repeats it in certConf, so only
+ * the lightweight profile refuses that certConf (badRequest).
+ */
+static void
+test_cert_profile_in_certconf(void)
+{
+    int profile;
+
+    for (profile = CMP_SRV_PROFILE_RFC9810; profile <= CMP_SRV_PROFILE_LIGHTWEIGHT; profile++) {
+        const char *name = profile == CMP_SRV_PROFILE_RFC9810
+                               ? "3.1 certProfile in certConf, rfc9810"
+                               : "3.1 certProfile in certConf, lightweight";
+        struct cmp_srv_config c;
+        struct cmp_srv *srv;
+        struct cmp_msg *m;
+        struct exch x, y;
+
+        base_config(&c);
+        c.profile = profile;
+        srv = new_engine(&c);
+        if (!CHECK_CASE(name, srv != NULL)) {
+            continue;
+        }
+        if (CHECK_CASE(name, send_msg(srv, request("cr_pbm_1_cr.der"), P_PBM, &x) &&
+                                 x.rsp->body.type == CMP_BODY_CP)) {
+            m = followup(&x, F_CERTCONF, 0);
+            if (m != NULL) {
+                mut_profile_one(m);
+            }
+            if (CHECK_CASE(name, send_msg(srv, m, P_PBM, &y))) {
+                CHECK_CASE(name, profile == CMP_SRV_PROFILE_RFC9810
+                                     ? y.rsp->body.type == CMP_BODY_PKICONF
+                                     : error_bit(y.rsp) == CMP_FI_BAD_REQUEST);
+            }
+            exch_free(&y);
+        }
+        exch_free(&x);
+        cmp_srv_free(srv);
+    }
+}
+
+/*
  * RFC 9483 3.5 / RFC 9810 5.1.1: a first request reusing the transactionID
  * of another sender's open transaction gets transactionIdInUse (after its
  * own authentication), and the open transaction still completes.
@@ -2955,6 +2998,7 @@ main(int argc, char **argv)
     test_in_use_after_auth();
     test_rfc9483_rules();
     test_tid_of_other_sender();
+    test_cert_profile_in_certconf();
     test_mac_answer_params();
     test_replay();
     test_message_time();
