@@ -553,7 +553,7 @@ setup_verification(struct cli *c)
     return 1;
 }
 
-/* -pbmac1, -pbmac1_prf, -pbmac1_mac, -mac_iterations (cmpkit's own; docs/cmpkit.1). */
+/* -pbmac1, -pbmac1_prf, -pbmac1_mac, -mac_iterations, -pvno (cmpkit's own; docs/cmpkit.1). */
 static int
 set_pbmac1(struct cli *c, const struct cmp_opts *o)
 {
@@ -569,6 +569,9 @@ set_pbmac1(struct cli *c, const struct cmp_opts *o)
     if (o->mac_iterations != 0 &&
         !cmp_ctx_set_option(c->ctx, CMP_OPT_PBM_ITERATIONS, o->mac_iterations)) {
         return ctx_fail(c, "cannot set -mac_iterations");
+    }
+    if (o->pvno != 0 && !cmp_ctx_set_option(c->ctx, CMP_OPT_PVNO, o->pvno)) {
+        return ctx_fail(c, "cannot set -pvno (2 or 3)");
     }
     return 1;
 }

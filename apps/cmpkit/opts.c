@@ -198,6 +198,8 @@ const struct opt_def cmp_opt_table[] = {
           "Digest of PBMAC1's HMAC: sha1 .. sha512. Default sha256"),
     OPT_I("mac_iterations", OPTK_POSINT, mac_iterations, OPTG_CLIENT_AUTH,
           "Iteration count of PBM (default 500) or PBMAC1 (default 10000), 100..262144"),
+    OPT_I("pvno", OPTK_POSINT, pvno, OPTG_CLIENT_AUTH,
+          "pvno of every request: 2 (cmp2000, default) or 3 (cmp2021)"),
     OPT_S("extracerts", OPTK_STR, extracerts, OPTG_CLIENT_AUTH,
           "Certificates to add to the extraCerts field of requests,\n"
           "such as the chain of the CMP signer cert"),

@@ -157,7 +157,7 @@ struct cmp_opts {
     /* client authentication */
     const char *ref, *secret, *cert, *own_trusted, *key, *keypass, *digest, *mac, *extracerts;
     /* cmpkit's own: PBMAC1 as the MAC of requests (-pbmac1 ...) */
-    int pbmac1, mac_iterations;
+    int pbmac1, mac_iterations, pvno;
     const char *pbmac1_prf, *pbmac1_mac;
     int unprotected_requests;
 

@@ -79,8 +79,10 @@ enum cmp_opt {
     CMP_OPT_REQIN_NEW_TID,      /* -reqin_new_tid */
     CMP_OPT_PBM_ITERATIONS,     /* PBM iteration count of our requests (default 500); with
                                  * CMP_OPT_PBMAC1 the PBKDF2 count (default 10000) */
-    CMP_OPT_PBMAC1              /* -pbmac1: MAC-based protection with PBMAC1 (RFC 9481
+    CMP_OPT_PBMAC1,             /* -pbmac1: MAC-based protection with PBMAC1 (RFC 9481
                                  * 6.1.3) instead of PBM */
+    CMP_OPT_PVNO                /* -pvno: 2 (cmp2000, the default) or 3 (cmp2021) on every
+                                 * request (RFC 9810 7: the highest both sides support) */
 };
 
 /*

@@ -113,7 +113,11 @@ cmp_cli_new_request(struct cmp_cli_txn *t, int body_type, struct cmp_msg **out, 
     }
     h = &m->hdr;
     m->body.type = body_type;
-    h->pvno = CMP_PVNO_2000;
+    /*
+     * RFC 9810 7: cmp2021(3) when the server is known to support it
+     * (-pvno 3); RFC 9483 3.1 asks for it where cmp2021 features are used.
+     */
+    h->pvno = ctx->pvno == CMP_PVNO_2021 ? CMP_PVNO_2021 : CMP_PVNO_2000;
 
     /* sender: -cert, else -oldcert, else -subject; else the NULL-DN with -ref */
     if (ctx->cert != NULL) {

@@ -213,6 +213,11 @@ cmp_ctx_set_option(struct cmp_ctx *ctx, int opt, int value)
     case CMP_OPT_PBMAC1:
         p = &ctx->pbmac1;
         break;
+    case CMP_OPT_PVNO:
+        p = &ctx->pvno;
+        lo = CMP_PVNO_2000;
+        hi = CMP_PVNO_2021;
+        break;
     default:
         return CMP_FAIL(&ctx->err, CMP_E_ARG, "unknown client option %d", opt);
     }

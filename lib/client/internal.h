@@ -55,6 +55,7 @@ struct cmp_ctx {
     int reqin_new_tid;
     int pbm_iterations;
     int pbmac1; /* CMP_OPT_PBMAC1 */
+    int pvno;   /* CMP_OPT_PVNO; 0: 2 */
 
     /* credentials */
     uint8_t *secret;

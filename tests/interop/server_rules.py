@@ -8,7 +8,8 @@ The cmpkit client against the cmpkit server (-port) over HTTP, for issue 13:
           server's answers use the request's PRF, iteration count and MAC
           (checked in the saved ip); 262144 PBKDF2 iterations pass the
           server's default cap, and -srv_max_iterations 100000 refuses them
-          with badAlg; a PRF digest PBMAC1 cannot use is refused.
+          with badAlg; a PRF digest PBMAC1 cannot use is refused; -pvno 3
+          requests are answered with pvno 3.
   rules   requests that break one rule of RFC 9483 each, made by the cmpkit
           client: POPO raVerified from an end entity (notAuthorized), an RSA
           key over -srv_max_rsa_bits (badCertTemplate), and with
@@ -86,6 +87,11 @@ def test_pbmac1(env):
                 fail("%s: the answers do not both show '%s':\n%s" % (name, w, printed))
         ok("ir+certConf with PBMAC1 PRF %s, MAC %s, %d iterations: ip and pkiConf under the same"
            % (prf, mac, it))
+    # -pvno 3 (cmp2021): the server answers in kind (RFC 9810 7)
+    printed = run_client(env, srv, "pvno3", ir_args(env, "pvno3", ["-pvno", "3"]), True)
+    if printed.count("pvno: 3 (cmp2021)") != 2:
+        fail("-pvno 3: the ip and pkiConf are not both cmp2021:\n" + printed)
+    ok("-pvno 3: ip and pkiConf with pvno 3")
     for bad in ("md5", "sha3-256", "nosuchdigest"):
         r = subprocess.run([env.cmpkit, "-config", "", "-server", "127.0.0.1:%d" % srv.port,
                             "-secret", "pass:x", "-ref", "x", "-cmd", "genm", "-pbmac1",

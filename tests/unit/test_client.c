@@ -1214,6 +1214,8 @@ test_pbmac1(void)
     CHECK(cmp_ctx_set_option(ctx, CMP_OPT_PBM_ITERATIONS, 262144));
     CHECK(cmp_exec_genm(ctx));
     CHECK(!cmp_ctx_set_option(ctx, CMP_OPT_PBM_ITERATIONS, 262145));
+    CHECK(cmp_ctx_set_option(ctx, CMP_OPT_PVNO, 3) && cmp_exec_genm(ctx));
+    CHECK(!cmp_ctx_set_option(ctx, CMP_OPT_PVNO, 4) && !cmp_ctx_set_option(ctx, CMP_OPT_PVNO, 1));
     CHECK(!cmp_ctx_set1_pbmac1_prf(ctx, "md5"));
     CHECK(strstr(cmp_ctx_error(ctx)->msg, "-pbmac1_prf md5") != NULL);
     CHECK(!cmp_ctx_set1_pbmac1_mac(ctx, "sha3-256"));
