@@ -1475,9 +1475,9 @@ set_extra_certs(struct cmp_srv_req *r, int signed_rsp, struct cmp_err *err)
  * MAC-protected request is protected with the algorithm and parameters of
  * that request (a fresh salt), so that the client can check it under its
  * own policy. Returns 1 if done, 0 to fall back on our own parameters: for
- * a request that did not authenticate (it gets no key derivation of its
- * choosing: issue 11's CPU budget), or one whose parameters we cannot
- * take over (logged).
+ * a request that did not authenticate or replays an earlier one (it gets no
+ * second key derivation of its choosing: issue 11's CPU budget), or one
+ * whose parameters we cannot take over (logged).
  */
 static int
 mac_as_request(struct cmp_srv_req *r)
@@ -1485,7 +1485,7 @@ mac_as_request(struct cmp_srv_req *r)
     struct cmp_srv *srv = r->srv;
     struct cmp_err e;
 
-    if (!r->authenticated || r->auth != CMP_SRV_AUTH_MAC || r->hdr == NULL ||
+    if (!r->authenticated || r->replayed || r->auth != CMP_SRV_AUTH_MAC || r->hdr == NULL ||
         !r->hdr->has_protection_alg) {
         return 0;
     }

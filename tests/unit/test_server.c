@@ -2240,6 +2240,23 @@ test_mac_answer_params(void)
             exch_free(&x);
             continue;
         }
+        if (i == 0) {
+            /* The same bytes again: a replay, answered under our own PBM parameters. */
+            struct exch y;
+            uint8_t *der = NULL;
+            size_t len = 0;
+
+            memset(&y, 0, sizeof(y));
+            if (CHECK_CASE("replayed", encode(x.req, &der, &len) &&
+                                           send_bytes(srv, der, len, &y))) {
+                CHECK_CASE("replayed", error_bit(y.rsp) == CMP_FI_BAD_SENDER_NONCE &&
+                                           mac_params_of(y.rsp, 0, &ra, &rb, &rc, &rs) &&
+                                           mac_params_of(x.req, 0, &qa, &qb, &qc, &qs) &&
+                                           !der_in_eq(&qb, &rb));
+            }
+            free(der);
+            exch_free(&y);
+        }
         if (CHECK_CASE(w->name, x.rsp->body.type == CMP_BODY_GENP &&
                                     cmp_msg_mac_protected(x.rsp) &&
                                     cmp_oid_is(&x.rsp->hdr.protection_alg.oid,
