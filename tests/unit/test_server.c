@@ -2068,9 +2068,9 @@ static const struct rule_row rule_rows[] = {
 
 /*
  * Each rule of RFC 9483 sections 3 and 4 that a server checks: a request
- * that breaks it alone, and the failure bit of the error message (the HTTP
- * status of every one is 200: RFC 9811 3.3 carries CMP errors in a 200
- * answer; tests/interop/server_limits.py checks it through the listener).
+ * that breaks it alone, and the failure bit of the error message (the
+ * listener sends each in an HTTP 200 answer, as every CMP message;
+ * tests/interop/server_rules.py checks some through it).
  * The rows marked "answered" show where the rule stops: what the profile
  * or the RFC still allows.
  */
