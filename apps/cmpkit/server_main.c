@@ -40,10 +40,14 @@ srv_log(void *arg, int level, const char *line)
     funlockfile(stderr);
 }
 
-/* srv_handle() answers one request; a failed authentication is charged to the client's address. */
+/*
+ * srv_handle() answers one request; a failed authentication is charged to
+ * the client's address. A body that is no PKIMessage gets 400 with its CMP
+ * error message (RFC 9811 3.3).
+ */
 static int
 srv_handle(void *arg, const uint8_t *req, size_t req_len, uint8_t **rsp, size_t *rsp_len,
-           uint64_t *charge_us)
+           struct cmp_listener_answer *ans)
 {
     struct srv_app *app = arg;
     struct cmp_srv_outcome out;
@@ -51,7 +55,10 @@ srv_handle(void *arg, const uint8_t *req, size_t req_len, uint8_t **rsp, size_t 
 
     ok = cmp_srv_handle_ex(app->srv, req, req_len, rsp, rsp_len, &out);
     if (out.unauthenticated_failure) {
-        *charge_us = out.cpu_us > 0 ? out.cpu_us : 1;
+        ans->charge_us = out.cpu_us > 0 ? out.cpu_us : 1;
+    }
+    if (out.undecodable) {
+        ans->status = 400;
     }
     return ok;
 }

@@ -485,6 +485,7 @@ struct cmp_srv_outcome {
     int unauthenticated_failure;
     uint64_t cpu_us; /* CPU time the engine spent on it, in microseconds (this thread) */
     int failure_bit; /* the PKIFailureInfo bit of the error answered; -1 if none */
+    int undecodable; /* it did not decode as a PKIMessage (the answer is badDataFormat) */
 };
 
 /*

@@ -1700,6 +1700,7 @@ cmp_srv_handle_ex(struct cmp_srv *srv, const uint8_t *req, size_t req_len, uint8
         memset(out, 0, sizeof(*out));
         out->authenticated = r.authenticated;
         out->failure_bit = r.fail_bit;
+        out->undecodable = r.undecodable;
         out->unauthenticated_failure = r.fail_bit >= 0 && (!r.authenticated || r.replayed);
         out->cpu_us = t1 > t0 ? t1 - t0 : 0;
     }
@@ -1741,6 +1742,7 @@ handle(struct cmp_srv *srv, struct cmp_srv_req *rp, const uint8_t *req, size_t r
     }
 
     if (!cmp_msg_decode(&msg, req, req_len, &err)) {
+        r.undecodable = 1;
         have_salvaged = salvage_header(req, req_len, &salvaged);
         if (have_salvaged) {
             r.hdr = &salvaged;
@@ -1818,6 +1820,7 @@ done:
     rp->authenticated = r.authenticated;
     rp->replayed = r.replayed;
     rp->fail_bit = r.fail_bit;
+    rp->undecodable = r.undecodable;
     return ok;
 }
 

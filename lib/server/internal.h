@@ -410,6 +410,7 @@ struct cmp_srv_req {
     int txn_checked;                 /* it passed the checks of its open transaction (recipNonce) */
     int replayed;                    /* its senderNonce was seen before (a replay) */
     int fail_bit;                    /* the failure bit of the error answered; -1 none */
+    int undecodable;                 /* the request did not decode */
     int quiet;                       /* its error lines were left out of the log (rate limit) */
     int64_t now;
     char tid_hex[CMP_SRV_TID_HEX_LEN];
