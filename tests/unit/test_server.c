@@ -2274,6 +2274,146 @@ test_mac_answer_params(void)
     cmp_srv_free(srv);
 }
 
+/* ---- requests signed by PKI management entities (RFC 9483 3.5, 4.1.1, 5) ---- */
+
+/*
+ * A P-256 certificate under the test root (pki/root.key) with the extended
+ * key usage |eku_nid| (NID_cmcCA, NID_cmcRA), digitalSignature and an SKID;
+ * its key in |*out_key|. NULL on failure.
+ */
+static X509 *
+entity_cert(int eku_nid, const char *cn, EVP_PKEY **out_key)
+{
+    EVP_PKEY *root_key = check_load_key(g_dir, "pki/root.key");
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *cert = X509_new();
+    X509_NAME *name = X509_NAME_new();
+    X509V3_CTX v3;
+    X509_EXTENSION *ext;
+    const char *eku = eku_nid == NID_cmcCA ? "cmcCA" : "cmcRA";
+    int ok;
+
+    ok = root_key != NULL && key != NULL && cert != NULL && name != NULL &&
+         X509_set_version(cert, 2) && ASN1_INTEGER_set(X509_get_serialNumber(cert), 4242) &&
+         X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
+                                    0) &&
+         X509_set_subject_name(cert, name) &&
+         X509_set_issuer_name(cert, X509_get_subject_name(g_root)) &&
+         X509_gmtime_adj(X509_getm_notBefore(cert), -3600) &&
+         X509_gmtime_adj(X509_getm_notAfter(cert), 86400) && X509_set_pubkey(cert, key);
+    X509V3_set_ctx(&v3, g_root, cert, NULL, NULL, 0);
+    ext = ok ? X509V3_EXT_conf_nid(NULL, &v3, NID_ext_key_usage, eku) : NULL;
+    ok = ok && ext != NULL && X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+    ext = ok ? X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage, "digitalSignature") : NULL;
+    ok = ok && ext != NULL && X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+    ext = ok ? X509V3_EXT_conf_nid(NULL, &v3, NID_subject_key_identifier, "hash") : NULL;
+    ok = ok && ext != NULL && X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+    ok = ok && X509_sign(cert, root_key, EVP_sha256()) > 0;
+    X509_NAME_free(name);
+    EVP_PKEY_free(root_key);
+    if (!ok) {
+        X509_free(cert);
+        EVP_PKEY_free(key);
+        return NULL;
+    }
+    *out_key = key;
+    return cert;
+}
+
+/* Signs |m| as the holder of |cert| and |key|: sender, senderKID, extraCerts. */
+static int
+protect_as_entity(struct cmp_msg *m, X509 *cert, EVP_PKEY *key)
+{
+    unsigned char *der = NULL;
+    int len = i2d_X509_NAME(X509_get_subject_name(cert), &der);
+    struct cmp_err err;
+    uint8_t *buf;
+    struct der_in name;
+    int ok;
+
+    cmp_err_init(&err);
+    if (len <= 0) {
+        return 0;
+    }
+    buf = cmp_msg_alloc(m, (size_t)len + 6);
+    name = der_in_make(arena_bytes(m, der, (size_t)len), (size_t)len);
+    OPENSSL_free(der);
+    m->hdr.has_protection_alg = 0;
+    m->has_protection = 0;
+    m->hdr.has_sender_kid = 0;
+    set_skid(m, cert);
+    ok = buf != NULL && cmp_gname_set_dirname(&m->hdr.sender, buf, (size_t)len + 6, &name) &&
+         cmp_set_extra_certs(m, cert, NULL, NULL, &err) && cmp_protect_sig(m, key, NULL, 0, &err);
+    if (!ok) {
+        fprintf(stderr, "protect_as_entity: %s\n", err.msg);
+    }
+    return ok;
+}
+
+/*
+ * RFC 9483 3.5 and 5: a request signed with a CA's certificate (cmcCA)
+ * comes from another PKI management entity, notAuthorized though its path
+ * is valid; an RA's (cmcRA) may forward an ir whose POPO it verified
+ * (raVerified, 4.1.1, 5.2.3.2), which the server then accepts.
+ */
+static void
+test_pki_entities(void)
+{
+    struct cmp_srv_config c;
+    struct cmp_srv *srv;
+    EVP_PKEY *ca_key = NULL, *ra_key = NULL;
+    X509 *ca = entity_cert(NID_cmcCA, "cmpkit Test other CA", &ca_key);
+    X509 *ra = entity_cert(NID_cmcRA, "cmpkit Test RA", &ra_key);
+    struct cmp_msg *m;
+    uint8_t *der = NULL;
+    size_t len = 0;
+    struct exch x;
+
+    base_config(&c);
+    srv = new_engine(&c);
+    if (!CHECK(srv != NULL && ca != NULL && ra != NULL)) {
+        goto done;
+    }
+    m = request("genm_sig_1_genm.der");
+    memset(&x, 0, sizeof(x));
+    if (CHECK_CASE("3.5 signed by a CA (cmcCA)", m != NULL && protect_as_entity(m, ca, ca_key) &&
+                                                    encode(m, &der, &len) &&
+                                                    send_bytes(srv, der, len, &x))) {
+        CHECK_CASE("3.5 signed by a CA (cmcCA)", error_bit(x.rsp) == CMP_FI_NOT_AUTHORIZED);
+    }
+    cmp_msg_free(m);
+    free(der);
+    der = NULL;
+    exch_free(&x);
+    m = request("ir_sig_1_ir.der");
+    if (m != NULL) {
+        mut_raverified(m);
+    }
+    if (CHECK_CASE("4.1.1 raVerified from an RA (cmcRA)",
+                   m != NULL && protect_as_entity(m, ra, ra_key) && encode(m, &der, &len) &&
+                       send_bytes(srv, der, len, &x))) {
+        if (!CHECK_CASE("4.1.1 raVerified from an RA (cmcRA)",
+                        x.rsp->body.type == CMP_BODY_IP &&
+                            rsp_status(x.rsp) == CMP_STATUS_ACCEPTED)) {
+            fprintf(stderr, "  raVerified from an RA: got %s, bit %d\n",
+                    cmp_body_type_name(x.rsp->body.type), error_bit(x.rsp));
+        }
+    }
+    cmp_msg_free(m);
+    free(der);
+    exch_free(&x);
+
+done:
+    cmp_srv_free(srv);
+    X509_free(ca);
+    X509_free(ra);
+    EVP_PKEY_free(ca_key);
+    EVP_PKEY_free(ra_key);
+}
+
 /*
  * RFC 9483 3.1: certProfile "MUST be used only in the first message" of a
  * transaction. `openssl cmp` 3.6 (-profile) repeats it in certConf, so only
@@ -3016,6 +3156,7 @@ main(int argc, char **argv)
     test_rfc9483_rules();
     test_tid_of_other_sender();
     test_cert_profile_in_certconf();
+    test_pki_entities();
     test_mac_answer_params();
     test_replay();
     test_message_time();
