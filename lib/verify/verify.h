@@ -451,10 +451,10 @@ int cmp_vfy_cert_req_ids(const struct cmp_msg *msg, const char **peer_text,
 
 /*
  * cmp_vfy_cert_template() checks the certTemplate of one CertReqMsg of an
- * ir/cr/kur (RFC 9483 4.1.1, 4.1.3): a subject (badCertTemplate); a public
- * key libcrypto can read, an RSA one of at most rules->max_rsa_bits
- * (badCertTemplate: a larger key is refused before any POPO is checked
- * with it). A template without a public key passes (central key
+ * ir/cr/kur (RFC 9483 4.1.1, 4.1.3): a subject (badCertTemplate); an RSA
+ * public key of at most rules->max_rsa_bits, its size read from the DER
+ * (badCertTemplate: a larger or unreadable one is refused before any POPO
+ * is checked with it; other keys are read by the POPO check). A template without a public key passes (central key
  * generation, 4.1.6).
  */
 int cmp_vfy_cert_template(const struct cmp_vfy_req_rules *rules,

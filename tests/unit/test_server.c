@@ -2003,6 +2003,18 @@ mut_rsa_12800(struct cmp_msg *m)
     m->body.u.req.items[0].tmpl.public_key = der_in_make(b, total);
 }
 
+/* An rsaEncryption SubjectPublicKeyInfo whose BIT STRING holds no RSAPublicKey. */
+static void
+mut_rsa_garbage(struct cmp_msg *m)
+{
+    static const uint8_t spki[] = {0x30, 0x0D, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D,
+                                   0x01, 0x01, 0x01, 0x05, 0x00, 0x03, 0x03, 0x00, 0x05, 0x00};
+
+    m->body.u.req.items[0].tmpl.has_public_key = 1;
+    m->body.u.req.items[0].tmpl.public_key = der_in_make(arena_bytes(m, spki, sizeof(spki)),
+                                                         sizeof(spki));
+}
+
 /* rr without crlEntryDetails (so without reasonCode) */
 static void
 mut_rr_no_reason(struct cmp_msg *m)
@@ -2059,6 +2071,8 @@ static const struct rule_row rule_rows[] = {
     {"4.1.3 kur certTemplate without subject", "kur_sig_1_kur.der", mut_no_subject, P_SIG_EE, 0,
      0, CMP_FI_BAD_CERT_TEMPLATE, 0},
     {"4.1.1 RSA key of 12800 bits", "cr_pbm_1_cr.der", mut_rsa_12800, P_PBM, 0, 0,
+     CMP_FI_BAD_CERT_TEMPLATE, 0},
+    {"4.1.1 RSA key that does not parse", "cr_pbm_1_cr.der", mut_rsa_garbage, P_PBM, 0, 0,
      CMP_FI_BAD_CERT_TEMPLATE, 0},
     {"4.2 rr without reasonCode, rfc9810: answered", "rr_pbm_1_rr.der", mut_rr_no_reason, P_PBM, 0,
      0, -1, CMP_BODY_RP},
