@@ -57,8 +57,8 @@ cmp_vfy_cert_req_ids(const struct cmp_msg *msg, const char **peer_text, struct c
 /*
  * The bits of the RSA modulus of a template's public key ([6] IMPLICIT
  * SubjectPublicKeyInfo: the contents only), read from the DER alone: no
- * key is built (libcrypto takes up to 220 us for an RSA one, which the
- * POPO check builds anyway). 0 if the key is not RSA (rsaEncryption or
+ * key is built here (the POPO check builds it once, after this check has
+ * refused a huge one). 0 if the key is not RSA (rsaEncryption or
  * id-RSASSA-PSS), -1 if the algorithm or an RSA key does not parse.
  */
 static int64_t
