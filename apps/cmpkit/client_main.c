@@ -750,6 +750,29 @@ setup_verification(struct cli *c)
     return 1;
 }
 
+/* -pbmac1, -pbmac1_prf, -pbmac1_mac, -mac_iterations, -pvno (cmpkit's own; docs/cmpkit.1). */
+static int
+set_pbmac1(struct cli *c, const struct cmp_opts *o)
+{
+    if ((o->pbmac1_prf != NULL || o->pbmac1_mac != NULL) && !o->pbmac1) {
+        app_log(o->verbosity, LOG_LVL_WARN,
+                "ignoring -pbmac1_prf and -pbmac1_mac since -pbmac1 is not given");
+    }
+    if (o->pbmac1 && (!cmp_ctx_set_option(c->ctx, CMP_OPT_PBMAC1, 1) ||
+                      !cmp_ctx_set1_pbmac1_prf(c->ctx, o->pbmac1_prf) ||
+                      !cmp_ctx_set1_pbmac1_mac(c->ctx, o->pbmac1_mac))) {
+        return ctx_fail(c, "cannot set -pbmac1");
+    }
+    if (o->mac_iterations != 0 &&
+        !cmp_ctx_set_option(c->ctx, CMP_OPT_PBM_ITERATIONS, o->mac_iterations)) {
+        return ctx_fail(c, "cannot set -mac_iterations");
+    }
+    if (o->pvno != 0 && !cmp_ctx_set_option(c->ctx, CMP_OPT_PVNO, o->pvno)) {
+        return ctx_fail(c, "cannot set -pvno (2 or 3)");
+    }
+    return 1;
+}
+
 static int
 setup_protection(struct cli *c)
 {
@@ -903,7 +926,7 @@ setup_protection(struct cli *c)
             return ctx_fail(c, "cannot set -mac");
         }
     }
-    return 1;
+    return set_pbmac1(c, o);
 }
 
 /* add_ext_section() adds the X.509v3 extensions of config section |section| to |*exts|. */

@@ -1295,7 +1295,7 @@ answer(struct listener *l, struct MHD_Connection *conn, struct conn *c)
     enum MHD_Result ret;
     uint8_t *out = NULL;
     size_t out_len = 0;
-    uint64_t charge = 0;
+    struct cmp_listener_answer how = {0, 200};
     int64_t wait_ms;
     X509 *peer;
     int n;
@@ -1315,9 +1315,9 @@ answer(struct listener *l, struct MHD_Connection *conn, struct conn *c)
     pthread_mutex_lock(&l->mu);
     peer = c->tls_peer;
     pthread_mutex_unlock(&l->mu);
-    n = l->cfg->handle(l->cfg->handle_arg, c->req.buf, c->req.len, &out, &out_len, &charge, peer);
-    if (charge > 0) {
-        throttle_charge(l, c->key, charge, now_ms());
+    n = l->cfg->handle(l->cfg->handle_arg, c->req.buf, c->req.len, &out, &out_len, &how, peer);
+    if (how.charge_us > 0) {
+        throttle_charge(l, c->key, how.charge_us, now_ms());
     }
     if (!n || out == NULL) {
         free(out);
@@ -1336,7 +1336,7 @@ answer(struct listener *l, struct MHD_Connection *conn, struct conn *c)
         mhd.destroy_response(rsp);
         return MHD_NO;
     }
-    ret = mhd.queue_response(conn, MHD_HTTP_OK, rsp);
+    ret = mhd.queue_response(conn, how.status == 400 ? 400 : MHD_HTTP_OK, rsp);
     mhd.destroy_response(rsp);
     return ret;
 }

@@ -35,17 +35,33 @@
 #define CMP_LISTENER_MAX_CONNS_LIMIT 1000000u
 #define CMP_LISTENER_MAX_TIMEOUT 86400u
 
+/* How the listener sends a handler's answer (struct cmp_listener_answer). */
+struct cmp_listener_answer {
+    /*
+     * the CPU time to charge to the client's address: that of a request
+     * that failed authentication, which anyone can send; 0 before the call
+     */
+    uint64_t charge_us;
+    /*
+     * the HTTP status, 200 before the call: RFC 9811 3.3, a CMP response
+     * goes in a 200 answer, and "all applicable Client Error 4xx ...
+     * status codes MAY be used": 400 for a body that is no PKIMessage (its
+     * CMP error message still in the body)
+     */
+    int status;
+};
+
 /*
  * The handler answers one request body: 1 with |*rsp| a malloc()ed DER
  * response of |*rsp_len| bytes, or 0 (the listener answers 500). Called
- * from the listener's threads, possibly from several at once. |*charge_us|
- * (0 before the call) gets the CPU time to charge to the client's address:
- * that of a request that failed authentication, which anyone can send.
+ * from the listener's threads, possibly from several at once. |*ans| says
+ * how the answer goes out (its fields preset as described above).
  * |tls_client_cert| is the verified certificate of the TLS client (HTTPS
  * with a client certificate; borrowed, valid during the call), else NULL.
  */
 typedef int cmp_listener_handle_fn(void *arg, const uint8_t *req, size_t req_len, uint8_t **rsp,
-                                   size_t *rsp_len, uint64_t *charge_us, X509 *tls_client_cert);
+                                   size_t *rsp_len, struct cmp_listener_answer *ans,
+                                   X509 *tls_client_cert);
 
 /*
  * The refusal of a request from an address over its budget: a DER error

@@ -225,6 +225,16 @@ const struct opt_def cmp_opt_table[] = {
           "Digest for message protection and POPO signatures. Default \"sha256\""),
     OPT_S("mac", OPTK_STR, mac, OPTG_CLIENT_AUTH,
           "MAC algorithm for PBM-based protection. Default \"hmac-sha1\""),
+    OPT_I("pbmac1", OPTK_FLAG, pbmac1, OPTG_CLIENT_AUTH,
+          "Protect requests with PBMAC1 (RFC 9481 6.1.3) instead of PBM; needs -secret"),
+    OPT_S("pbmac1_prf", OPTK_STR, pbmac1_prf, OPTG_CLIENT_AUTH,
+          "Digest of PBMAC1's PBKDF2 PRF hmacWith<digest>: sha1 .. sha512. Default sha256"),
+    OPT_S("pbmac1_mac", OPTK_STR, pbmac1_mac, OPTG_CLIENT_AUTH,
+          "Digest of PBMAC1's HMAC: sha1 .. sha512. Default sha256"),
+    OPT_I("mac_iterations", OPTK_POSINT, mac_iterations, OPTG_CLIENT_AUTH,
+          "Iteration count of PBM (default 500) or PBMAC1 (default 10000), 100..262144"),
+    OPT_I("pvno", OPTK_POSINT, pvno, OPTG_CLIENT_AUTH,
+          "pvno of every request: 2 (cmp2000, default) or 3 (cmp2021)"),
     OPT_S("extracerts", OPTK_STR, extracerts, OPTG_CLIENT_AUTH,
           "Certificates to add to the extraCerts field of requests,\n"
           "such as the chain of the CMP signer cert"),
@@ -453,7 +463,7 @@ const struct opt_def cmp_opt_table[] = {
     OPT_I("srv_threads", OPTK_NONNEG, srv_threads, OPTG_CMPKIT,
           "Server: threads serving HTTP. Default 0 = one per core"),
     OPT_I("srv_max_iterations", OPTK_POSINT, srv_max_iterations, OPTG_CMPKIT,
-          "Server: PBM/PBMAC1 iteration count a request may ask for. Default 100000"),
+          "Server: PBM/PBMAC1 iteration count a request may ask for. Default 262144"),
     OPT_I("srv_max_txns", OPTK_POSINT, srv_max_txns, OPTG_CMPKIT,
           "Server: open transactions kept. Default 1024"),
     OPT_I("srv_txn_timeout", OPTK_POSINT, srv_txn_timeout, OPTG_CMPKIT,
@@ -486,6 +496,15 @@ const struct opt_def cmp_opt_table[] = {
           "with -srv_tls_trusted"),
     OPT_S("srv_tls_min_version", OPTK_STR, srv_tls_min_version, OPTG_CMPKIT,
           "Server: lowest TLS version, 1.2 or 1.3. Default 1.2"),
+
+    /* cmpkit's own: the rules of RFC 9483 that requests are checked against (docs/SERVER.md) */
+    OPT_S("srv_profile", OPTK_STR, srv_profile, OPTG_CMPKIT,
+          "Server: rfc9810 (default: also the RFC 9483 rules openssl keeps) or lightweight "
+          "(every RFC 9483 rule)"),
+    OPT_I("srv_require_msgtime", OPTK_FLAG, srv_require_msgtime, OPTG_CMPKIT,
+          "Server: refuse requests without messageTime (missingTimeStamp)"),
+    OPT_I("srv_max_rsa_bits", OPTK_POSINT, srv_max_rsa_bits, OPTG_CMPKIT,
+          "Server: largest RSA key of a certTemplate (badCertTemplate). Default 8192"),
 };
 
 const size_t cmp_opt_count = sizeof(cmp_opt_table) / sizeof(cmp_opt_table[0]);

@@ -160,6 +160,9 @@ struct cmp_opts {
 
     /* client authentication */
     const char *ref, *secret, *cert, *own_trusted, *key, *keypass, *digest, *mac, *extracerts;
+    /* cmpkit's own: PBMAC1 as the MAC of requests (-pbmac1 ...) */
+    int pbmac1, mac_iterations, pvno;
+    const char *pbmac1_prf, *pbmac1_mac;
     int unprotected_requests;
 
     /* credentials format */
@@ -226,6 +229,9 @@ struct cmp_opts {
     /* HTTPS serving (tls_srv.h): NULL is "not given" */
     const char *srv_tls_cert, *srv_tls_key, *srv_tls_keypass, *srv_tls_extra;
     const char *srv_tls_trusted, *srv_tls_verify, *srv_tls_min_version;
+    /* the rules of RFC 9483 a request is checked against (-srv_profile ...) */
+    const char *srv_profile;
+    int srv_require_msgtime, srv_max_rsa_bits;
 
     /* owned */
     CONF *conf; /* the config file the string values may point into */

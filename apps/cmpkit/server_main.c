@@ -70,10 +70,14 @@ srv_log(void *arg, int level, const char *line)
     funlockfile(stderr);
 }
 
-/* srv_handle() answers one request; a failed authentication is charged to the client's address. */
+/*
+ * srv_handle() answers one request; a failed authentication is charged to
+ * the client's address. A body that is no PKIMessage gets 400 with its CMP
+ * error message (RFC 9811 3.3).
+ */
 static int
 srv_handle(void *arg, const uint8_t *req, size_t req_len, uint8_t **rsp, size_t *rsp_len,
-           uint64_t *charge_us, X509 *tls_client_cert)
+           struct cmp_listener_answer *ans, X509 *tls_client_cert)
 {
     struct srv_app *app = arg;
     struct cmp_srv_outcome out;
@@ -82,7 +86,10 @@ srv_handle(void *arg, const uint8_t *req, size_t req_len, uint8_t **rsp, size_t 
 
     ok = cmp_srv_handle_peer(app->srv, &peer, req, req_len, rsp, rsp_len, &out);
     if (out.unauthenticated_failure) {
-        *charge_us = out.cpu_us > 0 ? out.cpu_us : 1;
+        ans->charge_us = out.cpu_us > 0 ? out.cpu_us : 1;
+    }
+    if (out.undecodable) {
+        ans->status = 400;
     }
     return ok;
 }
@@ -212,6 +219,29 @@ key_format(const char *s, int *out)
                 PROG, s);
         return 0;
     }
+    return 1;
+}
+
+/* -srv_profile, -srv_require_msgtime, -srv_max_rsa_bits: the rules of RFC 9483 (docs/SERVER.md). */
+static int
+set_rules(struct cmp_srv_config *cfg, const struct cmp_opts *o)
+{
+    if (o->srv_profile == NULL || strcmp(o->srv_profile, "rfc9810") == 0) {
+        cfg->profile = CMP_SRV_PROFILE_RFC9810;
+    } else if (strcmp(o->srv_profile, "lightweight") == 0) {
+        cfg->profile = CMP_SRV_PROFILE_LIGHTWEIGHT;
+    } else {
+        fprintf(stderr, "%s: -srv_profile '%s' is neither rfc9810 nor lightweight\n", PROG,
+                o->srv_profile);
+        return 0;
+    }
+    if (o->srv_max_rsa_bits != 0 && (o->srv_max_rsa_bits < 1024 || o->srv_max_rsa_bits > 16384)) {
+        fprintf(stderr, "%s: -srv_max_rsa_bits %d is out of range 1024..16384\n", PROG,
+                o->srv_max_rsa_bits);
+        return 0;
+    }
+    cfg->require_message_time = o->srv_require_msgtime;
+    cfg->max_rsa_bits = o->srv_max_rsa_bits;
     return 1;
 }
 
@@ -426,6 +456,9 @@ load_material(const struct cmp_opts *o, int ca, struct srv_material *m, struct c
     cfg->max_transactions_per_sender = (size_t)o->srv_max_txns_per_sender;
     cfg->message_time_window_s = o->srv_msgtime_window;
     cfg->replay_cache_size = (size_t)o->srv_replay_cache;
+    if (!set_rules(cfg, o)) {
+        goto end;
+    }
     ok = 1;
 end:
     cmp_load_pass_free(keypass);

@@ -88,9 +88,14 @@ enum cmp_opt {
     CMP_OPT_SAN_NODEFAULT,      /* -san_nodefault */
     CMP_OPT_POLICIES_CRITICAL,  /* -policy_oids_critical */
     CMP_OPT_REQIN_NEW_TID,      /* -reqin_new_tid */
-    CMP_OPT_PBM_ITERATIONS,     /* PBM iteration count of our requests (default 500) */
-    CMP_OPT_NO_CACHE_EXTRACERTS /* -no_cache_extracerts: the extraCerts of a response help
-                                 * to check it, not the messages after it */
+    CMP_OPT_PBM_ITERATIONS,     /* PBM iteration count of our requests (default 500); with
+                                 * CMP_OPT_PBMAC1 the PBKDF2 count (default 10000) */
+    CMP_OPT_NO_CACHE_EXTRACERTS, /* -no_cache_extracerts: the extraCerts of a response help
+                                  * to check it, not the messages after it */
+    CMP_OPT_PBMAC1,             /* -pbmac1: MAC-based protection with PBMAC1 (RFC 9481
+                                 * 6.1.3) instead of PBM */
+    CMP_OPT_PVNO                /* -pvno: 2 (cmp2000, the default) or 3 (cmp2021) on every
+                                 * request (RFC 9810 7: the highest both sides support) */
 };
 
 /*
@@ -153,6 +158,15 @@ CMP_API int cmp_ctx_set1_own_trusted(struct cmp_ctx *ctx, X509_STORE *store) CMP
  */
 CMP_API int cmp_ctx_set1_digest(struct cmp_ctx *ctx, const char *name) CMP_MUST_CHECK;
 CMP_API int cmp_ctx_set1_mac(struct cmp_ctx *ctx, const char *name) CMP_MUST_CHECK;
+
+/*
+ * With CMP_OPT_PBMAC1 (-pbmac1): the digest of PBKDF2's PRF hmacWith<digest>
+ * (-pbmac1_prf: sha1, sha224, sha256, sha384, sha512; default sha256) and of
+ * the HMAC that protects the message (-pbmac1_mac; default sha256). NULL:
+ * the default. Fails (CMP_E_ARG) for a digest PBMAC1 cannot use.
+ */
+CMP_API int cmp_ctx_set1_pbmac1_prf(struct cmp_ctx *ctx, const char *digest) CMP_MUST_CHECK;
+CMP_API int cmp_ctx_set1_pbmac1_mac(struct cmp_ctx *ctx, const char *digest) CMP_MUST_CHECK;
 
 /* ---- the server ---- */
 

@@ -589,6 +589,15 @@ struct cmp_srv_config {
     /* senderNonces remembered against replays (the oldest is forgotten first); 0: the default */
     size_t replay_cache_size;
 
+    /* ---- the rules of RFC 9483 (docs/SERVER.md) ---- */
+
+    /* -srv_profile: CMP_SRV_PROFILE_RFC9810 (0, the default) or CMP_SRV_PROFILE_LIGHTWEIGHT */
+    int profile;
+    /* -srv_require_msgtime: a request without messageTime fails (missingTimeStamp) */
+    int require_message_time;
+    /* -srv_max_rsa_bits: largest RSA key of a certTemplate (badCertTemplate); 0: the default */
+    int max_rsa_bits;
+
     /* ---- logging ---- */
 
     cmp_srv_log_fn *log; /* NULL: no logging */
@@ -596,12 +605,21 @@ struct cmp_srv_config {
     int verbosity; /* lines above this level are not formatted; 0: INFO */
 };
 
-#define CMP_SRV_DEFAULT_MAX_ITERATIONS 100000
+#define CMP_SRV_DEFAULT_MAX_ITERATIONS 262144
 #define CMP_SRV_DEFAULT_MAX_TRANSACTIONS 1024
 #define CMP_SRV_DEFAULT_TRANSACTION_TIMEOUT 600
 #define CMP_SRV_DEFAULT_MAX_TRANSACTIONS_PER_SENDER 256
 #define CMP_SRV_DEFAULT_MESSAGE_TIME_WINDOW 300
 #define CMP_SRV_DEFAULT_REPLAY_CACHE_SIZE 262144
+#define CMP_SRV_DEFAULT_MAX_RSA_BITS 8192
+
+/*
+ * The rules a request is checked against (struct cmp_srv_config.profile):
+ * RFC9810 checks RFC 9810 and the rules of RFC 9483 that `openssl cmp`
+ * keeps; LIGHTWEIGHT adds the rest of RFC 9483 (docs/SERVER.md lists them).
+ */
+#define CMP_SRV_PROFILE_RFC9810 0
+#define CMP_SRV_PROFILE_LIGHTWEIGHT 1
 
 struct cmp_srv;
 
@@ -652,6 +670,7 @@ struct cmp_srv_outcome {
     int unauthenticated_failure;
     uint64_t cpu_us; /* CPU time the engine spent on it, in microseconds (this thread) */
     int failure_bit; /* the PKIFailureInfo bit of the error answered; -1 if none */
+    int undecodable; /* it did not decode as a PKIMessage (the answer is badDataFormat) */
 };
 
 /*

@@ -113,10 +113,13 @@ cmp_cli_new_request(struct cmp_cli_txn *t, int body_type, struct cmp_msg **out, 
     }
     h = &m->hdr;
     m->body.type = body_type;
-    h->pvno = CMP_PVNO_2000;
-    if (t->pvno == CMP_PVNO_2021) {
-        h->pvno = CMP_PVNO_2021; /* the answer we ask for is cmp2021 syntax (RFC 9480 2.20) */
-    }
+    /*
+     * RFC 9810 7: cmp2021(3) when the server is known to support it
+     * (-pvno 3); RFC 9483 3.1 asks for it where cmp2021 features are used:
+     * the answer we ask for is cmp2021 syntax (RFC 9480 2.20).
+     */
+    h->pvno = ctx->pvno == CMP_PVNO_2021 || t->pvno == CMP_PVNO_2021 ? CMP_PVNO_2021
+                                                                      : CMP_PVNO_2000;
 
     /* sender: -cert, else -oldcert, else -subject; else the NULL-DN with -ref */
     if (ctx->cert != NULL) {
@@ -230,6 +233,23 @@ cmp_cli_protect(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err)
         if (ctx->unprotected_send) {
             return 1;
         }
+        if (ctx->ref != NULL) {
+            h->has_sender_kid = 1;
+            h->sender_kid = der_in_make(ctx->ref, ctx->ref_len);
+        }
+        if (ctx->pbmac1) {
+            /* RFC 9481 6.1.3, RFC 9483 3.2: PBMAC1 with PBKDF2, chosen by -pbmac1. */
+            struct cmp_pbmac1_opts o;
+
+            memset(&o, 0, sizeof(o));
+            o.prf = ctx->pbmac1_prf;
+            o.mac = ctx->pbmac1_mac;
+            o.iterations = ctx->pbm_iterations;
+            if (!cmp_protect_pbmac1(m, &o, ctx->secret, ctx->secret_len, err)) {
+                return CMP_CONTEXT(err, "PBMAC1 protection (-secret, -pbmac1)");
+            }
+            return 1;
+        }
         {
             struct cmp_pbm_opts o;
 
@@ -237,10 +257,6 @@ cmp_cli_protect(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err)
             o.owf = ctx->digest;
             o.mac = ctx->mac;
             o.iterations = ctx->pbm_iterations;
-            if (ctx->ref != NULL) {
-                h->has_sender_kid = 1;
-                h->sender_kid = der_in_make(ctx->ref, ctx->ref_len);
-            }
             if (!cmp_protect_pbm(m, &o, ctx->secret, ctx->secret_len, err)) {
                 return CMP_CONTEXT(err, "PBM protection (-secret)");
             }

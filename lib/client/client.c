@@ -489,6 +489,13 @@ check_response(struct cmp_cli_txn *t, const uint8_t *der, size_t len, struct cmp
         o.expect_sender = der_in_make(sender_der, (size_t)sender_len);
     }
     o.unprotected_errors = ctx->unprotected_errors;
+    /*
+     * RFC 9483 3.2: the server answers under our own MAC parameters, so the
+     * count we chose ourselves is acceptable in its answers too.
+     */
+    if (ctx->pbm_iterations > CMP_PBM_DEFAULT_MAX_ITERATIONS) {
+        o.mac_limits.max_iterations = ctx->pbm_iterations;
+    }
 #ifdef CMP_FUZZ
     o.mac_limits.max_iterations = 2000; /* keeps each fuzz input fast */
 #endif

@@ -82,6 +82,8 @@ cmp_ctx_free(struct cmp_ctx *ctx)
     X509_STORE_free(ctx->own_trusted);
     free(ctx->digest);
     free(ctx->mac);
+    free(ctx->pbmac1_prf);
+    free(ctx->pbmac1_mac);
     X509_STORE_free(ctx->trusted);
     X509_free(ctx->srvcert);
     X509_NAME_free(ctx->expect_sender);
@@ -283,7 +285,15 @@ cmp_ctx_set_option(struct cmp_ctx *ctx, int opt, int value)
     case CMP_OPT_PBM_ITERATIONS:
         p = &ctx->pbm_iterations;
         lo = 100; /* cmp_protect_pbm()'s minimum */
-        hi = CMP_PBM_DEFAULT_MAX_ITERATIONS;
+        hi = CMP_CLI_MAX_ITERATIONS;
+        break;
+    case CMP_OPT_PBMAC1:
+        p = &ctx->pbmac1;
+        break;
+    case CMP_OPT_PVNO:
+        p = &ctx->pvno;
+        lo = CMP_PVNO_2000;
+        hi = CMP_PVNO_2021;
         break;
     default:
         return CMP_FAIL(&ctx->err, CMP_E_ARG, "unknown client option %d", opt);
@@ -433,6 +443,44 @@ int
 cmp_ctx_set1_mac(struct cmp_ctx *ctx, const char *name)
 {
     return set_str(ctx, &ctx->mac, name, "-mac");
+}
+
+/* RFC 9481 6.1.3 / RFC 8018 B.1: hmacWith<digest> for SHA-1 and SHA-2; checked when set. */
+static int
+set_pbmac1_digest(struct cmp_ctx *ctx, char **dst, const char *digest, const char *what)
+{
+    static const char *const ok[] = {"SHA1", "SHA224", "SHA256", "SHA384", "SHA512"};
+    const struct cmp_digest *d;
+    size_t i;
+
+    if (digest != NULL) {
+        d = cmp_digest_by_name(digest);
+        for (i = 0; d != NULL && i < sizeof(ok) / sizeof(ok[0]); i++) {
+            if (strcmp(d->name, ok[i]) == 0) {
+                break;
+            }
+        }
+        if (d == NULL || i == sizeof(ok) / sizeof(ok[0])) {
+            return CMP_FAIL(&ctx->err, CMP_E_ARG,
+                            "%s %s: not a digest of PBMAC1's HMACs (sha1, sha224, sha256, "
+                            "sha384, sha512)",
+                            what, digest);
+        }
+        digest = d->name;
+    }
+    return set_str(ctx, dst, digest, what);
+}
+
+int
+cmp_ctx_set1_pbmac1_prf(struct cmp_ctx *ctx, const char *digest)
+{
+    return set_pbmac1_digest(ctx, &ctx->pbmac1_prf, digest, "-pbmac1_prf");
+}
+
+int
+cmp_ctx_set1_pbmac1_mac(struct cmp_ctx *ctx, const char *digest)
+{
+    return set_pbmac1_digest(ctx, &ctx->pbmac1_mac, digest, "-pbmac1_mac");
 }
 
 static int

@@ -23,6 +23,12 @@
 #define CMP_CLI_MAX_NONCE_LEN 64
 /* Room for the status text of the peer (cmp_ctx_status_text). */
 #define CMP_CLI_STATUS_MAX 1024
+/*
+ * The largest PBM/PBMAC1 count we protect our own requests with (and then
+ * accept in the answers): the 262144 of RFC 9483 test material, the
+ * server's default cap.
+ */
+#define CMP_CLI_MAX_ITERATIONS 262144
 
 /* A generalInfo ITAV given with -geninfo. */
 struct cmp_cli_itav {
@@ -48,6 +54,8 @@ struct cmp_ctx {
     int sans_critical, san_nodefault, policies_critical;
     int reqin_new_tid;
     int pbm_iterations;
+    int pbmac1; /* CMP_OPT_PBMAC1 */
+    int pvno;   /* CMP_OPT_PVNO; 0: 2 */
 
     /* credentials */
     uint8_t *secret;
@@ -61,6 +69,7 @@ struct cmp_ctx {
     X509_STORE *own_trusted;
     char *digest;
     char *mac;
+    char *pbmac1_prf, *pbmac1_mac; /* -pbmac1_prf, -pbmac1_mac; NULL: SHA256 */
 
     /* the server */
     X509_STORE *trusted;

@@ -114,6 +114,18 @@ int cmp_protect_pbmac1(struct cmp_msg *msg, const struct cmp_pbmac1_opts *opts,
                        const uint8_t *secret, size_t secret_len,
                        struct cmp_err *err) CMP_MUST_CHECK;
 
+/*
+ * cmp_protect_mac_as() protects |msg| like cmp_protect_pbm() /
+ * cmp_protect_pbmac1() with the algorithm and parameters of |like| (a
+ * received PBM or PBMAC1 protectionAlg): the same owf, iterationCount and
+ * mac, or PRF, iterationCount, keyLength and MAC, and a fresh salt of the
+ * same length. badAlg if |like| is not MAC-based, its parameters are
+ * unsupported or beyond |limits| (NULL: the defaults).
+ */
+int cmp_protect_mac_as(struct cmp_msg *msg, const struct cmp_algid *like,
+                       const struct cmp_mac_limits *limits, const uint8_t *secret,
+                       size_t secret_len, struct cmp_err *err) CMP_MUST_CHECK;
+
 /* cmp_msg_mac_protected() is 1 if protectionAlg is PBM or PBMAC1. */
 int cmp_msg_mac_protected(const struct cmp_msg *msg);
 

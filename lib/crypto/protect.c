@@ -914,6 +914,53 @@ cmp_protect_pbmac1(struct cmp_msg *msg, const struct cmp_pbmac1_opts *opts, cons
     return ok ? 1 : CMP_CONTEXT(err, "PBMAC1 protection");
 }
 
+int
+cmp_protect_mac_as(struct cmp_msg *msg, const struct cmp_algid *like,
+                   const struct cmp_mac_limits *limits, const uint8_t *secret, size_t secret_len,
+                   struct cmp_err *err)
+{
+    struct pbm_params pbm;
+    struct pbmac1_params pbmac1;
+
+    /*
+     * RFC 9483 3.2 / RFC 9810 5.1.3.1: the answer is protected with the
+     * same shared secret and algorithm as the request; its parameters are
+     * taken over (a fresh salt of the same length), so that the client can
+     * check the answer under its own policy. They passed cmp_verify_mac()
+     * on the request; the limits are checked again all the same.
+     */
+    if (cmp_oid_is(&like->oid, CMP_NID_PASSWORD_BASED_MAC)) {
+        struct cmp_pbm_opts o;
+
+        if (!pbm_params_decode(&like->params, &pbm, err) ||
+            !check_limits("PBM", pbm.iterations, pbm.salt.len, limits, err)) {
+            return CMP_CONTEXT(err, "parameters of the request's PBM");
+        }
+        memset(&o, 0, sizeof(o));
+        o.owf = pbm.owf->name;
+        o.mac = pbm.mac->name;
+        o.iterations = pbm.iterations;
+        o.salt_len = pbm.salt.len;
+        return cmp_protect_pbm(msg, &o, secret, secret_len, err);
+    }
+    if (cmp_oid_is(&like->oid, CMP_NID_PBMAC1)) {
+        struct cmp_pbmac1_opts o;
+
+        if (!pbmac1_params_decode(&like->params, &pbmac1, err) ||
+            !check_limits("PBMAC1", pbmac1.iterations, pbmac1.salt.len, limits, err)) {
+            return CMP_CONTEXT(err, "parameters of the request's PBMAC1");
+        }
+        memset(&o, 0, sizeof(o));
+        o.prf = pbmac1.prf->name;
+        o.mac = pbmac1.mac->name;
+        o.iterations = pbmac1.iterations;
+        o.salt_len = pbmac1.salt.len;
+        o.key_len = (size_t)pbmac1.key_len;
+        return cmp_protect_pbmac1(msg, &o, secret, secret_len, err);
+    }
+    return CMP_FAIL_INFO(err, CMP_FI_BAD_ALG, "the request's protectionAlg is not MAC-based");
+}
+
 /* ---- verifying ----------------------------------------------------------- */
 
 int

@@ -390,6 +390,21 @@ dup_str(const char *s)
     return d;
 }
 
+/* The RFC 9483 options: a known profile, a sane RSA key limit. */
+static int
+check_rules_config(const struct cmp_srv_config *c, struct cmp_err *err)
+{
+    if (c->profile != CMP_SRV_PROFILE_RFC9810 && c->profile != CMP_SRV_PROFILE_LIGHTWEIGHT) {
+        return CMP_FAIL(err, CMP_E_ARG, "profile %d is neither rfc9810 (0) nor lightweight (1)",
+                        c->profile);
+    }
+    if (c->max_rsa_bits != 0 && (c->max_rsa_bits < 1024 || c->max_rsa_bits > 16384)) {
+        return CMP_FAIL(err, CMP_E_ARG, "-srv_max_rsa_bits %d is outside 1024..16384",
+                        c->max_rsa_bits);
+    }
+    return 1;
+}
+
 /* The configuration checks of `openssl cmp` for its mock server options. */
 static int
 check_config(const struct cmp_srv_config *c, struct cmp_err *err)
@@ -436,6 +451,9 @@ check_config(const struct cmp_srv_config *c, struct cmp_err *err)
     }
     if (c->max_iterations < 0 || c->transaction_timeout_s < 0 || c->message_time_window_s < 0) {
         return CMP_FAIL(err, CMP_E_ARG, "limits must not be negative");
+    }
+    if (!check_rules_config(c, err)) {
+        return 0;
     }
     return 1;
 }
@@ -551,6 +569,18 @@ free_txn_data(void *arg, void *data)
     if (srv->responder.txn_free != NULL) {
         srv->responder.txn_free(srv->responder.arg, data);
     }
+}
+
+/* The rules of RFC 9483 every request is checked against (docs/SERVER.md). */
+static void
+set_rules(struct cmp_srv *srv)
+{
+    const struct cmp_srv_config *o = &srv->cfg;
+
+    srv->rules.profile = o->profile == CMP_SRV_PROFILE_LIGHTWEIGHT ? CMP_VFY_PROFILE_LIGHTWEIGHT
+                                                                  : CMP_VFY_PROFILE_RFC9810;
+    srv->rules.require_message_time = o->require_message_time;
+    srv->rules.max_rsa_bits = o->max_rsa_bits > 0 ? o->max_rsa_bits : CMP_SRV_DEFAULT_MAX_RSA_BITS;
 }
 
 struct cmp_srv *
@@ -683,6 +713,7 @@ cmp_srv_new(const struct cmp_srv_config *cfg, struct cmp_err *err)
     /* RFC 9810 5.1.1, RFC 9483 3.5: messageTime close enough to our clock, if present. */
     srv->vfy.check_time = 1;
     srv->vfy.max_time_drift = o->message_time_window_s;
+    set_rules(srv);
     return srv;
 
 fail:
@@ -935,6 +966,20 @@ responder_creds(struct cmp_srv_req *r, struct cmp_vfy_opts *o, X509 **vouched, s
     return 1;
 }
 
+/*
+ * RFC 9483 3.1 and 3.5: the signer certificate of an authenticated request
+ * is named by senderKID, and belongs to an end entity or an RA of ours.
+ */
+static int
+check_signer(struct cmp_srv_req *r, struct cmp_err *err)
+{
+    if (r->signer == NULL) {
+        return 1;
+    }
+    return cmp_vfy_signer_kid(r->req, r->signer, &r->fail_text, err) &&
+           cmp_vfy_signer_role(r->signer, r->srv->cfg.cert, &r->fail_text, err);
+}
+
 /* The header and protection checks of every request (lib/verify). */
 static int
 verify(struct cmp_srv_req *r, const struct cmp_vfy_opts *opts, struct cmp_err *err)
@@ -945,6 +990,11 @@ verify(struct cmp_srv_req *r, const struct cmp_vfy_opts *opts, struct cmp_err *e
     int ok;
 
     memset(&res, 0, sizeof(res));
+    /* RFC 9483 3.1, 3.2: the rules of a request's header that need no key, first. */
+    if (!cmp_vfy_pvno(r->req, err) ||
+        !cmp_vfy_req_header(&r->srv->rules, r->req, r->first, &r->fail_text, err)) {
+        return 0;
+    }
     r->vouched = 0;
     if (!responder_creds(r, &o, &vouched, err)) {
         X509_free(vouched);
@@ -993,7 +1043,7 @@ verify(struct cmp_srv_req *r, const struct cmp_vfy_opts *opts, struct cmp_err *e
     res.signer = NULL;
     cmp_vfy_result_cleanup(&res);
     r->authenticated = 1;
-    return 1;
+    return check_signer(r, err);
 }
 
 /*
@@ -1109,6 +1159,7 @@ enter_new(struct cmp_srv_req *r, struct cmp_err *err)
     struct cmp_srv *srv = r->srv;
     int rc, evicted = CMP_SRV_EVICTED_NONE;
 
+    r->first = 1;
     if (!verify(r, &srv->vfy, err) || !check_replay(r, err) || !sender_of(r, err)) {
         return 0;
     }
@@ -1274,6 +1325,7 @@ check_crmf(struct cmp_srv_req *r, struct cmp_err *err)
 {
     const struct cmp_cert_req_msgs *reqs = &r->req->body.u.req;
     size_t i;
+    int accept_ra;
 
     if (!cmp_vfy_cert_req_ids(r->req, &r->fail_text, err)) {
         return 0;
@@ -1281,6 +1333,14 @@ check_crmf(struct cmp_srv_req *r, struct cmp_err *err)
     if (!cert_reqs_begin(r, reqs->num, err)) {
         return 0;
     }
+    /* RFC 9483 4.1.1 / 4.1.3: each template, before any POPO is checked with its key. */
+    for (i = 0; i < reqs->num; i++) {
+        if (!cmp_vfy_cert_template(&r->srv->rules, &reqs->items[i], &r->fail_text, err)) {
+            return 0;
+        }
+    }
+    /* RFC 9483 4.1.1, 5.2.3.2: an RA (id-kp-cmcRA) may vouch for the POPO with raVerified. */
+    accept_ra = r->srv->cfg.accept_raverified || cmp_vfy_signer_is_ra(r->signer);
     /* A POPO that fails rejects its request (the responder says how), not the message. */
     for (i = 0; i < reqs->num; i++) {
         int central;
@@ -1293,8 +1353,20 @@ check_crmf(struct cmp_srv_req *r, struct cmp_err *err)
         if (central < 0) {
             r->cert_reqs[i].popo = CMP_SRV_POPO_BAD;
         } else if (precheck(r, i)) {
-            r->cert_reqs[i].popo = srv_popo(
-                cmp_vfy_popo(&reqs->items[i], r->srv->cfg.accept_raverified, &r->popo_errs[i]));
+            r->cert_reqs[i].popo =
+                srv_popo(cmp_vfy_popo(&reqs->items[i], accept_ra, &r->popo_errs[i]));
+        }
+        /*
+         * RFC 9483 4.1.1: raVerified "MUST only be used by a PKI management
+         * entity"; from an end entity it is a request it is not authorized
+         * to make, notAuthorized (not badPOP: no proof was tried).
+         */
+        if (r->cert_reqs[i].popo == CMP_SRV_POPO_RAVERIFIED) {
+            r->fail_text = "raVerified POPO from an end entity";
+            return CMP_FAIL_INFO(err, CMP_FI_NOT_AUTHORIZED,
+                                 "CertReqMsg #%zu: POPO raVerified from a sender that is no RA "
+                                 "(-accept_raverified not given)",
+                                 i);
         }
     }
     return 1;
@@ -1323,6 +1395,9 @@ check_p10cr(struct cmp_srv_req *r, struct cmp_err *err)
 static int
 check_rr(struct cmp_srv_req *r, struct cmp_err *err)
 {
+    if (r->srv->rules.profile == CMP_VFY_PROFILE_LIGHTWEIGHT) {
+        return cmp_vfy_rr_lightweight(r->req, &r->fail_text, err);
+    }
     return cmp_vfy_rr(r->req, &r->fail_text, err);
 }
 
@@ -1668,6 +1743,35 @@ found:
     return 1;
 }
 
+/*
+ * RFC 9483 3.2, RFC 9810 5.1.3.1: the answer to an authenticated
+ * MAC-protected request is protected with the algorithm and parameters of
+ * that request (a fresh salt), so that the client can check it under its
+ * own policy. Returns 1 if done, 0 to fall back on our own parameters: for
+ * a request that did not authenticate or replays an earlier one (it gets no
+ * second key derivation of its choosing: issue 11's CPU budget), or one
+ * whose parameters we cannot take over (logged).
+ */
+static int
+mac_as_request(struct cmp_srv_req *r, const uint8_t *secret, size_t secret_len)
+{
+    struct cmp_srv *srv = r->srv;
+    struct cmp_err e;
+
+    if (!r->authenticated || r->replayed || r->auth != CMP_SRV_AUTH_MAC || r->hdr == NULL ||
+        !r->hdr->has_protection_alg) {
+        return 0;
+    }
+    cmp_err_init(&e);
+    if (cmp_protect_mac_as(r->rsp, &r->hdr->protection_alg, &srv->vfy.mac_limits, secret,
+                           secret_len, &e)) {
+        return 1;
+    }
+    cmp_srv_log_err(srv, r->tid_hex, CMP_SRV_LOG_WARN,
+                    "answering with our own MAC parameters, not the request's", &e);
+    return 0;
+}
+
 /* senderKID, protectionAlg, protection and extraCerts. */
 static int
 protect(struct cmp_srv_req *r, struct cmp_err *err)
@@ -1713,6 +1817,9 @@ protect(struct cmp_srv_req *r, struct cmp_err *err)
         return 1;
     }
     if (use_mac) {
+        if (mac_as_request(r, secret, secret_len)) {
+            return 1;
+        }
         /* RFC 9483 3.2: answer in kind; PBMAC1 for PBMAC1, else PBM. */
         if (r->mac == 2) {
             return cmp_protect_pbmac1(m, NULL, secret, secret_len, err);
@@ -1915,6 +2022,7 @@ cmp_srv_handle_peer(struct cmp_srv *srv, const struct cmp_srv_peer *peer, const 
         memset(out, 0, sizeof(*out));
         out->authenticated = r.authenticated;
         out->failure_bit = r.fail_bit;
+        out->undecodable = r.undecodable;
         out->unauthenticated_failure = r.fail_bit >= 0 && (!r.authenticated || r.replayed);
         out->cpu_us = t1 > t0 ? t1 - t0 : 0;
     }
@@ -1957,6 +2065,7 @@ handle(struct cmp_srv *srv, struct cmp_srv_req *rp, const uint8_t *req, size_t r
     }
 
     if (!cmp_msg_decode(&msg, req, req_len, &err)) {
+        r.undecodable = 1;
         have_salvaged = salvage_header(req, req_len, &salvaged);
         if (have_salvaged) {
             r.hdr = &salvaged;
@@ -2038,6 +2147,7 @@ done:
     rp->authenticated = r.authenticated;
     rp->replayed = r.replayed;
     rp->fail_bit = r.fail_bit;
+    rp->undecodable = r.undecodable;
     return ok;
 }
 

@@ -404,6 +404,7 @@ struct cmp_srv {
         size_t key_len;
     } pbm_keys[CMP_SRV_PBM_KEYS];
     size_t pbm_next;
+    struct cmp_vfy_req_rules rules; /* and the rules of RFC 9483 for requests */
 
     /* the responder (the mock unless cfg.responder was given) */
     struct cmp_srv_responder responder;
@@ -437,6 +438,7 @@ struct cmp_srv_req {
     struct cmp_msg *rsp;
     struct cmp_srv_txn *txn; /* the transaction, held busy; NULL if none */
     int txn_open;            /* txn was open before this request (not begun by it) */
+    int first;               /* it is the first message of a transaction */
     int authenticated;       /* the request passed cmp_vfy_msg() */
     int auth;                /* enum cmp_srv_auth: how */
     X509 *signer;            /* verified signer of this request, owned; or NULL */
@@ -448,6 +450,7 @@ struct cmp_srv_req {
     int txn_checked;                 /* it passed the checks of its open transaction (recipNonce) */
     int replayed;                    /* its senderNonce was seen before (a replay) */
     int fail_bit;                    /* the failure bit of the error answered; -1 none */
+    int undecodable;                 /* the request did not decode */
     int quiet;                       /* its error lines were left out of the log (rate limit) */
     int64_t now;
     char tid_hex[CMP_SRV_TID_HEX_LEN];

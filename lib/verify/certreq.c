@@ -54,6 +54,100 @@ cmp_vfy_cert_req_ids(const struct cmp_msg *msg, const char **peer_text, struct c
     return 1;
 }
 
+/*
+ * The bits of the RSA modulus of a template's public key ([6] IMPLICIT
+ * SubjectPublicKeyInfo: the contents only), read from the DER alone: no
+ * key is built here (the POPO check builds it once, after this check has
+ * refused a huge one). 0 if the key is not RSA (rsaEncryption or
+ * id-RSASSA-PSS) or is empty (central key generation), -1 if the algorithm
+ * or an RSA key does not parse.
+ */
+static int64_t
+rsa_modulus_bits(const struct der_in *spki)
+{
+    struct der_in in = *spki, alg, oid, bits, key, n;
+    unsigned unused;
+    uint8_t top;
+    int64_t nbits;
+
+    if (!der_get(&in, DER_SEQUENCE, &alg) || !der_get_oid(&alg, &oid)) {
+        return -1;
+    }
+    if (!cmp_oid_is(&oid, CMP_NID_RSA_ENCRYPTION) && !cmp_oid_is(&oid, CMP_NID_RSASSA_PSS)) {
+        return 0;
+    }
+    /* RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } (RFC 8017 A.1.1) */
+    if (!der_get_bitstring(&in, DER_BIT_STRING, &bits, &unused) || !der_done(&in) ||
+        unused != 0) {
+        return -1;
+    }
+    /* RFC 9483 4.1.6: an empty subjectPublicKey asks for a central key of this type */
+    if (bits.len == 0) {
+        return 0;
+    }
+    if (!der_get(&bits, DER_SEQUENCE, &key) || !der_done(&bits) ||
+        !der_get(&key, DER_INTEGER, &n) || n.len == 0) {
+        return -1;
+    }
+    /* DER INTEGERs are minimal: a leading 00 only before a set top bit. */
+    if (n.p[0] == 0x00 && n.len > 1) {
+        n.p++;
+        n.len--;
+    }
+    nbits = (int64_t)n.len * 8;
+    for (top = n.p[0]; nbits > 0 && !(top & 0x80); top = (uint8_t)(top << 1)) {
+        nbits--;
+    }
+    return nbits;
+}
+
+int
+cmp_vfy_cert_template(const struct cmp_vfy_req_rules *rules, const struct cmp_cert_req_msg *crm,
+                      const char **peer_text, struct cmp_err *err)
+{
+    const struct cmp_cert_template *t = &crm->tmpl;
+    int max_bits = rules != NULL && rules->max_rsa_bits > 0 ? rules->max_rsa_bits
+                                                            : CMP_VFY_DEFAULT_MAX_RSA_BITS;
+    int64_t bits;
+
+    /*
+     * RFC 9483 4.1.1 (ir, cr) and 4.1.3 (kur): the template's subject is
+     * REQUIRED (the NULL-DN is allowed with a subjectAltName, which the
+     * issuing side judges).
+     */
+    if (!t->has_subject) {
+        CMP_VFY_PEER(peer_text, "certTemplate without subject");
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_TEMPLATE,
+                             "CertReqMsg certReqId %lld: certTemplate has no subject",
+                             (long long)crm->cert_req_id);
+    }
+    /* RFC 9483 4.1.6: without a public key the key is to be generated centrally. */
+    if (!t->has_public_key) {
+        return 1;
+    }
+    /*
+     * RFC 9483 4.1.1: a key the CA will not certify is a template it does
+     * not accept (badCertTemplate); checked before the POPO, whose
+     * verification with a huge RSA key would cost us seconds. Other keys
+     * are read by the POPO check.
+     */
+    bits = rsa_modulus_bits(&t->public_key);
+    if (bits < 0) {
+        CMP_VFY_PEER(peer_text, "certTemplate publicKey unreadable");
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_TEMPLATE,
+                             "CertReqMsg certReqId %lld: certTemplate publicKey does not parse",
+                             (long long)crm->cert_req_id);
+    }
+    if (bits > max_bits) {
+        CMP_VFY_PEER(peer_text, "RSA key too large");
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_TEMPLATE,
+                             "CertReqMsg certReqId %lld: RSA key of %lld bits, more than the %d "
+                             "allowed",
+                             (long long)crm->cert_req_id, (long long)bits, max_bits);
+    }
+    return 1;
+}
+
 int
 cmp_vfy_popo(const struct cmp_cert_req_msg *crm, int accept_raverified, struct cmp_err *why)
 {

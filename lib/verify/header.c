@@ -196,3 +196,110 @@ cmp_vfy_recipient(const struct cmp_msg *msg, const struct der_in *expected, stru
     }
     return CMP_FAIL_INFO(err, CMP_FI_WRONG_AUTHORITY, "recipient is not our name");
 }
+
+/* ---- the rules of RFC 9483 3.1 and 3.2 for a request at the server ---- */
+
+/*
+ * The value of one generalInfo entry. RFC 9810 5.1.1.1: ImplicitConfirmValue
+ * ::= NULL; 5.1.1.2: ConfirmWaitTimeValue ::= GeneralizedTime; 5.1.1.4 and
+ * RFC 9483 3.1: CertProfileValue ::= SEQUENCE SIZE (1..MAX) OF UTF8String,
+ * "MUST contain exactly one UTF8String element", only "in the first message
+ * of a PKI management operation".
+ */
+static int
+check_general_info_item(const struct cmp_vfy_req_rules *rules, const struct cmp_itav *it, int first,
+                        const char **peer_text, struct cmp_err *err)
+{
+    struct der_in v = it->value, seq, s;
+    int64_t t;
+
+    if (cmp_oid_is(&it->type, CMP_NID_IT_IMPLICIT_CONFIRM)) {
+        if (it->has_value && !(v.len == 2 && v.p[0] == DER_NULL && v.p[1] == 0x00)) {
+            CMP_VFY_PEER(peer_text, "implicitConfirm value must be NULL");
+            return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT,
+                                 "generalInfo implicitConfirm has a value other than NULL");
+        }
+    } else if (cmp_oid_is(&it->type, CMP_NID_IT_CONFIRM_WAIT_TIME)) {
+        if (!it->has_value || !der_get_gentime(&v, &t) || !der_done(&v)) {
+            CMP_VFY_PEER(peer_text, "confirmWaitTime must be a GeneralizedTime");
+            return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT,
+                                 "generalInfo confirmWaitTime is not a GeneralizedTime");
+        }
+    } else if (cmp_oid_is(&it->type, CMP_NID_IT_CERT_PROFILE)) {
+        /* `openssl cmp` 3.6 -profile repeats it in certConf: a lightweight-only rule. */
+        if (!first && rules != NULL && rules->profile == CMP_VFY_PROFILE_LIGHTWEIGHT) {
+            CMP_VFY_PEER(peer_text, "certProfile only in the first message");
+            return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
+                                 "generalInfo certProfile outside the first message of a "
+                                 "transaction");
+        }
+        if (!it->has_value || !der_get(&v, DER_SEQUENCE, &seq) || !der_done(&v) ||
+            !der_get(&seq, DER_UTF8_STRING, &s) || !der_done(&seq)) {
+            CMP_VFY_PEER(peer_text, "certProfile must hold one UTF8String");
+            return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT,
+                                 "generalInfo certProfile is not exactly one UTF8String");
+        }
+    }
+    return 1;
+}
+
+int
+cmp_vfy_req_header(const struct cmp_vfy_req_rules *rules, const struct cmp_msg *msg, int first,
+                   const char **peer_text, struct cmp_err *err)
+{
+    const struct cmp_header *h = &msg->hdr;
+    int sig = h->has_protection_alg && !cmp_msg_mac_protected(msg);
+    size_t i;
+
+    /*
+     * RFC 9483 3.1: sender "MUST contain a name representing the originator"
+     * and "SHOULD be the subject of the CMP protection certificate"; 3.2:
+     * for MAC-based protection a name the shared secret goes with. Only a
+     * directoryName can be either: for a signature a mismatch with the
+     * certificate (badMessageCheck), else a request we cannot attribute
+     * (badRequest). RFC 9810's badDataFormat stays the client's bit.
+     */
+    if (h->sender.type != CMP_GN_DIRNAME) {
+        CMP_VFY_PEER(peer_text, "sender must be a directoryName");
+        return CMP_FAIL_INFO(err, sig ? CMP_FI_BAD_MESSAGE_CHECK : CMP_FI_BAD_REQUEST,
+                             "sender is not a directoryName (GeneralName type %d)",
+                             h->sender.type);
+    }
+    /*
+     * RFC 9483 3.1: recipNonce "If this is the first message of a
+     * transaction: SHOULD be absent"; one there answers nothing of ours.
+     */
+    if (first && h->has_recip_nonce) {
+        CMP_VFY_PEER(peer_text, "recipNonce in the first message");
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_RECIPIENT_NONCE,
+                             "recipNonce in the first message of a transaction");
+    }
+    /*
+     * RFC 9483 3.1: messageTime is RECOMMENDED, so a request without one
+     * passes unless the server's policy requires it; RFC 9810 5.2.3:
+     * missingTimeStamp, "the timestamp is missing but should be there (by
+     * policy)".
+     */
+    if (rules != NULL && rules->require_message_time && !h->has_message_time) {
+        CMP_VFY_PEER(peer_text, "messageTime missing");
+        return CMP_FAIL_INFO(err, CMP_FI_MISSING_TIME_STAMP,
+                             "messageTime is missing and this server requires it");
+    }
+    for (i = 0; h->has_general_info && i < h->general_info.num; i++) {
+        if (!check_general_info_item(rules, &h->general_info.items[i], first, peer_text, err)) {
+            return 0;
+        }
+    }
+    /*
+     * RFC 9483 3.1: senderKID "MUST be present, if required by the type of
+     * protection"; 3.2: for MAC-based protection it identifies the shared
+     * secret. `openssl cmp` leaves it out when -ref is not given.
+     */
+    if (rules != NULL && rules->profile == CMP_VFY_PROFILE_LIGHTWEIGHT &&
+        cmp_msg_mac_protected(msg) && !h->has_sender_kid) {
+        CMP_VFY_PEER(peer_text, "senderKID missing");
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_MESSAGE_CHECK,
+                             "MAC-protected request without senderKID naming its secret");
+    }
+    return 1;
+}

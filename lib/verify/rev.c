@@ -2,6 +2,8 @@
  * The checks of revocation messages: rr at the server (RFC 9810 5.3.9),
  * rp at the client against the RevDetails it sent (RFC 9810 5.3.10).
  */
+#include <string.h>
+
 #include "verify/internal.h"
 #include "verify/verify.h"
 
@@ -18,6 +20,59 @@ cmp_vfy_rr(const struct cmp_msg *msg, const char **peer_text, struct cmp_err *er
     if (msg->body.u.rr.num == 0) {
         CMP_VFY_PEER(peer_text, "no RevDetails");
         return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "rr without RevDetails");
+    }
+    return 1;
+}
+
+/* id-ce-cRLReasons (2.5.29.21), the OID's contents */
+static const uint8_t oid_crl_reason[] = {0x55, 0x1D, 0x15};
+
+/* Do the crlEntryDetails Extensions (a SEQUENCE TLV) hold a reasonCode? */
+static int
+has_reason_code(const struct der_in *exts)
+{
+    struct der_in in = *exts, seq, ext, oid;
+
+    if (!der_get(&in, DER_SEQUENCE, &seq) || !der_done(&in)) {
+        return 0;
+    }
+    while (seq.len > 0) {
+        if (!der_get(&seq, DER_SEQUENCE, &ext) || !der_get(&ext, DER_OID, &oid)) {
+            return 0;
+        }
+        if (oid.len == sizeof(oid_crl_reason) &&
+            memcmp(oid.p, oid_crl_reason, sizeof(oid_crl_reason)) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int
+cmp_vfy_rr_lightweight(const struct cmp_msg *msg, const char **peer_text, struct cmp_err *err)
+{
+    const struct cmp_rev_details *rd;
+
+    if (!cmp_vfy_rr(msg, peer_text, err)) {
+        return 0;
+    }
+    /* RFC 9483 4.2: revDetails "MUST be present exactly once". */
+    if (msg->body.u.rr.num != 1) {
+        CMP_VFY_PEER(peer_text, "exactly one RevDetails");
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "rr with %zu RevDetails, expected one",
+                             msg->body.u.rr.num);
+    }
+    rd = &msg->body.u.rr.items[0];
+    /* RFC 9483 4.2: certDetails "MUST contain" issuer and serialNumber. */
+    if (!rd->cert_details.has_issuer || !rd->cert_details.has_serial) {
+        CMP_VFY_PEER(peer_text, "certDetails without issuer or serialNumber");
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
+                             "rr certDetails lacks issuer or serialNumber");
+    }
+    /* RFC 9483 4.2: crlEntryDetails REQUIRED, with a reasonCode. */
+    if (!rd->has_crl_entry_details || !has_reason_code(&rd->crl_entry_details)) {
+        CMP_VFY_PEER(peer_text, "crlEntryDetails without reasonCode");
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "rr crlEntryDetails lacks a reasonCode");
     }
     return 1;
 }

@@ -378,3 +378,77 @@ done:
     sk_X509_pop_free(extra, X509_free);
     return ok;
 }
+
+/* ---- the signer of a request at the server (RFC 9483 3.1, 3.5, 5) ---- */
+
+int
+cmp_vfy_signer_kid(const struct cmp_msg *msg, X509 *signer, const char **peer_text,
+                   struct cmp_err *err)
+{
+    const ASN1_OCTET_STRING *skid;
+
+    if (signer == NULL || msg->hdr.has_sender_kid) {
+        return 1;
+    }
+    skid = X509_get0_subject_key_id(signer);
+    if (skid != NULL && ASN1_STRING_length(skid) > 0) {
+        CMP_VFY_PEER(peer_text, "senderKID missing");
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_MESSAGE_CHECK,
+                             "signed request without senderKID, although the signer certificate "
+                             "has a subjectKeyIdentifier");
+    }
+    return 1;
+}
+
+/* Does |cert| carry the extended key usage |nid| (an OpenSSL NID)? */
+static int
+has_eku(X509 *cert, int nid)
+{
+    EXTENDED_KEY_USAGE *eku;
+    int i, found = 0;
+
+    if (cert == NULL) {
+        return 0;
+    }
+    eku = X509_get_ext_d2i(cert, NID_ext_key_usage, NULL, NULL);
+    for (i = 0; eku != NULL && i < sk_ASN1_OBJECT_num(eku); i++) {
+        if (OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i)) == nid) {
+            found = 1;
+        }
+    }
+    EXTENDED_KEY_USAGE_free(eku);
+    return found;
+}
+
+int
+cmp_vfy_signer_is_ra(X509 *signer)
+{
+    return has_eku(signer, NID_cmcRA);
+}
+
+int
+cmp_vfy_signer_role(X509 *signer, X509 *own, const char **peer_text, struct cmp_err *err)
+{
+    if (signer == NULL) {
+        return 1;
+    }
+    /*
+     * RFC 9483 3.5: the sender of a request must be authorized for it. A
+     * request signed with our own CMP certificate, or with a CA's (RFC 9483
+     * 5, RFC 6402 2.10: id-kp-cmcCA), comes from another PKI management
+     * entity, never an end entity or an RA of ours: notAuthorized, though
+     * its signature and path may be valid.
+     */
+    if (own != NULL && X509_cmp(signer, own) == 0) {
+        CMP_VFY_PEER(peer_text, "not authorized: signed with the server's certificate");
+        return CMP_FAIL_INFO(err, CMP_FI_NOT_AUTHORIZED,
+                             "request signed with the server's own CMP certificate");
+    }
+    if (has_eku(signer, NID_cmcCA)) {
+        CMP_VFY_PEER(peer_text, "not authorized: signed by a CA's certificate");
+        return CMP_FAIL_INFO(err, CMP_FI_NOT_AUTHORIZED,
+                             "request signed with a CA's certificate (extended key usage "
+                             "cmcCA): another PKI management entity");
+    }
+    return 1;
+}

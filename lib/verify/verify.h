@@ -210,6 +210,42 @@ int cmp_vfy_sender(const struct cmp_msg *msg, const struct der_in *expected,
 int cmp_vfy_recipient(const struct cmp_msg *msg, const struct der_in *expected,
                       struct cmp_err *err) CMP_MUST_CHECK;
 
+/* ---- the rules of a request at the server (RFC 9483 3 and 4) ----
+ *
+ * RFC 9483 (the Lightweight CMP Profile) makes rules that RFC 9810 leaves
+ * open. The server checks those that every client we know keeps on every
+ * request; the profile CMP_VFY_PROFILE_LIGHTWEIGHT adds those that
+ * `openssl cmp` 3.0 and 3.6 break by default (docs/SERVER.md lists both).
+ */
+enum cmp_vfy_profile { CMP_VFY_PROFILE_RFC9810 = 0, CMP_VFY_PROFILE_LIGHTWEIGHT = 1 };
+
+/* The largest RSA key a certTemplate may carry by default (RFC 9483 4.1.1: badCertTemplate). */
+#define CMP_VFY_DEFAULT_MAX_RSA_BITS 8192
+
+struct cmp_vfy_req_rules {
+    int profile;              /* enum cmp_vfy_profile */
+    int require_message_time; /* a request without messageTime fails (missingTimeStamp) */
+    int max_rsa_bits;         /* largest RSA modulus in a certTemplate; 0: the default */
+};
+
+/*
+ * cmp_vfy_req_header() checks the header rules of RFC 9483 3.1 and 3.2 that
+ * need no key, for a request (|first|: the first message of a transaction):
+ *   sender a directoryName: badMessageCheck for a signature (it names the
+ *     protection certificate's subject), badRequest otherwise (3.1, 3.2);
+ *   no recipNonce in a first message (3.1): badRecipientNonce;
+ *   messageTime present if |rules| require it (3.1 RECOMMENDED; RFC 9810
+ *     5.2.3): missingTimeStamp;
+ *   generalInfo: implicitConfirm NULL, confirmWaitTime a GeneralizedTime,
+ *     certProfile one UTF8String (RFC 9810 5.1.1.1-5.1.1.4, 3.1):
+ *     badDataFormat;
+ *   lightweight: certProfile only in a first message (3.1): badRequest; a
+ *     MAC-protected request names its secret by senderKID (3.1, 3.2):
+ *     badMessageCheck.
+ */
+int cmp_vfy_req_header(const struct cmp_vfy_req_rules *rules, const struct cmp_msg *msg, int first,
+                       const char **peer_text, struct cmp_err *err) CMP_MUST_CHECK;
+
 /* ---- protection (protection.c) ---- */
 
 /*
@@ -287,6 +323,29 @@ int cmp_vfy_signer_matches(const struct cmp_msg *msg, X509 *cert, int bit,
  * has a keyUsage extension (RFC 5280 4.2.1.3); else signerNotTrusted.
  */
 int cmp_vfy_key_usage(X509 *cert, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_signer_kid(): RFC 9483 3.1, "senderKID ... MUST be the
+ * SubjectKeyIdentifier if the CMP protection certificate contains" one: a
+ * request signed with such a certificate and no senderKID fails with
+ * badMessageCheck (a different one already fails the signer's match).
+ */
+int cmp_vfy_signer_kid(const struct cmp_msg *msg, X509 *signer, const char **peer_text,
+                       struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_signer_role() checks that the signer of a request may request
+ * from us (RFC 9483 3.5: the sender is authorized; 5: a PKI management
+ * entity is known by the id-kp-cmcCA / id-kp-cmcRA extended key usage):
+ * our own certificate |own| (may be NULL) or a CA's (cmcCA) is another PKI
+ * management entity, notAuthorized. An RA's (cmcRA) may forward requests
+ * (5.2.3) and vouch for their POPO (cmp_vfy_signer_is_ra()).
+ */
+int cmp_vfy_signer_role(X509 *signer, X509 *own, const char **peer_text,
+                        struct cmp_err *err) CMP_MUST_CHECK;
+
+/* cmp_vfy_signer_is_ra() is 1 if |signer| (may be NULL) has the id-kp-cmcRA extended key usage. */
+int cmp_vfy_signer_is_ra(X509 *signer);
 
 /* ---- certificate paths (certpath.c) ---- */
 
@@ -377,6 +436,15 @@ int cmp_vfy_rr(const struct cmp_msg *msg, const char **peer_text,
                struct cmp_err *err) CMP_MUST_CHECK;
 
 /*
+ * cmp_vfy_rr_lightweight(): RFC 9483 4.2, an rr holds exactly one
+ * RevDetails whose certDetails name issuer and serialNumber, with
+ * crlEntryDetails carrying a reasonCode; else badRequest (profile
+ * lightweight: `openssl cmp` sends no reason unless -revreason is given).
+ */
+int cmp_vfy_rr_lightweight(const struct cmp_msg *msg, const char **peer_text,
+                           struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
  * cmp_vfy_rp(): RFC 9810 5.3.10, an rp holds one status per RevDetails
  * sent (|num_requested|) and, if it has any, as many revCerts
  * (badDataFormat).
@@ -398,6 +466,18 @@ int cmp_vfy_rp_cert_id(const struct cmp_msg *msg, size_t i, const struct der_in 
  */
 int cmp_vfy_cert_req_ids(const struct cmp_msg *msg, const char **peer_text,
                          struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_cert_template() checks the certTemplate of one CertReqMsg of an
+ * ir/cr/kur (RFC 9483 4.1.1, 4.1.3): a subject (badCertTemplate); an RSA
+ * public key of at most rules->max_rsa_bits, its size read from the DER
+ * (badCertTemplate: a larger or unreadable one is refused before any POPO
+ * is checked with it; other keys are read by the POPO check). A template without a public key passes (central key
+ * generation, 4.1.6).
+ */
+int cmp_vfy_cert_template(const struct cmp_vfy_req_rules *rules,
+                          const struct cmp_cert_req_msg *crm, const char **peer_text,
+                          struct cmp_err *err) CMP_MUST_CHECK;
 
 /* What became of the proof of possession of one certificate request. */
 enum cmp_vfy_popo_result {

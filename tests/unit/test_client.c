@@ -977,12 +977,14 @@ test_config_errors(void)
     CHECK(!cmp_exec_ir(ctx));
     CHECK(strstr(cmp_err_format(cmp_ctx_error(ctx), buf, sizeof(buf)), "-secret") != NULL);
 
-    /* POPO: none and raVerified reach the server, which wants a signature */
+    /* POPO: none reaches the server, which wants a signature (badPOP); raVerified from an end
+     * entity is not authorized (RFC 9483 4.1.1: notAuthorized) */
     CHECK(cmp_ctx_set1_secret(ctx, (const uint8_t *)g_secret, strlen(g_secret)) &&
           cmp_ctx_set1_ref(ctx, (const uint8_t *)g_ref, strlen(g_ref)));
     CHECK(cmp_ctx_set_option(ctx, CMP_OPT_POPO, 0));
     CHECK(!cmp_exec_ir(ctx));
-    CHECK(cmp_ctx_get_status(ctx) == 2 && ((cmp_ctx_get_failinfo(ctx) >> 9) & 1));
+    CHECK(cmp_ctx_get_status(ctx) == 2 &&
+          cmp_ctx_get_failinfo(ctx) == 1u << CMP_FI_NOT_AUTHORIZED);
     CHECK(cmp_ctx_set_option(ctx, CMP_OPT_POPO, -1));
     CHECK(!cmp_exec_ir(ctx));
     CHECK(cmp_ctx_set_option(ctx, CMP_OPT_POPO, 1));
@@ -1182,6 +1184,48 @@ test_reqin(void)
     cmp_srv_free(other);
 }
 
+/* ---- PBMAC1 as the client's choice (CMP_OPT_PBMAC1) ---- */
+
+/*
+ * ir+certConf protected with PBMAC1 for each PRF the API takes, and genm
+ * with 262144 PBKDF2 iterations (the server's default cap; the answer under
+ * the same count is accepted); digests PBMAC1 cannot use are refused.
+ */
+static void
+test_pbmac1(void)
+{
+    static const struct scenario s = {.name = "pbmac1", .cmd = C_IR, .auth = A_PBM};
+    static const char *const prfs[] = {"sha1", "SHA224", "sha256", "sha384", "sha512"};
+    struct cmp_srv *srv = make_server(&s);
+    struct cmp_ctx *ctx = make_ctx(&s);
+    size_t i;
+
+    if (!CHECK(srv != NULL && ctx != NULL)) {
+        cmp_ctx_free(ctx);
+        cmp_srv_free(srv);
+        return;
+    }
+    cmp_ctx_set0_transfer(ctx, cmp_transfer_inproc_new(srv, NULL));
+    CHECK(cmp_ctx_set_option(ctx, CMP_OPT_PBMAC1, 1));
+    CHECK(cmp_ctx_set_option(ctx, CMP_OPT_PBM_ITERATIONS, 1000));
+    for (i = 0; i < sizeof(prfs) / sizeof(prfs[0]); i++) {
+        CHECK_CASE(prfs[i], cmp_ctx_set1_pbmac1_prf(ctx, prfs[i]) &&
+                                cmp_ctx_set1_pbmac1_mac(ctx, prfs[4 - i]));
+        CHECK_CASE(prfs[i], cmp_exec_ir(ctx));
+    }
+    CHECK(cmp_ctx_set_option(ctx, CMP_OPT_PBM_ITERATIONS, 262144));
+    CHECK(cmp_exec_genm(ctx));
+    CHECK(!cmp_ctx_set_option(ctx, CMP_OPT_PBM_ITERATIONS, 262145));
+    CHECK(cmp_ctx_set_option(ctx, CMP_OPT_PVNO, 3) && cmp_exec_genm(ctx));
+    CHECK(!cmp_ctx_set_option(ctx, CMP_OPT_PVNO, 4) && !cmp_ctx_set_option(ctx, CMP_OPT_PVNO, 1));
+    CHECK(!cmp_ctx_set1_pbmac1_prf(ctx, "md5"));
+    CHECK(strstr(cmp_ctx_error(ctx)->msg, "-pbmac1_prf md5") != NULL);
+    CHECK(!cmp_ctx_set1_pbmac1_mac(ctx, "sha3-256"));
+    CHECK(!cmp_ctx_set1_pbmac1_prf(ctx, "nosuchdigest"));
+    cmp_ctx_free(ctx);
+    cmp_srv_free(srv);
+}
+
 /* ---- names ---- */
 
 static void
@@ -1245,6 +1289,7 @@ main(int argc, char **argv)
     test_config_errors();
     test_files();
     test_reqin();
+    test_pbmac1();
     test_names();
 
     X509_free(g_root);

@@ -198,7 +198,10 @@ enum prot {
     P_SIG_CLIENT, /* signed with pki/client.key */
     P_SIG_EE,     /* signed with pki/ee.key */
     P_SIG_WRONG,  /* signed with pki/server.key, which is not the sender's */
-    P_NONE        /* no protection */
+    P_NONE,       /* no protection */
+    P_SIG_NOKID,  /* signed with pki/client.key, without senderKID */
+    P_SIG_SERVER, /* signed with pki/server.key as the server (sender, senderKID, extraCerts) */
+    P_PBM_NOKID   /* PBM with the vectors' secret, without senderKID */
 };
 
 static void
@@ -242,6 +245,20 @@ set_fresh_nonce(struct cmp_msg *m)
     m->hdr.sender_nonce = der_in_make(arena_bytes(m, b, sizeof(b)), sizeof(b));
 }
 
+/* senderKID: the SKID of the protection certificate, as openssl sets it (RFC 9483 3.1). */
+static void
+set_skid(struct cmp_msg *m, X509 *cert)
+{
+    const ASN1_OCTET_STRING *skid = X509_get0_subject_key_id(cert);
+
+    if (skid != NULL && ASN1_STRING_length(skid) > 0) {
+        m->hdr.has_sender_kid = 1;
+        m->hdr.sender_kid = der_in_make(
+            arena_bytes(m, ASN1_STRING_get0_data(skid), (size_t)ASN1_STRING_length(skid)),
+            (size_t)ASN1_STRING_length(skid));
+    }
+}
+
 static int
 protect_as(struct cmp_msg *m, int how)
 {
@@ -271,13 +288,33 @@ protect_as(struct cmp_msg *m, int how)
         }
         break;
     case P_SIG_CLIENT:
+        set_skid(m, g_client);
         ok = cmp_protect_sig(m, g_client_key, NULL, 0, &err);
         break;
     case P_SIG_EE:
+        set_skid(m, g_ee);
         ok = cmp_protect_sig(m, g_ee_key, NULL, 0, &err);
         break;
     case P_SIG_WRONG:
+        set_skid(m, g_client);
         ok = cmp_protect_sig(m, g_server_key, NULL, 0, &err);
+        break;
+    case P_SIG_NOKID:
+        ok = cmp_protect_sig(m, g_client_key, NULL, 0, &err);
+        break;
+    case P_SIG_SERVER: {
+        uint8_t *buf = cmp_msg_alloc(m, g_server_name_len + 6);
+        struct der_in name = der_in_make(g_server_name, g_server_name_len);
+
+        set_skid(m, g_server);
+        ok = buf != NULL &&
+             cmp_gname_set_dirname(&m->hdr.sender, buf, g_server_name_len + 6, &name) &&
+             cmp_set_extra_certs(m, g_server, NULL, NULL, &err) &&
+             cmp_protect_sig(m, g_server_key, NULL, 0, &err);
+        break;
+    }
+    case P_PBM_NOKID:
+        ok = cmp_protect_pbm(m, NULL, g_secret, g_secret_len, &err);
         break;
     case P_NONE:
     default:
@@ -1249,7 +1286,7 @@ static const struct bad bad_rows[] = {
     {"wrong MAC", "ir_pbm_1_ir.der", NULL, P_PBM_WRONG, CMP_FI_BAD_MESSAGE_CHECK, E_MAC},
     {"wrong signature", "ir_sig_1_ir.der", NULL, P_SIG_WRONG, CMP_FI_BAD_MESSAGE_CHECK, E_SIG},
     {"unprotected", "unprot_1_ir.der", NULL, P_NONE, CMP_FI_BAD_MESSAGE_CHECK, E_SIG},
-    {"POPO raVerified", "ir_pbm_1_ir.der", mut_raverified, P_PBM, -1, E_MAC},
+    {"POPO raVerified", "ir_pbm_1_ir.der", mut_raverified, P_PBM, CMP_FI_NOT_AUTHORIZED, E_MAC},
     {"POPO missing", "ir_pbm_1_ir.der", mut_no_popo, P_PBM, -1, E_MAC},
     {"certReqId 7", "ir_pbm_1_ir.der", mut_req_id, P_PBM, CMP_FI_BAD_REQUEST, E_MAC},
     {"two CertReqMsgs", "ir_pbm_1_ir.der", mut_two_reqs, P_PBM, CMP_FI_BAD_REQUEST, E_MAC},
@@ -1862,6 +1899,642 @@ with_stray_recip_nonce(struct cmp_msg *m)
     return m;
 }
 
+/* ---- RFC 9483 sections 3 and 4: one request per rule, its failure bit ---- */
+
+static void
+mut_no_time(struct cmp_msg *m)
+{
+    m->hdr.has_message_time = 0;
+}
+
+static void
+mut_time_ahead(struct cmp_msg *m)
+{
+    m->hdr.message_time_secs += 3600;
+}
+
+static void
+mut_first_recip_nonce(struct cmp_msg *m)
+{
+    (void)with_stray_recip_nonce(m);
+}
+
+/* generalInfo of one entry: OID |nid| with the value TLV |v|. */
+static void
+set_general_info(struct cmp_msg *m, int nid, const uint8_t *v, size_t v_len)
+{
+    cmp_itavs_cleanup(&m->hdr.general_info);
+    m->hdr.general_info.items = calloc(1, sizeof(*m->hdr.general_info.items));
+    if (m->hdr.general_info.items == NULL) {
+        return;
+    }
+    m->hdr.general_info.items[0].type = cmp_oid(nid);
+    m->hdr.general_info.items[0].has_value = 1;
+    m->hdr.general_info.items[0].value = der_in_make(arena_bytes(m, v, v_len), v_len);
+    m->hdr.general_info.num = 1;
+    m->hdr.has_general_info = 1;
+}
+
+static void
+mut_implicit_int(struct cmp_msg *m)
+{
+    static const uint8_t v[] = {0x02, 0x01, 0x00}; /* INTEGER 0, not NULL */
+
+    set_general_info(m, CMP_NID_IT_IMPLICIT_CONFIRM, v, sizeof(v));
+}
+
+static void
+mut_wait_utctime(struct cmp_msg *m)
+{
+    static const uint8_t v[] = {0x17, 0x0D, '3', '0', '0', '1', '0', '1', '0', '0',
+                                '0', '0', '0', '0', 'Z'}; /* UTCTime, not GeneralizedTime */
+
+    set_general_info(m, CMP_NID_IT_CONFIRM_WAIT_TIME, v, sizeof(v));
+}
+
+static void
+mut_wait_gentime(struct cmp_msg *m)
+{
+    static const uint8_t v[] = {0x18, 0x0F, '2', '0', '3', '0', '0', '1', '0', '1',
+                                '0', '0', '0', '0', '0', '0', 'Z'};
+
+    set_general_info(m, CMP_NID_IT_CONFIRM_WAIT_TIME, v, sizeof(v));
+}
+
+static void
+mut_profile_two(struct cmp_msg *m)
+{
+    static const uint8_t v[] = {0x30, 0x06, 0x0C, 0x01, 'a', 0x0C, 0x01, 'b'};
+
+    set_general_info(m, CMP_NID_IT_CERT_PROFILE, v, sizeof(v));
+}
+
+static void
+mut_profile_one(struct cmp_msg *m)
+{
+    static const uint8_t v[] = {0x30, 0x03, 0x0C, 0x01, 'a'};
+
+    set_general_info(m, CMP_NID_IT_CERT_PROFILE, v, sizeof(v));
+}
+
+static void
+mut_sender_dns(struct cmp_msg *m)
+{
+    static const uint8_t gn[] = {0x82, 0x07, 'e', 'x', 'a', 'm', 'p', 'l', 'e'};
+
+    m->hdr.sender.type = CMP_GN_DNS;
+    m->hdr.sender.whole = der_in_make(gn, sizeof(gn));
+    m->hdr.sender.value = der_in_make(gn + 2, sizeof(gn) - 2);
+}
+
+static void
+mut_no_subject(struct cmp_msg *m)
+{
+    m->body.u.req.items[0].tmpl.has_subject = 0;
+}
+
+/*
+ * An RSA SubjectPublicKeyInfo (contents, as in the template's [6]) with a
+ * modulus of 12800 bits: generating such a key would take minutes, and the
+ * server must refuse it by its size alone.
+ */
+static void
+mut_rsa_12800(struct cmp_msg *m)
+{
+    static const uint8_t alg[] = {0x30, 0x0D, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7,
+                                  0x0D, 0x01, 0x01, 0x01, 0x05, 0x00};
+    enum { MOD = 1600 }; /* 12800 bits */
+    size_t rsa_len = 4 + 1 + MOD + 5, bits_len = 1 + 4 + rsa_len;
+    size_t total = sizeof(alg) + 4 + bits_len;
+    uint8_t *b = cmp_msg_alloc(m, total), *p;
+
+    if (b == NULL) {
+        return;
+    }
+    p = b;
+    memcpy(p, alg, sizeof(alg));
+    p += sizeof(alg);
+    *p++ = 0x03; /* BIT STRING */
+    *p++ = 0x82;
+    *p++ = (uint8_t)(bits_len >> 8);
+    *p++ = (uint8_t)bits_len;
+    *p++ = 0x00;
+    *p++ = 0x30; /* RSAPublicKey */
+    *p++ = 0x82;
+    *p++ = (uint8_t)(rsa_len >> 8);
+    *p++ = (uint8_t)rsa_len;
+    *p++ = 0x02; /* modulus: 00 then 1600 bytes, top bit set, odd */
+    *p++ = 0x82;
+    *p++ = (uint8_t)((MOD + 1) >> 8);
+    *p++ = (uint8_t)(MOD + 1);
+    *p++ = 0x00;
+    fresh(p, MOD);
+    p[0] |= 0x80;
+    p[MOD - 1] |= 0x01;
+    p += MOD;
+    memcpy(p, "\x02\x03\x01\x00\x01", 5); /* publicExponent 65537 */
+    m->body.u.req.items[0].tmpl.has_public_key = 1;
+    m->body.u.req.items[0].tmpl.public_key = der_in_make(b, total);
+}
+
+/* An rsaEncryption SubjectPublicKeyInfo whose BIT STRING holds no RSAPublicKey. */
+static void
+mut_rsa_garbage(struct cmp_msg *m)
+{
+    static const uint8_t spki[] = {0x30, 0x0D, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D,
+                                   0x01, 0x01, 0x01, 0x05, 0x00, 0x03, 0x03, 0x00, 0x05, 0x00};
+
+    m->body.u.req.items[0].tmpl.has_public_key = 1;
+    m->body.u.req.items[0].tmpl.public_key = der_in_make(arena_bytes(m, spki, sizeof(spki)),
+                                                         sizeof(spki));
+}
+
+/* rr without crlEntryDetails (so without reasonCode) */
+static void
+mut_rr_no_reason(struct cmp_msg *m)
+{
+    m->body.u.rr.items[0].has_crl_entry_details = 0;
+}
+
+struct rule_row {
+    const char *rule; /* the RFC section and what the request breaks */
+    const char *req;
+    mutate_fn *mutate;
+    int how;
+    int profile;      /* CMP_SRV_PROFILE_... */
+    int require_time; /* -srv_require_msgtime */
+    int want;         /* failure bit of the error message; -1: answered normally */
+    int want_type;    /* the body type answered when want is -1 */
+};
+
+static const struct rule_row rule_rows[] = {
+    {"3.1 messageTime absent (RECOMMENDED only): answered", "genm_pbm_1_genm.der", mut_no_time,
+     P_PBM, CMP_SRV_PROFILE_LIGHTWEIGHT, 0, -1, CMP_BODY_GENP},
+    {"3.1 messageTime absent, -srv_require_msgtime", "genm_pbm_1_genm.der", mut_no_time, P_PBM, 0,
+     1, CMP_FI_MISSING_TIME_STAMP, 0},
+    {"3.1/3.5 messageTime an hour ahead", "genm_pbm_1_genm.der", mut_time_ahead, P_PBM, 0, 0,
+     CMP_FI_BAD_TIME, 0},
+    {"3.1 signed without senderKID (certificate has an SKID)", "genm_sig_1_genm.der", NULL,
+     P_SIG_NOKID, 0, 0, CMP_FI_BAD_MESSAGE_CHECK, 0},
+    {"3.1 recipNonce in the first request", "ir_pbm_1_ir.der", mut_first_recip_nonce, P_PBM, 0, 0,
+     CMP_FI_BAD_RECIPIENT_NONCE, 0},
+    {"3.1 implicitConfirm not NULL", "ir_pbm_1_ir.der", mut_implicit_int, P_PBM, 0, 0,
+     CMP_FI_BAD_DATA_FORMAT, 0},
+    {"3.1 confirmWaitTime a UTCTime", "genm_pbm_1_genm.der", mut_wait_utctime, P_PBM, 0, 0,
+     CMP_FI_BAD_DATA_FORMAT, 0},
+    {"3.1 confirmWaitTime a GeneralizedTime: answered", "genm_pbm_1_genm.der", mut_wait_gentime,
+     P_PBM, 0, 0, -1, CMP_BODY_GENP},
+    {"3.1 certProfile of two strings", "genm_pbm_1_genm.der", mut_profile_two, P_PBM, 0, 0,
+     CMP_FI_BAD_DATA_FORMAT, 0},
+    {"3.1 certProfile of one string: answered", "genm_pbm_1_genm.der", mut_profile_one, P_PBM, 0,
+     0, -1, CMP_BODY_GENP},
+    {"3.1/3.2 sender a dNSName, MAC", "genm_pbm_1_genm.der", mut_sender_dns, P_PBM, 0, 0,
+     CMP_FI_BAD_REQUEST, 0},
+    {"3.1/3.2 sender a dNSName, signature", "genm_sig_1_genm.der", mut_sender_dns, P_SIG_CLIENT,
+     0, 0, CMP_FI_BAD_MESSAGE_CHECK, 0},
+    {"3.1/3.2 MAC without senderKID, rfc9810: answered", "genm_pbm_1_genm.der", NULL,
+     P_PBM_NOKID, 0, 0, -1, CMP_BODY_GENP},
+    {"3.1/3.2 MAC without senderKID, lightweight", "genm_pbm_1_genm.der", NULL, P_PBM_NOKID,
+     CMP_SRV_PROFILE_LIGHTWEIGHT, 0, CMP_FI_BAD_MESSAGE_CHECK, 0},
+    {"3.5 signed with the server's own certificate", "genm_sig_1_genm.der", NULL, P_SIG_SERVER, 0,
+     0, CMP_FI_NOT_AUTHORIZED, 0},
+    {"4.1.1 raVerified POPO from an end entity", "ir_sig_1_ir.der", mut_raverified, P_SIG_CLIENT,
+     0, 0, CMP_FI_NOT_AUTHORIZED, 0},
+    {"4.1.1 certTemplate without subject", "ir_pbm_1_ir.der", mut_no_subject, P_PBM, 0, 0,
+     CMP_FI_BAD_CERT_TEMPLATE, 0},
+    {"4.1.3 kur certTemplate without subject", "kur_sig_1_kur.der", mut_no_subject, P_SIG_EE, 0,
+     0, CMP_FI_BAD_CERT_TEMPLATE, 0},
+    {"4.1.1 RSA key of 12800 bits", "cr_pbm_1_cr.der", mut_rsa_12800, P_PBM, 0, 0,
+     CMP_FI_BAD_CERT_TEMPLATE, 0},
+    {"4.1.1 RSA key that does not parse", "cr_pbm_1_cr.der", mut_rsa_garbage, P_PBM, 0, 0,
+     CMP_FI_BAD_CERT_TEMPLATE, 0},
+    {"4.2 rr without reasonCode, rfc9810: answered", "rr_pbm_1_rr.der", mut_rr_no_reason, P_PBM, 0,
+     0, -1, CMP_BODY_RP},
+    {"4.2 rr without reasonCode, lightweight", "rr_pbm_1_rr.der", mut_rr_no_reason, P_PBM,
+     CMP_SRV_PROFILE_LIGHTWEIGHT, 0, CMP_FI_BAD_REQUEST, 0},
+};
+
+/*
+ * Each rule of RFC 9483 sections 3 and 4 that a server checks: a request
+ * that breaks it alone, and the failure bit of the error message (the
+ * listener sends each in an HTTP 200 answer, as every CMP message;
+ * tests/interop/server_rules.py checks some through it).
+ * The rows marked "answered" show where the rule stops: what the profile
+ * or the RFC still allows.
+ */
+static void
+test_rfc9483_rules(void)
+{
+    size_t i;
+
+    for (i = 0; i < NROWS(rule_rows); i++) {
+        const struct rule_row *w = &rule_rows[i];
+        struct cmp_srv_config c;
+        struct cmp_srv *srv;
+        struct cmp_msg *m;
+        struct exch x;
+
+        base_config(&c);
+        c.profile = w->profile;
+        c.require_message_time = w->require_time;
+        srv = new_engine(&c);
+        m = request(w->req);
+        if (!CHECK_CASE(w->rule, srv != NULL && m != NULL)) {
+            cmp_msg_free(m);
+            cmp_srv_free(srv);
+            continue;
+        }
+        if (w->mutate != NULL) {
+            w->mutate(m);
+        }
+        if (CHECK_CASE(w->rule, send_msg(srv, m, w->how, &x))) {
+            if (w->want >= 0) {
+                if (!CHECK_CASE(w->rule, x.rsp->body.type == CMP_BODY_ERROR &&
+                                             error_bit(x.rsp) == w->want)) {
+                    fprintf(stderr, "  %s: got %s, bit %d\n", w->rule,
+                            cmp_body_type_name(x.rsp->body.type), error_bit(x.rsp));
+                }
+                CHECK_CASE(w->rule, error_text_ok(x.rsp));
+                CHECK_CASE(w->rule, cmp_srv_table_count(&srv->table) == 0);
+            } else if (!CHECK_CASE(w->rule, x.rsp->body.type == w->want_type)) {
+                fprintf(stderr, "  %s: got %s, bit %d\n", w->rule,
+                        cmp_body_type_name(x.rsp->body.type), error_bit(x.rsp));
+            }
+        }
+        exch_free(&x);
+        cmp_srv_free(srv);
+    }
+}
+
+/* ---- MAC answers under the request's own algorithm and parameters ---- */
+
+struct mac_row {
+    const char *name;
+    int pbmac1;
+    const char *owf_or_prf, *mac;
+    int64_t iterations;
+    size_t salt_len, key_len;
+    int want; /* -1: a genp under the same parameters; else the error's bit */
+};
+
+static const struct mac_row mac_rows[] = {
+    {"PBM SHA512 owf, hmacWithSHA256, 1000", 0, "SHA512", "SHA256", 1000, 16, 0, -1},
+    {"PBM SHA256 owf, hmac-sha1, 5000, salt 32", 0, "SHA256", "hmac-sha1", 5000, 32, 0, -1},
+    {"PBM SHA384 owf, hmacWithSHA512, 700", 0, "SHA384", "SHA512", 700, 8, 0, -1},
+    {"PBMAC1 hmacWithSHA1, HMAC-SHA256, 1000", 1, "SHA1", "SHA256", 1000, 16, 32, -1},
+    {"PBMAC1 hmacWithSHA256, HMAC-SHA256, 262144 (the default cap)", 1, "SHA256", "SHA256",
+     262144, 16, 32, -1},
+    {"PBMAC1 hmacWithSHA384, HMAC-SHA384, 2000", 1, "SHA384", "SHA384", 2000, 16, 48, -1},
+    {"PBMAC1 hmacWithSHA512, HMAC-SHA512, 3000, key 64", 1, "SHA512", "SHA512", 3000, 24, 64, -1},
+    {"PBMAC1 hmacWithSHA512, HMAC-SHA256, 1500", 1, "SHA512", "SHA256", 1500, 16, 32, -1},
+    {"PBMAC1 262145 iterations: over the cap", 1, "SHA256", "SHA256", 262145, 16, 32,
+     CMP_FI_BAD_ALG},
+};
+
+/* The parameters of a PBM or PBMAC1 protectionAlg, without the salt, and the salt. */
+static int
+mac_params_of(const struct cmp_msg *m, int pbmac1, struct der_in *a, struct der_in *b,
+              struct der_in *c, struct der_in *salt)
+{
+    struct cmp_err err;
+
+    cmp_err_init(&err);
+    if (!pbmac1) {
+        struct cmp_pbm_params pp;
+
+        if (!cmp_pbm_params_decode(&m->hdr.protection_alg.params, &pp, &err)) {
+            return 0;
+        }
+        *a = pp.owf.oid;
+        *b = pp.iteration_count;
+        *c = pp.mac.oid;
+        *salt = pp.salt;
+    } else {
+        struct cmp_pbmac1_params pp;
+        struct cmp_pbkdf2_params kp;
+
+        if (!cmp_pbmac1_params_decode(&m->hdr.protection_alg.params, &pp, &err) ||
+            !cmp_pbkdf2_params_decode(&pp.kdf.params, &kp, &err)) {
+            return 0;
+        }
+        /* the PRF (absent: hmacWithSHA1), the count and keyLength, the MAC */
+        *a = kp.has_prf ? kp.prf.oid : DER_IN_EMPTY;
+        *b = kp.iteration_count;
+        *c = pp.mac.oid;
+        *salt = kp.salt;
+        if (!kp.has_key_length) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * RFC 9483 3.2: a MAC-protected request is answered under the same
+ * algorithm and parameters (owf, iterationCount, mac; PRF,
+ * iterationCount, keyLength, MAC) with a fresh salt of the same length,
+ * and the answer verifies with the secret under them.
+ */
+static void
+test_mac_answer_params(void)
+{
+    struct cmp_srv_config c;
+    struct cmp_srv *srv;
+    size_t i;
+
+    base_config(&c);
+    srv = new_engine(&c);
+    if (!CHECK(srv != NULL)) {
+        return;
+    }
+    for (i = 0; i < NROWS(mac_rows); i++) {
+        const struct mac_row *w = &mac_rows[i];
+        struct cmp_msg *m = request("genm_pbm_1_genm.der");
+        struct cmp_mac_limits lim = {CMP_SRV_DEFAULT_MAX_ITERATIONS};
+        struct der_in qa, qb, qc, qs, ra, rb, rc, rs;
+        struct cmp_err err;
+        struct exch x;
+        int ok;
+
+        cmp_err_init(&err);
+        memset(&x, 0, sizeof(x));
+        if (!CHECK_CASE(w->name, m != NULL)) {
+            continue;
+        }
+        m->hdr.has_sender_kid = 1;
+        m->hdr.sender_kid = der_in_make((const uint8_t *)g_ref, strlen(g_ref));
+        if (w->pbmac1) {
+            struct cmp_pbmac1_opts o = {w->owf_or_prf, w->mac, w->iterations, w->salt_len,
+                                        w->key_len};
+
+            ok = cmp_protect_pbmac1(m, &o, g_secret, g_secret_len, &err);
+        } else {
+            struct cmp_pbm_opts o;
+
+            memset(&o, 0, sizeof(o));
+            o.owf = w->owf_or_prf;
+            o.mac = w->mac;
+            o.iterations = w->iterations;
+            o.salt_len = w->salt_len;
+            ok = cmp_protect_pbm(m, &o, g_secret, g_secret_len, &err);
+        }
+        if (!CHECK_CASE(w->name, ok && send_msg(srv, m, P_KEEP, &x))) {
+            fprintf(stderr, "  %s: %s\n", w->name, err.msg);
+            exch_free(&x);
+            continue;
+        }
+        if (w->want >= 0) {
+            CHECK_CASE(w->name, error_bit(x.rsp) == w->want);
+            exch_free(&x);
+            continue;
+        }
+        if (i == 0) {
+            /* The same bytes again: a replay, answered under our own PBM parameters. */
+            struct exch y;
+            uint8_t *der = NULL;
+            size_t len = 0;
+
+            memset(&y, 0, sizeof(y));
+            if (CHECK_CASE("replayed", encode(x.req, &der, &len) &&
+                                           send_bytes(srv, der, len, &y))) {
+                CHECK_CASE("replayed", error_bit(y.rsp) == CMP_FI_BAD_SENDER_NONCE &&
+                                           mac_params_of(y.rsp, 0, &ra, &rb, &rc, &rs) &&
+                                           mac_params_of(x.req, 0, &qa, &qb, &qc, &qs) &&
+                                           !der_in_eq(&qb, &rb));
+            }
+            free(der);
+            exch_free(&y);
+        }
+        if (CHECK_CASE(w->name, x.rsp->body.type == CMP_BODY_GENP &&
+                                    cmp_msg_mac_protected(x.rsp) &&
+                                    cmp_oid_is(&x.rsp->hdr.protection_alg.oid,
+                                               w->pbmac1 ? CMP_NID_PBMAC1
+                                                         : CMP_NID_PASSWORD_BASED_MAC) &&
+                                    mac_params_of(x.req, w->pbmac1, &qa, &qb, &qc, &qs) &&
+                                    mac_params_of(x.rsp, w->pbmac1, &ra, &rb, &rc, &rs))) {
+            CHECK_CASE(w->name, der_in_eq(&qa, &ra) && der_in_eq(&qb, &rb) && der_in_eq(&qc, &rc));
+            CHECK_CASE(w->name, qs.len == rs.len && !der_in_eq(&qs, &rs));
+            cmp_err_init(&err);
+            CHECK_CASE(w->name, cmp_verify_mac(x.rsp, g_secret, g_secret_len, &lim, &err));
+        }
+        exch_free(&x);
+    }
+    cmp_srv_free(srv);
+}
+
+/* ---- requests signed by PKI management entities (RFC 9483 3.5, 4.1.1, 5) ---- */
+
+/*
+ * A P-256 certificate under the test root (pki/root.key) with the extended
+ * key usage |eku_nid| (NID_cmcCA, NID_cmcRA), digitalSignature and an SKID;
+ * its key in |*out_key|. NULL on failure.
+ */
+static X509 *
+entity_cert(int eku_nid, const char *cn, EVP_PKEY **out_key)
+{
+    EVP_PKEY *root_key = check_load_key(g_dir, "pki/root.key");
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *cert = X509_new();
+    X509_NAME *name = X509_NAME_new();
+    X509V3_CTX v3;
+    X509_EXTENSION *ext;
+    const char *eku = eku_nid == NID_cmcCA ? "cmcCA" : "cmcRA";
+    int ok;
+
+    ok = root_key != NULL && key != NULL && cert != NULL && name != NULL &&
+         X509_set_version(cert, 2) && ASN1_INTEGER_set(X509_get_serialNumber(cert), 4242) &&
+         X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
+                                    0) &&
+         X509_set_subject_name(cert, name) &&
+         X509_set_issuer_name(cert, X509_get_subject_name(g_root)) &&
+         X509_gmtime_adj(X509_getm_notBefore(cert), -3600) &&
+         X509_gmtime_adj(X509_getm_notAfter(cert), 86400) && X509_set_pubkey(cert, key);
+    X509V3_set_ctx(&v3, g_root, cert, NULL, NULL, 0);
+    ext = ok ? X509V3_EXT_conf_nid(NULL, &v3, NID_ext_key_usage, eku) : NULL;
+    ok = ok && ext != NULL && X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+    ext = ok ? X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage, "digitalSignature") : NULL;
+    ok = ok && ext != NULL && X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+    ext = ok ? X509V3_EXT_conf_nid(NULL, &v3, NID_subject_key_identifier, "hash") : NULL;
+    ok = ok && ext != NULL && X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+    ok = ok && X509_sign(cert, root_key, EVP_sha256()) > 0;
+    X509_NAME_free(name);
+    EVP_PKEY_free(root_key);
+    if (!ok) {
+        X509_free(cert);
+        EVP_PKEY_free(key);
+        return NULL;
+    }
+    *out_key = key;
+    return cert;
+}
+
+/* Signs |m| as the holder of |cert| and |key|: sender, senderKID, extraCerts. */
+static int
+protect_as_entity(struct cmp_msg *m, X509 *cert, EVP_PKEY *key)
+{
+    unsigned char *der = NULL;
+    int len = i2d_X509_NAME(X509_get_subject_name(cert), &der);
+    struct cmp_err err;
+    uint8_t *buf;
+    struct der_in name;
+    int ok;
+
+    cmp_err_init(&err);
+    if (len <= 0) {
+        return 0;
+    }
+    buf = cmp_msg_alloc(m, (size_t)len + 6);
+    name = der_in_make(arena_bytes(m, der, (size_t)len), (size_t)len);
+    OPENSSL_free(der);
+    m->hdr.has_protection_alg = 0;
+    m->has_protection = 0;
+    m->hdr.has_sender_kid = 0;
+    set_skid(m, cert);
+    ok = buf != NULL && cmp_gname_set_dirname(&m->hdr.sender, buf, (size_t)len + 6, &name) &&
+         cmp_set_extra_certs(m, cert, NULL, NULL, &err) && cmp_protect_sig(m, key, NULL, 0, &err);
+    if (!ok) {
+        fprintf(stderr, "protect_as_entity: %s\n", err.msg);
+    }
+    return ok;
+}
+
+/*
+ * RFC 9483 3.5 and 5: a request signed with a CA's certificate (cmcCA)
+ * comes from another PKI management entity, notAuthorized though its path
+ * is valid; an RA's (cmcRA) may forward an ir whose POPO it verified
+ * (raVerified, 4.1.1, 5.2.3.2), which the server then accepts.
+ */
+static void
+test_pki_entities(void)
+{
+    struct cmp_srv_config c;
+    struct cmp_srv *srv;
+    EVP_PKEY *ca_key = NULL, *ra_key = NULL;
+    X509 *ca = entity_cert(NID_cmcCA, "cmpkit Test other CA", &ca_key);
+    X509 *ra = entity_cert(NID_cmcRA, "cmpkit Test RA", &ra_key);
+    struct cmp_msg *m;
+    uint8_t *der = NULL;
+    size_t len = 0;
+    struct exch x;
+
+    base_config(&c);
+    srv = new_engine(&c);
+    if (!CHECK(srv != NULL && ca != NULL && ra != NULL)) {
+        goto done;
+    }
+    m = request("genm_sig_1_genm.der");
+    memset(&x, 0, sizeof(x));
+    if (CHECK_CASE("3.5 signed by a CA (cmcCA)", m != NULL && protect_as_entity(m, ca, ca_key) &&
+                                                    encode(m, &der, &len) &&
+                                                    send_bytes(srv, der, len, &x))) {
+        CHECK_CASE("3.5 signed by a CA (cmcCA)", error_bit(x.rsp) == CMP_FI_NOT_AUTHORIZED);
+    }
+    cmp_msg_free(m);
+    free(der);
+    der = NULL;
+    exch_free(&x);
+    m = request("ir_sig_1_ir.der");
+    if (m != NULL) {
+        mut_raverified(m);
+    }
+    if (CHECK_CASE("4.1.1 raVerified from an RA (cmcRA)",
+                   m != NULL && protect_as_entity(m, ra, ra_key) && encode(m, &der, &len) &&
+                       send_bytes(srv, der, len, &x))) {
+        if (!CHECK_CASE("4.1.1 raVerified from an RA (cmcRA)",
+                        x.rsp->body.type == CMP_BODY_IP &&
+                            rsp_status(x.rsp) == CMP_STATUS_ACCEPTED)) {
+            fprintf(stderr, "  raVerified from an RA: got %s, bit %d\n",
+                    cmp_body_type_name(x.rsp->body.type), error_bit(x.rsp));
+        }
+    }
+    cmp_msg_free(m);
+    free(der);
+    exch_free(&x);
+
+done:
+    cmp_srv_free(srv);
+    X509_free(ca);
+    X509_free(ra);
+    EVP_PKEY_free(ca_key);
+    EVP_PKEY_free(ra_key);
+}
+
+/*
+ * RFC 9483 3.1: certProfile "MUST be used only in the first message" of a
+ * transaction. `openssl cmp` 3.6 (-profile) repeats it in certConf, so only
+ * the lightweight profile refuses that certConf (badRequest).
+ */
+static void
+test_cert_profile_in_certconf(void)
+{
+    int profile;
+
+    for (profile = CMP_SRV_PROFILE_RFC9810; profile <= CMP_SRV_PROFILE_LIGHTWEIGHT; profile++) {
+        const char *name = profile == CMP_SRV_PROFILE_RFC9810
+                               ? "3.1 certProfile in certConf, rfc9810"
+                               : "3.1 certProfile in certConf, lightweight";
+        struct cmp_srv_config c;
+        struct cmp_srv *srv;
+        struct cmp_msg *m;
+        struct exch x, y;
+
+        base_config(&c);
+        c.profile = profile;
+        srv = new_engine(&c);
+        if (!CHECK_CASE(name, srv != NULL)) {
+            continue;
+        }
+        if (CHECK_CASE(name, send_msg(srv, request("cr_pbm_1_cr.der"), P_PBM, &x) &&
+                                 x.rsp->body.type == CMP_BODY_CP)) {
+            m = followup(&x, F_CERTCONF, 0);
+            if (m != NULL) {
+                mut_profile_one(m);
+            }
+            if (CHECK_CASE(name, send_msg(srv, m, P_PBM, &y))) {
+                CHECK_CASE(name, profile == CMP_SRV_PROFILE_RFC9810
+                                     ? y.rsp->body.type == CMP_BODY_PKICONF
+                                     : error_bit(y.rsp) == CMP_FI_BAD_REQUEST);
+            }
+            exch_free(&y);
+        }
+        exch_free(&x);
+        cmp_srv_free(srv);
+    }
+}
+
+/*
+ * RFC 9483 3.5 / RFC 9810 5.1.1: a first request reusing the transactionID
+ * of another sender's open transaction gets transactionIdInUse (after its
+ * own authentication), and the open transaction still completes.
+ */
+static void
+test_tid_of_other_sender(void)
+{
+    struct cmp_srv_config c;
+    struct cmp_srv *srv;
+    struct exch xs, y;
+
+    base_config(&c);
+    srv = new_engine(&c);
+    if (!CHECK(srv != NULL)) {
+        return;
+    }
+    if (CHECK(send_msg(srv, request("cr_sig_1_cr.der"), P_SIG_CLIENT, &xs) &&
+              xs.rsp->body.type == CMP_BODY_CP)) {
+        if (CHECK(send_msg(srv, with_tid_of(request("genm_pbm_1_genm.der"), &xs), P_PBM, &y))) {
+            CHECK_CASE("3.5 transactionID of another sender's open transaction",
+                       error_bit(y.rsp) == CMP_FI_TRANSACTION_ID_IN_USE);
+        }
+        exch_free(&y);
+        confirm(srv, &xs, P_SIG_CLIENT, E_SIG, 0, "the other sender's transaction");
+    }
+    exch_free(&xs);
+    cmp_srv_free(srv);
+}
+
 /*
  * Requests that fail authentication get the same answer (bit and
  * statusString) whether their transactionID names an open transaction or
@@ -2151,7 +2824,7 @@ test_outcome(void)
     ir = sealed(request("ir_pbm_1_ir.der"), P_PBM, &ir_len);
     CHECK(ir != NULL && handle_ex(srv, ir, ir_len, &out, &first) &&
           first.rsp->body.type == CMP_BODY_IP && out.authenticated &&
-          !out.unauthenticated_failure && out.failure_bit == -1);
+          !out.unauthenticated_failure && out.failure_bit == -1 && !out.undecodable);
     first.req = ir != NULL ? decode(ir, ir_len) : NULL;
     CHECK(ir != NULL && handle_ex(srv, ir, ir_len, &out, &x) && out.authenticated &&
           out.unauthenticated_failure && out.failure_bit == CMP_FI_BAD_SENDER_NONCE);
@@ -2163,7 +2836,7 @@ test_outcome(void)
     exch_free(&x);
     free(der);
     CHECK(handle_ex(srv, garbage, sizeof(garbage), &out, &x) && out.unauthenticated_failure &&
-          out.failure_bit == CMP_FI_BAD_DATA_FORMAT);
+          out.failure_bit == CMP_FI_BAD_DATA_FORMAT && out.undecodable);
     exch_free(&x);
     /* another senderKID: refused before a key is derived */
     m = request("ir_pbm_1_ir.der");
@@ -2528,6 +3201,11 @@ main(int argc, char **argv)
     test_table();
     test_senders();
     test_in_use_after_auth();
+    test_rfc9483_rules();
+    test_tid_of_other_sender();
+    test_cert_profile_in_certconf();
+    test_pki_entities();
+    test_mac_answer_params();
     test_replay();
     test_message_time();
     test_outcome();
