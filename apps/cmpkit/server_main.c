@@ -15,6 +15,7 @@
 
 #include <openssl/err.h>
 
+#include "cmpkit/client.h"
 #include "cmpkit/err.h"
 #include "cmpkit/load.h"
 #include "cmpkit/server.h"
@@ -92,6 +93,7 @@ struct srv_material {
     X509 *rsp_cert;
     STACK_OF(X509) * rsp_extracerts;
     STACK_OF(X509) * rsp_capubs;
+    X509_NAME *reject_subject; /* -srv_reject_subject */
 };
 
 static void
@@ -105,6 +107,7 @@ material_cleanup(struct srv_material *m)
     X509_free(m->rsp_cert);
     sk_X509_pop_free(m->rsp_extracerts, X509_free);
     sk_X509_pop_free(m->rsp_capubs, X509_free);
+    X509_NAME_free(m->reject_subject);
     memset(m, 0, sizeof(*m));
 }
 
@@ -239,6 +242,14 @@ load_material(const struct cmp_opts *o, struct srv_material *m, struct cmp_srv_c
         goto end;
     }
 
+    if (o->srv_reject_subject != NULL) {
+        m->reject_subject = cmp_name_parse(o->srv_reject_subject, &err);
+        if (m->reject_subject == NULL) {
+            fail("srv_reject_subject", o->srv_reject_subject, &err);
+            goto end;
+        }
+    }
+
     /* -failure / -failurebits as setup_srv_ctx() resolves them */
     if (o->failure != INT_MIN) {
         if (o->failure < 0 || o->failure > CMP_FI_MAX) {
@@ -292,6 +303,8 @@ load_material(const struct cmp_opts *o, struct srv_material *m, struct cmp_srv_c
     cfg->max_transactions_per_sender = (size_t)o->srv_max_txns_per_sender;
     cfg->message_time_window_s = o->srv_msgtime_window;
     cfg->replay_cache_size = (size_t)o->srv_replay_cache;
+    cfg->max_cert_reqs = (size_t)o->srv_max_cert_reqs;
+    cfg->reject_subject = m->reject_subject;
     ok = 1;
 end:
     cmp_load_pass_free(keypass);

@@ -641,15 +641,27 @@ handle_poll(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct 
 {
     struct cmp_ctx *ctx = t->ctx;
     const struct cmp_poll_rep *pr = &rsp->body.u.poll_rep;
-    int64_t wait_s, left;
+    int64_t wait_s, left, polled[CMP_CLI_MAX_REQS];
+    size_t i, num_polled = 0;
 
     if (is_certrep(rsp->body.type)) {
         return handle_certrep(t, rsp, next, err);
     }
-    if (!cmp_vfy_pollrep(rsp, &t->cert_req_id, 1, err)) {
+    for (i = 0; i < t->num_reqs; i++) {
+        if (t->reqs[i].waiting) {
+            polled[num_polled++] = t->reqs[i].cert_req_id;
+        }
+    }
+    if (!cmp_vfy_pollrep(rsp, polled, num_polled, err)) {
         return 0;
     }
+    /* Several certReqIds: poll again when the first may be ready. */
     wait_s = pr->items[0].check_after;
+    for (i = 1; i < pr->num; i++) {
+        if (pr->items[i].check_after < wait_s) {
+            wait_s = pr->items[i].check_after;
+        }
+    }
     /* A peer's checkAfter is bounded (and wait_s * 1000 cannot overflow): polling
      * earlier than asked only brings another pollRep. */
     if (wait_s > CMP_CLI_MAX_CHECK_AFTER) {
@@ -673,73 +685,65 @@ handle_poll(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct 
     return 1;
 }
 
-/*
- * ip/cp/kup: the one CertResponse for our certReqId. 'waiting' starts
- * polling; a certificate is checked (our key, -out_trusted) and confirmed
- * (certConf, also to reject it) unless implicit confirmation was granted or
- * -disable_confirm is set.
- */
+/* Records the server's answer to request |i| in the context's results. */
 static int
-handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct cmp_err *err)
+record_answer(struct cmp_cli_txn *t, size_t i, struct cmp_err *err)
 {
     struct cmp_ctx *ctx = t->ctx;
-    const struct cmp_cert_rep *rep = &rsp->body.u.rep;
-    const struct cmp_cert_response *cr = NULL;
-    X509 *cert;
+    struct cmp_cli_result *res = &ctx->results[i];
+    size_t n = strlen(ctx->status_text) + 1;
 
-    if (!cmp_vfy_certrep_find(rsp, t->cert_req_id, &cr, err)) {
-        return 0;
+    free(res->text);
+    res->text = malloc(n);
+    if (res->text == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "certificate results");
     }
-    cmp_cli_set_status(ctx, &cr->status);
-    if (!cmp_vfy_cert_response(rsp, cr, err)) {
-        return 0;
-    }
-    if (cr->status.status == CMP_STATUS_WAITING) {
-        cmp_cli_log(ctx, CMP_LOG_INFO, "received 'waiting' status; polling for the certificate");
-        *next = ST_POLL;
-        return 1;
-    }
-    if (cr->status.status == CMP_STATUS_REJECTION) {
-        return peer_failed(t, "request rejected by server", err);
-    }
-    if (!cmp_vfy_status_grants(cr->status.status)) {
-        return peer_failed(t, "unknown status in certificate response", err);
-    }
-    if (cr->ckp.cert_type != CMP_CERT_PLAIN) {
-        return CMP_FAIL(err, CMP_E_UNSUPPORTED, "encrypted certificates are not supported");
-    }
-    cert = cmp_vfy_cert_parse(&cr->ckp.cert);
-    if (cert == NULL) {
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "the certificate does not parse");
-    }
-    X509_free(t->newcert);
-    t->newcert = cert;
-    if (rep->has_ca_pubs) {
-        sk_X509_pop_free(ctx->capubs, X509_free);
-        ctx->capubs = NULL;
-        if (!certs_to_stack(&ctx->capubs, &rep->ca_pubs, err)) {
-            return CMP_CONTEXT(err, "caPubs");
-        }
-    }
+    memcpy(res->text, ctx->status_text, n);
+    res->status = ctx->status;
+    res->failinfo = ctx->failinfo;
+    return 1;
+}
 
-    /* Is it acceptable? Our public key (openssl: incorrectData), -out_trusted. */
-    t->reject_bits = 0;
-    t->reject_text = NULL;
-    if (t->enroll_pub != NULL && EVP_PKEY_eq(X509_get0_pubkey(cert), t->enroll_pub) != 1) {
+/* Makes result |i| the context's status (cmp_ctx_get_status(), cmp_ctx_status_text()). */
+static void
+status_of_result(struct cmp_ctx *ctx, size_t i)
+{
+    const struct cmp_cli_result *res = &ctx->results[i];
+
+    ctx->status = res->status;
+    ctx->failinfo = res->failinfo;
+    snprintf(ctx->status_text, sizeof(ctx->status_text), "%s",
+             res->text != NULL ? res->text : "");
+}
+
+/*
+ * Is the certificate of request |r| acceptable? Our public key (openssl:
+ * incorrectData), -out_trusted. Sets r->reject_bits and r->reject_text if
+ * not; the first request's chain otherwise.
+ */
+static int
+check_new_cert(struct cmp_cli_txn *t, const struct cmp_msg *rsp, struct cmp_cli_req *r)
+{
+    struct cmp_ctx *ctx = t->ctx;
+    X509 *cert = r->cert;
+
+    r->reject_bits = 0;
+    r->reject_text = NULL;
+    if (r->pub != NULL && EVP_PKEY_eq(X509_get0_pubkey(cert), r->pub) != 1) {
         ERR_clear_error();
-        t->reject_bits = 1u << CMP_FI_INCORRECT_DATA;
-        t->reject_text = "public key in new certificate does not match our enrollment key";
+        r->reject_bits = 1u << CMP_FI_INCORRECT_DATA;
+        r->reject_text = "public key in new certificate does not match our enrollment key";
     } else if (ctx->out_trusted != NULL) {
         struct cmp_err why;
 
         cmp_err_init(&why);
         if (!cmp_vfy_new_cert(ctx->out_trusted, rsp, cert, t->untrusted, ctx->vpm, &why)) {
-            t->reject_bits = 1u << CMP_FI_INCORRECT_DATA;
-            t->reject_text = "newly enrolled certificate does not validate with -out_trusted";
-            cmp_cli_log(ctx, CMP_LOG_ERR, "%s: %s", t->reject_text, why.msg);
+            r->reject_bits = 1u << CMP_FI_INCORRECT_DATA;
+            r->reject_text = "newly enrolled certificate does not validate with -out_trusted";
+            cmp_cli_log(ctx, CMP_LOG_ERR, "%s: %s", r->reject_text, why.msg);
         }
     }
-    if (t->reject_bits == 0) {
+    if (r->reject_bits == 0 && r == &t->reqs[0]) {
         STACK_OF(X509) *chain =
             X509_build_chain(cert, t->untrusted, ctx->out_trusted, 0, NULL, NULL);
 
@@ -754,37 +758,213 @@ handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, stru
         }
         sk_X509_pop_free(ctx->newchain, X509_free);
         ctx->newchain = chain;
-    } else {
+    } else if (r->reject_bits != 0) {
         char subj[256];
 
         X509_NAME_oneline(X509_get_subject_name(cert), subj, sizeof(subj));
         cmp_cli_log(ctx, CMP_LOG_ERR, "rejecting newly enrolled cert with subject: %s", subj);
     }
-    if (ctx->disable_confirm || implicit_granted(rsp)) {
-        *next = ST_DONE;
-        return handle_pkiconf(t, NULL, next, err);
-    }
-    *next = ST_CERTCONF;
     return 1;
 }
 
-/* pkiConf (or no confirmation at all): the certificate is ours, unless we rejected it. */
+/*
+ * The CertResponse for request |i| (RFC 9810 5.3.4: found by its
+ * certReqId). With one request, a rejection ends the transaction at once
+ * (as openssl); with several, it is that request's result and the others
+ * go on.
+ */
+static int
+take_response(struct cmp_cli_txn *t, const struct cmp_msg *rsp, size_t i, int implicit,
+              struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+    struct cmp_cli_req *r = &t->reqs[i];
+    const struct cmp_cert_response *cr = NULL;
+    int single = t->num_reqs == 1;
+
+    if (!cmp_vfy_certrep_find(rsp, r->cert_req_id, &cr, err)) {
+        return 0;
+    }
+    cmp_cli_set_status(ctx, &cr->status);
+    if (!cmp_vfy_cert_response(rsp, cr, err) || !record_answer(t, i, err)) {
+        return 0;
+    }
+    if (cr->status.status == CMP_STATUS_WAITING) {
+        if (single) {
+            cmp_cli_log(ctx, CMP_LOG_INFO,
+                        "received 'waiting' status; polling for the certificate");
+        } else {
+            cmp_cli_log(ctx, CMP_LOG_INFO,
+                        "certReqId %lld: received 'waiting' status; polling for the certificate",
+                        (long long)r->cert_req_id);
+        }
+        r->waiting = 1;
+        return 1;
+    }
+    r->waiting = 0;
+    r->final = 1;
+    if (cr->status.status == CMP_STATUS_REJECTION || !cmp_vfy_status_grants(cr->status.status)) {
+        const char *what = cr->status.status == CMP_STATUS_REJECTION
+                               ? "request rejected by server"
+                               : "unknown status in certificate response";
+
+        if (single) {
+            return peer_failed(t, what, err);
+        }
+        cmp_cli_log(ctx, CMP_LOG_ERR, "certReqId %lld: %s: %s", (long long)r->cert_req_id, what,
+                    ctx->status_text);
+        return 1;
+    }
+    if (cr->ckp.cert_type != CMP_CERT_PLAIN) {
+        return CMP_FAIL(err, CMP_E_UNSUPPORTED, "encrypted certificates are not supported");
+    }
+    r->cert = cmp_vfy_cert_parse(&cr->ckp.cert);
+    if (r->cert == NULL) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "the certificate does not parse");
+    }
+    /* RFC 9810 5.1.1.1: implicit confirmation granted for what this response carries. */
+    r->confirmed = implicit || ctx->disable_confirm;
+    return check_new_cert(t, rsp, r);
+}
+
+/*
+ * ip/cp/kup: a CertResponse for each request not yet answered, by its
+ * certReqId. 'waiting' ones are polled for; the certificates are checked
+ * (our key, -out_trusted) and confirmed together (certConf, which also
+ * rejects those we do not accept) unless implicit confirmation was granted
+ * or -disable_confirm is set.
+ */
+static int
+handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+    const struct cmp_cert_rep *rep = &rsp->body.u.rep;
+    int implicit = implicit_granted(rsp);
+    size_t i, num_waiting = 0, num_to_confirm = 0;
+
+    if (t->num_reqs == 0) {
+        /* -reqin sent a request we did not build: the one CertReqMsg, certReqId 0 */
+        memset(&t->reqs[0], 0, sizeof(t->reqs[0]));
+        t->num_reqs = 1;
+    }
+    if (ctx->num_results != t->num_reqs) {
+        for (i = 0; i < t->num_reqs; i++) {
+            ctx->results[i].cert_req_id = t->reqs[i].cert_req_id;
+            ctx->results[i].status = -1;
+        }
+        ctx->num_results = t->num_reqs;
+    }
+    for (i = 0; i < t->num_reqs; i++) {
+        if (!t->reqs[i].final && !take_response(t, rsp, i, implicit, err)) {
+            return 0;
+        }
+    }
+    if (rep->has_ca_pubs) {
+        sk_X509_pop_free(ctx->capubs, X509_free);
+        ctx->capubs = NULL;
+        if (!certs_to_stack(&ctx->capubs, &rep->ca_pubs, err)) {
+            return CMP_CONTEXT(err, "caPubs");
+        }
+    }
+    for (i = 0; i < t->num_reqs; i++) {
+        num_waiting += t->reqs[i].waiting;
+        num_to_confirm += t->reqs[i].cert != NULL && !t->reqs[i].confirmed;
+    }
+    /* The certConf for all comes once no certificate is still awaited. */
+    if (num_waiting > 0) {
+        *next = ST_POLL;
+        return 1;
+    }
+    if (num_to_confirm > 0) {
+        *next = ST_CERTCONF;
+        return 1;
+    }
+    *next = ST_DONE;
+    return handle_pkiconf(t, NULL, next, err);
+}
+
+/*
+ * pkiConf (or no confirmation at all): the certificates are ours, but for
+ * those we rejected. With several requests, the transaction fails if any
+ * got no certificate we accept; the others are in the results all the same.
+ */
 static int
 handle_pkiconf(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct cmp_err *err)
 {
     struct cmp_ctx *ctx = t->ctx;
+    char failed[CMP_CLI_STATUS_MAX];
+    size_t i, pos = 0, num_failed = 0, first_failed = 0;
+    int bit = -1;
 
     (void)rsp;
     *next = ST_DONE;
-    if (t->reject_bits != 0) {
+    failed[0] = '\0';
+    for (i = 0; i < t->num_reqs; i++) {
+        struct cmp_cli_req *r = &t->reqs[i];
+        struct cmp_cli_result *res = &ctx->results[i];
+        int n;
+
+        r->confirmed = 1;
+        if (r->cert != NULL && r->reject_bits == 0) {
+            if (!X509_up_ref(r->cert)) {
+                return CMP_FAIL(err, CMP_E_MEMORY, "certificate results");
+            }
+            res->cert = r->cert;
+            continue;
+        }
+        if (r->cert != NULL) {
+            size_t len = strlen(r->reject_text) + 1;
+
+            free(res->text);
+            res->text = malloc(len);
+            if (res->text == NULL) {
+                return CMP_FAIL(err, CMP_E_MEMORY, "certificate results");
+            }
+            memcpy(res->text, r->reject_text, len);
+        }
+        if (num_failed++ == 0) {
+            first_failed = i;
+        }
+        n = snprintf(failed + pos, sizeof(failed) - pos, "%scertReqId %lld: %s%s",
+                     pos > 0 ? "; " : "", (long long)r->cert_req_id,
+                     r->cert != NULL ? "certificate not accepted: " : "",
+                     res->text != NULL ? res->text : "no answer");
+        if (n > 0) {
+            pos += (size_t)n < sizeof(failed) - pos ? (size_t)n : sizeof(failed) - pos - 1;
+        }
+    }
+    if (t->num_reqs == 1 && t->reqs[0].cert != NULL && t->reqs[0].reject_bits != 0) {
         ctx->status = CMP_STATUS_REJECTION;
         return CMP_FAIL_INFO(err, CMP_FI_INCORRECT_DATA, "certificate not accepted: %s",
-                             t->reject_text);
+                             t->reqs[0].reject_text);
     }
     X509_free(ctx->newcert);
-    ctx->newcert = t->newcert;
-    t->newcert = NULL;
-    return 1;
+    ctx->newcert = ctx->results[0].cert;
+    if (ctx->newcert != NULL && !X509_up_ref(ctx->newcert)) {
+        ctx->newcert = NULL;
+        return CMP_FAIL(err, CMP_E_MEMORY, "certificate");
+    }
+    if (num_failed == 0) {
+        if (t->num_reqs > 1) {
+            status_of_result(ctx, 0);
+        }
+        return 1;
+    }
+    /* Several requests, some without a certificate: the first of those is the status. */
+    status_of_result(ctx, first_failed);
+    if (t->reqs[first_failed].cert != NULL) {
+        ctx->status = CMP_STATUS_REJECTION;
+        ctx->failinfo = t->reqs[first_failed].reject_bits;
+    }
+    for (i = 0; i <= CMP_FI_MAX; i++) {
+        if ((ctx->failinfo >> i) & 1) {
+            bit = (int)i;
+            break;
+        }
+    }
+    cmp_err_set(err, CMP_E_PEER, bit, __FILE__, __LINE__, "%zu of %zu certificate requests failed: %s",
+                num_failed, t->num_reqs, failed);
+    return 0;
 }
 
 /* ---- the commands ---- */
@@ -794,6 +974,7 @@ exec_cmd(struct cmp_ctx *ctx, int cmd)
 {
     struct cmp_cli_txn t;
     struct cmp_err *err = &ctx->err;
+    size_t i;
     int ok = 0;
 
     cmp_cli_clear_results(ctx);
@@ -836,8 +1017,10 @@ done:
     /* -keep_alive: connections last one transaction. */
     cmp_transfer_close(ctx->transfer);
     X509_free(t.signer);
-    X509_free(t.newcert);
-    EVP_PKEY_free(t.enroll_pub);
+    for (i = 0; i < t.num_reqs; i++) {
+        EVP_PKEY_free(t.reqs[i].pub);
+        X509_free(t.reqs[i].cert);
+    }
     sk_X509_pop_free(t.untrusted, X509_free);
     free(t.tid_buf);
     return ok;
