@@ -1118,22 +1118,41 @@ mut_req_id(struct cmp_msg *m)
     m->body.u.req.items[0].cert_req_id = 7;
 }
 
+/* |n| copies of the first CertReqMsg (no controls, no regInfo), certReqIds 0.. n-1 or all 0. */
 static void
-mut_two_reqs(struct cmp_msg *m)
+copy_reqs(struct cmp_msg *m, size_t n, int distinct)
 {
     struct cmp_cert_req_msgs *reqs = &m->body.u.req;
-    struct cmp_cert_req_msg *items = realloc(reqs->items, 2 * sizeof(*items));
+    struct cmp_cert_req_msg *items = realloc(reqs->items, n * sizeof(*items));
+    size_t i;
 
     if (items == NULL) {
         return;
     }
-    items[1] = items[0];
-    items[1].has_controls = 0;
-    memset(&items[1].controls, 0, sizeof(items[1].controls));
-    items[1].has_reg_info = 0;
-    memset(&items[1].reg_info, 0, sizeof(items[1].reg_info));
+    for (i = 1; i < n; i++) {
+        items[i] = items[0];
+        items[i].cert_req_id = distinct ? (int64_t)i : 0;
+        items[i].has_controls = 0;
+        memset(&items[i].controls, 0, sizeof(items[i].controls));
+        items[i].has_reg_info = 0;
+        memset(&items[i].reg_info, 0, sizeof(items[i].reg_info));
+    }
     reqs->items = items;
-    reqs->num = 2;
+    reqs->num = n;
+}
+
+/* RFC 9810 5.3.4: each CertResponse names its request, so certReqIds differ. */
+static void
+mut_two_reqs(struct cmp_msg *m)
+{
+    copy_reqs(m, 2, 0);
+}
+
+/* One more CertReqMsg than the engine takes by default (-srv_max_cert_reqs). */
+static void
+mut_many_reqs(struct cmp_msg *m)
+{
+    copy_reqs(m, CMP_SRV_DEFAULT_MAX_CERT_REQS + 1, 1);
 }
 
 /* PBM parameters asking for 10^6 iterations: refused before any work. */
@@ -1218,7 +1237,8 @@ static const struct bad bad_rows[] = {
     {"POPO raVerified", "ir_pbm_1_ir.der", mut_raverified, P_PBM, -1, E_MAC},
     {"POPO missing", "ir_pbm_1_ir.der", mut_no_popo, P_PBM, -1, E_MAC},
     {"certReqId 7", "ir_pbm_1_ir.der", mut_req_id, P_PBM, CMP_FI_BAD_REQUEST, E_MAC},
-    {"two CertReqMsgs", "ir_pbm_1_ir.der", mut_two_reqs, P_PBM, CMP_FI_BAD_REQUEST, E_MAC},
+    {"duplicate certReqIds", "ir_pbm_1_ir.der", mut_two_reqs, P_PBM, CMP_FI_BAD_REQUEST, E_MAC},
+    {"17 CertReqMsgs", "ir_pbm_1_ir.der", mut_many_reqs, P_PBM, CMP_FI_BAD_REQUEST, E_MAC},
     {"PBM iterations 10^6", "genm_pbm_1_genm.der", mut_pbm_huge, P_PBM, CMP_FI_BAD_ALG, E_MAC},
     {"ip as a request", "ir_pbm_2_ip.der", NULL, P_PBM, CMP_FI_BAD_REQUEST, E_MAC},
     {"rr for another certificate", "rr_sig_1_rr.der", mut_rr_serial, P_SIG_CLIENT, -2, E_SIG},
@@ -1584,6 +1604,72 @@ test_bad_requests(void)
         }
         if (CHECK(send_msg(srv, m, P_PBM, &x))) {
             CHECK(x.rsp->body.type == CMP_BODY_IP && rsp_status(x.rsp) == CMP_STATUS_ACCEPTED);
+        }
+        exch_free(&x);
+    }
+    cmp_srv_free(srv);
+
+    /*
+     * Three CertReqMsgs (certReqIds 0, 1, 2): each gets its own CertResponse.
+     * The copies' POPO signs the first's CertRequest: badPOP for those two
+     * only; the first is granted (RFC 9810 5.3.4).
+     */
+    base_config(&c);
+    srv = new_engine(&c);
+    if (CHECK(srv != NULL)) {
+        struct cmp_msg *m = request("ir_pbm_1_ir.der");
+        struct exch x;
+
+        if (m != NULL) {
+            copy_reqs(m, 3, 1);
+        }
+        if (CHECK(send_msg(srv, m, P_PBM, &x)) &&
+            CHECK(x.rsp->body.type == CMP_BODY_IP && x.rsp->body.u.rep.num == 3)) {
+            const struct cmp_cert_response *r = x.rsp->body.u.rep.responses;
+
+            CHECK(r[0].cert_req_id == 0 && r[0].status.status == CMP_STATUS_ACCEPTED &&
+                  r[0].has_ckp);
+            CHECK(r[1].cert_req_id == 1 && r[1].status.status == CMP_STATUS_REJECTION &&
+                  r[1].status.fail_info == (1u << CMP_FI_BAD_POP) && !r[1].has_ckp);
+            CHECK(r[2].cert_req_id == 2 && r[2].status.status == CMP_STATUS_REJECTION &&
+                  r[2].status.fail_info == (1u << CMP_FI_BAD_POP) && !r[2].has_ckp);
+            /* the one certificate sent awaits its certConf */
+            CHECK(cmp_srv_table_count(&srv->table) == 1);
+        }
+        exch_free(&x);
+    }
+    cmp_srv_free(srv);
+
+    /* -srv_max_cert_reqs 2: three are refused, two pass; -srv_reject_subject by name */
+    base_config(&c);
+    c.max_cert_reqs = 2;
+    c.reject_subject = X509_get_subject_name(g_ee);
+    srv = new_engine(&c);
+    if (CHECK(srv != NULL)) {
+        struct cmp_msg *m = request("ir_pbm_1_ir.der");
+        struct exch x;
+
+        if (m != NULL) {
+            copy_reqs(m, 3, 1);
+        }
+        if (CHECK(send_msg(srv, m, P_PBM, &x))) {
+            CHECK(error_bit(x.rsp) == CMP_FI_BAD_REQUEST);
+        }
+        exch_free(&x);
+        m = request("ir_pbm_1_ir.der");
+        if (m != NULL) {
+            copy_reqs(m, 2, 1);
+        }
+        if (CHECK(send_msg(srv, m, P_PBM, &x)) &&
+            CHECK(x.rsp->body.type == CMP_BODY_IP && x.rsp->body.u.rep.num == 2)) {
+            const struct cmp_cert_response *r = x.rsp->body.u.rep.responses;
+
+            /* the subject refused first for #0; #1's POPO fails before its subject is looked at */
+            CHECK(r[0].status.status == CMP_STATUS_REJECTION &&
+                  r[0].status.fail_info == (1u << CMP_FI_BAD_CERT_TEMPLATE) && !r[0].has_ckp);
+            CHECK(r[1].status.status == CMP_STATUS_REJECTION &&
+                  r[1].status.fail_info == (1u << CMP_FI_BAD_POP) && !r[1].has_ckp);
+            CHECK(cmp_srv_table_count(&srv->table) == 0);
         }
         exch_free(&x);
     }
