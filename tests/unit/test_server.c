@@ -1141,6 +1141,27 @@ copy_reqs(struct cmp_msg *m, size_t n, int distinct)
     reqs->num = n;
 }
 
+/* Sends ir_pbm_1_ir.der with |n| CertReqMsgs (certReqIds 0 .. n-1), PBM-protected again. */
+static int
+send_copies(struct cmp_srv *srv, size_t n, struct exch *x)
+{
+    struct cmp_msg *m = request("ir_pbm_1_ir.der");
+
+    if (m != NULL) {
+        copy_reqs(m, n, 1);
+    }
+    return send_msg(srv, m, P_PBM, x);
+}
+
+/* Is |r| the CertResponse for certReqId |id| with |status| and failure |bits|, a cert or not? */
+static int
+response_is(const struct cmp_cert_response *r, int64_t id, int64_t status, uint64_t bits,
+            int has_cert)
+{
+    return r->cert_req_id == id && r->status.status == status && r->status.fail_info == bits &&
+           r->has_ckp == has_cert;
+}
+
 /* RFC 9810 5.3.4: each CertResponse names its request, so certReqIds differ. */
 static void
 mut_two_reqs(struct cmp_msg *m)
@@ -1617,22 +1638,15 @@ test_bad_requests(void)
     base_config(&c);
     srv = new_engine(&c);
     if (CHECK(srv != NULL)) {
-        struct cmp_msg *m = request("ir_pbm_1_ir.der");
         struct exch x;
 
-        if (m != NULL) {
-            copy_reqs(m, 3, 1);
-        }
-        if (CHECK(send_msg(srv, m, P_PBM, &x)) &&
+        if (CHECK(send_copies(srv, 3, &x)) &&
             CHECK(x.rsp->body.type == CMP_BODY_IP && x.rsp->body.u.rep.num == 3)) {
             const struct cmp_cert_response *r = x.rsp->body.u.rep.responses;
 
-            CHECK(r[0].cert_req_id == 0 && r[0].status.status == CMP_STATUS_ACCEPTED &&
-                  r[0].has_ckp);
-            CHECK(r[1].cert_req_id == 1 && r[1].status.status == CMP_STATUS_REJECTION &&
-                  r[1].status.fail_info == (1u << CMP_FI_BAD_POP) && !r[1].has_ckp);
-            CHECK(r[2].cert_req_id == 2 && r[2].status.status == CMP_STATUS_REJECTION &&
-                  r[2].status.fail_info == (1u << CMP_FI_BAD_POP) && !r[2].has_ckp);
+            CHECK(response_is(&r[0], 0, CMP_STATUS_ACCEPTED, 0, 1));
+            CHECK(response_is(&r[1], 1, CMP_STATUS_REJECTION, 1u << CMP_FI_BAD_POP, 0));
+            CHECK(response_is(&r[2], 2, CMP_STATUS_REJECTION, 1u << CMP_FI_BAD_POP, 0));
             /* the one certificate sent awaits its certConf */
             CHECK(cmp_srv_table_count(&srv->table) == 1);
         }
@@ -1646,29 +1660,19 @@ test_bad_requests(void)
     c.reject_subject = X509_get_subject_name(g_ee);
     srv = new_engine(&c);
     if (CHECK(srv != NULL)) {
-        struct cmp_msg *m = request("ir_pbm_1_ir.der");
         struct exch x;
 
-        if (m != NULL) {
-            copy_reqs(m, 3, 1);
-        }
-        if (CHECK(send_msg(srv, m, P_PBM, &x))) {
+        if (CHECK(send_copies(srv, 3, &x))) {
             CHECK(error_bit(x.rsp) == CMP_FI_BAD_REQUEST);
         }
         exch_free(&x);
-        m = request("ir_pbm_1_ir.der");
-        if (m != NULL) {
-            copy_reqs(m, 2, 1);
-        }
-        if (CHECK(send_msg(srv, m, P_PBM, &x)) &&
+        if (CHECK(send_copies(srv, 2, &x)) &&
             CHECK(x.rsp->body.type == CMP_BODY_IP && x.rsp->body.u.rep.num == 2)) {
             const struct cmp_cert_response *r = x.rsp->body.u.rep.responses;
 
-            /* the subject refused first for #0; #1's POPO fails before its subject is looked at */
-            CHECK(r[0].status.status == CMP_STATUS_REJECTION &&
-                  r[0].status.fail_info == (1u << CMP_FI_BAD_CERT_TEMPLATE) && !r[0].has_ckp);
-            CHECK(r[1].status.status == CMP_STATUS_REJECTION &&
-                  r[1].status.fail_info == (1u << CMP_FI_BAD_POP) && !r[1].has_ckp);
+            /* the subject refused for #0; #1's POPO fails before its subject is looked at */
+            CHECK(response_is(&r[0], 0, CMP_STATUS_REJECTION, 1u << CMP_FI_BAD_CERT_TEMPLATE, 0));
+            CHECK(response_is(&r[1], 1, CMP_STATUS_REJECTION, 1u << CMP_FI_BAD_POP, 0));
             CHECK(cmp_srv_table_count(&srv->table) == 0);
         }
         exch_free(&x);
