@@ -1162,6 +1162,92 @@ response_is(const struct cmp_cert_response *r, int64_t id, int64_t status, uint6
            r->has_ckp == has_cert;
 }
 
+/* certConf accepting the mock's -rsp_cert (ee.crt) as certReqId |id|, continuing |x|. */
+static struct cmp_msg *
+confirm_ee(const struct exch *x, int64_t id)
+{
+    struct cmp_msg *m = followup(x, F_CERTCONF, id);
+    uint8_t hash[EVP_MAX_MD_SIZE];
+    size_t hash_len = 0;
+    struct cmp_err err;
+
+    cmp_err_init(&err);
+    if (m != NULL && cmp_cert_hash(g_ee, NULL, hash, &hash_len, &err)) {
+        m->body.u.cert_conf.items[0].cert_hash = der_in_make(arena_bytes(m, hash, hash_len),
+                                                             hash_len);
+    }
+    return m;
+}
+
+/*
+ * RFC 9810 5.3.18: each certificate sent awaits its own CertStatus; a
+ * certConf may settle some of them, the transaction waits for the rest.
+ */
+static void
+test_confirm_one_by_one(void)
+{
+    struct cmp_srv_config c;
+    struct cmp_srv *srv;
+    struct cmp_msg *m = request("ir_pbm_1_ir.der");
+    struct exch x, c1, c2;
+    size_t i;
+
+    memset(&c1, 0, sizeof(c1));
+    memset(&c2, 0, sizeof(c2));
+    base_config(&c);
+    c.accept_raverified = 1;
+    srv = new_engine(&c);
+    if (!CHECK(srv != NULL && m != NULL)) {
+        cmp_msg_free(m);
+        cmp_srv_free(srv);
+        return;
+    }
+    /* two requests with raVerified (accepted here): both granted */
+    copy_reqs(m, 2, 1);
+    for (i = 0; i < m->body.u.req.num; i++) {
+        m->body.u.req.items[i].popo.type = CMP_POPO_RAVERIFIED;
+    }
+    if (CHECK(send_msg(srv, m, P_PBM, &x)) &&
+        CHECK(x.rsp->body.type == CMP_BODY_IP && x.rsp->body.u.rep.num == 2) &&
+        CHECK(response_is(&x.rsp->body.u.rep.responses[0], 0, CMP_STATUS_ACCEPTED, 0, 1) &&
+              response_is(&x.rsp->body.u.rep.responses[1], 1, CMP_STATUS_ACCEPTED, 0, 1))) {
+        /* certReqId 1 first: pkiConf, certReqId 0 still awaits its CertStatus */
+        if (CHECK(send_msg(srv, confirm_ee(&x, 1), P_PBM, &c1)) &&
+            CHECK(c1.rsp->body.type == CMP_BODY_PKICONF)) {
+            CHECK(cmp_srv_table_count(&srv->table) == 1);
+            /* certReqId 1 again: it is settled (badCertId), which ends the transaction */
+            if (CHECK(send_msg(srv, confirm_ee(&c1, 1), P_PBM, &c2))) {
+                CHECK(error_bit(c2.rsp) == CMP_FI_BAD_CERT_ID);
+            }
+        }
+    }
+    exch_free(&x);
+    exch_free(&c1);
+    exch_free(&c2);
+    CHECK(cmp_srv_table_count(&srv->table) == 0);
+
+    /* the same, then certReqId 0: the transaction is over */
+    m = request("ir_pbm_1_ir.der");
+    memset(&c1, 0, sizeof(c1));
+    memset(&c2, 0, sizeof(c2));
+    if (m != NULL) {
+        copy_reqs(m, 2, 1);
+        for (i = 0; i < m->body.u.req.num; i++) {
+            m->body.u.req.items[i].popo.type = CMP_POPO_RAVERIFIED;
+        }
+    }
+    if (CHECK(send_msg(srv, m, P_PBM, &x)) &&
+        CHECK(send_msg(srv, confirm_ee(&x, 1), P_PBM, &c1)) &&
+        CHECK(c1.rsp->body.type == CMP_BODY_PKICONF) &&
+        CHECK(send_msg(srv, confirm_ee(&c1, 0), P_PBM, &c2))) {
+        CHECK(c2.rsp->body.type == CMP_BODY_PKICONF && cmp_srv_table_count(&srv->table) == 0);
+    }
+    exch_free(&x);
+    exch_free(&c1);
+    exch_free(&c2);
+    cmp_srv_free(srv);
+}
+
 /* RFC 9810 5.3.4: each CertResponse names its request, so certReqIds differ. */
 static void
 mut_two_reqs(struct cmp_msg *m)
@@ -2580,6 +2666,7 @@ main(int argc, char **argv)
     test_unprotected();
     test_secret_only();
     test_bad_requests();
+    test_confirm_one_by_one();
     test_cert_cache();
     test_table();
     test_senders();
