@@ -332,7 +332,9 @@ check_limits(const struct cmp_opts *o, int listener)
         !limit_ok("srv_txn_timeout", o->srv_txn_timeout, 30L * 86400) ||
         !limit_ok("srv_max_txns_per_sender", o->srv_max_txns_per_sender, 1000000) ||
         !limit_ok("srv_msgtime_window", o->srv_msgtime_window, 100L * 366 * 86400) ||
-        !limit_ok("srv_replay_cache", o->srv_replay_cache, 1L << 24)) {
+        !limit_ok("srv_replay_cache", o->srv_replay_cache, 1L << 24) ||
+        /* the decoder takes at most 256 elements of any SEQUENCE OF */
+        !limit_ok("srv_max_cert_reqs", o->srv_max_cert_reqs, 256)) {
         return 0;
     }
     return !listener ||

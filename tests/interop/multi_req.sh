@@ -173,6 +173,10 @@ client limit 1 -use_mock_srv "${srv_args[@]}" -srv_max_cert_reqs 2 "${cli_args[@
 expect limit "$work/limit.log" "badRequest" "too many certificate requests"
 passed=$((passed + 1))
 
+client limit_range 1 -use_mock_srv "${srv_args[@]}" -srv_max_cert_reqs 257 "${cli_args[@]}" \
+    -cmd ir -certout "$work/lim.pem"
+expect limit_range "$work/limit_range.log" "srv_max_cert_reqs"
+
 echo "== -extra_req misuse"
 client kur_extra 1 -use_mock_srv "${srv_args[@]}" "${cli_args[@]}" -cmd kur -oldcert "$pki/ee.crt" \
     -certout "$work/k.pem" -extra_req "certout=$work/k2.pem"
