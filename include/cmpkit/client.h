@@ -256,7 +256,10 @@ CMP_API X509 *cmp_ctx_get0_validated_srvcert(const struct cmp_ctx *ctx);
  * request's) and the public key of |newkey| (NULL: the first request's key);
  * a private |newkey| signs its POPO as CMP_OPT_POPO says. The references
  * are taken (up_ref). At most CMP_MAX_EXTRA_REQUESTS (CMP_E_LIMIT beyond);
- * kur, p10cr, rr and genm refuse them (CMP_E_ARG). RFC 9483 4.1.1 (the
+ * kur, p10cr, rr and genm refuse them (CMP_E_ARG), and so do CMP_OPT_POPO
+ * -1 (central key generation) and 2 (encrypted certificate), which are for
+ * a message of one request: the transaction fails before anything is sent.
+ * RFC 9483 4.1.1 (the
  * Lightweight CMP Profile) asks for one CertReqMsg per message: a server
  * that follows it may reject the whole message.
  * cmp_ctx_clear_requests() removes them all.

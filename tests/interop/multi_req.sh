@@ -23,57 +23,37 @@ vec=$2
 work=$3
 pki=$vec/pki
 
-die() {
-    echo "multi_req: FAIL: $*" >&2
-    exit 1
-}
+t_name=multi_req
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 for f in server.crt server.key ee.crt ee.key; do
     [ -f "$pki/$f" ] || die "missing $pki/$f (run tests/vectors/gen_vectors.sh first)"
 done
-rm -rf "$work"
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
+fresh_workdir "$work"
 secret="file:$vec/secret.txt"
 ref=$(cat "$vec/ref.txt")
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY no_proxy NO_PROXY OPENSSL_CONF
 
-spid=
-cleanup() {
-    if [ -n "$spid" ]; then
-        kill "$spid" 2>/dev/null || true
-        wait "$spid" 2>/dev/null || true
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 srv_args=(-srv_cert "$pki/server.crt" -srv_key "$pki/server.key" -srv_secret "$secret"
     -srv_ref "$ref" -rsp_cert "$pki/ee.crt" -srv_reject_subject "/CN=b")
 cli_args=(-secret "$secret" -ref "$ref" -newkey "$pki/ee.key" -subject "/CN=cmpkit Test EE")
-passed=0
 
 # start_server ARGS...: `cmpkit -port 0` on 127.0.0.1; sets $port and $spid.
 start_server() {
-    local out=$work/server.out line
+    local out=$work/server.out tpid
     : >"$out"
     timeout 120 "$cmpkit" -config "" -port 127.0.0.1:0 "${srv_args[@]}" "$@" \
         >"$out" 2>"$work/server.err" &
-    spid=$!
-    for _ in $(seq 1 200); do
-        line=$(grep -m1 '^ACCEPT ' "$out" || true)
-        [ -n "$line" ] && break
-        kill -0 "$spid" 2>/dev/null || { cat "$work/server.err" >&2; die "server exited"; }
-        sleep 0.05
-    done
-    [[ "$line" =~ :([0-9]+)\ PID= ]] || die "no ACCEPT line"
-    port=${BASH_REMATCH[1]}
+    tpid=$!
+    pids+=("$tpid")
+    wait_accept mock "$tpid" "$out" "$work/server.err"
+    spid=$accept_pid
 }
 
 stop_server() {
     kill "$spid" 2>/dev/null || true
     wait "$spid" 2>/dev/null || true
-    spid=
 }
 
 # client NAME WANT_RC ARGS...: runs the client (log in NAME.log), checks its exit status.
@@ -135,7 +115,7 @@ one_three() {
     [ ! -e "$work/${tag}_b.pem" ] || die "$tag: a certificate written for the rejected request"
     expect "$tag log" "$work/$tag.log" "1 of 3 certificate requests failed" \
         "certReqId 1: no certificate: PKIStatus: rejection" "certReqId 2: PKIStatus: accepted"
-    passed=$((passed + 1))
+    ok "$tag: 3 requests, the second refused by policy, certConf for the others"
 }
 
 echo "== over HTTP (cmpkit -port)"
@@ -157,7 +137,7 @@ expect poll "$work/p2.der.txt" "body: pollReq" "certReqId 0" "certReqId 2"
 ! grep -q "certReqId 1" "$work/p2.der.txt" || die "poll: the rejected request was polled for"
 expect poll "$work/p4.der.txt" "body: certConf" "CertStatus #1: certReqId 2"
 same_cert "$work/poll_c.pem" "$pki/ee.crt"
-passed=$((passed + 1))
+ok "delayed: one pollReq for both waiting certReqIds"
 
 echo "== all granted, implicit confirmation"
 client implicit 0 -use_mock_srv "${srv_args[@]}" -grant_implicitconf "${cli_args[@]}" \
@@ -165,13 +145,13 @@ client implicit 0 -use_mock_srv "${srv_args[@]}" -grant_implicitconf "${cli_args
     -extra_req "subject=/CN=x,certout=$work/impl_b.pem" -reqout "$work/i1.der,$work/i2.der"
 [ ! -e "$work/i2.der" ] || die "implicit: a second request was sent"
 same_cert "$work/impl_b.pem" "$pki/ee.crt"
-passed=$((passed + 1))
+ok "implicit confirmation for both"
 
 echo "== the server's limit (-srv_max_cert_reqs 2)"
 client limit 1 -use_mock_srv "${srv_args[@]}" -srv_max_cert_reqs 2 "${cli_args[@]}" -cmd ir \
     -certout "$work/lim.pem" -extra_req "certout=$work/lim_b.pem;certout=$work/lim_c.pem"
 expect limit "$work/limit.log" "badRequest" "too many certificate requests"
-passed=$((passed + 1))
+ok "-srv_max_cert_reqs 2 refuses 3"
 
 client limit_range 1 -use_mock_srv "${srv_args[@]}" -srv_max_cert_reqs 257 "${cli_args[@]}" \
     -cmd ir -certout "$work/lim.pem"
@@ -187,6 +167,18 @@ expect no_certout "$work/no_certout.log" "certout=FILE missing"
 client bad_key 1 -use_mock_srv "${srv_args[@]}" "${cli_args[@]}" -cmd ir \
     -certout "$work/n.pem" -extra_req "subjekt=/CN=b,certout=$work/n2.pem"
 expect bad_key "$work/bad_key.log" "unknown key 'subjekt'"
-passed=$((passed + 1))
+# the key and the certificate that come encrypted are the first request's only
+for popo in -1 2; do
+    rm -f "$work/enc.der"
+    client "popo$popo" 1 -use_mock_srv "${srv_args[@]}" "${cli_args[@]}" -cmd ir -popo "$popo" \
+        -newkeyout "$work/central.pem" -certout "$work/n.pem" -extra_req "certout=$work/n2.pem" \
+        -reqout "$work/enc.der"
+    expect "popo$popo" "$work/popo$popo.log" "-extra_req cannot be combined with"
+    [ ! -e "$work/enc.der" ] || die "popo $popo: a request was sent"
+done
+client centralkeygen 1 -use_mock_srv "${srv_args[@]}" "${cli_args[@]}" -cmd cr -centralkeygen \
+    -newkeyout "$work/central.pem" -certout "$work/n.pem" -extra_req "certout=$work/n2.pem"
+expect centralkeygen "$work/centralkeygen.log" "central key generation"
+ok "-extra_req misuse refused: kur, no certout, unknown key, -popo -1, -popo 2, -centralkeygen"
 
 echo "== $passed multi-request runs as expected"

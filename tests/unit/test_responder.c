@@ -781,6 +781,16 @@ test_several(void)
         CHECK(result_is(&ca, ctx, 1, CMP_SRV_ACCEPTED, 0, k2, "device-c", NULL));
         /* kur updates one certificate: further requests are refused before anything is sent */
         CHECK(!cmp_exec(ctx, CMP_CMD_KUR) && ca.cert_requests == 3);
+        /* central key generation and encrypted certificates: for the first request alone */
+        CHECK(cmp_ctx_set_option(ctx, CMP_OPT_POPO, -1) && !cmp_exec(ctx, CMP_CMD_IR) &&
+              cmp_ctx_error(ctx)->code == CMP_E_ARG &&
+              strstr(cmp_ctx_error(ctx)->msg, "central key generation") != NULL &&
+              ca.cert_requests == 3);
+        CHECK(cmp_ctx_set_option(ctx, CMP_OPT_POPO, 2) && !cmp_exec(ctx, CMP_CMD_CR) &&
+              cmp_ctx_error(ctx)->code == CMP_E_ARG &&
+              strstr(cmp_ctx_error(ctx)->msg, "encrypted certificate") != NULL &&
+              ca.cert_requests == 3);
+        CHECK(cmp_ctx_set_option(ctx, CMP_OPT_POPO, 1));
         /* the limit of further requests */
         cmp_ctx_clear_requests(ctx);
         for (i = 0; i < CMP_MAX_EXTRA_REQUESTS; i++) {
