@@ -1055,26 +1055,35 @@ cmp_cli_body_certconf(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *
     return 1;
 }
 
-/* pollReq (RFC 9810 5.3.22): the certReqIds still 'waiting'. */
+size_t
+cmp_cli_polled_ids(const struct cmp_cli_txn *t, int64_t *out)
+{
+    size_t i, n = 0;
+
+    if (t->poll_id == -1) {
+        /* RFC 9810 5.3.22: -1 polls for a whole message ('waiting' error message) */
+        out[n++] = -1;
+        return n;
+    }
+    for (i = 0; i < t->num_reqs; i++) {
+        if (t->reqs[i].waiting) {
+            out[n++] = t->reqs[i].cert_req_id;
+        }
+    }
+    return n;
+}
+
+/* pollReq (RFC 9810 5.3.22): the certReqIds still 'waiting', or -1. */
 int
 cmp_cli_body_pollreq(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err)
 {
     struct cmp_poll_req *pr = &m->body.u.poll_req;
-    size_t i;
 
-    pr->cert_req_ids = calloc(t->num_reqs + 1, sizeof(*pr->cert_req_ids));
+    pr->cert_req_ids = calloc(CMP_CLI_MAX_REQS, sizeof(*pr->cert_req_ids));
     if (pr->cert_req_ids == NULL) {
         return CMP_FAIL(err, CMP_E_MEMORY, "pollReq");
     }
-    if (t->poll_id == -1) {
-        /* RFC 9810 5.3.22: -1 polls for a whole message ('waiting' error message) */
-        pr->cert_req_ids[pr->num++] = -1;
-    }
-    for (i = 0; i < t->num_reqs && t->poll_id != -1; i++) {
-        if (t->reqs[i].waiting) {
-            pr->cert_req_ids[pr->num++] = t->reqs[i].cert_req_id;
-        }
-    }
+    pr->num = cmp_cli_polled_ids(t, pr->cert_req_ids);
     if (pr->num == 0) {
         return CMP_FAIL(err, CMP_E_ARG, "pollReq without a request waiting");
     }

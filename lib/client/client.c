@@ -762,7 +762,7 @@ handle_poll(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct 
     struct cmp_ctx *ctx = t->ctx;
     const struct cmp_poll_rep *pr = &rsp->body.u.poll_rep;
     int64_t wait_s, left, polled[CMP_CLI_MAX_REQS];
-    size_t i, num_polled = 0;
+    size_t i, num_polled;
     int ok;
 
     if (rsp->body.type != CMP_BODY_POLLREP) {
@@ -773,15 +773,7 @@ handle_poll(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct 
         t->first_nonce_len = 0;
         return ok;
     }
-    /* the certReqIds polled for: -1, or those of the waiting requests (build.c) */
-    if (t->poll_id == -1) {
-        polled[num_polled++] = -1;
-    }
-    for (i = 0; i < t->num_reqs && t->poll_id != -1; i++) {
-        if (t->reqs[i].waiting) {
-            polled[num_polled++] = t->reqs[i].cert_req_id;
-        }
-    }
+    num_polled = cmp_cli_polled_ids(t, polled);
     if (!cmp_vfy_pollrep(rsp, polled, num_polled, err)) {
         return 0;
     }
@@ -925,20 +917,31 @@ take_central_key(struct cmp_cli_txn *t, struct cmp_cli_req *r,
     return 1;
 }
 
-/* Records the server's answer to request |i| in the context's results. */
+/* Replaces the text of result |res| by a copy of |text|. */
 static int
-record_answer(struct cmp_cli_txn *t, size_t i, struct cmp_err *err)
+set_result_text(struct cmp_cli_result *res, const char *text, struct cmp_err *err)
 {
-    struct cmp_ctx *ctx = t->ctx;
-    struct cmp_cli_result *res = &ctx->results[i];
-    size_t n = strlen(ctx->status_text) + 1;
+    size_t n = strlen(text) + 1;
 
     free(res->text);
     res->text = malloc(n);
     if (res->text == NULL) {
         return CMP_FAIL(err, CMP_E_MEMORY, "certificate results");
     }
-    memcpy(res->text, ctx->status_text, n);
+    memcpy(res->text, text, n);
+    return 1;
+}
+
+/* Records the server's answer to request |i| in the context's results. */
+static int
+record_answer(struct cmp_cli_txn *t, size_t i, struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+    struct cmp_cli_result *res = &ctx->results[i];
+
+    if (!set_result_text(res, ctx->status_text, err)) {
+        return 0;
+    }
     res->status = ctx->status;
     res->failinfo = ctx->failinfo;
     return 1;
@@ -1205,15 +1208,8 @@ handle_pkiconf(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, stru
             res->cert = r->cert;
             continue;
         }
-        if (r->cert != NULL) {
-            size_t len = strlen(r->reject_text) + 1;
-
-            free(res->text);
-            res->text = malloc(len);
-            if (res->text == NULL) {
-                return CMP_FAIL(err, CMP_E_MEMORY, "certificate results");
-            }
-            memcpy(res->text, r->reject_text, len);
+        if (r->cert != NULL && !set_result_text(res, r->reject_text, err)) {
+            return 0;
         }
         if (num_failed++ == 0) {
             first_failed = i;

@@ -255,6 +255,12 @@ int cmp_cli_body_rr(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *er
 int cmp_cli_body_genm(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err) CMP_MUST_CHECK;
 int cmp_cli_body_certconf(struct cmp_cli_txn *t, struct cmp_msg *m,
                           struct cmp_err *err) CMP_MUST_CHECK;
+/*
+ * cmp_cli_polled_ids() writes the certReqIds a pollReq names (at most
+ * CMP_CLI_MAX_REQS) to |out| and returns how many: -1 alone when a whole
+ * message is awaited (t->poll_id -1), else those of the waiting requests.
+ */
+size_t cmp_cli_polled_ids(const struct cmp_cli_txn *t, int64_t *out);
 int cmp_cli_body_pollreq(struct cmp_cli_txn *t, struct cmp_msg *m,
                          struct cmp_err *err) CMP_MUST_CHECK;
 
