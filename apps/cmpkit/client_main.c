@@ -53,6 +53,10 @@ struct cli {
     STACK_OF(X509) * tls_extra;
     X509_STORE *tls_trusted;
     int in_txn; /* a transaction runs: its errors go to stdout, as openssl cmp 3.0's */
+    /* -extra_req: copies of its values (cut into fields) and each request's -certout */
+    char *extra_buf[CMP_OPTS_MAX_LIST];
+    const char *extra_certout[CMP_MAX_EXTRA_REQUESTS];
+    size_t num_extra;
 };
 
 /* ---- messages ---- */
@@ -1052,32 +1056,45 @@ setup_policy_oids(struct cli *c)
     return ok;
 }
 
+/* load_newkey() loads a key to certify: private (for the POPO), else public. */
+static EVP_PKEY *
+load_newkey(struct cli *c, const char *path, const char *passarg, const char *opt)
+{
+    struct cmp_err err;
+    EVP_PKEY *key;
+    char *pass = NULL;
+
+    if (!get_pass(c, &pass, passarg, strcmp(opt, "newkey") == 0 ? "newkeypass" : opt)) {
+        return NULL;
+    }
+    cmp_err_init(&err);
+    key = cmp_load_private_key(path, c->keyform, pass, "new private key for cert to be enrolled",
+                               &err);
+    cmp_load_pass_free(pass);
+    if (key == NULL) {
+        ERR_clear_error();
+        key = load_pubkey(path);
+        ERR_clear_error();
+        if (key == NULL) {
+            load_fail(c, opt, path, &err);
+        }
+    }
+    return key;
+}
+
 static int
 setup_newkey(struct cli *c)
 {
     const struct cmp_opts *o = c->o;
-    struct cmp_err err;
     EVP_PKEY *key;
-    char *pass = NULL;
     int ok;
 
     if (o->newkey == NULL) {
         return 1;
     }
-    if (!get_pass(c, &pass, o->newkeypass, "newkeypass")) {
-        return 0;
-    }
-    cmp_err_init(&err);
-    key = cmp_load_private_key(o->newkey, c->keyform, pass,
-                               "new private key for cert to be enrolled", &err);
-    cmp_load_pass_free(pass);
+    key = load_newkey(c, o->newkey, o->newkeypass, "newkey");
     if (key == NULL) {
-        ERR_clear_error();
-        key = load_pubkey(o->newkey);
-        ERR_clear_error();
-        if (key == NULL) {
-            return load_fail(c, "newkey", o->newkey, &err);
-        }
+        return 0;
     }
     ok = cmp_ctx_set1_newkey(c->ctx, key);
     EVP_PKEY_free(key);
@@ -1130,6 +1147,155 @@ setup_centralkeygen(struct cli *c)
     return 1;
 }
 
+/*
+ * next_field() cuts |*s| at the next |sep| not escaped by '\\' and returns
+ * the part before it (NULL at the end); |*s| moves past it.
+ */
+static char *
+next_field(char **s, char sep)
+{
+    char *start = *s, *p;
+
+    if (start == NULL) {
+        return NULL;
+    }
+    for (p = start; *p != '\0'; p++) {
+        if (*p == '\\' && p[1] != '\0') {
+            p++;
+        } else if (*p == sep) {
+            *p = '\0';
+            *s = p + 1;
+            return start;
+        }
+    }
+    *s = NULL;
+    return start;
+}
+
+/*
+ * One -extra_req request: "subject=NAME,newkey=KEY,newkeypass=ARG,certout=FILE"
+ * (each optional but certout; the others default to the first request's).
+ */
+static int
+setup_one_extra(struct cli *c, char *spec)
+{
+    const char *subject = NULL, *newkey = NULL, *newkeypass = NULL, *certout = NULL;
+    char *rest = spec, *field, what[300];
+    X509_NAME *name = NULL;
+    EVP_PKEY *key = NULL;
+    int ok;
+
+    while ((field = next_field(&rest, ',')) != NULL) {
+        char *eq = strchr(field, '=');
+
+        while (*field == ' ') {
+            field++;
+        }
+        if (*field == '\0') {
+            continue;
+        }
+        if (eq == NULL) {
+            snprintf(what, sizeof(what), "-extra_req: '%.100s' is not KEY=VALUE", field);
+            cli_print(c, LOG_LVL_ERR, "error", what);
+            return 0;
+        }
+        *eq = '\0';
+        if (strcmp(field, "subject") == 0) {
+            subject = eq + 1;
+        } else if (strcmp(field, "newkey") == 0) {
+            newkey = eq + 1;
+        } else if (strcmp(field, "newkeypass") == 0) {
+            newkeypass = eq + 1;
+        } else if (strcmp(field, "certout") == 0) {
+            certout = eq + 1;
+        } else {
+            snprintf(what, sizeof(what),
+                     "-extra_req: unknown key '%.60s' (subject, newkey, newkeypass, certout)",
+                     field);
+            cli_print(c, LOG_LVL_ERR, "error", what);
+            return 0;
+        }
+    }
+    if (certout == NULL || *certout == '\0') {
+        cli_print(c, LOG_LVL_ERR, "error",
+                  "-extra_req: certout=FILE missing, nowhere to save that certificate");
+        return 0;
+    }
+    if (c->num_extra >= CMP_MAX_EXTRA_REQUESTS) {
+        snprintf(what, sizeof(what), "-extra_req: more than %d further requests",
+                 CMP_MAX_EXTRA_REQUESTS);
+        cli_print(c, LOG_LVL_ERR, "error", what);
+        return 0;
+    }
+    if (subject != NULL) {
+        struct cmp_err err;
+
+        cmp_err_init(&err);
+        warn_unknown_types(c, subject, "extra_req subject");
+        name = cmp_name_parse(subject, &err);
+        if (name == NULL) {
+            snprintf(what, sizeof(what), "cannot parse -extra_req subject '%.200s'", subject);
+            return cli_err(c, what, &err);
+        }
+    }
+    if (newkey != NULL && (key = load_newkey(c, newkey, newkeypass, "extra_req newkey")) == NULL) {
+        X509_NAME_free(name);
+        return 0;
+    }
+    ok = cmp_ctx_add1_request(c->ctx, name, key);
+    X509_NAME_free(name);
+    EVP_PKEY_free(key);
+    if (!ok) {
+        return ctx_fail(c, "cannot add -extra_req");
+    }
+    c->extra_certout[c->num_extra++] = certout;
+    return 1;
+}
+
+/* -extra_req (cmpkit's own): further CertReqMsgs in the ir/cr, ';' between several. */
+static int
+setup_extra_reqs(struct cli *c)
+{
+    const struct cmp_opts *o = c->o;
+    int i;
+
+    if (o->extra_req.num == 0) {
+        return 1;
+    }
+    if (c->cmd != CMP_CMD_IR && c->cmd != CMP_CMD_CR) {
+        cli_print(c, LOG_LVL_ERR, "error", "-extra_req is only for the ir and cr commands");
+        return 0;
+    }
+    /* the key and the certificate that come encrypted are the first request's only */
+    if (o->centralkeygen || o->popo == -1 || o->popo == 2) {
+        cli_print(c, LOG_LVL_ERR, "error",
+                  o->popo == 2 ? "-extra_req cannot be combined with -popo 2 (encrypted "
+                                 "certificate); send those requests in a transaction of their own"
+                               : "-extra_req cannot be combined with central key generation "
+                                 "(-centralkeygen, -popo -1); send those requests in a "
+                                 "transaction of their own");
+        return 0;
+    }
+    for (i = 0; i < o->extra_req.num; i++) {
+        size_t n = strlen(o->extra_req.items[i]) + 1;
+        char *rest, *spec;
+
+        c->extra_buf[i] = malloc(n);
+        if (c->extra_buf[i] == NULL) {
+            cli_print(c, LOG_LVL_ERR, "error", "out of memory");
+            return 0;
+        }
+        memcpy(c->extra_buf[i], o->extra_req.items[i], n);
+        rest = c->extra_buf[i];
+        while ((spec = next_field(&rest, ';')) != NULL) {
+            if (*spec != '\0' && !setup_one_extra(c, spec)) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
 static int
 setup_request(struct cli *c)
 {
@@ -1170,7 +1336,7 @@ setup_request(struct cli *c)
         !set_name(c, o->issuer, "issuer", cmp_ctx_set1_issuer)) {
         return 0;
     }
-    if (!setup_newkey(c)) {
+    if (!setup_newkey(c) || !setup_extra_reqs(c)) {
         return 0;
     }
     if (o->days > 0 && !cmp_ctx_set_option(c->ctx, CMP_OPT_DAYS, o->days)) {
@@ -1690,6 +1856,17 @@ save_cert_or_delete(struct cli *c, X509 *cert, const char *file, const char *des
     return ok;
 }
 
+/* save_one() writes one enrolled certificate to |file|. */
+static int
+save_one(struct cli *c, X509 *cert, const char *file)
+{
+    STACK_OF(X509) *one = sk_X509_new_null();
+    int ok = one != NULL && sk_X509_push(one, cert) && save_certs(c, one, file, "enrolled");
+
+    sk_X509_free(one);
+    return ok;
+}
+
 /* save_der() writes |len| bytes to |file|. */
 static int
 save_der(struct cli *c, const char *file, const uint8_t *der, size_t len, const char *desc)
@@ -1981,6 +2158,39 @@ print_txn_error(const struct cli *c)
               cmp_err_format_line(cmp_ctx_error(c->ctx), buf, sizeof(buf)));
 }
 
+/*
+ * save_results() prints the answer to each certificate request of a
+ * message with several (-extra_req) and saves the further requests'
+ * certificates to their certout files.
+ */
+static int
+save_results(struct cli *c)
+{
+    size_t i, n = cmp_ctx_num_cert_results(c->ctx);
+    int ok = 1;
+
+    for (i = 0; i < n; i++) {
+        char line[1200];
+        const char *text = NULL;
+        int64_t id = 0;
+        int status = -1;
+        X509 *cert = NULL;
+
+        if (!cmp_ctx_get0_cert_result(c->ctx, i, &id, &status, NULL, &cert, &text)) {
+            continue;
+        }
+        snprintf(line, sizeof(line), "certReqId %lld: %s%s", (long long)id,
+                 cert != NULL ? "" : "no certificate: ", text);
+        cli_print(c, cert != NULL ? LOG_LVL_INFO : LOG_LVL_ERR, cert != NULL ? "info" : "error",
+                  line);
+        if (i > 0 && i - 1 < c->num_extra && cert != NULL &&
+            !save_one(c, cert, c->extra_certout[i - 1])) {
+            ok = 0;
+        }
+    }
+    return ok;
+}
+
 /* run_once() runs one transaction and saves its results. Returns 1 on success. */
 static int
 run_once(struct cli *c)
@@ -2035,7 +2245,14 @@ run_once(struct cli *c)
         }
         sk_X509_free(empty);
     }
+    if (cmp_ctx_num_cert_results(c->ctx) > 1 && !save_results(c)) {
+        ok = 0;
+    }
     if (!ok) {
+        /* Several requests, some granted: those certificates are confirmed and saved all the same. */
+        if (cmp_ctx_num_cert_results(c->ctx) > 1 && cmp_ctx_get0_newcert(c->ctx) != NULL) {
+            save_one(c, cmp_ctx_get0_newcert(c->ctx), o->certout);
+        }
         return 0;
     }
     if (support != SUP_NONE) {
@@ -2050,6 +2267,8 @@ run_once(struct cli *c)
 static void
 cli_cleanup(struct cli *c)
 {
+    int i;
+
     cmp_ctx_free(c->ctx);
     cmp_srv_free(c->srv);
     sk_X509_pop_free(c->untrusted, X509_free);
@@ -2057,6 +2276,9 @@ cli_cleanup(struct cli *c)
     EVP_PKEY_free(c->tls_key);
     sk_X509_pop_free(c->tls_extra, X509_free);
     X509_STORE_free(c->tls_trusted);
+    for (i = 0; i < CMP_OPTS_MAX_LIST; i++) {
+        free(c->extra_buf[i]);
+    }
 }
 
 int

@@ -131,6 +131,10 @@ const struct opt_def cmp_opt_table[] = {
           "File to save the newly enrolled certificate in"),
     OPT_S("chainout", OPTK_STR, chainout, OPTG_ENROLL,
           "File to save the chain of the newly enrolled certificate in"),
+    {"extra_req", OPTK_STR, OPTT_LIST, OPTG_ENROLL, 0, OPTID_NONE,
+     OPT_FIELD(extra_req, struct cmp_opts_list), 0,
+     "A further certificate request in the ir/cr (cmpkit's own; repeatable):\n"
+     "\"subject=NAME,newkey=KEY,newkeypass=ARG,certout=FILE\"; ';' separates several"},
 
     /* Certificate enrollment and revocation */
     OPT_S("oldcert", OPTK_STR, oldcert, OPTG_ENROLL_REV,
@@ -402,6 +406,8 @@ const struct opt_def cmp_opt_table[] = {
           "secret-add: the secret is good for one certificate"),
     OPT_S("ca_crlout", OPTK_OUTFILE, ca_crlout, OPTG_CA_ADMIN,
           "crl: write the new CRL (PEM) to this file"),
+    OPT_S("srv_reject_subject", OPTK_STR, srv_reject_subject, OPTG_MOCK,
+          "Reject each certificate request with this subject (cmpkit's own)"),
 
     /* Certificate verification (openssl-verification-options(1)) */
     OPT_V("policy", OPTK_STR, OPTID_V_POLICY, "Add a policy to the acceptable policy set"),
@@ -505,6 +511,8 @@ const struct opt_def cmp_opt_table[] = {
           "Server: refuse requests without messageTime (missingTimeStamp)"),
     OPT_I("srv_max_rsa_bits", OPTK_POSINT, srv_max_rsa_bits, OPTG_CMPKIT,
           "Server: largest RSA key of a certTemplate (badCertTemplate). Default 8192"),
+    OPT_I("srv_max_cert_reqs", OPTK_POSINT, srv_max_cert_reqs, OPTG_CMPKIT,
+          "Server: certificate requests one ir/cr/kur may carry. Default 16"),
 };
 
 const size_t cmp_opt_count = sizeof(cmp_opt_table) / sizeof(cmp_opt_table[0]);
@@ -790,6 +798,22 @@ set_provider(struct cmp_opts *o, const struct opt_def *d, const char *value, con
     return 0;
 }
 
+/* A repeatable option (OPTT_LIST): one more value; "" clears those before. */
+static int
+add_to_list(struct cmp_opts_list *l, const struct opt_def *d, const char *value)
+{
+    if (value[0] == '\0') {
+        l->num = 0;
+        return 1;
+    }
+    if (l->num >= CMP_OPTS_MAX_LIST) {
+        fprintf(stderr, "%s: -%s given more than %d times\n", PROG, d->name, CMP_OPTS_MAX_LIST);
+        return 0;
+    }
+    l->items[l->num++] = value;
+    return 1;
+}
+
 int
 cmp_opts_set(struct cmp_opts *o, const struct opt_def *d, const char *value, int from_config,
              const char *where)
@@ -884,6 +908,8 @@ cmp_opts_set(struct cmp_opts *o, const struct opt_def *d, const char *value, int
         return set_provider(o, d, value, where_buf);
     case OPTT_APP:
         return 1;
+    case OPTT_LIST:
+        return add_to_list((struct cmp_opts_list *)((char *)o + d->offset), d, value);
     default:
         break;
     }

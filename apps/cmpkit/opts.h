@@ -53,7 +53,8 @@ enum opt_target {
     OPTT_INT,      /* an int field of struct cmp_opts */
     OPTT_VERIFY,   /* applied to cmp_opts.vpm at once (openssl's opt_verify()) */
     OPTT_PROVIDER, /* applied to the default library context at once */
-    OPTT_APP       /* handled by the caller: -help, -config, -section, ... */
+    OPTT_APP,      /* handled by the caller: -help, -config, -section, ... */
+    OPTT_LIST      /* appended to a struct cmp_opts_list field (a repeatable option) */
 };
 
 /* Groups of -help, in the order of the manual. */
@@ -121,6 +122,13 @@ extern const size_t cmp_opt_count;
 
 #define CMP_OPTS_MAX_PROVIDERS 16
 
+/* The values of a repeatable option (OPTT_LIST), in the order given; "" clears them. */
+#define CMP_OPTS_MAX_LIST 16
+struct cmp_opts_list {
+    const char *items[CMP_OPTS_MAX_LIST];
+    int num;
+};
+
 /* The option values; the defaults are openssl cmp's (cmp_opts_init()). */
 struct cmp_opts {
     /* -config, -section, -verbosity */
@@ -144,6 +152,7 @@ struct cmp_opts {
     const char *csr, *out_trusted;
     int implicit_confirm, disable_confirm;
     const char *certout, *chainout;
+    struct cmp_opts_list extra_req; /* -extra_req (cmpkit's own), repeatable */
 
     /* certificate enrollment and revocation */
     const char *oldcert;
@@ -213,6 +222,7 @@ struct cmp_opts {
     const char *profile, *serial, *srvcertout, *reqout_only;
     int no_cache_extracerts; /* client and mock server */
     const char *ref_cert;    /* mock server */
+    const char *srv_reject_subject; /* cmpkit's own */
 
     /* certificate verification options, applied as they come */
     X509_VERIFY_PARAM *vpm;
@@ -232,6 +242,7 @@ struct cmp_opts {
     /* the rules of RFC 9483 a request is checked against (-srv_profile ...) */
     const char *srv_profile;
     int srv_require_msgtime, srv_max_rsa_bits;
+    int srv_max_cert_reqs;
 
     /* owned */
     CONF *conf; /* the config file the string values may point into */

@@ -30,6 +30,7 @@
 #include <openssl/err.h>
 
 #include "ca_app.h"
+#include "cmpkit/client.h"
 #include "cmpkit/err.h"
 #include "cmpkit/load.h"
 #include "cmpkit/server.h"
@@ -135,6 +136,7 @@ struct srv_material {
     X509 *rsp_newwithnew, *rsp_newwithold, *rsp_oldwithnew;
     X509_CRL *rsp_crl;
     X509 *ref_cert; /* -ref_cert */
+    X509_NAME *reject_subject; /* -srv_reject_subject */
 };
 
 static void
@@ -154,6 +156,7 @@ material_cleanup(struct srv_material *m)
     X509_free(m->rsp_oldwithnew);
     X509_CRL_free(m->rsp_crl);
     X509_free(m->ref_cert);
+    X509_NAME_free(m->reject_subject);
     memset(m, 0, sizeof(*m));
 }
 
@@ -396,6 +399,14 @@ load_material(const struct cmp_opts *o, int ca, struct srv_material *m, struct c
         goto end;
     }
 
+    if (o->srv_reject_subject != NULL) {
+        m->reject_subject = cmp_name_parse(o->srv_reject_subject, &err);
+        if (m->reject_subject == NULL) {
+            fail("srv_reject_subject", o->srv_reject_subject, &err);
+            goto end;
+        }
+    }
+
     /* -failure / -failurebits as setup_srv_ctx() resolves them */
     if (o->failure != INT_MIN) {
         if (o->failure < 0 || o->failure > CMP_FI_MAX) {
@@ -459,6 +470,8 @@ load_material(const struct cmp_opts *o, int ca, struct srv_material *m, struct c
     if (!set_rules(cfg, o)) {
         goto end;
     }
+    cfg->max_cert_reqs = (size_t)o->srv_max_cert_reqs;
+    cfg->reject_subject = m->reject_subject;
     ok = 1;
 end:
     cmp_load_pass_free(keypass);
@@ -486,7 +499,9 @@ check_limits(const struct cmp_opts *o, int listener)
         !limit_ok("srv_txn_timeout", o->srv_txn_timeout, 30L * 86400) ||
         !limit_ok("srv_max_txns_per_sender", o->srv_max_txns_per_sender, 1000000) ||
         !limit_ok("srv_msgtime_window", o->srv_msgtime_window, 100L * 366 * 86400) ||
-        !limit_ok("srv_replay_cache", o->srv_replay_cache, 1L << 24)) {
+        !limit_ok("srv_replay_cache", o->srv_replay_cache, 1L << 24) ||
+        /* the decoder takes at most 256 elements of any SEQUENCE OF */
+        !limit_ok("srv_max_cert_reqs", o->srv_max_cert_reqs, 256)) {
         return 0;
     }
     return !listener ||

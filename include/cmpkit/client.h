@@ -278,6 +278,30 @@ CMP_API int cmp_ctx_reqout_only_done(const struct cmp_ctx *ctx);
  * was signed-and-verified (MAC-based protection, no response).
  */
 CMP_API X509 *cmp_ctx_get0_validated_srvcert(const struct cmp_ctx *ctx);
+/*
+ * Several certificates in one message (RFC 9810 5.3.1, 5.3.3; RFC 4211:
+ * CertReqMessages is a SEQUENCE SIZE (1..MAX) OF CertReqMsg).
+ *
+ * cmp_ctx_add1_request() adds a further certificate request to the ir and
+ * cr the context sends: a CertReqMsg of its own, with certReqId 1, 2, ...
+ * in the order of the calls, after the first request (certReqId 0), which
+ * the options above describe. Its template is the first request's (issuer,
+ * validity, extensions, SANs, policies) with |subject| (NULL: the first
+ * request's) and the public key of |newkey| (NULL: the first request's key);
+ * a private |newkey| signs its POPO as CMP_OPT_POPO says. The references
+ * are taken (up_ref). At most CMP_MAX_EXTRA_REQUESTS (CMP_E_LIMIT beyond);
+ * kur, p10cr, rr and genm refuse them (CMP_E_ARG), and so do CMP_OPT_POPO
+ * -1 (central key generation) and 2 (encrypted certificate), which are for
+ * a message of one request: the transaction fails before anything is sent.
+ * RFC 9483 4.1.1 (the
+ * Lightweight CMP Profile) asks for one CertReqMsg per message: a server
+ * that follows it may reject the whole message.
+ * cmp_ctx_clear_requests() removes them all.
+ */
+#define CMP_MAX_EXTRA_REQUESTS 15
+CMP_API int cmp_ctx_add1_request(struct cmp_ctx *ctx, const X509_NAME *subject,
+                                 EVP_PKEY *newkey) CMP_MUST_CHECK;
+CMP_API void cmp_ctx_clear_requests(struct cmp_ctx *ctx);
 
 /* ---- transactions ---- */
 
@@ -403,6 +427,27 @@ CMP_API int cmp_get1_crl_update(struct cmp_ctx *ctx, X509 *crl_cert, X509_CRL *o
  */
 CMP_API int cmp_get1_cert_req_template(struct cmp_ctx *ctx, uint8_t **tmpl, size_t *tmpl_len,
                                        uint8_t **key_spec, size_t *key_spec_len) CMP_MUST_CHECK;
+/*
+ * The answer to each certificate request of the last ir/cr/kur/p10cr, in
+ * the order of their certReqIds (the first request is #0):
+ * cmp_ctx_num_cert_results() counts them, cmp_ctx_get0_cert_result() gives
+ * the |i|-th: its certReqId, the server's PKIStatus for it (-1: no final
+ * answer), PKIFailureInfo bits, the certificate (borrowed; NULL unless the
+ * server granted it and we accepted and confirmed it) and a text: the
+ * server's PKIStatusInfo as cmp_ctx_status_text() writes it, or why we
+ * rejected the certificate. Any output may be NULL. 0 if |i| is out of
+ * range.
+ *
+ * cmp_exec() succeeds only when every request got a certificate that we
+ * accepted. When some did and others did not, it fails (the error names
+ * the requests that did not), and the certificates granted, confirmed to
+ * the server as each certConf CertStatus says, are here all the same
+ * (cmp_ctx_get0_newcert() is the first request's, if granted).
+ */
+CMP_API size_t cmp_ctx_num_cert_results(const struct cmp_ctx *ctx);
+CMP_API int cmp_ctx_get0_cert_result(const struct cmp_ctx *ctx, size_t i, int64_t *cert_req_id,
+                                     int *status, uint32_t *failinfo, X509 **cert,
+                                     const char **text);
 
 /* ---- names ---- */
 

@@ -560,6 +560,13 @@ struct cmp_srv_config {
     X509 *ref_cert;
     /* -no_cache_extracerts: the extraCerts of a request help to check it, no later one */
     int no_cache_extracerts;
+    /*
+     * -srv_reject_subject (cmpkit's own): each CertReqMsg whose template
+     * subject is this name gets its own rejection (badCertTemplate), the
+     * others of the message are answered as usual; NULL: none. Read by
+     * cmp_srv_new() only.
+     */
+    const X509_NAME *reject_subject;
 
     /* ---- limits ---- */
 
@@ -588,6 +595,12 @@ struct cmp_srv_config {
     int64_t message_time_window_s;
     /* senderNonces remembered against replays (the oldest is forgotten first); 0: the default */
     size_t replay_cache_size;
+    /*
+     * CertReqMsgs one ir/cr/kur may carry (RFC 4211: SIZE (1..MAX); each
+     * costs a POPO check and an answer): beyond, the message is refused
+     * (badRequest); 0: the default
+     */
+    size_t max_cert_reqs;
 
     /* ---- the rules of RFC 9483 (docs/SERVER.md) ---- */
 
@@ -620,6 +633,7 @@ struct cmp_srv_config {
  */
 #define CMP_SRV_PROFILE_RFC9810 0
 #define CMP_SRV_PROFILE_LIGHTWEIGHT 1
+#define CMP_SRV_DEFAULT_MAX_CERT_REQS 16
 
 struct cmp_srv;
 

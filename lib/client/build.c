@@ -593,6 +593,112 @@ enroll_key(const struct cmp_ctx *ctx)
     return refcert != NULL ? X509_get0_pubkey(refcert) : NULL;
 }
 
+/* Forgets the certificate requests of an earlier build of the first request. */
+static void
+reqs_reset(struct cmp_cli_txn *t)
+{
+    size_t i;
+
+    for (i = 0; i < t->num_reqs; i++) {
+        EVP_PKEY_free(t->reqs[i].pub);
+        X509_free(t->reqs[i].cert);
+    }
+    memset(t->reqs, 0, sizeof(t->reqs));
+    t->num_reqs = 0;
+}
+
+/* Records a certificate request sent: its certReqId and public key (a new reference). */
+static int
+reqs_add(struct cmp_cli_txn *t, int64_t cert_req_id, EVP_PKEY *pub, struct cmp_err *err)
+{
+    struct cmp_cli_req *r = &t->reqs[t->num_reqs];
+
+    if (t->num_reqs >= CMP_CLI_MAX_REQS) {
+        return CMP_FAIL(err, CMP_E_LIMIT, "more than %d certificate requests", CMP_CLI_MAX_REQS);
+    }
+    if (pub != NULL && !EVP_PKEY_up_ref(pub)) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "key");
+    }
+    memset(r, 0, sizeof(*r));
+    r->cert_req_id = cert_req_id;
+    r->pub = pub;
+    t->num_reqs++;
+    return 1;
+}
+
+/* POPO (-popo) of |crm|: a signature by |priv| (RFC 4211 4.1), raVerified or keyEncipherment. */
+static int
+set_popo(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_cert_req_msg *crm, EVP_PKEY *priv,
+         struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+
+    switch (ctx->popo) {
+    case -1:
+        return 1;
+    case 0:
+        crm->has_popo = 1;
+        crm->popo.type = CMP_POPO_RAVERIFIED;
+        return 1;
+    case 2: {
+        static const uint8_t subsequent[] = {0x81, 0x01, 0x00}; /* [1] encrCert */
+
+        crm->has_popo = 1;
+        crm->popo.type = CMP_POPO_KEYENC;
+        crm->popo.priv_type = CMP_POPO_PRIV_SUBSEQUENT;
+        crm->popo.subsequent = CMP_SUBSEQ_ENCR_CERT;
+        crm->popo.priv = der_in_make(subsequent, sizeof(subsequent));
+        return 1;
+    }
+    case 1:
+    default:
+        if (priv == NULL) {
+            return CMP_FAIL(err, CMP_E_ARG,
+                            "missing private key (-newkey or -key) for the POPO signature");
+        }
+        if (!cmp_popo_sign(m, crm, priv, ctx->digest, err)) {
+            return CMP_CONTEXT(err, "POPO (-popo 1)");
+        }
+        return 1;
+    }
+}
+
+/*
+ * The further certificate requests of cmp_ctx_add1_request(): the first
+ * one's template with their own subject and key, certReqIds 1, 2, ...
+ * (RFC 9810 5.3.4: each CertResponse names its request by certReqId).
+ */
+static int
+extra_requests(struct cmp_cli_txn *t, struct cmp_msg *m, EVP_PKEY *first_pub,
+               EVP_PKEY *first_priv, struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+    struct cmp_cert_req_msgs *reqs = &m->body.u.req;
+    size_t k;
+
+    for (k = 1; k <= ctx->num_extra; k++) {
+        const struct cmp_cli_extra_req *x = &ctx->extra[k - 1];
+        struct cmp_cert_req_msg *crm = &reqs->items[k];
+        EVP_PKEY *pub = x->newkey != NULL ? x->newkey : first_pub;
+
+        crm->cert_req_id = (int64_t)k;
+        crm->tmpl = reqs->items[0].tmpl;
+        crm->tmpl.raw = der_in_make(NULL, 0);
+        if (x->subject != NULL) {
+            crm->tmpl.has_subject = X509_NAME_entry_count(x->subject) > 0;
+            crm->tmpl.subject = der_in_make(NULL, 0);
+            if (crm->tmpl.has_subject && !cmp_cli_name_der(m, x->subject, &crm->tmpl.subject, err)) {
+                return CMP_CONTEXT(err, "certificate request #%zu: subject", k);
+            }
+        }
+        if (!spki_contents(m, pub, &crm->tmpl.public_key, err) || !reqs_add(t, crm->cert_req_id, pub, err) ||
+            !set_popo(t, m, crm, x->newkey != NULL ? x->newkey : first_priv, err)) {
+            return CMP_CONTEXT(err, "certificate request #%zu", k);
+        }
+    }
+    return 1;
+}
+
 int
 cmp_cli_body_certreq(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err)
 {
@@ -603,8 +709,10 @@ cmp_cli_body_certreq(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *e
     struct cmp_cert_template *tmpl;
     const X509_NAME *subject = NULL, *issuer = NULL;
     EVP_PKEY *pub = enroll_key(ctx);
+    EVP_PKEY *priv = ctx->newkey != NULL ? ctx->newkey : ctx->key;
     int is_kur = m->body.type == CMP_BODY_KUR, has_sans = 0;
 
+    reqs_reset(t);
     if (is_kur && refcert == NULL) {
         return CMP_FAIL(err, CMP_E_ARG, "missing -oldcert or -cert: the certificate to update");
     }
@@ -612,15 +720,32 @@ cmp_cli_body_certreq(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *e
         return CMP_FAIL(err, CMP_E_ARG,
                         "missing -newkey (or -key, -csr, -oldcert) for the public key to certify");
     }
-    reqs->items = calloc(1, sizeof(*reqs->items));
+    /* A kur updates the one certificate its oldCertID names (RFC 9483 4.1.3). */
+    if (is_kur && ctx->num_extra > 0) {
+        return CMP_FAIL(err, CMP_E_ARG, "further certificate requests (-extra_req) in a kur");
+    }
+    /*
+     * Central key generation and encrypted certificates (cmp2021 answers
+     * decrypted with the one key of the first request) are for the first
+     * request alone: a message with further requests is refused before it
+     * is sent rather than half of it being answered in a form we cannot read.
+     */
+    if (ctx->num_extra > 0 && (ctx->popo == -1 || ctx->popo == 2)) {
+        return CMP_FAIL(err, CMP_E_ARG,
+                        "further certificate requests (-extra_req) with %s: not supported, "
+                        "send them in a transaction of their own",
+                        ctx->popo == -1 ? "central key generation (-popo -1, -centralkeygen)"
+                                        : "an encrypted certificate (-popo 2)");
+    }
+    reqs->items = calloc(1 + ctx->num_extra, sizeof(*reqs->items));
     if (reqs->items == NULL) {
         return CMP_FAIL(err, CMP_E_MEMORY, "CertReqMessages");
     }
-    reqs->num = 1;
+    reqs->num = 1 + ctx->num_extra;
     crm = &reqs->items[0];
     tmpl = &crm->tmpl;
+    /* RFC 9483 4.1.1: the certReqId of the one CertReqMsg is 0. */
     crm->cert_req_id = 0;
-    t->cert_req_id = 0;
 
     if (!template_extensions(t, m, tmpl, &has_sans, err)) {
         return CMP_CONTEXT(err, "certificate template");
@@ -663,19 +788,17 @@ cmp_cli_body_certreq(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *e
             return 0;
         }
         tmpl->has_public_key = pub != NULL;
-        EVP_PKEY_free(t->enroll_pub);
-        t->enroll_pub = NULL;
+        if (!reqs_add(t, 0, NULL, err)) {
+            return 0;
+        }
     } else {
-    if (!spki_contents(m, pub, &tmpl->public_key, err)) {
-        return 0;
-    }
-    tmpl->has_public_key = 1;
-    EVP_PKEY_free(t->enroll_pub);
-    t->enroll_pub = pub;
-    if (!EVP_PKEY_up_ref(pub)) {
-        t->enroll_pub = NULL;
-        return CMP_FAIL(err, CMP_E_MEMORY, "key");
-    }
+        if (!spki_contents(m, pub, &tmpl->public_key, err)) {
+            return 0;
+        }
+        tmpl->has_public_key = 1;
+        if (!reqs_add(t, 0, pub, err)) {
+            return 0;
+        }
     }
     if (is_kur) {
         /* RFC 4211 6.5, RFC 9483 4.1.3: the certificate being updated */
@@ -689,39 +812,8 @@ cmp_cli_body_certreq(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *e
             return CMP_CONTEXT(err, "oldCertID");
         }
     }
-
-    /* POPO (-popo): signature by the private key of -newkey (else -key) */
-    switch (ctx->popo) {
-    case -1:
-        return 1;
-    case 0:
-        crm->has_popo = 1;
-        crm->popo.type = CMP_POPO_RAVERIFIED;
-        return 1;
-    case 2: {
-        static const uint8_t subsequent[] = {0x81, 0x01, 0x00}; /* [1] encrCert */
-
-        crm->has_popo = 1;
-        crm->popo.type = CMP_POPO_KEYENC;
-        crm->popo.priv_type = CMP_POPO_PRIV_SUBSEQUENT;
-        crm->popo.subsequent = CMP_SUBSEQ_ENCR_CERT;
-        crm->popo.priv = der_in_make(subsequent, sizeof(subsequent));
-        return 1;
-    }
-    case 1:
-    default: {
-        EVP_PKEY *priv = ctx->newkey != NULL ? ctx->newkey : ctx->key;
-
-        if (priv == NULL) {
-            return CMP_FAIL(err, CMP_E_ARG,
-                            "missing private key (-newkey or -key) for the POPO signature");
-        }
-        if (!cmp_popo_sign(m, crm, priv, ctx->digest, err)) {
-            return CMP_CONTEXT(err, "POPO (-popo 1)");
-        }
-        return 1;
-    }
-    }
+    /* The further requests copy the first template before its POPO is set. */
+    return extra_requests(t, m, pub, priv, err) && set_popo(t, m, crm, priv, err);
 }
 
 int
@@ -729,6 +821,7 @@ cmp_cli_body_p10cr(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err
 {
     struct cmp_ctx *ctx = t->ctx;
     unsigned char *der = NULL;
+    EVP_PKEY *pub;
     int len;
 
     if (ctx->csr == NULL) {
@@ -739,13 +832,12 @@ cmp_cli_body_p10cr(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err
         return 0;
     }
     /* RFC 9483 4.1.4: the response's certReqId is -1 */
-    t->cert_req_id = -1;
-    EVP_PKEY_free(t->enroll_pub);
-    t->enroll_pub = X509_REQ_get_pubkey(ctx->csr);
-    if (t->enroll_pub == NULL) {
+    reqs_reset(t);
+    pub = X509_REQ_get0_pubkey(ctx->csr);
+    if (pub == NULL) {
         return CMP_FAIL_SSL(err, CMP_FI_NONE, "-csr has no usable public key");
     }
-    return 1;
+    return reqs_add(t, -1, pub, err);
 }
 
 /* ---- rr ---- */
@@ -910,26 +1002,16 @@ hash_alg_if_needed(struct cmp_msg *m, const X509 *cert, struct cmp_certstatus *c
     return 1;
 }
 
-int
-cmp_cli_body_certconf(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err)
+/* One CertStatus (RFC 9810 5.3.18): certHash, certReqId, and our verdict. */
+static int
+cert_status(struct cmp_msg *m, struct cmp_certstatus *cs, const struct cmp_cli_req *r,
+            struct cmp_err *err)
 {
-    struct cmp_certconf *cc = &m->body.u.cert_conf;
-    struct cmp_certstatus *cs;
     uint8_t hash[EVP_MAX_MD_SIZE], *copy;
     size_t hash_len = 0;
 
-    if (t->newcert == NULL) {
-        return CMP_FAIL(err, CMP_E_ARG, "certConf without a certificate");
-    }
-    cc->items = calloc(1, sizeof(*cc->items));
-    if (cc->items == NULL) {
-        return CMP_FAIL(err, CMP_E_MEMORY, "certConf");
-    }
-    cc->num = 1;
-    cs = &cc->items[0];
-    if (!hash_alg_if_needed(m, t->newcert, cs, err) ||
-        !cmp_cert_hash(t->newcert, cs->has_hash_alg ? &cs->hash_alg : NULL, hash, &hash_len,
-                       err)) {
+    if (!hash_alg_if_needed(m, r->cert, cs, err) ||
+        !cmp_cert_hash(r->cert, cs->has_hash_alg ? &cs->hash_alg : NULL, hash, &hash_len, err)) {
         return CMP_CONTEXT(err, "certHash");
     }
     copy = cmp_msg_dup(m, hash, hash_len);
@@ -937,19 +1019,19 @@ cmp_cli_body_certconf(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *
         return CMP_FAIL(err, CMP_E_MEMORY, "certConf");
     }
     cs->cert_hash = der_in_make(copy, hash_len);
-    cs->cert_req_id = t->cert_req_id;
+    cs->cert_req_id = r->cert_req_id;
     cs->has_status = 1;
-    cs->status.status = t->reject_bits != 0 ? CMP_STATUS_REJECTION : CMP_STATUS_ACCEPTED;
-    if (t->reject_bits != 0) {
+    cs->status.status = r->reject_bits != 0 ? CMP_STATUS_REJECTION : CMP_STATUS_ACCEPTED;
+    if (r->reject_bits != 0) {
         cs->status.has_fail_info = 1;
-        cs->status.fail_info = t->reject_bits;
-        if (t->reject_text != NULL) {
+        cs->status.fail_info = r->reject_bits;
+        if (r->reject_text != NULL) {
             cs->status.status_string.strs = calloc(1, sizeof(*cs->status.status_string.strs));
             if (cs->status.status_string.strs == NULL) {
                 return CMP_FAIL(err, CMP_E_MEMORY, "certConf");
             }
             cs->status.status_string.strs[0] =
-                der_in_make((const uint8_t *)t->reject_text, strlen(t->reject_text));
+                der_in_make((const uint8_t *)r->reject_text, strlen(r->reject_text));
             cs->status.status_string.num = 1;
             cs->status.has_status_string = 1;
         }
@@ -957,17 +1039,69 @@ cmp_cli_body_certconf(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *
     return 1;
 }
 
+/*
+ * certConf: a CertStatus for each certificate received and not yet
+ * confirmed (implicitly or by an earlier certConf), accepting or rejecting
+ * it (RFC 9810 5.3.18).
+ */
+int
+cmp_cli_body_certconf(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err)
+{
+    struct cmp_certconf *cc = &m->body.u.cert_conf;
+    size_t i;
+
+    cc->items = calloc(t->num_reqs + 1, sizeof(*cc->items));
+    if (cc->items == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "certConf");
+    }
+    for (i = 0; i < t->num_reqs; i++) {
+        const struct cmp_cli_req *r = &t->reqs[i];
+
+        if (r->cert == NULL || r->confirmed) {
+            continue;
+        }
+        if (!cert_status(m, &cc->items[cc->num], r, err)) {
+            return 0;
+        }
+        cc->num++;
+    }
+    if (cc->num == 0) {
+        return CMP_FAIL(err, CMP_E_ARG, "certConf without a certificate");
+    }
+    return 1;
+}
+
+size_t
+cmp_cli_polled_ids(const struct cmp_cli_txn *t, int64_t *out)
+{
+    size_t i, n = 0;
+
+    if (t->poll_id == -1) {
+        /* RFC 9810 5.3.22: -1 polls for a whole message ('waiting' error message) */
+        out[n++] = -1;
+        return n;
+    }
+    for (i = 0; i < t->num_reqs; i++) {
+        if (t->reqs[i].waiting) {
+            out[n++] = t->reqs[i].cert_req_id;
+        }
+    }
+    return n;
+}
+
+/* pollReq (RFC 9810 5.3.22): the certReqIds still 'waiting', or -1. */
 int
 cmp_cli_body_pollreq(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err)
 {
     struct cmp_poll_req *pr = &m->body.u.poll_req;
 
-    pr->cert_req_ids = calloc(1, sizeof(*pr->cert_req_ids));
+    pr->cert_req_ids = calloc(CMP_CLI_MAX_REQS, sizeof(*pr->cert_req_ids));
     if (pr->cert_req_ids == NULL) {
         return CMP_FAIL(err, CMP_E_MEMORY, "pollReq");
     }
-    pr->num = 1;
-    /* RFC 9810 5.3.22: the waiting CertResponse's certReqId, or -1 for a whole message */
-    pr->cert_req_ids[0] = t->poll_id;
+    pr->num = cmp_cli_polled_ids(t, pr->cert_req_ids);
+    if (pr->num == 0) {
+        return CMP_FAIL(err, CMP_E_ARG, "pollReq without a request waiting");
+    }
     return 1;
 }

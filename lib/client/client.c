@@ -845,7 +845,8 @@ handle_poll(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct 
 {
     struct cmp_ctx *ctx = t->ctx;
     const struct cmp_poll_rep *pr = &rsp->body.u.poll_rep;
-    int64_t wait_s, left, waited;
+    int64_t wait_s, left, waited, polled[CMP_CLI_MAX_REQS];
+    size_t i, num_polled;
     int ok;
 
     if (rsp->body.type != CMP_BODY_POLLREP) {
@@ -859,10 +860,17 @@ handle_poll(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct 
         t->first_nonce_len = 0;
         return ok;
     }
-    if (!cmp_vfy_pollrep(rsp, &t->poll_id, 1, err)) {
+    num_polled = cmp_cli_polled_ids(t, polled);
+    if (!cmp_vfy_pollrep(rsp, polled, num_polled, err)) {
         return 0;
     }
+    /* Several certReqIds: poll again when the first may be ready. */
     wait_s = pr->items[0].check_after;
+    for (i = 1; i < pr->num; i++) {
+        if (pr->items[i].check_after < wait_s) {
+            wait_s = pr->items[i].check_after;
+        }
+    }
     /* A peer's checkAfter is bounded (and wait_s * 1000 cannot overflow): polling
      * earlier than asked only brings another pollRep. */
     if (wait_s > CMP_CLI_MAX_CHECK_AFTER) {
@@ -917,49 +925,56 @@ enckey_txn_init(struct cmp_cli_txn *t)
 }
 
 /*
- * The certificate of a CertifiedKeyPair: as it is, or decrypted with the
- * private key whose certificate was requested (RFC 9810 5.2.8.3.2: -newkey,
- * else -key, as openssl).
+ * The certificate of a CertifiedKeyPair for request |r|: as it is, or
+ * decrypted with the private key whose certificate was requested (RFC 9810
+ * 5.2.8.3.2: -newkey, else -key, as openssl). -popo 2 is for the first
+ * request alone (cmp_cli_body_certreq()), so that is the key.
  */
 static int
-take_cert(struct cmp_cli_txn *t, const struct cmp_certified_key_pair *ckp, X509 **out,
+take_cert(struct cmp_cli_txn *t, struct cmp_cli_req *r, const struct cmp_certified_key_pair *ckp,
           struct cmp_err *err)
 {
     struct cmp_ctx *ctx = t->ctx;
 
-    *out = NULL;
-    t->cert_encrypted = 0;
+    r->encrypted = 0;
     if (ckp->cert_type == CMP_CERT_PLAIN) {
-        *out = cmp_vfy_cert_parse(&ckp->cert);
-        if (*out == NULL) {
+        r->cert = cmp_vfy_cert_parse(&ckp->cert);
+        if (r->cert == NULL) {
             return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT, "the certificate does not parse");
         }
         return 1;
     }
-    if (!cmp_vfy_enc_cert(&ckp->enc_cert, ctx->newkey != NULL ? ctx->newkey : ctx->key, out, err)) {
+    if (r != &t->reqs[0]) {
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT,
+                             "certReqId %lld: an encrypted certificate, not asked for",
+                             (long long)r->cert_req_id);
+    }
+    if (!cmp_vfy_enc_cert(&ckp->enc_cert, ctx->newkey != NULL ? ctx->newkey : ctx->key, &r->cert,
+                          err)) {
         return CMP_CONTEXT(err, "the encrypted certificate");
     }
     cmp_cli_log(ctx, CMP_LOG_INFO, "decrypted the certificate (indirect proof of possession)");
-    t->cert_encrypted = 1;
+    r->encrypted = 1;
     return 1;
 }
 
 /*
  * CertifiedKeyPair.privateKey (RFC 9483 4.1.6): present exactly when we
  * asked for central key generation (openssl: "missing/unexpected central
- * gen key"). A key that does not decrypt, whose signer is not a trusted KGA
- * or that is not the certificate's gets the certificate rejected in
- * certConf (RFC 9810 5.3.18), with what went wrong in the log.
+ * gen key"), which only the first request does. A key that does not
+ * decrypt, whose signer is not a trusted KGA or that is not the
+ * certificate's gets the certificate rejected in certConf (RFC 9810
+ * 5.3.18), with what went wrong in the log.
  */
 static int
-take_central_key(struct cmp_cli_txn *t, const struct cmp_certified_key_pair *ckp, X509 *cert,
-                 struct cmp_err *err)
+take_central_key(struct cmp_cli_txn *t, struct cmp_cli_req *r,
+                 const struct cmp_certified_key_pair *ckp, struct cmp_err *err)
 {
     struct cmp_ctx *ctx = t->ctx;
     struct cmp_vfy_kga_opts o;
     struct cmp_err why;
 
-    if (!t->central_keygen) {
+    if (!t->central_keygen || r != &t->reqs[0]) {
         if (ckp->has_private_key) {
             return CMP_FAIL_INFO(err, CMP_FI_BAD_DATA_FORMAT,
                                  "a private key came, but central key generation was not asked "
@@ -976,7 +991,7 @@ take_central_key(struct cmp_cli_txn *t, const struct cmp_certified_key_pair *ckp
     o.srvcert = ctx->srvcert;
     o.untrusted = t->untrusted;
     o.vpm = ctx->vpm;
-    o.newcert = cert;
+    o.newcert = r->cert;
     o.keys.pkey = ctx->key;
     o.keys.cert = ctx->cert;
     o.keys.secret = ctx->secret;
@@ -987,60 +1002,247 @@ take_central_key(struct cmp_cli_txn *t, const struct cmp_certified_key_pair *ckp
     if (!cmp_vfy_central_key(&ckp->private_key, &o, &t->central_key, &why)) {
         char buf[1024], *nl;
 
-        t->reject_bits = 1u << (why.failure_bit >= 0 ? why.failure_bit : CMP_FI_BAD_DATA_FORMAT);
-        t->reject_text = "centrally generated key not acceptable";
+        r->reject_bits = 1u << (why.failure_bit >= 0 ? why.failure_bit : CMP_FI_BAD_DATA_FORMAT);
+        r->reject_text = "centrally generated key not acceptable";
         cmp_err_format(&why, buf, sizeof(buf));
         for (nl = strchr(buf, '\n'); nl != NULL; nl = strchr(nl, '\n')) {
             *nl = ' '; /* one log line */
         }
-        cmp_cli_log(ctx, CMP_LOG_ERR, "%s: %s", t->reject_text, buf);
+        cmp_cli_log(ctx, CMP_LOG_ERR, "%s: %s", r->reject_text, buf);
         return 1;
     }
     cmp_cli_log(ctx, CMP_LOG_INFO, "received the centrally generated key");
     return 1;
 }
 
-/*
- * ip/cp/kup: the one CertResponse for our certReqId. 'waiting' starts
- * polling; a certificate is checked (our key, -out_trusted) and confirmed
- * (certConf, also to reject it) unless implicit confirmation was granted or
- * -disable_confirm is set.
- */
+/* Replaces the text of result |res| by a copy of |text|. */
 static int
-handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct cmp_err *err)
+set_result_text(struct cmp_cli_result *res, const char *text, struct cmp_err *err)
+{
+    size_t n = strlen(text) + 1;
+
+    free(res->text);
+    res->text = malloc(n);
+    if (res->text == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "certificate results");
+    }
+    memcpy(res->text, text, n);
+    return 1;
+}
+
+/* Records the server's answer to request |i| in the context's results. */
+static int
+record_answer(struct cmp_cli_txn *t, size_t i, struct cmp_err *err)
 {
     struct cmp_ctx *ctx = t->ctx;
-    const struct cmp_cert_rep *rep = &rsp->body.u.rep;
-    const struct cmp_cert_response *cr = NULL;
-    X509 *cert;
+    struct cmp_cli_result *res = &ctx->results[i];
 
-    if (!cmp_vfy_certrep_find(rsp, t->cert_req_id, &cr, err)) {
+    if (!set_result_text(res, ctx->status_text, err)) {
+        return 0;
+    }
+    res->status = ctx->status;
+    res->failinfo = ctx->failinfo;
+    return 1;
+}
+
+/* Makes result |i| the context's status (cmp_ctx_get_status(), cmp_ctx_status_text()). */
+static void
+status_of_result(struct cmp_ctx *ctx, size_t i)
+{
+    const struct cmp_cli_result *res = &ctx->results[i];
+
+    ctx->status = res->status;
+    ctx->failinfo = res->failinfo;
+    snprintf(ctx->status_text, sizeof(ctx->status_text), "%s",
+             res->text != NULL ? res->text : "");
+}
+
+/*
+ * The chain of the first request's new certificate (-chainout, -extracertsout).
+ * RFC 9810 5.1: a response's extraCerts may help with it, as in
+ * cmp_vfy_new_cert(); with -no_cache_extracerts they are not among
+ * t->untrusted, so they are added here.
+ */
+static int
+first_chain(struct cmp_cli_txn *t, X509 *cert, struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+    STACK_OF(X509) *with = ctx->no_cache_extracerts ? X509_chain_up_ref(t->untrusted) : NULL;
+    STACK_OF(X509) *chain;
+
+    if (with != NULL &&
+        !X509_add_certs(with, ctx->extracerts_in, X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP)) {
+        sk_X509_pop_free(with, X509_free);
+        return CMP_FAIL(err, CMP_E_MEMORY, "chain of the new certificate");
+    }
+    chain = X509_build_chain(cert, with != NULL ? with : t->untrusted, ctx->out_trusted, 0, NULL,
+                             NULL);
+    sk_X509_pop_free(with, X509_free);
+    ERR_clear_error();
+    if (chain != NULL) {
+        /* without the leaf and without self-signed certificates (openssl) */
+        X509_free(sk_X509_shift(chain));
+        while (sk_X509_num(chain) > 0 &&
+               X509_self_signed(sk_X509_value(chain, sk_X509_num(chain) - 1), 0) == 1) {
+            X509_free(sk_X509_pop(chain));
+        }
+    } else if (ctx->out_trusted == NULL && ctx->extracerts_in != NULL) {
+        /* no chain could be built: the extraCerts received (openssl cmp 3.4+) */
+        chain = X509_chain_up_ref(ctx->extracerts_in);
+        cmp_cli_log(ctx, CMP_LOG_WARN,
+                    "could not build approximate chain for newly enrolled cert, resorting to "
+                    "received extraCerts");
+    }
+    sk_X509_pop_free(ctx->newchain, X509_free);
+    ctx->newchain = chain;
+    return 1;
+}
+
+/*
+ * Is the certificate of request |r| acceptable? The centrally generated
+ * key, our public key (openssl: incorrectData), -out_trusted. Sets
+ * r->reject_bits and r->reject_text if not; the first request's chain
+ * otherwise.
+ */
+static int
+check_new_cert(struct cmp_cli_txn *t, const struct cmp_msg *rsp, struct cmp_cli_req *r,
+               const struct cmp_certified_key_pair *ckp, struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+    X509 *cert = r->cert;
+
+    r->reject_bits = 0;
+    r->reject_text = NULL;
+    if (!take_central_key(t, r, ckp, err)) {
+        return 0;
+    }
+    if (r->reject_bits != 0) {
+        /* the centrally generated key is not acceptable: rejected below */
+    } else if (r->pub != NULL && EVP_PKEY_eq(X509_get0_pubkey(cert), r->pub) != 1) {
+        ERR_clear_error();
+        r->reject_bits = 1u << CMP_FI_INCORRECT_DATA;
+        r->reject_text = "public key in new certificate does not match our enrollment key";
+    } else if (ctx->out_trusted != NULL) {
+        struct cmp_err why;
+
+        cmp_err_init(&why);
+        if (!cmp_vfy_new_cert(ctx->out_trusted, rsp, cert, t->untrusted, ctx->vpm, &why)) {
+            r->reject_bits = 1u << CMP_FI_INCORRECT_DATA;
+            r->reject_text = "newly enrolled certificate does not validate with -out_trusted";
+            cmp_cli_log(ctx, CMP_LOG_ERR, "%s: %s", r->reject_text, why.msg);
+        }
+    }
+    if (r->reject_bits == 0 && r == &t->reqs[0]) {
+        return first_chain(t, cert, err);
+    }
+    if (r->reject_bits != 0) {
+        char subj[256];
+
+        X509_NAME_oneline(X509_get_subject_name(cert), subj, sizeof(subj));
+        cmp_cli_log(ctx, CMP_LOG_ERR, "rejecting newly enrolled cert with subject: %s", subj);
+    }
+    return 1;
+}
+
+/*
+ * The CertResponse for request |i| (RFC 9810 5.3.4: found by its
+ * certReqId). With one request, a rejection ends the transaction at once
+ * (as openssl); with several, it is that request's result and the others
+ * go on.
+ */
+static int
+take_response(struct cmp_cli_txn *t, const struct cmp_msg *rsp, size_t i, int implicit,
+              struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+    struct cmp_cli_req *r = &t->reqs[i];
+    const struct cmp_cert_response *cr = NULL;
+    int single = t->num_reqs == 1;
+
+    if (!cmp_vfy_certrep_find(rsp, r->cert_req_id, &cr, err)) {
         return 0;
     }
     cmp_cli_set_status(ctx, &cr->status);
-    if (!cmp_vfy_cert_response(rsp, cr, err)) {
+    if (!cmp_vfy_cert_response(rsp, cr, err) || !record_answer(t, i, err)) {
         return 0;
     }
     if (cr->status.status == CMP_STATUS_WAITING) {
-        *next = ST_POLL;
-        return start_polling(t, t->cert_req_id, commands[t->cmd].rsp, err);
+        if (!single) {
+            cmp_cli_log(ctx, CMP_LOG_INFO, "certReqId %lld: received 'waiting' status",
+                        (long long)r->cert_req_id);
+        }
+        r->waiting = 1;
+        return 1;
     }
-    if (cr->status.status == CMP_STATUS_REJECTION) {
-        return peer_failed(t, "request rejected by server", err);
-    }
-    if (!cmp_vfy_status_grants(cr->status.status)) {
-        return peer_failed(t, "unknown status in certificate response", err);
+    r->waiting = 0;
+    r->final = 1;
+    if (cr->status.status == CMP_STATUS_REJECTION || !cmp_vfy_status_grants(cr->status.status)) {
+        const char *what = cr->status.status == CMP_STATUS_REJECTION
+                               ? "request rejected by server"
+                               : "unknown status in certificate response";
+
+        if (single) {
+            return peer_failed(t, what, err);
+        }
+        cmp_cli_log(ctx, CMP_LOG_ERR, "certReqId %lld: %s: %s", (long long)r->cert_req_id, what,
+                    ctx->status_text);
+        return 1;
     }
     if (cr->status.status != CMP_STATUS_ACCEPTED) {
         /* openssl: received "grantedWithMods" for certificate */
         cmp_cli_log(ctx, CMP_LOG_WARN, "received \"%s\" for certificate",
                     cmp_pkistatus_name(cr->status.status));
     }
-    if (!take_cert(t, &cr->ckp, &cert, err)) {
+    if (!take_cert(t, r, &cr->ckp, err)) {
         return 0;
     }
-    X509_free(t->newcert);
-    t->newcert = cert;
+    /*
+     * RFC 9810 5.1.1.1: implicit confirmation granted for what this response
+     * carries; -disable_confirm, but not for an encrypted certificate, whose
+     * certConf completes the proof of possession (RFC 9810 5.2.8.3.2).
+     */
+    r->confirmed = implicit || (ctx->disable_confirm && !r->encrypted);
+    if (!r->confirmed && ctx->disable_confirm) {
+        cmp_cli_log(ctx, CMP_LOG_WARN,
+                    "the certificate came encrypted: confirming it all the "
+                    "same (-disable_confirm), as its certConf completes the "
+                    "proof of possession (RFC 9810 5.2.8.3.2)");
+    }
+    return check_new_cert(t, rsp, r, &cr->ckp, err);
+}
+
+/*
+ * ip/cp/kup: a CertResponse for each request not yet answered, by its
+ * certReqId. 'waiting' ones are polled for (one pollReq for all); the
+ * certificates are checked (the central key, our key, -out_trusted) and
+ * confirmed together (certConf, which also rejects those we do not accept)
+ * unless implicit confirmation was granted or -disable_confirm is set.
+ */
+static int
+handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct cmp_err *err)
+{
+    struct cmp_ctx *ctx = t->ctx;
+    const struct cmp_cert_rep *rep = &rsp->body.u.rep;
+    int implicit = implicit_granted(rsp);
+    size_t i, num_waiting = 0, num_to_confirm = 0;
+
+    if (t->num_reqs == 0) {
+        /* -reqin sent a request we did not build: the one CertReqMsg, certReqId 0 */
+        memset(&t->reqs[0], 0, sizeof(t->reqs[0]));
+        t->num_reqs = 1;
+    }
+    if (ctx->num_results != t->num_reqs) {
+        for (i = 0; i < t->num_reqs; i++) {
+            ctx->results[i].cert_req_id = t->reqs[i].cert_req_id;
+            ctx->results[i].status = -1;
+        }
+        ctx->num_results = t->num_reqs;
+    }
+    for (i = 0; i < t->num_reqs; i++) {
+        if (!t->reqs[i].final && !take_response(t, rsp, i, implicit, err)) {
+            return 0;
+        }
+    }
     if (rep->has_ca_pubs) {
         sk_X509_pop_free(ctx->capubs, X509_free);
         ctx->capubs = NULL;
@@ -1048,111 +1250,117 @@ handle_certrep(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, stru
             return CMP_CONTEXT(err, "caPubs");
         }
     }
-
-    /* Is it acceptable? Our public key (openssl: incorrectData), -out_trusted. */
-    t->reject_bits = 0;
-    t->reject_text = NULL;
-    if (!take_central_key(t, &cr->ckp, cert, err)) {
-        return 0;
+    for (i = 0; i < t->num_reqs; i++) {
+        num_waiting += t->reqs[i].waiting;
+        num_to_confirm += t->reqs[i].cert != NULL && !t->reqs[i].confirmed;
     }
-    if (t->reject_bits != 0) {
-        /* the centrally generated key is not acceptable: rejected below */
-    } else if (t->enroll_pub != NULL && EVP_PKEY_eq(X509_get0_pubkey(cert), t->enroll_pub) != 1) {
-        ERR_clear_error();
-        t->reject_bits = 1u << CMP_FI_INCORRECT_DATA;
-        t->reject_text = "public key in new certificate does not match our enrollment key";
-    } else if (ctx->out_trusted != NULL) {
-        struct cmp_err why;
-
-        cmp_err_init(&why);
-        if (!cmp_vfy_new_cert(ctx->out_trusted, rsp, cert, t->untrusted, ctx->vpm, &why)) {
-            t->reject_bits = 1u << CMP_FI_INCORRECT_DATA;
-            t->reject_text = "newly enrolled certificate does not validate with -out_trusted";
-            cmp_cli_log(ctx, CMP_LOG_ERR, "%s: %s", t->reject_text, why.msg);
-        }
+    /* The certConf for all comes once no certificate is still awaited. */
+    if (num_waiting > 0) {
+        *next = ST_POLL;
+        /* poll_id 0: the pollReqs name the waiting requests' certReqIds */
+        return start_polling(t, 0, commands[t->cmd].rsp, err);
     }
-    if (t->reject_bits == 0) {
-        /*
-         * RFC 9810 5.1: a response's extraCerts may help with its new
-         * certificate, as in cmp_vfy_new_cert(); with -no_cache_extracerts
-         * they are not among t->untrusted, so they are added here.
-         */
-        STACK_OF(X509) *with = ctx->no_cache_extracerts ? X509_chain_up_ref(t->untrusted) : NULL;
-        STACK_OF(X509) *chain;
-
-        if (with != NULL &&
-            !X509_add_certs(with, ctx->extracerts_in, X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP)) {
-            sk_X509_pop_free(with, X509_free);
-            return CMP_FAIL(err, CMP_E_MEMORY, "chain of the new certificate");
-        }
-        chain = X509_build_chain(cert, with != NULL ? with : t->untrusted, ctx->out_trusted, 0,
-                                 NULL, NULL);
-        sk_X509_pop_free(with, X509_free);
-        ERR_clear_error();
-        if (chain != NULL) {
-            /* without the leaf and without self-signed certificates (openssl) */
-            X509_free(sk_X509_shift(chain));
-            while (sk_X509_num(chain) > 0 &&
-                   X509_self_signed(sk_X509_value(chain, sk_X509_num(chain) - 1), 0) == 1) {
-                X509_free(sk_X509_pop(chain));
-            }
-        } else if (ctx->out_trusted == NULL && ctx->extracerts_in != NULL) {
-            /* no chain could be built: the extraCerts received (openssl cmp 3.4+) */
-            chain = X509_chain_up_ref(ctx->extracerts_in);
-            cmp_cli_log(ctx, CMP_LOG_WARN,
-                        "could not build approximate chain for newly enrolled cert, resorting to "
-                        "received extraCerts");
-        }
-        sk_X509_pop_free(ctx->newchain, X509_free);
-        ctx->newchain = chain;
-    } else {
-        char subj[256];
-
-        X509_NAME_oneline(X509_get_subject_name(cert), subj, sizeof(subj));
-        cmp_cli_log(ctx, CMP_LOG_ERR, "rejecting newly enrolled cert with subject: %s", subj);
+    if (num_to_confirm > 0) {
+        *next = ST_CERTCONF;
+        return 1;
     }
-    if (implicit_granted(rsp) || (ctx->disable_confirm && !t->cert_encrypted)) {
-        *next = ST_DONE;
-        return handle_pkiconf(t, NULL, next, err);
-    }
-    if (ctx->disable_confirm) {
-        cmp_cli_log(ctx, CMP_LOG_WARN,
-                    "the certificate came encrypted: confirming it all the "
-                    "same (-disable_confirm), as its certConf completes the "
-                    "proof of possession (RFC 9810 5.2.8.3.2)");
-    }
-    *next = ST_CERTCONF;
-    return 1;
+    *next = ST_DONE;
+    return handle_pkiconf(t, NULL, next, err);
 }
 
-/* pkiConf (or no confirmation at all): the certificate is ours, unless we rejected it. */
+/* The lowest PKIFailureInfo bit of |bits|, or -1. */
+static int
+first_bit(uint32_t bits)
+{
+    int bit;
+
+    for (bit = 0; bit <= CMP_FI_MAX; bit++) {
+        if ((bits >> bit) & 1) {
+            return bit;
+        }
+    }
+    return -1;
+}
+
+/*
+ * pkiConf (or no confirmation at all): the certificates are ours, but for
+ * those we rejected. With several requests, the transaction fails if any
+ * got no certificate we accept; the others are in the results all the same.
+ */
 static int
 handle_pkiconf(struct cmp_cli_txn *t, const struct cmp_msg *rsp, int *next, struct cmp_err *err)
 {
     struct cmp_ctx *ctx = t->ctx;
+    char failed[CMP_CLI_STATUS_MAX];
+    size_t i, pos = 0, num_failed = 0, first_failed = 0;
 
     (void)rsp;
     *next = ST_DONE;
-    if (t->reject_bits != 0) {
-        int bit = 0;
+    failed[0] = '\0';
+    for (i = 0; i < t->num_reqs; i++) {
+        struct cmp_cli_req *r = &t->reqs[i];
+        struct cmp_cli_result *res = &ctx->results[i];
+        int n;
 
-        while (bit < CMP_FI_MAX && ((t->reject_bits >> bit) & 1) == 0) {
-            bit++;
+        r->confirmed = 1;
+        if (r->cert != NULL && r->reject_bits == 0) {
+            if (!X509_up_ref(r->cert)) {
+                return CMP_FAIL(err, CMP_E_MEMORY, "certificate results");
+            }
+            X509_free(res->cert);
+            res->cert = r->cert;
+            continue;
         }
+        if (r->cert != NULL && !set_result_text(res, r->reject_text, err)) {
+            return 0;
+        }
+        if (num_failed++ == 0) {
+            first_failed = i;
+        }
+        n = snprintf(failed + pos, sizeof(failed) - pos, "%scertReqId %lld: %s%s",
+                     pos > 0 ? "; " : "", (long long)r->cert_req_id,
+                     r->cert != NULL ? "certificate not accepted: " : "",
+                     res->text != NULL ? res->text : "no answer");
+        if (n > 0) {
+            pos += (size_t)n < sizeof(failed) - pos ? (size_t)n : sizeof(failed) - pos - 1;
+        }
+    }
+    if (t->num_reqs == 1 && t->reqs[0].cert != NULL && t->reqs[0].reject_bits != 0) {
         /*
          * The server granted it, we did not accept it: ctx->status stays the
          * server's (the client's own refusal is this error, not a PKIStatus).
          */
-        return CMP_FAIL_INFO(err, bit, "certificate not accepted: %s; rejected in certConf",
-                             t->reject_text);
+        return CMP_FAIL_INFO(err, first_bit(t->reqs[0].reject_bits),
+                             "certificate not accepted: %s; rejected in certConf",
+                             t->reqs[0].reject_text);
     }
     X509_free(ctx->newcert);
-    ctx->newcert = t->newcert;
-    t->newcert = NULL;
-    EVP_PKEY_free(ctx->central_key);
-    ctx->central_key = t->central_key;
-    t->central_key = NULL;
-    return 1;
+    ctx->newcert = ctx->results[0].cert;
+    if (ctx->newcert != NULL && !X509_up_ref(ctx->newcert)) {
+        ctx->newcert = NULL;
+        return CMP_FAIL(err, CMP_E_MEMORY, "certificate");
+    }
+    if (ctx->newcert != NULL) {
+        /* central key generation: the first request's key */
+        EVP_PKEY_free(ctx->central_key);
+        ctx->central_key = t->central_key;
+        t->central_key = NULL;
+    }
+    if (num_failed == 0) {
+        if (t->num_reqs > 1) {
+            status_of_result(ctx, 0);
+        }
+        return 1;
+    }
+    /* Several requests, some without a certificate: the first of those is the status. */
+    status_of_result(ctx, first_failed);
+    if (t->reqs[first_failed].cert != NULL) {
+        ctx->status = CMP_STATUS_REJECTION;
+        ctx->failinfo = t->reqs[first_failed].reject_bits;
+    }
+    cmp_err_set(err, CMP_E_PEER, first_bit(ctx->failinfo), __FILE__, __LINE__,
+                "%zu of %zu certificate requests failed: %s", num_failed, t->num_reqs, failed);
+    return 0;
 }
 
 /* ---- the commands ---- */
@@ -1162,6 +1370,7 @@ exec_cmd(struct cmp_ctx *ctx, int cmd)
 {
     struct cmp_cli_txn t;
     struct cmp_err *err = &ctx->err;
+    size_t i;
     int ok = 0;
 
     cmp_cli_clear_results(ctx);
@@ -1215,9 +1424,11 @@ done:
     /* -srvcertout: the signer the responses were verified with, also after a failure */
     ctx->validated_srvcert = t.signer;
     t.signer = NULL;
-    X509_free(t.newcert);
+    for (i = 0; i < t.num_reqs; i++) {
+        EVP_PKEY_free(t.reqs[i].pub);
+        X509_free(t.reqs[i].cert);
+    }
     EVP_PKEY_free(t.central_key);
-    EVP_PKEY_free(t.enroll_pub);
     sk_X509_pop_free(t.untrusted, X509_free);
     free(t.tid_buf);
     return ok;

@@ -44,6 +44,8 @@ free_secret(uint8_t *p, size_t len)
 void
 cmp_cli_clear_results(struct cmp_ctx *ctx)
 {
+    size_t i;
+
     X509_free(ctx->newcert);
     sk_X509_pop_free(ctx->newchain, X509_free);
     sk_X509_pop_free(ctx->capubs, X509_free);
@@ -58,6 +60,12 @@ cmp_cli_clear_results(struct cmp_ctx *ctx)
     ctx->failinfo = 0;
     ctx->status_text[0] = '\0';
     cmp_cli_reqopts_clear_results(ctx);
+    for (i = 0; i < ctx->num_results; i++) {
+        X509_free(ctx->results[i].cert);
+        free(ctx->results[i].text);
+    }
+    memset(ctx->results, 0, sizeof(ctx->results));
+    ctx->num_results = 0;
     cmp_err_init(&ctx->err);
 }
 
@@ -104,6 +112,7 @@ cmp_ctx_free(struct cmp_ctx *ctx)
     free(ctx->geninfo);
     free(ctx->infotype);
     X509_STORE_free(ctx->out_trusted);
+    cmp_ctx_clear_requests(ctx);
     free(ctx);
 }
 
@@ -632,6 +641,50 @@ cmp_ctx_set1_newkey(struct cmp_ctx *ctx, EVP_PKEY *key)
 }
 
 int
+cmp_ctx_add1_request(struct cmp_ctx *ctx, const X509_NAME *subject, EVP_PKEY *newkey)
+{
+    struct cmp_cli_extra_req *x;
+
+    if (ctx->num_extra >= CMP_MAX_EXTRA_REQUESTS) {
+        return CMP_FAIL(&ctx->err, CMP_E_LIMIT, "more than %d further certificate requests",
+                        CMP_MAX_EXTRA_REQUESTS);
+    }
+    x = &ctx->extra[ctx->num_extra];
+    memset(x, 0, sizeof(*x));
+    if (subject != NULL && (x->subject = X509_NAME_dup(subject)) == NULL) {
+        return CMP_FAIL(&ctx->err, CMP_E_MEMORY, "certificate request #%zu: subject",
+                        ctx->num_extra + 1);
+    }
+    if (newkey != NULL) {
+        if (!EVP_PKEY_up_ref(newkey)) {
+            X509_NAME_free(x->subject);
+            x->subject = NULL;
+            return CMP_FAIL(&ctx->err, CMP_E_MEMORY, "certificate request #%zu: key",
+                            ctx->num_extra + 1);
+        }
+        x->newkey = newkey;
+    }
+    ctx->num_extra++;
+    return 1;
+}
+
+void
+cmp_ctx_clear_requests(struct cmp_ctx *ctx)
+{
+    size_t i;
+
+    if (ctx == NULL) {
+        return;
+    }
+    for (i = 0; i < ctx->num_extra; i++) {
+        X509_NAME_free(ctx->extra[i].subject);
+        EVP_PKEY_free(ctx->extra[i].newkey);
+    }
+    memset(ctx->extra, 0, sizeof(ctx->extra));
+    ctx->num_extra = 0;
+}
+
+int
 cmp_ctx_set1_oldcert(struct cmp_ctx *ctx, X509 *cert)
 {
     return set_x509(ctx, &ctx->oldcert, cert, "-oldcert");
@@ -900,6 +953,40 @@ int
 cmp_ctx_get_status(const struct cmp_ctx *ctx)
 {
     return ctx->status;
+}
+
+size_t
+cmp_ctx_num_cert_results(const struct cmp_ctx *ctx)
+{
+    return ctx->num_results;
+}
+
+int
+cmp_ctx_get0_cert_result(const struct cmp_ctx *ctx, size_t i, int64_t *cert_req_id, int *status,
+                         uint32_t *failinfo, X509 **cert, const char **text)
+{
+    const struct cmp_cli_result *r;
+
+    if (i >= ctx->num_results) {
+        return 0;
+    }
+    r = &ctx->results[i];
+    if (cert_req_id != NULL) {
+        *cert_req_id = r->cert_req_id;
+    }
+    if (status != NULL) {
+        *status = r->status;
+    }
+    if (failinfo != NULL) {
+        *failinfo = r->failinfo;
+    }
+    if (cert != NULL) {
+        *cert = r->cert;
+    }
+    if (text != NULL) {
+        *text = r->text != NULL ? r->text : "";
+    }
+    return 1;
 }
 
 uint32_t

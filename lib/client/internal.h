@@ -30,6 +30,28 @@
  */
 #define CMP_CLI_MAX_ITERATIONS 262144
 
+/*
+ * Certificate requests in one ir/cr: the first (the options of the context)
+ * and up to CMP_MAX_EXTRA_REQUESTS more (cmp_ctx_add1_request()).
+ */
+#define CMP_CLI_MAX_REQS (1 + CMP_MAX_EXTRA_REQUESTS)
+
+/* A further certificate request (cmp_ctx_add1_request()). */
+struct cmp_cli_extra_req {
+    X509_NAME *subject; /* NULL: the first request's */
+    EVP_PKEY *newkey;   /* NULL: the first request's key */
+};
+
+/* What became of one certificate request (cmp_ctx_get0_cert_result()). */
+struct cmp_cli_result {
+    int64_t cert_req_id;
+    int status;         /* the server's PKIStatus; -1: no final answer */
+    uint32_t failinfo;  /* its PKIFailureInfo bits */
+    X509 *cert;         /* granted and accepted by us (owned); NULL otherwise */
+    char *text;         /* the server's PKIStatusInfo as text, or why we rejected
+                         * the certificate (owned) */
+};
+
 /* A generalInfo ITAV given with -geninfo. */
 struct cmp_cli_itav {
     uint8_t *oid; /* contents */
@@ -93,6 +115,8 @@ struct cmp_ctx {
     uint8_t *infotype; /* OID contents */
     size_t infotype_len;
     X509_STORE *out_trusted;
+    struct cmp_cli_extra_req extra[CMP_MAX_EXTRA_REQUESTS];
+    size_t num_extra;
 
     /* the header and request options of openssl cmp 3.2 to 3.6 (reqopts.c) */
     char *profile;           /* -profile: certProfile in generalInfo; NULL: none */
@@ -117,6 +141,21 @@ struct cmp_ctx {
     struct cmp_itav support_itav;
     X509 *validated_srvcert; /* the server's signer certificate (-srvcertout), or NULL */
     int reqout_only_done;    /* -reqout_only: the request was saved, nothing was sent */
+    struct cmp_cli_result results[CMP_CLI_MAX_REQS]; /* one per certificate request */
+    size_t num_results;
+};
+
+/* One certificate request of the transaction being run, and its answer so far. */
+struct cmp_cli_req {
+    int64_t cert_req_id; /* 0, 1, ... in an ir/cr/kur; -1 for p10cr */
+    EVP_PKEY *pub;       /* the public key requested (owned reference) */
+    int waiting;         /* the server said 'waiting': poll for it */
+    int final;           /* the server's answer is in (rejection, or a certificate) */
+    int confirmed;       /* implicit confirmation was granted, or our certConf went out */
+    X509 *cert;          /* the certificate received (owned) */
+    uint32_t reject_bits; /* our certConf rejects it with these; 0: accepted */
+    const char *reject_text;
+    int encrypted;        /* the certificate came encrypted: its certConf proves POP */
 };
 
 /* One transaction: the state of client.c's driver loop. */
@@ -134,11 +173,8 @@ struct cmp_cli_txn {
     STACK_OF(X509) * untrusted; /* -untrusted and the extraCerts received so far */
     int64_t end_ms;             /* -total_timeout deadline; 0 none */
     size_t num_sent;            /* requests sent so far (-reqin position) */
-    int64_t cert_req_id;        /* of the certificate request: 0, or -1 for p10cr */
-    EVP_PKEY *enroll_pub;       /* the public key requested (owned reference) */
-    X509 *newcert;              /* the certificate received, to confirm (owned) */
-    uint32_t reject_bits;       /* our certConf rejects it with these */
-    const char *reject_text;
+    struct cmp_cli_req reqs[CMP_CLI_MAX_REQS]; /* the certificate requests sent */
+    size_t num_reqs;
 
     /*
      * Delayed delivery (RFC 9810 5.3.22, RFC 9483 4.4): set when a response
@@ -146,15 +182,15 @@ struct cmp_cli_txn {
      * answer, whatever the request), until the final response arrives.
      */
     int polling;                                /* pollReqs go out */
-    int64_t poll_id;                            /* their certReqId: the certificate's, or -1 */
+    int64_t poll_id;                            /* -1: for a whole message; otherwise the
+                                                 * certReqIds of the waiting reqs[] */
     int poll_for;                               /* the body type awaited */
     uint8_t first_nonce[CMP_CLI_MAX_NONCE_LEN]; /* senderNonce of the request answered */
     size_t first_nonce_len;                     /* 'waiting' (recipNonce of the final one) */
-    /* central key generation and indirect POP (enckey in client.c) */
+    /* central key generation and indirect POP (enckey in client.c): the first request's only */
     int central_keygen;    /* ir/cr/kur with -popo -1: the server generates the key */
     int pvno;              /* of our requests: CMP_PVNO_2000, or 2021 when the answer
                             * asked for is cmp2021 syntax (RFC 9480 2.20) */
-    int cert_encrypted;    /* the certificate came encrypted: certConf proves POP */
     EVP_PKEY *central_key; /* the key received with it (owned) */
     /* progress of polling, for the log and the timeout's message */
     int64_t poll_start_ms; /* when 'waiting' came; 0 before */
@@ -244,6 +280,12 @@ int cmp_cli_body_rr(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *er
 int cmp_cli_body_genm(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err) CMP_MUST_CHECK;
 int cmp_cli_body_certconf(struct cmp_cli_txn *t, struct cmp_msg *m,
                           struct cmp_err *err) CMP_MUST_CHECK;
+/*
+ * cmp_cli_polled_ids() writes the certReqIds a pollReq names (at most
+ * CMP_CLI_MAX_REQS) to |out| and returns how many: -1 alone when a whole
+ * message is awaited (t->poll_id -1), else those of the waiting requests.
+ */
+size_t cmp_cli_polled_ids(const struct cmp_cli_txn *t, int64_t *out);
 int cmp_cli_body_pollreq(struct cmp_cli_txn *t, struct cmp_msg *m,
                          struct cmp_err *err) CMP_MUST_CHECK;
 

@@ -633,6 +633,9 @@ cmp_srv_new(const struct cmp_srv_config *cfg, struct cmp_err *err)
     if (o->replay_cache_size == 0) {
         o->replay_cache_size = CMP_SRV_DEFAULT_REPLAY_CACHE_SIZE;
     }
+    if (o->max_cert_reqs == 0) {
+        o->max_cert_reqs = CMP_SRV_DEFAULT_MAX_CERT_REQS;
+    }
     if (!take_refs(srv, cfg, err)) {
         goto fail;
     }
@@ -697,6 +700,7 @@ cmp_srv_new(const struct cmp_srv_config *cfg, struct cmp_err *err)
     /* The mock took its own copies of these (mock_support.c); none stays borrowed. */
     o->rsp_newwithnew = o->rsp_newwithold = o->rsp_oldwithnew = NULL;
     o->rsp_crl = NULL;
+    o->reject_subject = NULL; /* the caller's; the mock has its copy */
 
     /* What every request is checked against (mirrors the mock server's checks). */
     srv->vfy.secret = srv->secret;
@@ -1327,6 +1331,12 @@ check_crmf(struct cmp_srv_req *r, struct cmp_err *err)
     size_t i;
     int accept_ra;
 
+    /* Every CertReqMsg costs a POPO check and an answer: a bounded number per message. */
+    if (reqs->num > r->srv->cfg.max_cert_reqs) {
+        r->fail_text = "too many certificate requests in one message";
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "%zu CertReqMsgs, more than the %zu allowed",
+                             reqs->num, r->srv->cfg.max_cert_reqs);
+    }
     if (!cmp_vfy_cert_req_ids(r->req, &r->fail_text, err)) {
         return 0;
     }

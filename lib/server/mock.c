@@ -6,19 +6,24 @@
  * protection, certReqIds, POPO, certHash, the transaction's state) before
  * it gets here.
  *
- *   ir/cr/kur/p10cr  one CertReqMsg; a failed POPO first (ip/cp/kup with
- *                    rejection and badPOP, nothing else); -send_error: error
- *                    message; cr: a certProfile other than "profile1" is
- *                    refused (as 3.6's mock); kur: its oldCertID must name
- *                    the reference certificate (-ref_cert, else -rsp_cert);
- *                    -poll_count N: 'waiting' (no certificate, caPubs or
- *                    extraCerts), the Nth pollReq gets the final answer,
- *                    the ones before it pollRep with -check_after; the final
- *                    answer: -pkistatus/-failurebits/-statusstring, the
- *                    -rsp_cert unless the status is rejection or waiting,
- *                    caPubs (-rsp_capubs) only in ip, extraCerts
- *                    (-rsp_extracerts) whatever the status, implicit
- *                    confirmation with -grant_implicitconf
+ *   ir/cr/kur/p10cr  each CertReqMsg answered on its own (RFC 9810 5.3.4;
+ *                    openssl's mock takes one only): a failed POPO first
+ *                    (rejection and badPOP, nothing else), then a subject
+ *                    equal to -srv_reject_subject (rejection and
+ *                    badCertTemplate); if every request is rejected so, the
+ *                    ip/cp/kup says so and nothing else. Else -send_error:
+ *                    error message; cr: a certProfile other than "profile1"
+ *                    is refused (as 3.6's mock); kur: its oldCertID must
+ *                    name the reference certificate (-ref_cert, else
+ *                    -rsp_cert); -poll_count N: 'waiting' for the others (no
+ *                    certificate, caPubs or extraCerts), the Nth pollReq
+ *                    gets the final answer, the ones before it pollRep with
+ *                    -check_after; the final answer of each:
+ *                    -pkistatus/-failurebits/-statusstring, the -rsp_cert
+ *                    unless the status is rejection or waiting, caPubs
+ *                    (-rsp_capubs) only in ip, extraCerts (-rsp_extracerts)
+ *                    whatever the status, implicit confirmation with
+ *                    -grant_implicitconf
  *   certConf         a rejecting one is logged; pkiConf
  *   rr               one RevDetails; with issuer and serialNumber in the
  *                    template they must be the reference certificate's;
@@ -71,13 +76,16 @@ struct mock {
     struct cmp_srv_mock_support support; /* genm support messages (mock_support.c) */
     EVP_PKEY *rsp_key; /* -rsp_key, or NULL */
     int accept_keyenc; /* -accept_keyenc */
+    unsigned char *reject_subject; /* -srv_reject_subject as a DER Name, or NULL */
+    size_t reject_subject_len;
 };
 
 /*
- * What the request asked for beyond a certificate: its key generated
+ * What a request asked for beyond a certificate: its key generated
  * (central key generation), or the certificate encrypted (indirect POP).
  */
 struct mock_kind {
+    int64_t cert_req_id;
     int central_keygen;
     int encrypt_cert;
 };
@@ -97,7 +105,8 @@ struct mock_txn {
     struct cmp_srv_itav *itavs;
     size_t num_itavs;
     uint8_t *buf;
-    struct mock_kind kind;
+    struct mock_kind *kinds; /* what each certificate request asked for */
+    size_t num_kinds;
 };
 
 /* -send_error: the error message openssl sends (badRequest). */
@@ -121,33 +130,59 @@ is_rsp_cert(const struct mock *m, const struct cmp_srv_der *issuer,
     return issuer->len > 0 && cmp_vfy_name_eq(&gi, &i) && der_in_eq(&gs, &s);
 }
 
+/* The entry of |kinds| for |cert_req_id|, or NULL. */
+static const struct mock_kind *
+kind_of(const struct mock_kind *kinds, size_t num, int64_t cert_req_id)
+{
+    size_t i;
+
+    for (i = 0; i < num; i++) {
+        if (kinds[i].cert_req_id == cert_req_id) {
+            return &kinds[i];
+        }
+    }
+    return NULL;
+}
+
 /*
  * The configured status, with -rsp_cert unless it is a rejection or
- * 'waiting'; with -rsp_key for central key generation, encrypted for
- * indirect POP.
+ * 'waiting', for each result not already rejected (or, |pending| set, for
+ * each still 'waiting'); with -rsp_key for central key generation,
+ * encrypted for indirect POP, as each request's entry of |kinds| (by
+ * certReqId) says.
  */
 static int
-final_certrep(const struct mock *m, const struct cmp_srv_call *call, const struct mock_kind *kind,
-              struct cmp_srv_answer *a, struct cmp_err *err)
+final_certrep(const struct mock *m, const struct cmp_srv_call *call,
+              const struct mock_kind *kinds, size_t num_kinds, struct cmp_srv_answer *a,
+              int pending, struct cmp_err *err)
 {
-    struct cmp_srv_cert_result *res = &a->certs[0];
+    const struct mock_kind *kind;
+    size_t i;
 
-    res->status.status = m->pkistatus;
-    res->status.fail_info = m->failbits;
-    res->status.text = m->statusstring;
-    if (m->rsp_cert != NULL && m->pkistatus != CMP_SRV_REJECTION &&
-        m->pkistatus != CMP_SRV_WAITING) {
-        if (!X509_up_ref(m->rsp_cert)) {
-            return CMP_FAIL(err, CMP_E_MEMORY, "certificate");
+    for (i = 0; i < a->num_certs; i++) {
+        struct cmp_srv_cert_result *res = &a->certs[i];
+
+        if (res->status.status != (pending ? CMP_SRV_WAITING : CMP_SRV_ACCEPTED)) {
+            continue;
         }
-        res->cert = m->rsp_cert;
-        if (kind->central_keygen) {
+        res->status.status = m->pkistatus;
+        res->status.fail_info = m->failbits;
+        res->status.text = m->statusstring;
+        if (m->rsp_cert != NULL && m->pkistatus != CMP_SRV_REJECTION &&
+            m->pkistatus != CMP_SRV_WAITING) {
+            if (!X509_up_ref(m->rsp_cert)) {
+                return CMP_FAIL(err, CMP_E_MEMORY, "certificate");
+            }
+            res->cert = m->rsp_cert;
+        }
+        kind = kind_of(kinds, num_kinds, res->cert_req_id);
+        if (res->cert != NULL && kind != NULL && kind->central_keygen) {
             if (!EVP_PKEY_up_ref(m->rsp_key)) {
                 return CMP_FAIL(err, CMP_E_MEMORY, "key");
             }
             res->key = m->rsp_key;
         }
-        res->encrypt_cert = kind->encrypt_cert;
+        res->encrypt_cert = res->cert != NULL && kind != NULL && kind->encrypt_cert;
     }
     if (call->first_type == CMP_BODY_IR) {
         a->ca_pubs = m->capubs;
@@ -160,10 +195,10 @@ final_certrep(const struct mock *m, const struct cmp_srv_call *call, const struc
     return 1;
 }
 
-/* The proof of possession failed: ip/cp/kup with rejection and badPOP only. */
-static int
+/* The proof of possession failed: rejection and badPOP for this request. */
+static void
 reject_pop(const struct cmp_srv_call *call, const struct cmp_srv_cert_req *req,
-           struct cmp_srv_answer *a)
+           struct cmp_srv_cert_result *res)
 {
     const char *text;
 
@@ -181,12 +216,26 @@ reject_pop(const struct cmp_srv_call *call, const struct cmp_srv_cert_req *req,
         text = call->body_type == CMP_BODY_P10CR ? "PKCS#10 signature invalid" : "POPO invalid";
         break;
     }
-    cmp_srv_call_log(call, CMP_SRV_LOG_ERR, "rejecting the request: %s", text);
+    if (call->body_type == CMP_BODY_P10CR || req->cert_req_id == 0) {
+        cmp_srv_call_log(call, CMP_SRV_LOG_ERR, "rejecting the request: %s", text);
+    } else {
+        cmp_srv_call_log(call, CMP_SRV_LOG_ERR, "rejecting certReqId %lld: %s",
+                         (long long)req->cert_req_id, text);
+    }
     cmp_srv_call_log_err(call, CMP_SRV_LOG_DEBUG, "POPO", req->popo_error);
-    a->certs[0].status.status = CMP_SRV_REJECTION;
-    a->certs[0].status.fail_info = 1u << CMP_FI_BAD_POP;
-    a->certs[0].status.text = text;
-    return 1;
+    res->status.status = CMP_SRV_REJECTION;
+    res->status.fail_info = 1u << CMP_FI_BAD_POP;
+    res->status.text = text;
+}
+
+/* -srv_reject_subject: is this the subject refused? */
+static int
+subject_refused(const struct mock *m, const struct cmp_srv_cert_req *req)
+{
+    struct der_in want = der_in_make(m->reject_subject, m->reject_subject_len);
+    struct der_in got = der_in_make(req->subject.p, req->subject.len);
+
+    return m->reject_subject != NULL && req->subject.len > 0 && cmp_vfy_name_eq(&got, &want);
 }
 
 /*
@@ -262,6 +311,7 @@ static int
 request_kind(const struct mock *m, const struct cmp_srv_cert_req *req, struct mock_kind *kind)
 {
     memset(kind, 0, sizeof(*kind));
+    kind->cert_req_id = req->cert_req_id;
     switch (req->popo) {
     case CMP_SRV_POPO_OK:
         return 1;
@@ -276,27 +326,73 @@ request_kind(const struct mock *m, const struct cmp_srv_cert_req *req, struct mo
     }
 }
 
+/*
+ * Each request on its own (RFC 9810 5.3.4): rejections by POPO and by
+ * -srv_reject_subject first; the others get the configured answer, now or
+ * after polling. A result left at 'accepted' (0) is one still to answer.
+ */
+static int certs_now_or_later(const struct mock *m, const struct cmp_srv_call *call,
+                              const struct cmp_srv_cert_req *reqs, size_t num,
+                              const struct mock_kind *kinds, struct cmp_srv_answer *a,
+                              struct cmp_err *err);
+
 static int
 mock_cert_request(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_cert_req *reqs,
                   size_t num, struct cmp_srv_answer *a, struct cmp_err *err)
 {
     const struct mock *m = arg;
-    struct mock_txn *mt;
-    struct mock_kind kind;
+    struct mock_kind *kinds;
+    size_t i, num_rejected = 0;
+    int ok;
 
-    if (num != 1) {
-        a->error_text = "only one request per message is supported";
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
-                             "%zu CertReqMsgs: only one per request is supported", num);
+    kinds = calloc(num, sizeof(*kinds));
+    if (kinds == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "requests");
     }
-    if (!request_kind(m, &reqs[0], &kind)) {
-        return reject_pop(call, &reqs[0], a);
+    for (i = 0; i < num; i++) {
+        struct cmp_srv_cert_result *res = &a->certs[i];
+
+        if (!request_kind(m, &reqs[i], &kinds[i])) {
+            reject_pop(call, &reqs[i], res);
+        } else if (subject_refused(m, &reqs[i])) {
+            cmp_srv_call_log(call, CMP_SRV_LOG_ERR, "rejecting certReqId %lld: subject refused",
+                             (long long)reqs[i].cert_req_id);
+            res->status.status = CMP_SRV_REJECTION;
+            res->status.fail_info = 1u << CMP_FI_BAD_CERT_TEMPLATE;
+            res->status.text = "subject not allowed";
+        } else {
+            continue;
+        }
+        num_rejected++;
     }
-    if (kind.central_keygen && (m->rsp_key == NULL || m->rsp_cert == NULL)) {
-        /* openssl's mock answers with an error message too */
-        a->error_text = "central key generation is not supported";
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_TEMPLATE,
-                             "central key generation asked for, but no -rsp_key (and -rsp_cert)");
+    ok = num_rejected < num ? certs_now_or_later(m, call, reqs, num, kinds, a, err) : 1;
+    free(kinds);
+    return ok;
+}
+
+/*
+ * The requests not rejected by mock_cert_request(): the whole message
+ * refused (central key generation without -rsp_key, -send_error, cr's
+ * certProfile, kur's oldCertID), or each request's answer, now or after
+ * -poll_count pollReqs. |kinds| stays the caller's.
+ */
+static int
+certs_now_or_later(const struct mock *m, const struct cmp_srv_call *call,
+                   const struct cmp_srv_cert_req *reqs, size_t num, const struct mock_kind *kinds,
+                   struct cmp_srv_answer *a, struct cmp_err *err)
+{
+    struct mock_txn *mt;
+    size_t i;
+
+    for (i = 0; i < num; i++) {
+        if (a->certs[i].status.status != CMP_SRV_REJECTION && kinds[i].central_keygen &&
+            (m->rsp_key == NULL || m->rsp_cert == NULL)) {
+            /* openssl's mock answers with an error message too */
+            a->error_text = "central key generation is not supported";
+            return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_TEMPLATE,
+                                 "central key generation asked for, but no -rsp_key (and "
+                                 "-rsp_cert)");
+        }
     }
     if (m->send_error) {
         return send_error(a, err);
@@ -304,22 +400,34 @@ mock_cert_request(void *arg, const struct cmp_srv_call *call, const struct cmp_s
     if (call->body_type == CMP_BODY_CR && !check_profile(call, a, err)) {
         return 0;
     }
-    if (call->body_type == CMP_BODY_KUR && !check_old_cert_id(m, &reqs[0], a, err)) {
-        return 0;
+    for (i = 0; call->body_type == CMP_BODY_KUR && i < num; i++) {
+        if (a->certs[i].status.status != CMP_SRV_REJECTION &&
+            !check_old_cert_id(m, &reqs[i], a, err)) {
+            return 0;
+        }
     }
     if (m->poll_count > 0) {
-        /* The answer is delayed: 'waiting' now, the certificate after polling. */
+        /* The answer is delayed: 'waiting' now, the certificates after polling. */
         mt = calloc(1, sizeof(*mt));
         if (mt == NULL) {
             return CMP_FAIL(err, CMP_E_MEMORY, "transaction");
         }
-        mt->kind = kind;
         *call->txn_data = mt;
-        a->waiting = 1;
+        mt->kinds = malloc(num * sizeof(*mt->kinds));
+        if (mt->kinds == NULL) {
+            return CMP_FAIL(err, CMP_E_MEMORY, "transaction");
+        }
+        memcpy(mt->kinds, kinds, num * sizeof(*mt->kinds));
+        mt->num_kinds = num;
+        for (i = 0; i < num; i++) {
+            if (a->certs[i].status.status != CMP_SRV_REJECTION) {
+                a->certs[i].status.status = CMP_SRV_WAITING;
+            }
+        }
         a->check_after = m->check_after;
         return 1;
     }
-    return final_certrep(m, call, &kind, a, err);
+    return final_certrep(m, call, kinds, num, a, 0, err);
 }
 
 static int poll_delayed(struct mock *m, const struct cmp_srv_call *call, struct mock_txn *mt,
@@ -331,6 +439,7 @@ mock_poll(void *arg, const struct cmp_srv_call *call, const int64_t *ids, size_t
 {
     struct mock *m = arg;
     struct mock_txn *mt = *call->txn_data;
+    size_t i;
 
     (void)ids;
     if (mt != NULL && mt->delayed != 0) {
@@ -345,17 +454,20 @@ mock_poll(void *arg, const struct cmp_srv_call *call, const int64_t *ids, size_t
         a->error_text = "unexpected pollReq";
         return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "pollReq, but no answer is delayed");
     }
-    if (num != 1 || a->num_certs != 1) {
-        a->error_text = "only one request per message is supported";
-        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
-                             "pollReq for %zu requests: only one is supported", num);
+    if (num != a->num_certs) {
+        a->error_text = "unexpected pollReq";
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "pollReq for %zu requests, %zu results",
+                             num, a->num_certs);
+    }
+    /* Every request polled for waits as long: the Nth pollReq gets them all. */
+    for (i = 0; i < num; i++) {
+        a->certs[i].status.status = CMP_SRV_WAITING;
     }
     if (++mt->polls >= m->poll_count) {
         mt->answered = 1;
         mt->polls = 0; /* as openssl's mock: the certConf to come is delayed in turn */
-        return final_certrep(m, call, &mt->kind, a, err);
+        return final_certrep(m, call, mt->kinds, mt->num_kinds, a, 1, err);
     }
-    a->waiting = 1;
     a->check_after = m->check_after;
     return 1;
 }
@@ -627,6 +739,7 @@ mock_txn_free(void *arg, void *txn_data)
         free(mt->revs);
         free(mt->itavs);
         free(mt->buf);
+        free(mt->kinds);
     }
     free(mt);
 }
@@ -650,6 +763,7 @@ mock_free(void *arg)
     free(m->extra);
     free(m->statusstring);
     cmp_srv_mock_support_cleanup(&m->support);
+    OPENSSL_free(m->reject_subject);
     free(m);
 }
 
@@ -737,6 +851,15 @@ cmp_srv_mock_new(struct cmp_srv_responder *out, const struct cmp_srv_config *cfg
             return CMP_FAIL(err, CMP_E_MEMORY, "-statusstring");
         }
         memcpy(m->statusstring, cfg->statusstring, n);
+    }
+    if (cfg->reject_subject != NULL) {
+        int len = i2d_X509_NAME(cfg->reject_subject, &m->reject_subject);
+
+        if (len <= 0) {
+            mock_free(m);
+            return CMP_FAIL_SSL(err, CMP_FI_NONE, "-srv_reject_subject");
+        }
+        m->reject_subject_len = (size_t)len;
     }
     if (cfg->rsp_cert != NULL) {
         if (!X509_up_ref(cfg->rsp_cert)) {

@@ -200,6 +200,57 @@ else
 fi
 run_client cmpkit "$cmpkit"
 
+# ---- several certificates in one ir (cmpkit's -extra_req) -------------------------
+# Three CertReqMsgs: the CA answers each with its own CertResponse; the
+# profile "device" requires a CN, so the one without is refused
+# (badCertTemplate) and never issued, while the two others are issued,
+# confirmed one by one by the certConf and in the database as confirmed.
+m=$work/multi
+mkdir -p "$m"
+for n in a b c; do
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$m/$n.key" 2>/dev/null
+done
+admin secret-add -ref multi -secret pass:multi-secret >/dev/null || die "multi: secret-add"
+rc=0
+timeout 60 "$cmpkit" -config "" -cmd ir -server "127.0.0.1:$port" -ref multi \
+    -secret pass:multi-secret -recipient "/CN=cmpkit Interop CA/O=cmpkit" \
+    -newkey "$m/a.key" -subject "/CN=multi a" -certout "$m/a.crt" \
+    -extra_req "subject=/O=cmpkit multi b,newkey=$m/b.key,certout=$m/b.crt" \
+    -extra_req "subject=/CN=multi c,newkey=$m/c.key,certout=$m/c.crt" \
+    -reqout "$m/ir.der,$m/certConf.der" -rspout "$m/ip.der,$m/pkiConf.der" \
+    >"$m/ir.log" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || die "multi ir: exit $rc, expected 1 (one request refused): $(tail -3 "$m/ir.log")"
+grep -q "1 of 3 certificate requests failed" "$m/ir.log" || die "multi ir: $(tail -3 "$m/ir.log")"
+grep -q "certReqId 1: no certificate: PKIStatus: rejection" "$m/ir.log" ||
+    die "multi ir: no rejection for certReqId 1: $(tail -5 "$m/ir.log")"
+check_cert "$m/a.crt" "$m/a.key" "CN=multi a" "TLS Web Client Authentication" 60 "multi ir #0"
+check_cert "$m/c.crt" "$m/c.key" "CN=multi c" "TLS Web Client Authentication" 60 "multi ir #2"
+[ ! -e "$m/b.crt" ] || die "multi ir: a certificate saved for the refused request"
+"$cmpkit" -print "$m/ip.der" >"$m/ip.txt" 2>&1 || die "multi: cannot print the ip"
+grep -q "CertResponse #2: certReqId 2" "$m/ip.txt" && grep -q "badCertTemplate" "$m/ip.txt" &&
+    [ "$(grep -c 'status: accepted' "$m/ip.txt")" -eq 2 ] ||
+    die "multi ip: not three CertResponses with two accepted and badCertTemplate: $(cat "$m/ip.txt")"
+"$cmpkit" -print "$m/certConf.der" >"$m/certConf.txt" 2>&1 || die "multi: cannot print the certConf"
+grep -q "CertStatus #0: certReqId 0" "$m/certConf.txt" &&
+    grep -q "CertStatus #1: certReqId 2" "$m/certConf.txt" &&
+    ! grep -q "CertStatus #2" "$m/certConf.txt" || die "multi certConf: $(cat "$m/certConf.txt")"
+ok "multi ir: 3 requests, the one without CN refused by the profile (badCertTemplate), two issued"
+admin list -ca_json >"$m/list.json" || die "multi: -ca_admin list"
+python3 - "$m/list.json" "$(serial_of "$m/a.crt")" "$(serial_of "$m/c.crt")" <<'EOF' ||
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+want = {s.upper().lstrip("0") for s in sys.argv[2:]}
+got = {r["serial"].upper().replace(":", "").lstrip("0"): r for r in rows}
+for s in want:
+    assert s in got, "serial %s is not in the database" % s
+    assert got[s]["status"] == "confirmed", got[s]
+refused = [r for r in rows if "multi b" in r["subject"]]
+assert not refused, refused
+print("   ok  multi ir: both in the database as confirmed, the refused one absent")
+EOF
+    die "multi: -ca_admin list -ca_json"
+passed=$((passed + 1))
+
 # ---- the CRL ----------------------------------------------------------------------
 code=$(curl -s -o crl.der -w '%{http_code} %{content_type}' "http://127.0.0.1:$port/crl") ||
     die "GET /crl failed"

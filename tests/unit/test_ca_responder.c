@@ -197,6 +197,16 @@ fx_cleanup(struct fx *f)
 
 /* ---- a client transaction ---- */
 
+/* Further certificate requests (cmp_ctx_add1_request()), and what each got. */
+struct ro_extra {
+    size_t num;
+    const char *subject[2];
+    EVP_PKEY *key[2];
+    X509 *out[2]; /* the certificate granted and accepted (new reference), or NULL */
+    int status[2];
+    uint32_t failinfo[2];
+};
+
 struct ro {
     const char *ref, *secret; /* MAC */
     X509 *cert;               /* signature */
@@ -212,6 +222,7 @@ struct ro {
     X509_REQ *csr;
     int strip_extra_certs;
     X509_STORE *out_trusted; /* the client rejects a certificate that does not chain to it */
+    struct ro_extra *extra; /* further certificate requests in the message, or NULL */
 };
 
 /* certProfile: SEQUENCE { UTF8String name } */
@@ -237,6 +248,7 @@ static struct cmp_ctx *
 new_ctx(struct fx *f, const struct ro *o)
 {
     struct cmp_ctx *c = cmp_ctx_new();
+    size_t i;
     struct tp *t = calloc(1, sizeof(*t));
     struct cmp_transfer *tr = calloc(1, sizeof(*tr));
     X509_NAME *subject = NULL;
@@ -295,6 +307,12 @@ new_ctx(struct fx *f, const struct ro *o)
     if (o->revreason != 0) {
         ok = ok && cmp_ctx_set_option(c, CMP_OPT_REVREASON, o->revreason);
     }
+    for (i = 0; ok && o->extra != NULL && i < o->extra->num; i++) {
+        X509_NAME *n = ct_name(o->extra->subject[i]);
+
+        ok = n != NULL && cmp_ctx_add1_request(c, n, o->extra->key[i]);
+        X509_NAME_free(n);
+    }
     X509_NAME_free(subject);
     if (!ok) {
         fprintf(stderr, "client set-up failed\n");
@@ -318,6 +336,7 @@ static int
 run(struct fx *f, int cmd, const struct ro *o, X509 **out)
 {
     struct cmp_ctx *c = new_ctx(f, o);
+    size_t i;
     int ok;
 
     if (out != NULL) {
@@ -328,9 +347,22 @@ run(struct fx *f, int cmd, const struct ro *o, X509 **out)
     }
     ok = cmp_exec(c, cmd);
     record_outcome(f, c);
-    if (ok && out != NULL && cmp_ctx_get0_newcert(c) != NULL) {
+    /* with further requests, the first one's certificate also when another failed */
+    if ((ok || o->extra != NULL) && out != NULL && cmp_ctx_get0_newcert(c) != NULL) {
         *out = cmp_ctx_get0_newcert(c);
         X509_up_ref(*out);
+    }
+    for (i = 0; o->extra != NULL && i < o->extra->num; i++) {
+        X509 *x = NULL;
+
+        /* the further requests' results follow the first request's (#0) */
+        o->extra->out[i] = NULL;
+        o->extra->status[i] = -2;
+        if (cmp_ctx_get0_cert_result(c, i + 1, NULL, &o->extra->status[i],
+                                     &o->extra->failinfo[i], &x, NULL) &&
+            x != NULL && X509_up_ref(x)) {
+            o->extra->out[i] = x;
+        }
     }
     cmp_ctx_free(c);
     return ok;
@@ -692,6 +724,52 @@ test_enroll(struct fx *f, struct state *s)
     CHECK(cert != NULL && key_is(cert, o.newkey));
     EVP_PKEY_free(o.newkey);
     X509_free(cert);
+}
+
+/*
+ * Several certificates in one ir (RFC 9810 5.3.1, 5.3.4): each CertReqMsg
+ * gets its own CertResponse from the profile; the one whose key type the
+ * profile does not allow is refused and never issued, the two others are
+ * issued and confirmed one by one by the certConf.
+ */
+static void
+test_several(struct fx *f)
+{
+    struct ro o;
+    struct ro_extra x;
+    X509 *cert = NULL;
+    EVP_PKEY *k0 = ct_key("P-256"), *k1 = ct_key("P-521"), *k2 = ct_key("P-384");
+
+    memset(&o, 0, sizeof(o));
+    o.ref = "dev-ref";
+    o.secret = "dev-secret";
+    o.newkey = k0;
+    o.subject = "CN=multi 0";
+    memset(&x, 0, sizeof(x));
+    o.extra = &x;
+    x.num = 2;
+    x.subject[0] = "CN=multi 1";
+    x.key[0] = k1;
+    x.subject[1] = "CN=multi 2";
+    x.key[1] = k2;
+    CHECK(k0 != NULL && k1 != NULL && k2 != NULL);
+    CHECK(!run(f, CMP_CMD_IR, &o, &cert));
+    CHECK(cert != NULL && verifies(f, cert) && subject_is(cert, "CN=multi 0") && key_is(cert, k0));
+    CHECK(cert != NULL && status_of(f, cert) == CMP_CA_ST_CONFIRMED);
+    CHECK(x.out[0] == NULL && x.status[0] == CMP_SRV_REJECTION &&
+          x.failinfo[0] == (1u << CMP_FI_BAD_CERT_TEMPLATE));
+    CHECK(x.out[1] != NULL && verifies(f, x.out[1]) &&
+          subject_is(x.out[1], "CN=multi 2") && key_is(x.out[1], k2) &&
+          status_of(f, x.out[1]) == CMP_CA_ST_CONFIRMED);
+    /* the refused request left no certificate: no audit line issued it */
+    CHECK(strstr(f->audit, "subject=\"CN=multi 1\"") == NULL &&
+          strstr(f->audit, "subject=\"CN=multi 2\"") != NULL);
+    X509_free(cert);
+    X509_free(x.out[0]);
+    X509_free(x.out[1]);
+    EVP_PKEY_free(k0);
+    EVP_PKEY_free(k1);
+    EVP_PKEY_free(k2);
 }
 
 static void
@@ -1068,6 +1146,7 @@ main(void)
     test_enroll(&f, &s);
     if (s.dev != NULL && s.other != NULL && s.ra != NULL) {
         test_confirmation(&f);
+        test_several(&f);
         test_hostile(&f, &s);
         test_kur_rr(&f, &s);
         test_admin(&f);

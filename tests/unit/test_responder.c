@@ -14,6 +14,10 @@
  *     checked certHash;
  *   - commit after each answer and before the response leaves (a failed
  *     commit turns the response into an error);
+ *   - several CertReqMsgs in one ir (RFC 9810 5.3.1): each answered on its
+ *     own (one rejected by the CA's policy, one the client rejects), one
+ *     certConf confirming or rejecting each certificate sent, the results
+ *     per certReqId;
  *   - the per-transaction pointer: given back within a transaction and
  *     freed with txn_free exactly once, however the transaction ends; the
  *     responder's own free with the engine.
@@ -56,6 +60,7 @@ struct ca {
     int commits_ok, commits_failed, callbacks_ok;
     int txn_allocs, txn_frees, freed;
     int last_popo, last_first_type, last_auth, last_body_type;
+    size_t last_num_reqs, last_num_confs;
     long last_old_serial;
     int kur_old_cert_ok;
     size_t last_num_itavs;
@@ -185,6 +190,7 @@ ca_cert_request(void *arg, const struct cmp_srv_call *call, const struct cmp_srv
     size_t i;
 
     ca->cert_requests++;
+    ca->last_num_reqs = num;
     ca->last_popo = reqs[0].popo;
     ca->last_first_type = call->first_type;
     ca->last_body_type = call->body_type;
@@ -222,6 +228,10 @@ ca_cert_request(void *arg, const struct cmp_srv_call *call, const struct cmp_srv
             a->certs[i].status.status = CMP_SRV_REJECTION;
             a->certs[i].status.fail_info = 1u << CMP_FI_BAD_CERT_TEMPLATE;
             a->certs[i].status.text = "the test CA rejects this subject";
+        } else if (strcmp(cn, "wrong-key") == 0) {
+            /* a certificate for another key: the client must reject it in its certConf */
+            a->certs[i].cert = issue(ca, subject, ca->key);
+            a->certs[i].status.status = CMP_SRV_ACCEPTED;
         } else if (strcmp(cn, "refuse-me") == 0) {
             X509_NAME_free(subject);
             EVP_PKEY_free(pub);
@@ -304,6 +314,7 @@ ca_cert_conf(void *arg, const struct cmp_srv_call *call, const struct cmp_srv_ce
     if (!seen(ca, call, &ca->confs, err)) {
         return 0;
     }
+    ca->last_num_confs = num;
     for (i = 0; i < num; i++) {
         if (confs[i].cert == NULL) {
             return FAIL(err, CMP_E_ARG, "certConf without its certificate");
@@ -683,6 +694,139 @@ out:
     X509_NAME_free(ca.name);
 }
 
+/* Result |i| of |ctx|: its certReqId, status and bits, and a certificate for |key| and |cn| (NULL: none). */
+static int
+result_is(struct ca *ca, const struct cmp_ctx *ctx, size_t i, int status, uint32_t bits,
+          EVP_PKEY *key, const char *cn, const char *text_part)
+{
+    int64_t id = -2;
+    int st = -2;
+    uint32_t fi = 0;
+    X509 *x = NULL;
+    const char *text = NULL;
+    char buf[64];
+
+    if (!cmp_ctx_get0_cert_result(ctx, i, &id, &st, &fi, &x, &text) || id != (int64_t)i ||
+        st != status || fi != bits || (text_part != NULL && strstr(text, text_part) == NULL)) {
+        fprintf(stderr, "  result #%zu: certReqId %lld, status %d, bits %#x, \"%s\"\n", i,
+                (long long)id, st, (unsigned)fi, text != NULL ? text : "");
+        return 0;
+    }
+    if (cn == NULL) {
+        return x == NULL;
+    }
+    return x != NULL && X509_verify(x, ca->key) == 1 &&
+           EVP_PKEY_eq(X509_get0_pubkey(x), key) == 1 &&
+           strcmp(cn_of(X509_get_subject_name(x), buf, sizeof(buf)), cn) == 0;
+}
+
+/*
+ * Several certificates in one ir (RFC 9810 5.3.1, 5.3.4, 5.3.18): each
+ * CertReqMsg gets its own CertResponse; one certConf lists each
+ * certificate sent, accepted or rejected by the client.
+ */
+static void
+test_several(void)
+{
+    struct ca ca;
+    struct cmp_srv *srv = NULL;
+    struct cmp_ctx *ctx;
+    EVP_PKEY *k0 = new_key(), *k1 = new_key(), *k2 = new_key();
+    X509_NAME *n1 = name_cn("reject-me"), *n2 = name_cn("device-c"), *nw = name_cn("wrong-key");
+    int i;
+
+    memset(&ca, 0, sizeof(ca));
+    ca.key = new_key();
+    ca.name = name_cn("cmpkit test responder CA");
+    ca.next_serial = 100;
+    if (!CHECK(k0 != NULL && k1 != NULL && k2 != NULL && n1 != NULL && n2 != NULL && nw != NULL &&
+               ca.key != NULL && ca.name != NULL) ||
+        !CHECK((srv = new_engine(&ca)) != NULL)) {
+        goto out;
+    }
+
+    /* three requests, the CA rejects the second: the first and third are confirmed */
+    ctx = new_client(srv, "device-a", k0);
+    if (CHECK(ctx != NULL && cmp_ctx_add1_request(ctx, n1, k1) &&
+              cmp_ctx_add1_request(ctx, n2, k2))) {
+        CHECK(!cmp_exec(ctx, CMP_CMD_IR));
+        CHECK(ca.cert_requests == 1 && ca.last_num_reqs == 3);
+        CHECK(cmp_ctx_num_cert_results(ctx) == 3);
+        CHECK(result_is(&ca, ctx, 0, CMP_SRV_ACCEPTED, 0, k0, "device-a", NULL));
+        CHECK(result_is(&ca, ctx, 1, CMP_SRV_REJECTION, 1u << CMP_FI_BAD_CERT_TEMPLATE, NULL, NULL,
+                        "the test CA rejects this subject"));
+        CHECK(result_is(&ca, ctx, 2, CMP_SRV_ACCEPTED, 0, k2, "device-c", NULL));
+        CHECK(ca.confs == 1 && ca.last_num_confs == 2 && ca.confs_accepted == 2 &&
+              ca.confs_rejected == 0);
+        /* the first request's certificate, the status of the one that failed */
+        CHECK(issued_ok(&ca, ctx, k0, "device-a"));
+        CHECK(cmp_ctx_get_status(ctx) == CMP_SRV_REJECTION &&
+              cmp_ctx_get_failinfo(ctx) == (1u << CMP_FI_BAD_CERT_TEMPLATE));
+        CHECK(strstr(cmp_ctx_error(ctx)->msg, "1 of 3 certificate requests failed") != NULL);
+    }
+    cmp_ctx_free(ctx);
+
+    /* a certificate for another key: the client's certConf rejects it and accepts the others */
+    ctx = new_client(srv, "device-a", k0);
+    if (CHECK(ctx != NULL && cmp_ctx_add1_request(ctx, nw, k1) &&
+              cmp_ctx_add1_request(ctx, n2, NULL))) {
+        CHECK(!cmp_exec(ctx, CMP_CMD_CR));
+        CHECK(ca.confs == 2 && ca.last_num_confs == 3 && ca.confs_accepted == 4 &&
+              ca.confs_rejected == 1);
+        CHECK(result_is(&ca, ctx, 0, CMP_SRV_ACCEPTED, 0, k0, "device-a", NULL));
+        CHECK(result_is(&ca, ctx, 1, CMP_SRV_ACCEPTED, 0, NULL, NULL,
+                        "public key in new certificate does not match"));
+        /* no key given: the first request's */
+        CHECK(result_is(&ca, ctx, 2, CMP_SRV_ACCEPTED, 0, k0, "device-c", NULL));
+        CHECK(cmp_ctx_get_failinfo(ctx) == (1u << CMP_FI_INCORRECT_DATA));
+    }
+    cmp_ctx_free(ctx);
+
+    /* all granted: success, and implicit confirmation covers all of them */
+    ctx = new_client(srv, "device-a", k0);
+    if (CHECK(ctx != NULL && cmp_ctx_add1_request(ctx, n2, k2) &&
+              cmp_ctx_set_option(ctx, CMP_OPT_IMPLICIT_CONFIRM, 1))) {
+        CHECK(cmp_exec(ctx, CMP_CMD_IR));
+        CHECK(ca.confs == 2 && cmp_ctx_num_cert_results(ctx) == 2);
+        CHECK(result_is(&ca, ctx, 0, CMP_SRV_ACCEPTED, 0, k0, "device-a", NULL));
+        CHECK(result_is(&ca, ctx, 1, CMP_SRV_ACCEPTED, 0, k2, "device-c", NULL));
+        /* kur updates one certificate: further requests are refused before anything is sent */
+        CHECK(!cmp_exec(ctx, CMP_CMD_KUR) && ca.cert_requests == 3);
+        /* central key generation and encrypted certificates: for the first request alone */
+        CHECK(cmp_ctx_set_option(ctx, CMP_OPT_POPO, -1) && !cmp_exec(ctx, CMP_CMD_IR) &&
+              cmp_ctx_error(ctx)->code == CMP_E_ARG &&
+              strstr(cmp_ctx_error(ctx)->msg, "central key generation") != NULL &&
+              ca.cert_requests == 3);
+        CHECK(cmp_ctx_set_option(ctx, CMP_OPT_POPO, 2) && !cmp_exec(ctx, CMP_CMD_CR) &&
+              cmp_ctx_error(ctx)->code == CMP_E_ARG &&
+              strstr(cmp_ctx_error(ctx)->msg, "encrypted certificate") != NULL &&
+              ca.cert_requests == 3);
+        CHECK(cmp_ctx_set_option(ctx, CMP_OPT_POPO, 1));
+        /* the limit of further requests */
+        cmp_ctx_clear_requests(ctx);
+        for (i = 0; i < CMP_MAX_EXTRA_REQUESTS; i++) {
+            CHECK(cmp_ctx_add1_request(ctx, NULL, NULL));
+        }
+        CHECK(!cmp_ctx_add1_request(ctx, NULL, NULL) &&
+              cmp_ctx_error(ctx)->code == CMP_E_LIMIT);
+    }
+    cmp_ctx_free(ctx);
+
+out:
+    cmp_srv_free(srv);
+    for (i = 0; i < ca.num_issued; i++) {
+        X509_free(ca.issued[i]);
+    }
+    EVP_PKEY_free(k0);
+    EVP_PKEY_free(k1);
+    EVP_PKEY_free(k2);
+    X509_NAME_free(n1);
+    X509_NAME_free(n2);
+    X509_NAME_free(nw);
+    EVP_PKEY_free(ca.key);
+    X509_NAME_free(ca.name);
+}
+
 /* A responder without callbacks: every request is refused, the engine keeps serving. */
 static void
 test_empty_responder(void)
@@ -807,6 +951,7 @@ int
 main(void)
 {
     test_transactions();
+    test_several();
     test_empty_responder();
     test_tls_peer();
     return check_finish();

@@ -1189,22 +1189,148 @@ mut_req_id(struct cmp_msg *m)
     m->body.u.req.items[0].cert_req_id = 7;
 }
 
+/* |n| copies of the first CertReqMsg (no controls, no regInfo), certReqIds 0.. n-1 or all 0. */
 static void
-mut_two_reqs(struct cmp_msg *m)
+copy_reqs(struct cmp_msg *m, size_t n, int distinct)
 {
     struct cmp_cert_req_msgs *reqs = &m->body.u.req;
-    struct cmp_cert_req_msg *items = realloc(reqs->items, 2 * sizeof(*items));
+    struct cmp_cert_req_msg *items = realloc(reqs->items, n * sizeof(*items));
+    size_t i;
 
     if (items == NULL) {
         return;
     }
-    items[1] = items[0];
-    items[1].has_controls = 0;
-    memset(&items[1].controls, 0, sizeof(items[1].controls));
-    items[1].has_reg_info = 0;
-    memset(&items[1].reg_info, 0, sizeof(items[1].reg_info));
+    for (i = 1; i < n; i++) {
+        items[i] = items[0];
+        items[i].cert_req_id = distinct ? (int64_t)i : 0;
+        items[i].has_controls = 0;
+        memset(&items[i].controls, 0, sizeof(items[i].controls));
+        items[i].has_reg_info = 0;
+        memset(&items[i].reg_info, 0, sizeof(items[i].reg_info));
+    }
     reqs->items = items;
-    reqs->num = 2;
+    reqs->num = n;
+}
+
+/* Sends ir_pbm_1_ir.der with |n| CertReqMsgs (certReqIds 0 .. n-1), PBM-protected again. */
+static int
+send_copies(struct cmp_srv *srv, size_t n, struct exch *x)
+{
+    struct cmp_msg *m = request("ir_pbm_1_ir.der");
+
+    if (m != NULL) {
+        copy_reqs(m, n, 1);
+    }
+    return send_msg(srv, m, P_PBM, x);
+}
+
+/* Is |r| the CertResponse for certReqId |id| with |status| and failure |bits|, a cert or not? */
+static int
+response_is(const struct cmp_cert_response *r, int64_t id, int64_t status, uint64_t bits,
+            int has_cert)
+{
+    return r->cert_req_id == id && r->status.status == status && r->status.fail_info == bits &&
+           r->has_ckp == has_cert;
+}
+
+/* certConf accepting the mock's -rsp_cert (ee.crt) as certReqId |id|, continuing |x|. */
+static struct cmp_msg *
+confirm_ee(const struct exch *x, int64_t id)
+{
+    struct cmp_msg *m = followup(x, F_CERTCONF, id);
+    uint8_t hash[EVP_MAX_MD_SIZE];
+    size_t hash_len = 0;
+    struct cmp_err err;
+
+    cmp_err_init(&err);
+    if (m != NULL && cmp_cert_hash(g_ee, NULL, hash, &hash_len, &err)) {
+        m->body.u.cert_conf.items[0].cert_hash = der_in_make(arena_bytes(m, hash, hash_len),
+                                                             hash_len);
+    }
+    return m;
+}
+
+/*
+ * RFC 9810 5.3.18: each certificate sent awaits its own CertStatus; a
+ * certConf may settle some of them, the transaction waits for the rest.
+ */
+static void
+test_confirm_one_by_one(void)
+{
+    struct cmp_srv_config c;
+    struct cmp_srv *srv;
+    struct cmp_msg *m = request("ir_pbm_1_ir.der");
+    struct exch x, c1, c2;
+    size_t i;
+
+    memset(&c1, 0, sizeof(c1));
+    memset(&c2, 0, sizeof(c2));
+    base_config(&c);
+    c.accept_raverified = 1;
+    srv = new_engine(&c);
+    if (!CHECK(srv != NULL && m != NULL)) {
+        cmp_msg_free(m);
+        cmp_srv_free(srv);
+        return;
+    }
+    /* two requests with raVerified (accepted here): both granted */
+    copy_reqs(m, 2, 1);
+    for (i = 0; i < m->body.u.req.num; i++) {
+        m->body.u.req.items[i].popo.type = CMP_POPO_RAVERIFIED;
+    }
+    if (CHECK(send_msg(srv, m, P_PBM, &x)) &&
+        CHECK(x.rsp->body.type == CMP_BODY_IP && x.rsp->body.u.rep.num == 2) &&
+        CHECK(response_is(&x.rsp->body.u.rep.responses[0], 0, CMP_STATUS_ACCEPTED, 0, 1) &&
+              response_is(&x.rsp->body.u.rep.responses[1], 1, CMP_STATUS_ACCEPTED, 0, 1))) {
+        /* certReqId 1 first: pkiConf, certReqId 0 still awaits its CertStatus */
+        if (CHECK(send_msg(srv, confirm_ee(&x, 1), P_PBM, &c1)) &&
+            CHECK(c1.rsp->body.type == CMP_BODY_PKICONF)) {
+            CHECK(cmp_srv_table_count(&srv->table) == 1);
+            /* certReqId 1 again: it is settled (badCertId), which ends the transaction */
+            if (CHECK(send_msg(srv, confirm_ee(&c1, 1), P_PBM, &c2))) {
+                CHECK(error_bit(c2.rsp) == CMP_FI_BAD_CERT_ID);
+            }
+        }
+    }
+    exch_free(&x);
+    exch_free(&c1);
+    exch_free(&c2);
+    CHECK(cmp_srv_table_count(&srv->table) == 0);
+
+    /* the same, then certReqId 0: the transaction is over */
+    m = request("ir_pbm_1_ir.der");
+    memset(&c1, 0, sizeof(c1));
+    memset(&c2, 0, sizeof(c2));
+    if (m != NULL) {
+        copy_reqs(m, 2, 1);
+        for (i = 0; i < m->body.u.req.num; i++) {
+            m->body.u.req.items[i].popo.type = CMP_POPO_RAVERIFIED;
+        }
+    }
+    if (CHECK(send_msg(srv, m, P_PBM, &x)) &&
+        CHECK(send_msg(srv, confirm_ee(&x, 1), P_PBM, &c1)) &&
+        CHECK(c1.rsp->body.type == CMP_BODY_PKICONF) &&
+        CHECK(send_msg(srv, confirm_ee(&c1, 0), P_PBM, &c2))) {
+        CHECK(c2.rsp->body.type == CMP_BODY_PKICONF && cmp_srv_table_count(&srv->table) == 0);
+    }
+    exch_free(&x);
+    exch_free(&c1);
+    exch_free(&c2);
+    cmp_srv_free(srv);
+}
+
+/* RFC 9810 5.3.4: each CertResponse names its request, so certReqIds differ. */
+static void
+mut_two_reqs(struct cmp_msg *m)
+{
+    copy_reqs(m, 2, 0);
+}
+
+/* One more CertReqMsg than the engine takes by default (-srv_max_cert_reqs). */
+static void
+mut_many_reqs(struct cmp_msg *m)
+{
+    copy_reqs(m, CMP_SRV_DEFAULT_MAX_CERT_REQS + 1, 1);
 }
 
 /* PBM parameters asking for 10^6 iterations: refused before any work. */
@@ -1289,7 +1415,8 @@ static const struct bad bad_rows[] = {
     {"POPO raVerified", "ir_pbm_1_ir.der", mut_raverified, P_PBM, CMP_FI_NOT_AUTHORIZED, E_MAC},
     {"POPO missing", "ir_pbm_1_ir.der", mut_no_popo, P_PBM, -1, E_MAC},
     {"certReqId 7", "ir_pbm_1_ir.der", mut_req_id, P_PBM, CMP_FI_BAD_REQUEST, E_MAC},
-    {"two CertReqMsgs", "ir_pbm_1_ir.der", mut_two_reqs, P_PBM, CMP_FI_BAD_REQUEST, E_MAC},
+    {"duplicate certReqIds", "ir_pbm_1_ir.der", mut_two_reqs, P_PBM, CMP_FI_BAD_REQUEST, E_MAC},
+    {"17 CertReqMsgs", "ir_pbm_1_ir.der", mut_many_reqs, P_PBM, CMP_FI_BAD_REQUEST, E_MAC},
     {"PBM iterations 10^6", "genm_pbm_1_genm.der", mut_pbm_huge, P_PBM, CMP_FI_BAD_ALG, E_MAC},
     {"ip as a request", "ir_pbm_2_ip.der", NULL, P_PBM, CMP_FI_BAD_REQUEST, E_MAC},
     {"rr for another certificate", "rr_sig_1_rr.der", mut_rr_serial, P_SIG_CLIENT, -2, E_SIG},
@@ -1655,6 +1782,55 @@ test_bad_requests(void)
         }
         if (CHECK(send_msg(srv, m, P_PBM, &x))) {
             CHECK(x.rsp->body.type == CMP_BODY_IP && rsp_status(x.rsp) == CMP_STATUS_ACCEPTED);
+        }
+        exch_free(&x);
+    }
+    cmp_srv_free(srv);
+
+    /*
+     * Three CertReqMsgs (certReqIds 0, 1, 2): each gets its own CertResponse.
+     * The copies' POPO signs the first's CertRequest: badPOP for those two
+     * only; the first is granted (RFC 9810 5.3.4).
+     */
+    base_config(&c);
+    srv = new_engine(&c);
+    if (CHECK(srv != NULL)) {
+        struct exch x;
+
+        if (CHECK(send_copies(srv, 3, &x)) &&
+            CHECK(x.rsp->body.type == CMP_BODY_IP && x.rsp->body.u.rep.num == 3)) {
+            const struct cmp_cert_response *r = x.rsp->body.u.rep.responses;
+
+            CHECK(response_is(&r[0], 0, CMP_STATUS_ACCEPTED, 0, 1));
+            CHECK(response_is(&r[1], 1, CMP_STATUS_REJECTION, 1u << CMP_FI_BAD_POP, 0));
+            CHECK(response_is(&r[2], 2, CMP_STATUS_REJECTION, 1u << CMP_FI_BAD_POP, 0));
+            /* the one certificate sent awaits its certConf */
+            CHECK(cmp_srv_table_count(&srv->table) == 1);
+        }
+        exch_free(&x);
+    }
+    cmp_srv_free(srv);
+
+    /* -srv_max_cert_reqs 2: three are refused, two pass; -srv_reject_subject by name */
+    base_config(&c);
+    c.max_cert_reqs = 2;
+    c.reject_subject = X509_get_subject_name(g_ee);
+    srv = new_engine(&c);
+    if (CHECK(srv != NULL)) {
+        struct exch x;
+
+        if (CHECK(send_copies(srv, 3, &x))) {
+            CHECK(error_bit(x.rsp) == CMP_FI_BAD_REQUEST);
+        }
+        exch_free(&x);
+        if (CHECK(send_copies(srv, 2, &x)) &&
+            CHECK(x.rsp->body.type == CMP_BODY_IP && x.rsp->body.u.rep.num == 2)) {
+            const struct cmp_cert_response *r = x.rsp->body.u.rep.responses;
+
+            /* the subject refused for #0; #1's POPO fails before its subject is looked at */
+            CHECK(response_is(&r[0], 0, CMP_STATUS_REJECTION, 1u << CMP_FI_BAD_CERT_TEMPLATE, 0));
+            CHECK(response_is(&r[1], 1, CMP_STATUS_REJECTION, 1u << CMP_FI_BAD_POP, 0));
+            CHECK(cmp_srv_table_count(&srv->table) == 0);
         }
         exch_free(&x);
     }
@@ -3197,6 +3373,7 @@ main(int argc, char **argv)
     test_unprotected();
     test_secret_only();
     test_bad_requests();
+    test_confirm_one_by_one();
     test_cert_cache();
     test_table();
     test_senders();
