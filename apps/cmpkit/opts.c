@@ -480,6 +480,8 @@ const struct opt_def cmp_opt_table[] = {
           "Server: seconds messageTime may be off our clock; bounds replay checks. Default 300"),
     OPT_I("srv_replay_cache", OPTK_POSINT, srv_replay_cache, OPTG_CMPKIT,
           "Server: senderNonces remembered against replayed requests. Default 262144"),
+    OPT_I("srv_accept_replays", OPTK_FLAG, srv_accept_replays, OPTG_CMPKIT,
+          "Server: no replay check: a request sent again is handled anew (as openssl's mock)"),
     OPT_I("srv_fail_cpu", OPTK_POSINT, srv_fail_cpu, OPTG_CMPKIT,
           "Server: ms of CPU per second that failed authentications of one address may cost "
           "(then 429). Default 50"),

@@ -236,6 +236,7 @@ struct cmp_opts {
     int srv_max_body, srv_body_budget, srv_threads;
     int srv_max_iterations, srv_max_txns, srv_txn_timeout;
     int srv_max_txns_per_sender, srv_msgtime_window, srv_replay_cache, srv_fail_cpu;
+    int srv_accept_replays; /* -srv_accept_replays: no replay check */
     /* HTTPS serving (tls_srv.h): NULL is "not given" */
     const char *srv_tls_cert, *srv_tls_key, *srv_tls_keypass, *srv_tls_extra;
     const char *srv_tls_trusted, *srv_tls_verify, *srv_tls_min_version;

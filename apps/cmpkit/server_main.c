@@ -467,6 +467,7 @@ load_material(const struct cmp_opts *o, int ca, struct srv_material *m, struct c
     cfg->max_transactions_per_sender = (size_t)o->srv_max_txns_per_sender;
     cfg->message_time_window_s = o->srv_msgtime_window;
     cfg->replay_cache_size = (size_t)o->srv_replay_cache;
+    cfg->accept_replays = o->srv_accept_replays;
     if (!set_rules(cfg, o)) {
         goto end;
     }

@@ -596,6 +596,14 @@ struct cmp_srv_config {
     /* senderNonces remembered against replays (the oldest is forgotten first); 0: the default */
     size_t replay_cache_size;
     /*
+     * No replay check: a request sent again (the same transactionID and
+     * senderNonce) is handled anew, as openssl's mock does (for test rigs
+     * that resend saved requests, `openssl cmp -reqin` without
+     * -reqin_new_tid). Off by default: RFC 9810 5.1.1 makes the nonces the
+     * protection against replays.
+     */
+    int accept_replays;
+    /*
      * CertReqMsgs one ir/cr/kur may carry (RFC 4211: SIZE (1..MAX); each
      * costs a POPO check and an answer): beyond, the message is refused
      * (badRequest); 0: the default

@@ -2882,6 +2882,16 @@ test_replay(void)
     still_serving(srv, "after replays");
     cmp_srv_free(srv);
 
+    /* accept_replays (-srv_accept_replays): the same genm twice is answered twice */
+    base_config(&c);
+    c.accept_replays = 1;
+    srv = new_engine(&c);
+    a = sealed(request("genm_pbm_1_genm.der"), P_PBM, &a_len);
+    CHECK(answer_of(srv, a, a_len) == CMP_BODY_GENP);
+    CHECK(answer_of(srv, a, a_len) == CMP_BODY_GENP);
+    free(a);
+    cmp_srv_free(srv);
+
     /* bounded: with room for 2 nonces, the first of 3 requests is forgotten */
     srv = replay_engine(2, 0);
     a = sealed(request("genm_pbm_1_genm.der"), P_PBM, &a_len);
