@@ -31,10 +31,11 @@ cmpkit=$1
 work=$2
 openssl36=${3:-}
 
-die() {
-    echo "ca_interop: FAIL: $*" >&2
-    [ -f "$work/server.err" ] && tail -20 "$work/server.err" >&2
-    exit 1
+t_name=ca_interop
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+on_die() {
+    [ ! -f "$work/server.err" ] || tail -20 "$work/server.err" >&2
 }
 
 [ -x "$cmpkit" ] || die "$cmpkit is not executable"
@@ -43,9 +44,7 @@ die() {
 command -v openssl >/dev/null || die "the openssl CLI is not installed"
 command -v curl >/dev/null || die "curl is not installed"
 
-rm -rf "$work"
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
+fresh_workdir "$work"
 cd "$work"
 
 spid=
@@ -54,14 +53,7 @@ cleanup() {
     [ -n "$tpid" ] && kill "$tpid" 2>/dev/null || true
     [ -n "$spid" ] && kill "$spid" 2>/dev/null || true
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
-passed=0
-ok() {
-    passed=$((passed + 1))
-    printf '   ok  %s\n' "$*"
-}
 
 # ---- the CA and its configuration ------------------------------------------------
 ca_make ca.key ca.crt "/CN=cmpkit Interop CA/O=cmpkit"

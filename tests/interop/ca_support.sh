@@ -36,10 +36,11 @@ cmpkit=$1
 work=$2
 openssl36=${3:-}
 
-die() {
-    echo "ca_support: FAIL: $*" >&2
-    [ -f "$work/server.err" ] && tail -20 "$work/server.err" >&2
-    exit 1
+t_name=ca_support
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+on_die() {
+    [ ! -f "$work/server.err" ] || tail -20 "$work/server.err" >&2
 }
 
 [ -x "$cmpkit" ] || die "$cmpkit is not executable"
@@ -48,22 +49,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$(dirname "$0")/ca_lib.sh"
 command -v openssl >/dev/null || die "the openssl CLI is not installed"
 
-rm -rf "$work"
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
+fresh_workdir "$work"
 cd "$work"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY no_proxy NO_PROXY OPENSSL_CONF
 
 tpid=
 cleanup() { [ -n "$tpid" ] && kill "$tpid" 2>/dev/null || true; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
-passed=0
-ok() {
-    passed=$((passed + 1))
-    printf '   ok  %s\n' "$*"
-}
 
 # ---- the CA, the new root of its rollover, the cross certificates ------------------
 ca_dn="/CN=cmpkit Support CA/O=cmpkit"

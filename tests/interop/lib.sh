@@ -2,12 +2,18 @@
 # $t_name (the test's name, the prefix of its messages):
 #   t_name=client_interop
 #   . "$(dirname "$0")/lib.sh"
-# It defines die, ok (counting $passed), the list $pids of background
-# processes that cleanup kills and reaps at exit, fresh_workdir, and
-# wait_accept, which reads a server's "ACCEPT host:port PID=n" line.
+# It defines die (which calls the script's on_die, if any), ok (counting
+# $passed), the list $pids of background processes that cleanup kills and
+# reaps at exit (a script may define its own cleanup after sourcing this),
+# fresh_workdir, and wait_accept, which reads a server's "ACCEPT host:port
+# PID=n" line.
 
 die() {
     echo "$t_name: FAIL: $*" >&2
+    # a script may define on_die() to show more (a server's log)
+    if declare -F on_die >/dev/null; then
+        on_die || true
+    fi
     exit 1
 }
 
