@@ -1340,7 +1340,8 @@ check_crmf(struct cmp_srv_req *r, struct cmp_err *err)
         return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST, "%zu CertReqMsgs, more than the %zu allowed",
                              reqs->num, r->srv->cfg.max_cert_reqs);
     }
-    if (!cmp_vfy_cert_req_ids(r->req, &r->fail_text, err)) {
+    if (!cmp_vfy_cert_req_ids(r->req, &r->fail_text, err) ||
+        !cmp_vfy_cert_req_count(&r->srv->rules, r->req, &r->fail_text, err)) {
         return 0;
     }
     if (!cert_reqs_begin(r, reqs->num, err)) {

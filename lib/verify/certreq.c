@@ -14,6 +14,23 @@ is_crmf_request(int type)
 }
 
 int
+cmp_vfy_cert_req_count(const struct cmp_vfy_req_rules *rules, const struct cmp_msg *msg,
+                       const char **peer_text, struct cmp_err *err)
+{
+    size_t n = msg->body.u.req.num;
+
+    /* RFC 9483 4.1.1: "the EE MUST include a sequence of one CertReqMsg" */
+    if (rules != NULL && rules->profile == CMP_VFY_PROFILE_LIGHTWEIGHT && n != 1) {
+        CMP_VFY_PEER(peer_text, "exactly one CertReqMsg (Lightweight CMP Profile)");
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
+                             "%zu CertReqMsgs in one message; the Lightweight CMP Profile allows "
+                             "one (RFC 9483 4.1.1)",
+                             n);
+    }
+    return 1;
+}
+
+int
 cmp_vfy_cert_req_ids(const struct cmp_msg *msg, const char **peer_text, struct cmp_err *err)
 {
     const struct cmp_cert_req_msgs *reqs = &msg->body.u.req;

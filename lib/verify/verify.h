@@ -468,11 +468,21 @@ int cmp_vfy_cert_req_ids(const struct cmp_msg *msg, const char **peer_text,
                          struct cmp_err *err) CMP_MUST_CHECK;
 
 /*
+ * cmp_vfy_cert_req_count() (certreq.c): under the Lightweight CMP Profile
+ * (rules->profile) an ir/cr/kur carries exactly one CertReqMsg (RFC 9483
+ * 4.1.1: "a sequence of one CertReqMsg"; further certificates take further
+ * transactions): badRequest otherwise. RFC 9810 allows several.
+ */
+int cmp_vfy_cert_req_count(const struct cmp_vfy_req_rules *rules, const struct cmp_msg *msg,
+                           const char **peer_text, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
  * cmp_vfy_cert_template() checks the certTemplate of one CertReqMsg of an
  * ir/cr/kur (RFC 9483 4.1.1, 4.1.3): a subject (badCertTemplate); an RSA
  * public key of at most rules->max_rsa_bits, its size read from the DER
  * (badCertTemplate: a larger or unreadable one is refused before any POPO
- * is checked with it; other keys are read by the POPO check). A template without a public key passes (central key
+ * is checked with it; other keys are read by the POPO check). A template
+ * without a public key, or with an empty one, passes (central key
  * generation, 4.1.6).
  */
 int cmp_vfy_cert_template(const struct cmp_vfy_req_rules *rules,

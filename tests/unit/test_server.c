@@ -1326,6 +1326,13 @@ mut_two_reqs(struct cmp_msg *m)
     copy_reqs(m, 2, 0);
 }
 
+/* Two CertReqMsgs with certReqIds 0 and 1 (RFC 9810 allows it, RFC 9483 4.1.1 does not). */
+static void
+mut_two_distinct_reqs(struct cmp_msg *m)
+{
+    copy_reqs(m, 2, 1);
+}
+
 /* One more CertReqMsg than the engine takes by default (-srv_max_cert_reqs). */
 static void
 mut_many_reqs(struct cmp_msg *m)
@@ -2284,6 +2291,11 @@ static const struct rule_row rule_rows[] = {
      CMP_FI_BAD_CERT_TEMPLATE, 0},
     {"4.1.1 RSA key that does not parse", "cr_pbm_1_cr.der", mut_rsa_garbage, P_PBM, 0, 0,
      CMP_FI_BAD_CERT_TEMPLATE, 0},
+    {"4.1.1 two CertReqMsgs, lightweight", "ir_pbm_1_ir.der", mut_two_distinct_reqs, P_PBM,
+     CMP_SRV_PROFILE_LIGHTWEIGHT, 0, CMP_FI_BAD_REQUEST, 0},
+    {"4.1.1 two CertReqMsgs, rfc9810: answered", "ir_pbm_1_ir.der", mut_two_distinct_reqs, P_PBM,
+     0, 0, -1,
+     CMP_BODY_IP},
     {"4.2 rr without reasonCode, rfc9810: answered", "rr_pbm_1_rr.der", mut_rr_no_reason, P_PBM, 0,
      0, -1, CMP_BODY_RP},
     {"4.2 rr without reasonCode, lightweight", "rr_pbm_1_rr.der", mut_rr_no_reason, P_PBM,
