@@ -981,6 +981,7 @@ check_signer(struct cmp_srv_req *r, struct cmp_err *err)
         return 1;
     }
     return cmp_vfy_signer_kid(r->req, r->signer, &r->fail_text, err) &&
+           cmp_vfy_signer_first(&r->srv->rules, r->req, r->signer, &r->fail_text, err) &&
            cmp_vfy_signer_role(r->signer, r->srv->cfg.cert, &r->fail_text, err);
 }
 
@@ -1391,7 +1392,9 @@ check_p10cr(struct cmp_srv_req *r, struct cmp_err *err)
 {
     int popo;
 
-    if (!cert_reqs_begin(r, 1, err)) {
+    /* RFC 9483 4.1.4 with 4.1.1: a key we will not certify, before its signature is checked */
+    if (!cmp_vfy_p10cr_key(&r->srv->rules, r->req, &r->fail_text, err) ||
+        !cert_reqs_begin(r, 1, err)) {
         return 0;
     }
     if (!precheck(r, 0)) {
@@ -1418,7 +1421,8 @@ check_rr(struct cmp_srv_req *r, struct cmp_err *err)
 static int
 check_certconf(struct cmp_srv_req *r, struct cmp_err *err)
 {
-    return cmp_vfy_certconf(r->req, r->txn->issued, r->txn->num_issued, &r->fail_text, err);
+    return cmp_vfy_certconf_count(&r->srv->rules, r->req, &r->fail_text, err) &&
+           cmp_vfy_certconf(r->req, r->txn->issued, r->txn->num_issued, &r->fail_text, err);
 }
 
 static int

@@ -24,6 +24,23 @@ find_issued(const struct cmp_vfy_issued *issued, size_t num, int64_t id)
 }
 
 int
+cmp_vfy_certconf_count(const struct cmp_vfy_req_rules *rules, const struct cmp_msg *msg,
+                       const char **peer_text, struct cmp_err *err)
+{
+    size_t n = msg->body.type == CMP_BODY_CERTCONF ? msg->body.u.cert_conf.num : 0;
+
+    /* RFC 9483 4.1.1: one certificate per transaction, so one CertStatus */
+    if (rules != NULL && rules->profile == CMP_VFY_PROFILE_LIGHTWEIGHT && n != 1) {
+        CMP_VFY_PEER(peer_text, "exactly one CertStatus (Lightweight CMP Profile)");
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_REQUEST,
+                             "certConf with %zu CertStatus; the Lightweight CMP Profile confirms "
+                             "one certificate (RFC 9483 4.1.1)",
+                             n);
+    }
+    return 1;
+}
+
+int
 cmp_vfy_certconf(const struct cmp_msg *msg, const struct cmp_vfy_issued *issued, size_t num_issued,
                  const char **peer_text, struct cmp_err *err)
 {

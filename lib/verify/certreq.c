@@ -119,6 +119,36 @@ rsa_modulus_bits(const struct der_in *spki)
 }
 
 int
+cmp_vfy_p10cr_key(const struct cmp_vfy_req_rules *rules, const struct cmp_msg *msg,
+                  const char **peer_text, struct cmp_err *err)
+{
+    int max_bits = rules != NULL && rules->max_rsa_bits > 0 ? rules->max_rsa_bits
+                                                            : CMP_VFY_DEFAULT_MAX_RSA_BITS;
+    struct der_in in = msg->body.u.p10cr, csr, info, version, subject, spki;
+    int64_t bits;
+
+    /*
+     * CertificationRequest ::= SEQUENCE { certificationRequestInfo SEQUENCE
+     * { version INTEGER, subject Name, subjectPKInfo SubjectPublicKeyInfo,
+     * attributes [0] }, ... } (RFC 2986 4): a CSR that does not read so is
+     * left to the signature check, which says why.
+     */
+    if (!der_get(&in, DER_SEQUENCE, &csr) || !der_get(&csr, DER_SEQUENCE, &info) ||
+        !der_get(&info, DER_INTEGER, &version) || !der_get(&info, DER_SEQUENCE, &subject) ||
+        !der_get(&info, DER_SEQUENCE, &spki)) {
+        return 1;
+    }
+    bits = rsa_modulus_bits(&spki);
+    if (bits > max_bits) {
+        CMP_VFY_PEER(peer_text, "RSA key too large");
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_CERT_TEMPLATE,
+                             "p10cr: RSA key of %lld bits, more than the %d allowed",
+                             (long long)bits, max_bits);
+    }
+    return 1;
+}
+
+int
 cmp_vfy_cert_template(const struct cmp_vfy_req_rules *rules, const struct cmp_cert_req_msg *crm,
                       const char **peer_text, struct cmp_err *err)
 {

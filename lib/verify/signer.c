@@ -427,6 +427,30 @@ cmp_vfy_signer_is_ra(X509 *signer)
 }
 
 int
+cmp_vfy_signer_first(const struct cmp_vfy_req_rules *rules, const struct cmp_msg *msg,
+                     X509 *signer, const char **peer_text, struct cmp_err *err)
+{
+    X509 *first;
+    int same;
+
+    if (rules == NULL || rules->profile != CMP_VFY_PROFILE_LIGHTWEIGHT || signer == NULL ||
+        !msg->has_extra_certs || msg->extra_certs.num == 0) {
+        return 1;
+    }
+    /* RFC 9483 3.3: "the first certificate in this field MUST be the CMP protection certificate" */
+    first = cmp_vfy_cert_parse(&msg->extra_certs.items[0]);
+    same = first != NULL && X509_cmp(first, signer) == 0;
+    X509_free(first);
+    if (!same) {
+        CMP_VFY_PEER(peer_text, "the first extraCert is not the protection certificate");
+        return CMP_FAIL_INFO(err, CMP_FI_BAD_MESSAGE_CHECK,
+                             "the first of the extraCerts is not the CMP protection certificate "
+                             "(RFC 9483 3.3)");
+    }
+    return 1;
+}
+
+int
 cmp_vfy_signer_role(X509 *signer, X509 *own, const char **peer_text, struct cmp_err *err)
 {
     if (signer == NULL) {

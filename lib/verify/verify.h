@@ -344,6 +344,18 @@ int cmp_vfy_signer_kid(const struct cmp_msg *msg, X509 *signer, const char **pee
 int cmp_vfy_signer_role(X509 *signer, X509 *own, const char **peer_text,
                         struct cmp_err *err) CMP_MUST_CHECK;
 
+/*
+ * cmp_vfy_signer_first() (signer.c): under the Lightweight CMP Profile
+ * (rules->profile) the extraCerts of a signed request, when present, begin
+ * with the CMP protection certificate |signer| (RFC 9483 3.3: "the first
+ * certificate in this field MUST be the CMP protection certificate"):
+ * badMessageCheck otherwise, as for a protection that cannot be tied to
+ * its certificate.
+ */
+int cmp_vfy_signer_first(const struct cmp_vfy_req_rules *rules, const struct cmp_msg *msg,
+                         X509 *signer, const char **peer_text,
+                         struct cmp_err *err) CMP_MUST_CHECK;
+
 /* cmp_vfy_signer_is_ra() is 1 if |signer| (may be NULL) has the id-kp-cmcRA extended key usage. */
 int cmp_vfy_signer_is_ra(X509 *signer);
 
@@ -474,6 +486,22 @@ int cmp_vfy_cert_req_ids(const struct cmp_msg *msg, const char **peer_text,
  * transactions): badRequest otherwise. RFC 9810 allows several.
  */
 int cmp_vfy_cert_req_count(const struct cmp_vfy_req_rules *rules, const struct cmp_msg *msg,
+                           const char **peer_text, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_p10cr_key() (certreq.c): the RSA key of a p10cr's CSR is at
+ * most rules->max_rsa_bits, as a certTemplate's (RFC 9483 4.1.4 with
+ * 4.1.1): badCertTemplate before the CSR's signature is checked with it.
+ */
+int cmp_vfy_p10cr_key(const struct cmp_vfy_req_rules *rules, const struct cmp_msg *msg,
+                      const char **peer_text, struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
+ * cmp_vfy_certconf_count() (certconf.c): under the Lightweight CMP Profile
+ * a certConf confirms the one certificate of its transaction (RFC 9483
+ * 4.1.1: one CertReqMsg, so one CertStatus): badRequest otherwise.
+ */
+int cmp_vfy_certconf_count(const struct cmp_vfy_req_rules *rules, const struct cmp_msg *msg,
                            const char **peer_text, struct cmp_err *err) CMP_MUST_CHECK;
 
 /*

@@ -2181,8 +2181,8 @@ mut_no_subject(struct cmp_msg *m)
  * modulus of 12800 bits: generating such a key would take minutes, and the
  * server must refuse it by its size alone.
  */
-static void
-mut_rsa_12800(struct cmp_msg *m)
+static int
+rsa_12800_spki(struct cmp_msg *m, struct der_in *out)
 {
     static const uint8_t alg[] = {0x30, 0x0D, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7,
                                   0x0D, 0x01, 0x01, 0x01, 0x05, 0x00};
@@ -2192,7 +2192,7 @@ mut_rsa_12800(struct cmp_msg *m)
     uint8_t *b = cmp_msg_alloc(m, total), *p;
 
     if (b == NULL) {
-        return;
+        return 0;
     }
     p = b;
     memcpy(p, alg, sizeof(alg));
@@ -2216,8 +2216,19 @@ mut_rsa_12800(struct cmp_msg *m)
     p[MOD - 1] |= 0x01;
     p += MOD;
     memcpy(p, "\x02\x03\x01\x00\x01", 5); /* publicExponent 65537 */
-    m->body.u.req.items[0].tmpl.has_public_key = 1;
-    m->body.u.req.items[0].tmpl.public_key = der_in_make(b, total);
+    *out = der_in_make(b, total);
+    return 1;
+}
+
+static void
+mut_rsa_12800(struct cmp_msg *m)
+{
+    struct der_in spki;
+
+    if (rsa_12800_spki(m, &spki)) {
+        m->body.u.req.items[0].tmpl.has_public_key = 1;
+        m->body.u.req.items[0].tmpl.public_key = spki;
+    }
 }
 
 /* An rsaEncryption SubjectPublicKeyInfo whose BIT STRING holds no RSAPublicKey. */
@@ -2230,6 +2241,60 @@ mut_rsa_garbage(struct cmp_msg *m)
     m->body.u.req.items[0].tmpl.has_public_key = 1;
     m->body.u.req.items[0].tmpl.public_key = der_in_make(arena_bytes(m, spki, sizeof(spki)),
                                                          sizeof(spki));
+}
+
+/* extraCerts [server certificate, client certificate]: the signer (client) is not the first. */
+static void
+mut_extra_signer_second(struct cmp_msg *m)
+{
+    STACK_OF(X509) *extra = sk_X509_new_null();
+    struct cmp_err err;
+
+    cmp_err_init(&err);
+    if (extra == NULL || sk_X509_push(extra, g_client) <= 0 ||
+        !cmp_set_extra_certs(m, g_server, NULL, extra, &err)) {
+        fprintf(stderr, "mut_extra_signer_second: cannot set the extraCerts\n");
+    }
+    sk_X509_free(extra);
+}
+
+/*
+ * A p10cr whose CSR carries an RSA key of 12800 bits (the SPKI of
+ * mut_rsa_12800 in a CertificationRequest; its signature is not looked at:
+ * the size alone refuses it).
+ */
+static void
+mut_p10cr_rsa_12800(struct cmp_msg *m)
+{
+    static const uint8_t sig_alg[] = {0x30, 0x0D, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7,
+                                      0x0D, 0x01, 0x01, 0x0B, 0x05, 0x00};
+    struct der_in spki;
+    size_t info_len, csr_len;
+    uint8_t *b, *p;
+
+    if (!rsa_12800_spki(m, &spki)) {
+        return;
+    }
+    /* info: 02 01 00 | 30 00 | 30 82 LL LL spki | a0 00 */
+    info_len = 3 + 2 + 4 + spki.len + 2;
+    csr_len = 4 + info_len + sizeof(sig_alg) + 3;
+    b = cmp_msg_alloc(m, 4 + csr_len);
+    if (b == NULL) {
+        return;
+    }
+    p = b;
+    *p++ = 0x30, *p++ = 0x82, *p++ = (uint8_t)(csr_len >> 8), *p++ = (uint8_t)csr_len;
+    *p++ = 0x30, *p++ = 0x82, *p++ = (uint8_t)(info_len >> 8), *p++ = (uint8_t)info_len;
+    memcpy(p, "\x02\x01\x00\x30\x00", 5);
+    p += 5;
+    *p++ = 0x30, *p++ = 0x82, *p++ = (uint8_t)(spki.len >> 8), *p++ = (uint8_t)spki.len;
+    memcpy(p, spki.p, spki.len);
+    p += spki.len;
+    *p++ = 0xA0, *p++ = 0x00;
+    memcpy(p, sig_alg, sizeof(sig_alg));
+    p += sizeof(sig_alg);
+    memcpy(p, "\x03\x01\x00", 3);
+    m->body.u.p10cr = der_in_make(b, 4 + csr_len);
 }
 
 /* rr without crlEntryDetails (so without reasonCode) */
@@ -2296,6 +2361,13 @@ static const struct rule_row rule_rows[] = {
     {"4.1.1 two CertReqMsgs, rfc9810: answered", "ir_pbm_1_ir.der", mut_two_distinct_reqs, P_PBM,
      0, 0, -1,
      CMP_BODY_IP},
+    {"4.1.4 p10cr with an RSA key of 12800 bits", "p10cr_pbm_1_p10cr.der", mut_p10cr_rsa_12800,
+     P_PBM, 0, 0, CMP_FI_BAD_CERT_TEMPLATE, 0},
+    {"3.3 signer not the first extraCert, lightweight", "genm_sig_1_genm.der",
+     mut_extra_signer_second, P_SIG_CLIENT, CMP_SRV_PROFILE_LIGHTWEIGHT, 0, CMP_FI_BAD_MESSAGE_CHECK,
+     0},
+    {"3.3 signer not the first extraCert, rfc9810: answered", "genm_sig_1_genm.der",
+     mut_extra_signer_second, P_SIG_CLIENT, 0, 0, -1, CMP_BODY_GENP},
     {"4.2 rr without reasonCode, rfc9810: answered", "rr_pbm_1_rr.der", mut_rr_no_reason, P_PBM, 0,
      0, -1, CMP_BODY_RP},
     {"4.2 rr without reasonCode, lightweight", "rr_pbm_1_rr.der", mut_rr_no_reason, P_PBM,

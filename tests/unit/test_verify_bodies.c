@@ -456,6 +456,36 @@ test_certrep(void)
         cmp_msg_free(m);
     }
 }
+/* RFC 9483 4.1.1: a lightweight certConf confirms one certificate; RFC 9810 allows several. */
+static void
+test_certconf_count(void)
+{
+    struct cmp_certstatus items[2];
+    struct cmp_vfy_req_rules lw, plain;
+    struct cmp_msg m;
+    struct cmp_err err;
+    const char *text = NULL;
+
+    memset(items, 0, sizeof(items));
+    memset(&m, 0, sizeof(m));
+    memset(&lw, 0, sizeof(lw));
+    memset(&plain, 0, sizeof(plain));
+    lw.profile = CMP_VFY_PROFILE_LIGHTWEIGHT;
+    plain.profile = CMP_VFY_PROFILE_RFC9810;
+    m.body.type = CMP_BODY_CERTCONF;
+    m.body.u.cert_conf.items = items;
+    m.body.u.cert_conf.num = 1;
+    cmp_err_init(&err);
+    CHECK(cmp_vfy_certconf_count(&lw, &m, &text, &err) == 1);
+    m.body.u.cert_conf.num = 2;
+    CHECK(cmp_vfy_certconf_count(&plain, &m, &text, &err) == 1);
+    CHECK(cmp_vfy_certconf_count(&lw, &m, &text, &err) == 0 &&
+          err.failure_bit == CMP_FI_BAD_REQUEST && text != NULL);
+    cmp_err_init(&err);
+    m.body.u.cert_conf.num = 0;
+    CHECK(cmp_vfy_certconf_count(&lw, &m, &text, &err) == 0);
+}
+
 
 int
 main(void)
@@ -465,6 +495,7 @@ main(void)
         return check_finish();
     }
     test_certconf();
+    test_certconf_count();
     test_pollreq();
     test_pollrep();
     test_rev();
