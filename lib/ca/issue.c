@@ -1314,9 +1314,10 @@ set_spki(X509 *x, const struct checked *c)
     if (alg != NULL) {
         X509_ALGOR_get0(&aobj, &ptype, &pval, alg);
         obj = OBJ_dup(aobj);
+        /* the parameters are NULL, absent, a curve OID, or a structure (an ASN1_STRING) */
         if (ptype == V_ASN1_OBJECT) {
             param = OBJ_dup(pval);
-        } else if (ptype == V_ASN1_SEQUENCE) {
+        } else if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF) {
             param = ASN1_STRING_dup(pval);
         }
         bits = OPENSSL_memdup(c->spki_bits.p, c->spki_bits.len);

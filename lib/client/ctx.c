@@ -2,6 +2,8 @@
  * The client context: openssl cmp's options, set one by one, and the
  * results of the last transaction.
  */
+#include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,18 +196,37 @@ cmp_cli_log_msg(const struct cmp_ctx *ctx, const char *what, const uint8_t *der,
     cmp_msg_free(m);
 }
 
+/*
+ * The labels of the log lines ("sending IR"): the body table's names
+ * (lib/msg/body.c) in upper case, as openssl cmp prints them. Made once.
+ */
+static char body_labels[CMP_BODY_MAX + 1][16];
+static pthread_once_t body_labels_once = PTHREAD_ONCE_INIT;
+
+static void
+make_body_labels(void)
+{
+    int t;
+    size_t i;
+
+    for (t = 0; t <= CMP_BODY_MAX; t++) {
+        const char *name = cmp_body_type_name(t);
+
+        for (i = 0; name != NULL && name[i] != '\0' && i + 1 < sizeof(body_labels[t]); i++) {
+            body_labels[t][i] = (char)toupper((unsigned char)name[i]);
+        }
+        body_labels[t][i] = '\0';
+    }
+}
+
 const char *
 cmp_cli_body_label(int type)
 {
-    /* openssl's ossl_cmp_bodytype_to_string(): the RFC names in upper case */
-    static const char *const labels[CMP_BODY_MAX + 1] = {
-        "IR",     "IP",     "CR",     "CP",       "P10CR",  "POPDECC", "POPDECR",
-        "KUR",    "KUP",    "KRR",    "KRP",      "RR",     "RP",      "CCR",
-        "CCP",    "CKUANN", "CANN",   "RANN",     "CRLANN", "PKICONF", "NESTED",
-        "GENM",   "GENP",   "ERROR",  "CERTCONF", "POLLREQ", "POLLREP",
-    };
-
-    return type >= 0 && type <= CMP_BODY_MAX ? labels[type] : "?";
+    if (type < 0 || type > CMP_BODY_MAX) {
+        return "?";
+    }
+    (void)pthread_once(&body_labels_once, make_body_labels);
+    return body_labels[type][0] != '\0' ? body_labels[type] : "?";
 }
 
 const char *
