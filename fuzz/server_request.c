@@ -222,6 +222,9 @@ engine(unsigned flags)
         c.responder = &rs;
         c.send_unprot_err = (flags & 4) != 0;
         c.max_transactions = 4;
+        c.max_transactions_per_sender = 2;
+        c.replay_cache_size = 16;
+        c.message_time_window_s = INT64_C(200) * 366 * 86400;
         c.max_iterations = 10000;
         srv = cmp_srv_new(&c, &err);
         if (srv == NULL) {

@@ -117,9 +117,10 @@ int cmp_protect_pbmac1(struct cmp_msg *msg, const struct cmp_pbmac1_opts *opts,
 /*
  * cmp_protect_mac_as() protects |msg| like cmp_protect_pbm() /
  * cmp_protect_pbmac1() with the algorithm and parameters of |like| (a
- * received PBM or PBMAC1 protectionAlg): the same owf, iterationCount and
- * mac, or PRF, iterationCount, keyLength and MAC, and a fresh salt of the
- * same length. badAlg if |like| is not MAC-based, its parameters are
+ * received PBM or PBMAC1 protectionAlg): for PBM the same PBMParameter
+ * (salt, owf, iterationCount, mac; the key the request verified with, if
+ * kept), for PBMAC1 the same PRF, iterationCount, keyLength and MAC with a
+ * fresh salt of the same length. badAlg if |like| is not MAC-based, its parameters are
  * unsupported or beyond |limits| (NULL: the defaults).
  */
 int cmp_protect_mac_as(struct cmp_msg *msg, const struct cmp_algid *like,

@@ -925,24 +925,45 @@ cmp_protect_mac_as(struct cmp_msg *msg, const struct cmp_algid *like,
     /*
      * RFC 9483 3.2 / RFC 9810 5.1.3.1: the answer is protected with the
      * same shared secret and algorithm as the request; its parameters are
-     * taken over (a fresh salt of the same length), so that the client can
-     * check the answer under its own policy. They passed cmp_verify_mac()
-     * on the request; the limits are checked again all the same.
+     * taken over, so that the client can check the answer under its own
+     * policy. They passed cmp_verify_mac() on the request; the limits are
+     * checked again all the same.
      */
     if (cmp_oid_is(&like->oid, CMP_NID_PASSWORD_BASED_MAC)) {
         struct cmp_pbm_opts o;
+        uint8_t id[32], key[EVP_MAX_MD_SIZE];
+        unsigned key_len = 0;
+        int ok;
 
         if (!pbm_params_decode(&like->params, &pbm, err) ||
             !check_limits("PBM", pbm.iterations, pbm.salt.len, limits, err)) {
             return CMP_CONTEXT(err, "parameters of the request's PBM");
+        }
+        /*
+         * The whole PBMParameter, salt included: RFC 9810 5.1.3.1 (as RFC
+         * 4210) recommends that it "remain constant throughout the messages
+         * of a single transaction" to save the PBM computation. The key is
+         * then the one the request verified with (kept by cmp_verify_mac()),
+         * not a second derivation per answer.
+         */
+        if (!(pbm_cache_id(&pbm, secret, secret_len, id) && pbm_cache_get(id, key, &key_len)) &&
+            !pbm_derive_key(&pbm, secret, secret_len, key, &key_len, err)) {
+            OPENSSL_cleanse(key, sizeof(key));
+            return CMP_CONTEXT(err, "PBM protection");
         }
         memset(&o, 0, sizeof(o));
         o.owf = pbm.owf->name;
         o.mac = pbm.mac->name;
         o.iterations = pbm.iterations;
         o.salt_len = pbm.salt.len;
-        return cmp_protect_pbm(msg, &o, secret, secret_len, err);
+        o.salt = pbm.salt.p;
+        o.key = key;
+        o.key_len = key_len;
+        ok = cmp_protect_pbm(msg, &o, secret, secret_len, err);
+        OPENSSL_cleanse(key, sizeof(key));
+        return ok;
     }
+    /* PBMAC1: its parameters with a fresh salt of the same length (no key is kept for it). */
     if (cmp_oid_is(&like->oid, CMP_NID_PBMAC1)) {
         struct cmp_pbmac1_opts o;
 

@@ -1764,8 +1764,8 @@ found:
 /*
  * RFC 9483 3.2, RFC 9810 5.1.3.1: the answer to an authenticated
  * MAC-protected request is protected with the algorithm and parameters of
- * that request (a fresh salt), so that the client can check it under its
- * own policy. Returns 1 if done, 0 to fall back on our own parameters: for
+ * that request (PBM: its PBMParameter and the key it verified with; PBMAC1:
+ * a fresh salt), so that the client can check it under its own policy. Returns 1 if done, 0 to fall back on our own parameters: for
  * a request that did not authenticate or replays an earlier one (it gets no
  * second key derivation of its choosing: issue 11's CPU budget), or one
  * whose parameters we cannot take over (logged).
