@@ -11,6 +11,10 @@
 #     client certificate that the CA issued (found in its database);
 #   - the requested key: EC P-256 and RSA-2048;
 #   - 1, 16 and 64 concurrent clients (one HTTP connection each),
+#   - the way clients connect (MODES): "keepalive", the clients of one
+#     generator process each on its own kept-alive connection; "procs", as
+#     many separate client processes, each opening a connection per
+#     transaction (as devices running `openssl cmp` do),
 #
 # driven by the load generator of bench/server.sh (build/bench/server,
 # libcurl multi, one thread) on the same machine. With "pbm" it derives its
@@ -38,6 +42,7 @@
 #   COUNT [3000]     certificates per measured phase
 #   WARMUP [300]     transactions before each phase, not measured
 #   CLIENTS ["1 16 64"], KEYS ["p256 rsa2048"], PROTS ["pbm pbmfresh sig"]
+#   MODES ["keepalive"]  add "procs" for the process-per-client rows
 #   PHASE_SECONDS [60], FLOOR_SECONDS [2]
 #   THREADS [16]     the listener's threads (-srv_threads)
 #   KEEP [unset]     keep the work directory
@@ -72,6 +77,7 @@ PROTS=${PROTS:-"pbm pbmfresh sig"}
 PHASE_SECONDS=${PHASE_SECONDS:-60}
 FLOOR_SECONDS=${FLOOR_SECONDS:-2}
 THREADS=${THREADS:-16}
+MODES=${MODES:-keepalive}
 
 work=$(mktemp -d "$build/ca-bench-XXXXXX")
 spid=
@@ -133,7 +139,7 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out pki/client.k
     -recipient "/CN=cmpkit Bench CA" -newkey pki/client.key -subject "/CN=cmpkit bench client" \
     -certout pki/client.crt -verbosity 3 || die "cannot enroll the client certificate"
 
-printf '\n%-8s %-8s %7s %10s %14s %14s %8s %8s %s\n' key prot clients "certs/s" \
+printf '\n%-8s %-8s %-9s %7s %10s %14s %14s %8s %8s %s\n' key prot mode clients "certs/s" \
     "server CPU/cert" "client CPU/cert" floor "of floor" failures
 results=()
 for key in $KEYS; do
@@ -145,10 +151,16 @@ for key in $KEYS; do
             salt=()
             gprot=pbm
         fi
+        for mode in $MODES; do
         for c in $CLIENTS; do
+            how=()
+            if [ "$mode" = procs ]; then
+                how=(--procs "$c" --conn-per-txn)
+            fi
             out=$("$gen" --url "$url" --pki pki --secret secret.txt --ref bench --prot "$gprot" \
                 --key "$key" --clients "$c" --count "$COUNT" --warmup "$WARMUP" "${salt[@]}" \
-                --seconds "$PHASE_SECONDS" --pid "$spid" --label "$key-$prot-$c" 2>&1) ||
+                "${how[@]}" --seconds "$PHASE_SECONDS" --pid "$spid" \
+                --label "$key-$prot-$mode-$c" 2>&1) ||
                 die "the generator failed: $out"
             r=$(echo "$out" | grep '^RESULT ')
             tps=$(echo "$r" | sed -n 's/.* tps=\([0-9.]*\).*/\1/p')
@@ -156,10 +168,11 @@ for key in $KEYS; do
             gcpu=$(echo "$r" | sed -n 's/.* gen_ms_per_txn=\([0-9.]*\).*/\1/p')
             bad=$(echo "$r" | sed -n 's/.* ok=[0-9]* \(http=.*\) unfinished=.*/\1/p')
             share=$(python3 -c "print('%.0f%%' % (100 * float('$tps') / $fl))")
-            printf '%-8s %-8s %7s %10s %11s ms %11s ms %8s %8s %s\n' "$key" "$prot" "$c" "$tps" \
-                "${cpu:--}" "${gcpu:--}" "$fl" "$share" "$bad"
+            printf '%-8s %-8s %-9s %7s %10s %11s ms %11s ms %8s %8s %s\n' "$key" "$prot" "$mode" \
+                "$c" "$tps" "${cpu:--}" "${gcpu:--}" "$fl" "$share" "$bad"
             echo "$out" | grep '^ERR ' | head -3 || true
-            results+=("$key $prot $c $tps")
+            results+=("$key $prot $mode $c $tps")
+        done
         done
         echo "         floor $key/$prot: crypto $fl_crypto/s, commits $fl_commits/s"
     done
