@@ -689,7 +689,9 @@ set_popo(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_cert_req_msg *crm,
             return CMP_FAIL(err, CMP_E_ARG,
                             "missing private key (-newkey or -key) for the POPO signature");
         }
-        if (!cmp_popo_sign(m, crm, priv, ctx->digest, err)) {
+        /* the SubjectPublicKeyInfo the template was just given, if it is |priv|'s */
+        if (!cmp_popo_sign_spki(m, crm, priv, ctx->spki_key == priv ? ctx->spki_der : NULL,
+                                ctx->spki_key == priv ? ctx->spki_der_len : 0, ctx->digest, err)) {
             return CMP_CONTEXT(err, "POPO (-popo 1)");
         }
         return 1;
