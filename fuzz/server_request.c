@@ -14,6 +14,12 @@
  * secret, so that the seeds are issued certificates; bit 2 still sets
  * -send_unprot_err.
  *
+ * The engine signs its answers only when the input's first request is
+ * signature-protected (wants_signature()); otherwise it has no -srv_key
+ * and answers with its MAC (the CA engine then gets the PBM secret as
+ * -srv_secret). Made once per process: the certificates, key, trust store
+ * and the CA.
+ *
  * Each input gets a fresh engine, freed at the end with every transaction
  * the input left open (LeakSanitizer checks that); the table holds at most
  * 4, 2 of one sender, and the replay cache 16 nonces (small: an engine is
@@ -254,7 +260,14 @@ engine(unsigned flags, int sign)
             __builtin_trap();
         }
         c.cert = server;
-        c.key = server_key;
+        if (sign) {
+            c.key = server_key;
+        } else {
+            /* -srv_cert with -srv_secret and no -srv_key: MAC answers, as for the mock */
+            c.ref = ref;
+            c.secret = secret;
+            c.secret_len = sizeof(secret) - 1;
+        }
         c.trusted = trusted;
         c.vpm = vpm;
         c.responder = &rs;
