@@ -327,7 +327,8 @@ CMP_API const char *cmp_cmd_name(int cmd);
  * the results below are set; on failure (0) cmp_ctx_error() says why, and
  * for a negative answer of the peer cmp_ctx_get_status() and
  * cmp_ctx_status_text() say what it said. An unknown |cmd| fails
- * (CMP_E_ARG). cmp_exec_ir() ... cmp_exec_genm() are cmp_exec() with
+ * (CMP_E_ARG); like every call it first frees the results of the last
+ * transaction. cmp_exec_ir() ... cmp_exec_genm() are cmp_exec() with
  * their command.
  */
 CMP_API int cmp_exec(struct cmp_ctx *ctx, int cmd) CMP_MUST_CHECK;

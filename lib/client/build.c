@@ -304,17 +304,49 @@ cmp_cli_protect(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err)
 
 /* ---- the certificate template ---- */
 
-/* SubjectPublicKeyInfo contents (the template's [6] IMPLICIT) of |key|. */
+/*
+ * The SubjectPublicKeyInfo DER of |key|: the context's copy when |key| is
+ * the key encoded last (ctx->spki_key), else encoded now and kept in place
+ * of it. Borrowed from the context until the next call.
+ */
 static int
-spki_contents(struct cmp_msg *m, EVP_PKEY *key, struct der_in *out, struct cmp_err *err)
+spki_der(struct cmp_ctx *ctx, EVP_PKEY *key, struct der_in *out, struct cmp_err *err)
 {
     unsigned char *der = NULL;
-    int len = i2d_PUBKEY(key, &der);
-    struct der_in whole;
+    int len;
 
-    if (!keep_der(m, der, len, &whole, "public key", err)) {
+    if (ctx->spki_key != key) {
+        len = i2d_PUBKEY(key, &der);
+        if (len <= 0 || !EVP_PKEY_up_ref(key)) {
+            OPENSSL_free(der);
+            return CMP_FAIL_SSL(err, CMP_FI_NONE, "cannot encode public key");
+        }
+        EVP_PKEY_free(ctx->spki_key);
+        OPENSSL_free(ctx->spki_der);
+        ctx->spki_key = key;
+        ctx->spki_der = der;
+        ctx->spki_der_len = (size_t)len;
+    }
+    *out = der_in_make(ctx->spki_der, ctx->spki_der_len);
+    return 1;
+}
+
+/* SubjectPublicKeyInfo contents (the template's [6] IMPLICIT) of |key|. */
+static int
+spki_contents(struct cmp_ctx *ctx, struct cmp_msg *m, EVP_PKEY *key, struct der_in *out,
+              struct cmp_err *err)
+{
+    struct der_in whole;
+    uint8_t *copy;
+
+    if (!spki_der(ctx, key, &whole, err)) {
         return 0;
     }
+    copy = cmp_msg_dup(m, whole.p, whole.len);
+    if (copy == NULL) {
+        return CMP_FAIL(err, CMP_E_MEMORY, "public key");
+    }
+    whole = der_in_make(copy, whole.len);
     if (!der_get(&whole, DER_SEQUENCE, out) || !der_done(&whole)) {
         return CMP_FAIL(err, CMP_E_ENCODE, "public key: not a SubjectPublicKeyInfo");
     }
@@ -327,13 +359,14 @@ spki_contents(struct cmp_msg *m, EVP_PKEY *key, struct der_in *out, struct cmp_e
  * openssl 3.6 does; without a key the template has no publicKey.
  */
 static int
-spki_contents_empty(struct cmp_msg *m, EVP_PKEY *key, struct der_in *out, struct cmp_err *err)
+spki_contents_empty(struct cmp_ctx *ctx, struct cmp_msg *m, EVP_PKEY *key, struct der_in *out,
+                    struct cmp_err *err)
 {
     static const uint8_t empty_bits[] = {0x03, 0x01, 0x00};
     struct der_in full, alg;
     uint8_t *buf;
 
-    if (!spki_contents(m, key, &full, err)) {
+    if (!spki_contents(ctx, m, key, &full, err)) {
         return 0;
     }
     if (!der_get_tlv(&full, DER_SEQUENCE, &alg)) {
@@ -656,7 +689,9 @@ set_popo(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_cert_req_msg *crm,
             return CMP_FAIL(err, CMP_E_ARG,
                             "missing private key (-newkey or -key) for the POPO signature");
         }
-        if (!cmp_popo_sign(m, crm, priv, ctx->digest, err)) {
+        /* the SubjectPublicKeyInfo the template was just given, if it is |priv|'s */
+        if (!cmp_popo_sign_spki(m, crm, priv, ctx->spki_key == priv ? ctx->spki_der : NULL,
+                                ctx->spki_key == priv ? ctx->spki_der_len : 0, ctx->digest, err)) {
             return CMP_CONTEXT(err, "POPO (-popo 1)");
         }
         return 1;
@@ -691,7 +726,7 @@ extra_requests(struct cmp_cli_txn *t, struct cmp_msg *m, EVP_PKEY *first_pub,
                 return CMP_CONTEXT(err, "certificate request #%zu: subject", k);
             }
         }
-        if (!spki_contents(m, pub, &crm->tmpl.public_key, err) || !reqs_add(t, crm->cert_req_id, pub, err) ||
+        if (!spki_contents(ctx, m, pub, &crm->tmpl.public_key, err) || !reqs_add(t, crm->cert_req_id, pub, err) ||
             !set_popo(t, m, crm, x->newkey != NULL ? x->newkey : first_priv, err)) {
             return CMP_CONTEXT(err, "certificate request #%zu", k);
         }
@@ -784,7 +819,7 @@ cmp_cli_body_certreq(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *e
     }
     if (t->central_keygen) {
         /* the key comes from the server: no key of ours to compare with */
-        if (pub != NULL && !spki_contents_empty(m, pub, &tmpl->public_key, err)) {
+        if (pub != NULL && !spki_contents_empty(ctx, m, pub, &tmpl->public_key, err)) {
             return 0;
         }
         tmpl->has_public_key = pub != NULL;
@@ -792,7 +827,7 @@ cmp_cli_body_certreq(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *e
             return 0;
         }
     } else {
-        if (!spki_contents(m, pub, &tmpl->public_key, err)) {
+        if (!spki_contents(ctx, m, pub, &tmpl->public_key, err)) {
             return 0;
         }
         tmpl->has_public_key = 1;
@@ -912,7 +947,7 @@ cmp_cli_body_rr(struct cmp_cli_txn *t, struct cmp_msg *m, struct cmp_err *err)
         /* from a CSR: its subject and public key */
         EVP_PKEY *pub = X509_REQ_get0_pubkey(ctx->csr);
 
-        if (pub == NULL || !spki_contents(m, pub, &tmpl->public_key, err) ||
+        if (pub == NULL || !spki_contents(ctx, m, pub, &tmpl->public_key, err) ||
             !cmp_cli_name_der(m, X509_REQ_get_subject_name(ctx->csr), &tmpl->subject, err)) {
             return CMP_FAIL(err, CMP_E_ARG, "-csr: no usable subject and public key");
         }

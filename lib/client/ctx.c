@@ -115,6 +115,8 @@ cmp_ctx_free(struct cmp_ctx *ctx)
     free(ctx->infotype);
     X509_STORE_free(ctx->out_trusted);
     cmp_ctx_clear_requests(ctx);
+    EVP_PKEY_free(ctx->spki_key);
+    OPENSSL_free(ctx->spki_der);
     free(ctx);
 }
 

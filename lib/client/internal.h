@@ -143,6 +143,18 @@ struct cmp_ctx {
     int reqout_only_done;    /* -reqout_only: the request was saved, nothing was sent */
     struct cmp_cli_result results[CMP_CLI_MAX_REQS]; /* one per certificate request */
     size_t num_results;
+
+    /*
+     * The SubjectPublicKeyInfo DER of the last key a request carried
+     * (build.c spki_contents()), kept across transactions: -repeat and any
+     * caller running several transactions with one context put the same key
+     * into every ir/cr/kur/p10cr/rr, and OpenSSL 3's i2d_PUBKEY() looks its
+     * encoder up each time, more than the rest of building the request. The
+     * context holds a reference to the key, so the pointer names no other.
+     */
+    EVP_PKEY *spki_key;
+    unsigned char *spki_der; /* OPENSSL_malloc'ed (i2d_PUBKEY()) */
+    size_t spki_der_len;
 };
 
 /* One certificate request of the transaction being run, and its answer so far. */

@@ -192,6 +192,16 @@ int cmp_popo_sign(struct cmp_msg *msg, struct cmp_cert_req_msg *req, EVP_PKEY *k
                   const char *digest, struct cmp_err *err) CMP_MUST_CHECK;
 
 /*
+ * cmp_popo_sign_spki() is cmp_popo_sign() for a caller that has the DER of
+ * |key|'s SubjectPublicKeyInfo (|key_spki|, or NULL): a template holding
+ * those bytes is |key|'s without decoding a key from it (the client, which
+ * made the template from them).
+ */
+int cmp_popo_sign_spki(struct cmp_msg *msg, struct cmp_cert_req_msg *req, EVP_PKEY *key,
+                       const uint8_t *key_spki, size_t key_spki_len, const char *digest,
+                       struct cmp_err *err) CMP_MUST_CHECK;
+
+/*
  * cmp_popo_verify() checks a request's POPO: a signature with the
  * template's public key over the CertRequest as received (or over
  * poposkInput, whose publicKey must equal the template's; its authInfo is the

@@ -482,15 +482,32 @@ encode_cert_request(struct cmp_msg *msg, struct cmp_cert_req_msg *req, struct cm
     return 1;
 }
 
-/* key_matches_template() is 1 if |key| is the template's public key. */
+/*
+ * key_matches_template() is 1 if |key| is the template's public key. With
+ * |key_spki| (the DER of |key|'s SubjectPublicKeyInfo) a template holding
+ * the same bytes matches without a key being built from it; other bytes
+ * may still be the same key (another point encoding), so they are compared
+ * as keys.
+ */
 static int
-key_matches_template(const struct cmp_cert_req_msg *req, EVP_PKEY *key, struct cmp_err *err)
+key_matches_template(const struct cmp_cert_req_msg *req, EVP_PKEY *key, const uint8_t *key_spki,
+                     size_t key_spki_len, struct cmp_err *err)
 {
     uint8_t *spki = NULL;
     size_t spki_len = 0;
-    EVP_PKEY *pub = template_pubkey(req, &spki, &spki_len, err);
+    EVP_PKEY *pub;
     int eq;
 
+    if (key_spki != NULL && req->tmpl.has_public_key &&
+        wrap_sequence(&req->tmpl.public_key, &spki, &spki_len)) {
+        eq = spki_len == key_spki_len && memcmp(spki, key_spki, spki_len) == 0;
+        free(spki);
+        spki = NULL;
+        if (eq) {
+            return 1;
+        }
+    }
+    pub = template_pubkey(req, &spki, &spki_len, err);
     if (pub == NULL) {
         return CMP_FAIL(err, CMP_E_ARG, "POPO: the template has no usable publicKey");
     }
@@ -508,13 +525,21 @@ int
 cmp_popo_sign(struct cmp_msg *msg, struct cmp_cert_req_msg *req, EVP_PKEY *key, const char *digest,
               struct cmp_err *err)
 {
+    return cmp_popo_sign_spki(msg, req, key, NULL, 0, digest, err);
+}
+
+int
+cmp_popo_sign_spki(struct cmp_msg *msg, struct cmp_cert_req_msg *req, EVP_PKEY *key,
+                   const uint8_t *key_spki, size_t key_spki_len, const char *digest,
+                   struct cmp_err *err)
+{
     struct der_in signed_data = DER_IN_EMPTY, alg_in;
     uint8_t *sig = NULL, *alg = NULL, *sig_copy, *alg_copy;
     size_t sig_len = 0, alg_len = 0;
     struct cmp_popo popo;
     int ok = 0;
 
-    if (!key_matches_template(req, key, err)) {
+    if (!key_matches_template(req, key, key_spki, key_spki_len, err)) {
         return 0;
     }
     memset(&popo, 0, sizeof(popo));

@@ -300,8 +300,20 @@ sign_bytes(EVP_PKEY *key, const struct sig_setup *s, const uint8_t *data, size_t
     if (ctx == NULL ||
         EVP_DigestSignInit_ex(ctx, &pctx, s->md != NULL ? EVP_MD_get0_name(s->md) : NULL, NULL,
                               NULL, key, NULL) <= 0 ||
-        (s->pss && !set_pss(pctx, s->md, s->md, RSA_PSS_SALTLEN_DIGEST)) ||
-        EVP_DigestSign(ctx, NULL, &buf_len, data, len) <= 0) {
+        (s->pss && !set_pss(pctx, s->md, s->md, RSA_PSS_SALTLEN_DIGEST))) {
+        EVP_MD_CTX_free(ctx);
+        return CMP_FAIL_SSL(err, CMP_FI_SYSTEM_FAILURE, "cannot sign with the %s key",
+                            key_kind_name(s->kind));
+    }
+    /*
+     * One signature per context: without EVP_MD_CTX_FLAG_FINALISE,
+     * EVP_DigestSignFinal() signs a copy of the context (EVP_PKEY_CTX_dup:
+     * the key's provider data and the digest state, allocated and freed
+     * again), so that more data could follow. Asking for the size first
+     * (NULL) finalises nothing.
+     */
+    EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
+    if (EVP_DigestSign(ctx, NULL, &buf_len, data, len) <= 0) {
         EVP_MD_CTX_free(ctx);
         return CMP_FAIL_SSL(err, CMP_FI_SYSTEM_FAILURE, "cannot sign with the %s key",
                             key_kind_name(s->kind));
@@ -543,6 +555,8 @@ cmp_verify_data(EVP_PKEY *pub, const struct cmp_algid *alg, const uint8_t *data,
                      oid_text(&alg->oid, oid, sizeof(oid)), key_kind_name(key_kind(pub)));
         goto done;
     }
+    /* One verification per context: no copy of it to finalise (see sign_bytes()). */
+    EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
     rc = EVP_DigestVerify(ctx, sig, sig_len, data, len);
     if (rc != 1) {
         CMP_FAIL_SSL(err, CMP_FI_BAD_MESSAGE_CHECK, "the %s signature does not verify",

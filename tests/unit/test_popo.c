@@ -628,6 +628,79 @@ done:
     EVP_PKEY_free(key);
 }
 
+/*
+ * cmp_popo_sign_spki(): the DER of the key's SubjectPublicKeyInfo, when the
+ * template holds the same bytes, stands for decoding the template's key;
+ * other bytes fall back to comparing keys, so a key that is not the
+ * template's is still refused.
+ */
+static void
+test_sign_spki(void)
+{
+    EVP_PKEY *key = keygen("P-256"), *other = keygen("P-256");
+    uint8_t *key_spki = NULL, *other_spki = NULL;
+    int key_len = key == NULL ? -1 : i2d_PUBKEY(key, &key_spki);
+    int other_len = other == NULL ? -1 : i2d_PUBKEY(other, &other_spki);
+    static const uint8_t garbage[] = {0x30, 0x03, 0x02, 0x01, 0x00};
+    const struct {
+        const char *name;
+        int sign_other; /* sign with |other|, not the template's key */
+        int spki;       /* 0 none, 1 the key's, 2 |other|'s, 3 garbage */
+        int ok;
+    } cases[] = {
+        {"the key's SPKI", 0, 1, 1},
+        {"no SPKI", 0, 0, 1},
+        {"another key's SPKI: keys compared", 0, 2, 1},
+        {"not an SPKI: keys compared", 0, 3, 1},
+        {"wrong key, its own SPKI", 1, 2, 0},
+        {"wrong key, no SPKI", 1, 0, 0},
+    };
+    size_t i;
+
+    if (!CHECK(key_len > 0 && other_len > 0)) {
+        goto done;
+    }
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct cmp_msg *msg = build_ir(key, "cmpkit POPO test");
+        const uint8_t *spki = NULL;
+        size_t spki_len = 0;
+        struct cmp_cert_req_msg *req;
+        struct cmp_err err;
+        int ok;
+
+        if (!CHECK_CASE(cases[i].name, msg != NULL)) {
+            continue;
+        }
+        req = &msg->body.u.req.items[0];
+        if (cases[i].spki == 1) {
+            spki = key_spki;
+            spki_len = (size_t)key_len;
+        } else if (cases[i].spki == 2) {
+            spki = other_spki;
+            spki_len = (size_t)other_len;
+        } else if (cases[i].spki == 3) {
+            spki = garbage;
+            spki_len = sizeof(garbage);
+        }
+        cmp_err_init(&err);
+        ok = cmp_popo_sign_spki(msg, req, cases[i].sign_other ? other : key, spki, spki_len, NULL,
+                                &err);
+        CHECK_CASE(cases[i].name, ok == cases[i].ok);
+        if (ok) {
+            CHECK_CASE(cases[i].name, req->has_popo && cmp_popo_verify(req, 0, &err));
+        } else {
+            CHECK_CASE(cases[i].name, err.code == CMP_E_ARG && !req->has_popo &&
+                                          strstr(err.msg, "does not match") != NULL);
+        }
+        cmp_msg_free(msg);
+    }
+done:
+    OPENSSL_free(key_spki);
+    OPENSSL_free(other_spki);
+    EVP_PKEY_free(key);
+    EVP_PKEY_free(other);
+}
+
 static void
 test_other_popos(void)
 {
@@ -798,6 +871,7 @@ main(int argc, char **argv)
         test_poposk_input();
         test_poposk_input_mac();
         test_other_popos();
+        test_sign_spki();
         test_p10cr();
     } else {
         fprintf(stderr, "usage: %s [--shared DIR | --generated DIR]\n", argv[0]);
