@@ -656,12 +656,7 @@ cmp_srv_new(const struct cmp_srv_config *cfg, struct cmp_err *err)
         memcpy(srv->secret, cfg->secret, cfg->secret_len);
         srv->secret_len = cfg->secret_len;
         o->secret = srv->secret;
-        if (!cmp_pbm_derive(NULL, srv->secret, srv->secret_len, srv->pbm_salt,
-                            &srv->pbm_salt_len, srv->pbm_key, &srv->pbm_key_len, err)) {
-            CMP_CONTEXT(err, "-srv_secret");
-            goto fail;
-        }
-        srv->has_pbm_key = 1;
+        /* its PBM key is derived when a response first needs it (own_pbm_key()) */
     }
     if (!precompute(srv, err)) {
         goto fail;
@@ -1762,6 +1757,40 @@ found:
 }
 
 /*
+ * own_pbm_key() fills |pbm| with the salt and key of our own PBM parameters
+ * for -srv_secret, derived on first use (once per engine: an engine that
+ * never answers with them, or a short-lived one, pays nothing). 0 if it
+ * cannot be derived: the caller then derives per message.
+ */
+static int
+own_pbm_key(struct cmp_srv *srv, struct cmp_pbm_opts *pbm)
+{
+    struct cmp_err e;
+    int ok;
+
+    if (!srv->pbm_lock_ready || srv->secret == NULL) {
+        return 0;
+    }
+    pthread_mutex_lock(&srv->pbm_lock);
+    if (!srv->has_pbm_key) {
+        cmp_err_init(&e);
+        srv->has_pbm_key = cmp_pbm_derive(NULL, srv->secret, srv->secret_len, srv->pbm_salt,
+                                          &srv->pbm_salt_len, srv->pbm_key, &srv->pbm_key_len,
+                                          &e);
+    }
+    ok = srv->has_pbm_key;
+    pthread_mutex_unlock(&srv->pbm_lock);
+    if (ok) {
+        /* set once under the lock above and never changed after: read without it */
+        pbm->salt = srv->pbm_salt;
+        pbm->salt_len = srv->pbm_salt_len;
+        pbm->key = srv->pbm_key;
+        pbm->key_len = srv->pbm_key_len;
+    }
+    return ok;
+}
+
+/*
  * RFC 9483 3.2, RFC 9810 5.1.3.1: the answer to an authenticated
  * MAC-protected request is protected with the algorithm and parameters of
  * that request (PBM: its PBMParameter and the key it verified with; PBMAC1:
@@ -1848,12 +1877,9 @@ protect(struct cmp_srv_req *r, struct cmp_err *err)
             int ok;
 
             memset(&pbm, 0, sizeof(pbm));
-            if (srv->has_pbm_key && !own) {
-                pbm.salt = srv->pbm_salt;
-                pbm.salt_len = srv->pbm_salt_len;
-                pbm.key = srv->pbm_key;
-                pbm.key_len = srv->pbm_key_len;
-            } else if (own) {
+            if (!own) {
+                (void)own_pbm_key(srv, &pbm);
+            } else {
                 (void)pbm_key_for(srv, secret, secret_len, &kept, &pbm);
             }
             ok = cmp_protect_pbm(m, &pbm, secret, secret_len, err);

@@ -378,10 +378,11 @@ struct cmp_srv {
     uint8_t *secret;
     size_t secret_len;
     /*
-     * The PBM key of our responses, derived once with one random salt: a
-     * response then costs one HMAC instead of 500 hashes. (RFC 4211 4.4 asks
-     * for a salt, not a new one per message; the requests' MACs are still
-     * derived per message, with the client's salt.)
+     * The PBM key of our responses, derived once with one random salt (on
+     * first use, under pbm_lock: own_pbm_key()): a response then costs one
+     * HMAC instead of 500 hashes. (RFC 4211 4.4 asks for a salt, not a new
+     * one per message; the requests' MACs are still derived per message,
+     * with the client's salt.)
      */
     int has_pbm_key;
     uint8_t pbm_salt[CMP_PBM_MAX_SALT_LEN];
