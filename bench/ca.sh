@@ -121,6 +121,10 @@ EOF
 }
 
 # ---- the CA ------------------------------------------------------------------
+# Every client of the bench comes from 127.0.0.1: the per-address slot limit
+# (-srv_max_conns_per_addr, 64 by default, meant for one device or one NAT)
+# is raised to the total, or the 64 process-per-client rows, whose closing
+# connections hold their slots a moment longer, get 503s.
 mkdir pki
 ca_make pki/server.key pki/server.crt "/CN=cmpkit Bench CA"
 printf 'bench-enrollment-secret\n' >secret.txt
@@ -129,6 +133,7 @@ printf 'bench-enrollment-secret\n' >secret.txt
 
 "$cmpkit" -config "" -port 127.0.0.1:0 -ca_cert pki/server.crt -ca_key pki/server.key \
     -ca_db "$work/ca.db" -ca_audit "$work/audit.log" -srv_threads "$THREADS" -verbosity 3 \
+    -srv_max_conns_per_addr 512 \
     >server.out 2>server.err &
 ca_wait_accept server.out $! || die "the CA did not start: $(cat server.err)"
 url="http://127.0.0.1:$port/pkix/"
