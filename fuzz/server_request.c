@@ -211,7 +211,7 @@ init(void)
 /*
  * Whether the mock engine gets its signing key: when the first request
  * carries a protectionAlg that is no MAC, read as the engine reads a header
- * (also from a message cut short: engine.c salvage_header()). Without the
+ * (also from a message cut short: cmp_header_salvage()). Without the
  * key the engine answers everything with its MAC, as a server with only
  * -srv_secret does: a signature per answer to garbage, the answer to most
  * mutated inputs, was a third of the time, and signing the error answer of
@@ -222,25 +222,11 @@ init(void)
 static int
 wants_signature(const uint8_t *p, size_t len)
 {
-    struct der_in in;
     struct cmp_header h;
-    struct cmp_err err;
-    size_t skip;
-    int sig;
+    int sig = cmp_header_salvage(p, len, &h) && h.has_protection_alg &&
+              !cmp_oid_is(&h.protection_alg.oid, CMP_NID_PASSWORD_BASED_MAC) &&
+              !cmp_oid_is(&h.protection_alg.oid, CMP_NID_PBMAC1);
 
-    if (len < 2 || p[0] != 0x30) {
-        return 0;
-    }
-    skip = p[1] < 0x80 ? 2 : 2 + (size_t)(p[1] & 0x7F);
-    if (skip > len) {
-        return 0;
-    }
-    in = der_in_make(p + skip, len - skip);
-    memset(&h, 0, sizeof(h));
-    cmp_err_init(&err);
-    sig = cmp_header_decode(&in, &h, &err) && h.has_protection_alg &&
-          !cmp_oid_is(&h.protection_alg.oid, CMP_NID_PASSWORD_BASED_MAC) &&
-          !cmp_oid_is(&h.protection_alg.oid, CMP_NID_PBMAC1);
     cmp_header_cleanup(&h);
     return sig;
 }

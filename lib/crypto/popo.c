@@ -498,12 +498,12 @@ key_matches_template(const struct cmp_cert_req_msg *req, EVP_PKEY *key, const ui
     EVP_PKEY *pub;
     int eq;
 
-    if (key_spki != NULL && req->tmpl.has_public_key &&
-        wrap_sequence(&req->tmpl.public_key, &spki, &spki_len)) {
-        eq = spki_len == key_spki_len && memcmp(spki, key_spki, spki_len) == 0;
-        free(spki);
-        spki = NULL;
-        if (eq) {
+    if (key_spki != NULL && req->tmpl.has_public_key) {
+        struct der_in whole = der_in_make(key_spki, key_spki_len), contents;
+
+        /* the template holds the contents of the SubjectPublicKeyInfo ([6] IMPLICIT) */
+        if (der_get(&whole, DER_SEQUENCE, &contents) && der_done(&whole) &&
+            der_in_eq(&contents, &req->tmpl.public_key)) {
             return 1;
         }
     }

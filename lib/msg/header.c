@@ -273,3 +273,33 @@ cmp_print_header(struct cmp_printer *pr, int level, const struct cmp_header *h)
         }
     }
 }
+
+int
+cmp_header_salvage(const uint8_t *p, size_t len, struct cmp_header *out)
+{
+    struct der_in in;
+    struct cmp_err err;
+    size_t i, n;
+
+    memset(out, 0, sizeof(*out));
+    if (p == NULL || len < 2 || p[0] != 0x30) {
+        return 0;
+    }
+    /* the outer header by hand: its length may promise more than |len| holds */
+    if (p[1] < 0x80) {
+        i = 2;
+    } else {
+        n = p[1] & 0x7F;
+        if (n == 0 || n > 4 || len < 2 + n) {
+            return 0;
+        }
+        i = 2 + n;
+    }
+    in = der_in_make(p + i, len - i);
+    cmp_err_init(&err);
+    if (!cmp_header_decode(&in, out, &err)) {
+        cmp_header_cleanup(out);
+        return 0;
+    }
+    return 1;
+}

@@ -351,6 +351,13 @@ struct cmp_header {
     struct cmp_itavs general_info;
 };
 int cmp_header_decode(struct der_in *in, struct cmp_header *out, struct cmp_err *err);
+/*
+ * cmp_header_salvage() reads what can be read of a message that may not
+ * decode: the header, if |p| starts with a SEQUENCE whose first element is
+ * one (the rest may be truncated or broken). 1 and |out| set (free it with
+ * cmp_header_cleanup()), or 0 and |out| empty.
+ */
+int cmp_header_salvage(const uint8_t *p, size_t len, struct cmp_header *out);
 int cmp_header_encode(struct der_out *out, const struct cmp_header *hdr);
 void cmp_header_cleanup(struct cmp_header *hdr);
 

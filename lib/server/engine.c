@@ -1794,10 +1794,11 @@ own_pbm_key(struct cmp_srv *srv, struct cmp_pbm_opts *pbm)
  * RFC 9483 3.2, RFC 9810 5.1.3.1: the answer to an authenticated
  * MAC-protected request is protected with the algorithm and parameters of
  * that request (PBM: its PBMParameter and the key it verified with; PBMAC1:
- * a fresh salt), so that the client can check it under its own policy. Returns 1 if done, 0 to fall back on our own parameters: for
- * a request that did not authenticate or replays an earlier one (it gets no
- * second key derivation of its choosing: issue 11's CPU budget), or one
- * whose parameters we cannot take over (logged).
+ * a fresh salt), so that the client can check it under its own policy.
+ * Returns 1 if done, 0 to fall back on our own parameters: for a request
+ * that did not authenticate or replays an earlier one (it gets no second
+ * key derivation of its choosing: issue 11's CPU budget), or one whose
+ * parameters we cannot take over (logged).
  */
 static int
 mac_as_request(struct cmp_srv_req *r, const uint8_t *secret, size_t secret_len)
@@ -1935,40 +1936,6 @@ answer_error(struct cmp_srv_req *r, const struct cmp_err *cause, uint8_t **out, 
     cmp_certs_cleanup(&r->rsp->extra_certs);
     r->rsp->has_extra_certs = 0;
     return cmp_msg_encode(r->rsp, out, out_len, &err);
-}
-
-/*
- * What can be read of a request that does not decode: the header, if the
- * message starts with one that does (the outer SEQUENCE may be truncated or
- * broken further on).
- */
-static int
-salvage_header(const uint8_t *p, size_t len, struct cmp_header *out)
-{
-    struct der_in in;
-    struct cmp_err err;
-    size_t i, n;
-
-    memset(out, 0, sizeof(*out));
-    if (p == NULL || len < 2 || p[0] != 0x30) {
-        return 0;
-    }
-    if (p[1] < 0x80) {
-        i = 2;
-    } else {
-        n = p[1] & 0x7F;
-        if (n == 0 || n > 4 || len < 2 + n) {
-            return 0;
-        }
-        i = 2 + n;
-    }
-    in = der_in_make(p + i, len - i);
-    cmp_err_init(&err);
-    if (!cmp_header_decode(&in, out, &err)) {
-        cmp_header_cleanup(out);
-        return 0;
-    }
-    return 1;
 }
 
 /*
@@ -2110,7 +2077,7 @@ handle(struct cmp_srv *srv, struct cmp_srv_req *rp, const uint8_t *req, size_t r
 
     if (!cmp_msg_decode(&msg, req, req_len, &err)) {
         r.undecodable = 1;
-        have_salvaged = salvage_header(req, req_len, &salvaged);
+        have_salvaged = cmp_header_salvage(req, req_len, &salvaged);
         if (have_salvaged) {
             r.hdr = &salvaged;
             r.mac = mac_kind(&salvaged);
@@ -2225,7 +2192,7 @@ cmp_srv_refuse(struct cmp_srv *srv, const uint8_t *req, size_t req_len, int fail
     }
     /* The header alone: transactionID and senderNonce to echo, the sender as recipient. */
     if (req != NULL) {
-        have = salvage_header(req, req_len, &salvaged);
+        have = cmp_header_salvage(req, req_len, &salvaged);
     }
     if (have) {
         r.hdr = &salvaged;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 
 #include "verify/internal.h"
@@ -430,17 +431,24 @@ int
 cmp_vfy_signer_first(const struct cmp_vfy_req_rules *rules, const struct cmp_msg *msg,
                      X509 *signer, const char **peer_text, struct cmp_err *err)
 {
-    X509 *first;
-    int same;
+    const struct der_in *first;
+    unsigned char *der = NULL;
+    int len, same;
 
     if (rules == NULL || rules->profile != CMP_VFY_PROFILE_LIGHTWEIGHT || signer == NULL ||
         !msg->has_extra_certs || msg->extra_certs.num == 0) {
         return 1;
     }
-    /* RFC 9483 3.3: "the first certificate in this field MUST be the CMP protection certificate" */
-    first = cmp_vfy_cert_parse(&msg->extra_certs.items[0]);
-    same = first != NULL && X509_cmp(first, signer) == 0;
-    X509_free(first);
+    /*
+     * RFC 9483 3.3: "the first certificate in this field MUST be the CMP
+     * protection certificate". Compared as DER (what X509_cmp() compares
+     * too), without decoding the first one again.
+     */
+    first = &msg->extra_certs.items[0];
+    len = i2d_X509(signer, &der);
+    same = len > 0 && (size_t)len == first->len && memcmp(der, first->p, first->len) == 0;
+    OPENSSL_free(der);
+    ERR_clear_error();
     if (!same) {
         CMP_VFY_PEER(peer_text, "the first extraCert is not the protection certificate");
         return CMP_FAIL_INFO(err, CMP_FI_BAD_MESSAGE_CHECK,
